@@ -1,0 +1,56 @@
+"""clauseclf: read platform policies and tell what each clause does to the user.
+
+Public API (imported lazily, so ``import clauseclf`` stays fast and has no side effects)::
+
+    import clauseclf
+    model = clauseclf.load()                      # the embedded default model
+    report = model.analyze(policy_text)           # DocumentReport, .to_frame() for pandas
+    clauseclf.segment(policy_text)                # list[Segment] with exact offsets
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+_EXPORTS = {
+    "load": "clauseclf.inference.model",
+    "ClauseModel": "clauseclf.inference.model",
+    "ClausePrediction": "clauseclf.inference.model",
+    "ModelFormatError": "clauseclf.inference.head",
+    "segment": "clauseclf.segmentation",
+    "segment_document": "clauseclf.segmentation",
+    "Segment": "clauseclf.segmentation",
+    "SegmentedDocument": "clauseclf.segmentation",
+    "DocumentReport": "clauseclf.report",
+    "AnalyzedClause": "clauseclf.report",
+    "read_document": "clauseclf.documents",
+    "DocumentError": "clauseclf.documents",
+    "load_taxonomy": "clauseclf.taxonomy",
+    "Taxonomy": "clauseclf.taxonomy",
+    "EncoderNotFoundError": "clauseclf.encoder",
+}
+
+__all__ = ["__version__", *_EXPORTS]
+
+if TYPE_CHECKING:
+    from clauseclf.documents import DocumentError, read_document
+    from clauseclf.encoder import EncoderNotFoundError
+    from clauseclf.inference.head import ModelFormatError
+    from clauseclf.inference.model import ClauseModel, ClausePrediction, load
+    from clauseclf.report import AnalyzedClause, DocumentReport
+    from clauseclf.segmentation import Segment, SegmentedDocument, segment, segment_document
+    from clauseclf.taxonomy import Taxonomy, load_taxonomy
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'clauseclf' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

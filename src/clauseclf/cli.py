@@ -1,0 +1,298 @@
+"""The ``clauseclf`` command line: analyze, classify, segment, train."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import shutil
+import sys
+import textwrap
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from clauseclf import __version__
+
+OUTPUT_FORMATS = ("table", "json", "jsonl", "csv")
+INPUT_FORMATS = ("auto", "text", "html", "markdown")
+
+
+class CLIError(Exception):
+    """An error to report to the user as one line, with a non-zero exit code."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code (0 ok, 1 bad input or model, 2 usage)."""
+    parser = _build_parser()
+    args = parser.parse_args(argv)
+    try:
+        result: int = args.run(args)
+        return result
+    except CLIError as exc:
+        print(f"clauseclf: error: {exc}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:
+        # The reader went away (e.g. `| head`): stop quietly, as Unix tools do.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="clauseclf",
+        description="Segment platform policies into clauses and classify each clause.",
+    )
+    parser.add_argument("--version", action="version", version=f"clauseclf {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    analyze = commands.add_parser(
+        "analyze", help="segment a policy and classify every clause"
+    )
+    analyze.add_argument("file", type=Path, help="policy file (.txt, .html, .md); '-' for stdin")
+    analyze.add_argument("--platform", help="platform name recorded in the output")
+    analyze.add_argument("--document", help="document title recorded in the output")
+    analyze.add_argument("--format", choices=OUTPUT_FORMATS, default="table")
+    analyze.add_argument("--input-format", choices=INPUT_FORMATS, default=None,
+                         help="input format (default: from the file name, else detected)")
+    analyze.add_argument("--model", type=Path, help="model folder (default: the embedded model)")
+    analyze.set_defaults(run=_run_analyze)
+
+    classify = commands.add_parser(
+        "classify", help="classify clause texts, one per line or JSON Lines with a 'text' field"
+    )
+    classify.add_argument("file", type=Path, nargs="?", default=Path("-"),
+                          help="input file (default: stdin)")
+    classify.add_argument("--input", choices=("lines", "jsonl"), default=None,
+                          help="input layout (default: jsonl for .jsonl files, else lines)")
+    classify.add_argument("--format", choices=OUTPUT_FORMATS, default="jsonl")
+    classify.add_argument("--model", type=Path, help="model folder (default: the embedded model)")
+    classify.set_defaults(run=_run_classify)
+
+    segment = commands.add_parser("segment", help="split a policy into clauses (no model needed)")
+    segment.add_argument("file", type=Path, help="policy file (.txt, .html, .md); '-' for stdin")
+    segment.add_argument("--format", choices=OUTPUT_FORMATS, default="table")
+    segment.add_argument("--input-format", choices=INPUT_FORMATS, default=None)
+    segment.set_defaults(run=_run_segment)
+
+    train = commands.add_parser(
+        "train", help="train the default model from the shared corpora (seeded)"
+    )
+    train.add_argument("--data", type=Path, default=Path("../shared/data"),
+                       help="folder with taxonomy.json and the corpora (default: ../shared/data)")
+    train.add_argument("--out", type=Path, required=True, help="model folder to write")
+    train.add_argument("--seed", type=int, default=0)
+    train.set_defaults(run=_run_train)
+    return parser
+
+
+def _read_input(path: Path) -> tuple[str, str]:
+    """The document's text and a name for messages; ``CLIError`` for unusable input."""
+    from clauseclf.documents import DocumentError, decode_document
+
+    if str(path) == "-":
+        data, name = sys.stdin.buffer.read(), "<stdin>"
+    else:
+        if not path.exists():
+            raise CLIError(f"{path}: no such file")
+        if path.is_dir():
+            raise CLIError(f"{path}: is a directory, not a document")
+        try:
+            data, name = path.read_bytes(), str(path)
+        except OSError as exc:
+            raise CLIError(f"{path}: cannot read: {exc.strerror}") from None
+    try:
+        return decode_document(data, name=name), name
+    except DocumentError as exc:
+        raise CLIError(str(exc)) from None
+
+
+def _input_format(args: argparse.Namespace) -> str:
+    from clauseclf.documents import format_from_path
+
+    if args.input_format:
+        return str(args.input_format)
+    return "auto" if str(args.file) == "-" else format_from_path(args.file)
+
+
+def _load_model(path: Path | None) -> Any:
+    from clauseclf.encoder import EncoderNotFoundError
+    from clauseclf.inference.head import ModelFormatError
+    from clauseclf.inference.model import ClauseModel
+
+    try:
+        return ClauseModel.load(path)
+    except (FileNotFoundError, ModelFormatError, EncoderNotFoundError) as exc:
+        raise CLIError(str(exc)) from None
+
+
+def _run_analyze(args: argparse.Namespace) -> int:
+    text, name = _read_input(args.file)
+    model = _load_model(args.model)
+    report = model.analyze(
+        text,
+        platform=args.platform,
+        document=args.document,
+        format=_input_format(args),
+        source=None if name == "<stdin>" else name,
+    )
+    if not report.clauses:
+        raise CLIError(f"{name}: no clauses found in the document")
+    rows = [clause.to_dict() for clause in report.clauses]
+    if args.format == "json":
+        _write_json(report.to_dict())
+    elif args.format == "table":
+        _write_prediction_table(rows, title=_title(report.platform, report.document, name))
+    else:
+        _write_rows(rows, args.format)
+    return 0
+
+
+def _run_classify(args: argparse.Namespace) -> int:
+    text, name = _read_input(args.file)
+    layout = args.input or ("jsonl" if args.file.suffix.lower() == ".jsonl" else "lines")
+    texts = _clause_texts(text, layout, name)
+    if not texts:
+        raise CLIError(f"{name}: no clause texts to classify")
+    model = _load_model(args.model)
+    rows = [
+        {"index": i, "text": t, **p.to_dict()}
+        for i, (t, p) in enumerate(zip(texts, model.classify(texts), strict=True))
+    ]
+    if args.format == "table":
+        _write_prediction_table(rows, title=None)
+    elif args.format == "json":
+        _write_json(rows)
+    else:
+        _write_rows(rows, args.format)
+    return 0
+
+
+def _clause_texts(text: str, layout: str, name: str) -> list[str]:
+    if layout == "lines":
+        return [line.strip() for line in text.splitlines() if line.strip()]
+    texts = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise CLIError(f"{name}, line {number}: invalid JSON: {exc.msg}") from None
+        if not isinstance(record, dict) or not isinstance(record.get("text"), str):
+            raise CLIError(f"{name}, line {number}: expected an object with a 'text' string")
+        if not record["text"].strip():
+            raise CLIError(f"{name}, line {number}: empty 'text'")
+        texts.append(record["text"])
+    return texts
+
+
+def _run_segment(args: argparse.Namespace) -> int:
+    from clauseclf.segmentation import segment_document
+
+    text, name = _read_input(args.file)
+    document = segment_document(text, format=_input_format(args))
+    if not document.segments:
+        raise CLIError(f"{name}: no clauses found in the document")
+    rows = [
+        {"clause_index": i, "start": s.start, "end": s.end, "heading": s.heading, "text": s.text}
+        for i, s in enumerate(document.segments)
+    ]
+    if args.format == "table":
+        width = _terminal_width()
+        heading: str | None = None
+        for row in rows:
+            if row["heading"] != heading:
+                heading = row["heading"]
+                print(f"\n== {heading} ==" if heading else "")
+            print(_wrap(f"{row['clause_index']:>4}  ", str(row["text"]), width))
+    elif args.format == "json":
+        _write_json({"format": document.format, "clauses": rows})
+    else:
+        _write_rows(rows, args.format)
+    return 0
+
+
+def _run_train(args: argparse.Namespace) -> int:
+    from clauseclf.training import train_default_model
+
+    if not args.data.is_dir():
+        raise CLIError(f"{args.data}: no such data folder")
+    train_default_model(args.data, args.out, seed=args.seed)
+    print(f"model written to {args.out}")
+    return 0
+
+
+def _title(platform: str | None, document: str | None, name: str) -> str:
+    parts = [p for p in (platform, document) if p]
+    return " - ".join(parts) if parts else name
+
+
+def _terminal_width() -> int:
+    return max(60, min(160, shutil.get_terminal_size((100, 24)).columns))
+
+
+def _wrap(prefix: str, text: str, width: int) -> str:
+    return textwrap.fill(
+        " ".join(text.split()),
+        width=width,
+        initial_indent=prefix,
+        subsequent_indent=" " * len(prefix),
+    )
+
+
+def _write_prediction_table(rows: list[dict[str, Any]], *, title: str | None) -> None:
+    """Readable table: one block per clause with its types, severity and confidence."""
+    width = _terminal_width()
+    out = sys.stdout
+    if title:
+        out.write(f"{title}: {len(rows)} clauses\n")
+    out.write(f"{'#':>4}  {'type':<26} {'severity':<8} {'conf':>5}  clause\n")
+    heading: str | None = None
+    for row in rows:
+        if row.get("heading") != heading:
+            heading = row.get("heading")
+            if heading:
+                out.write(f"\n      == {heading} ==\n")
+        labels = list(row["labels"]) or [row["label"]]
+        number = row.get("clause_index", row.get("index"))
+        prefix = f"{number:>4}  {', '.join(labels):<26} {row['severity']:<8} {row['confidence']:>5.2f}  "
+        if len(prefix) > width // 2:
+            out.write(prefix.rstrip() + "\n")
+            prefix = " " * 6
+        out.write(_wrap(prefix, str(row["text"]), width) + "\n")
+
+
+def _write_json(data: Any) -> None:
+    json.dump(data, sys.stdout, ensure_ascii=False, indent=2)
+    sys.stdout.write("\n")
+
+
+def _write_rows(rows: list[dict[str, Any]], fmt: str) -> None:
+    if fmt == "jsonl":
+        for row in rows:
+            sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
+    else:
+        _write_csv(rows, sys.stdout)
+
+
+def _write_csv(rows: Iterable[dict[str, Any]], stream: TextIO) -> None:
+    rows = list(rows)
+    if not rows:
+        return
+    columns = [c for c in rows[0] if c != "probabilities"]
+    writer = csv.DictWriter(stream, fieldnames=columns, extrasaction="ignore")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow(
+            {
+                c: json.dumps(row[c], ensure_ascii=False) if isinstance(row[c], dict) else row[c]
+                for c in columns
+            }
+        )
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Inference: the model object (encoder + head) and its trained head."""

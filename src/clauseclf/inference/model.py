@@ -1,0 +1,307 @@
+"""ClauseModel: an encoder and a trained head, saved as one folder (config, taxonomy, head).
+
+Layout of a model folder::
+
+    config.json     format version, clauseclf version, encoder spec, types, severity scale
+    taxonomy.json   the taxonomy the model was trained with
+    head.*          the head's weights (``.npz``, read with ``allow_pickle=False``) and settings
+    MODEL_CARD.md   data, metrics and licences (written by training)
+
+Loading never executes code from the folder: no pickle anywhere on this path.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from clauseclf import __version__
+from clauseclf.encoder import Encoder, EncoderSpec, load_encoder
+from clauseclf.inference.head import ClauseHead, HeadOutput, ModelFormatError
+from clauseclf.taxonomy import OTHER, Taxonomy, TaxonomyError, taxonomy_from_dict
+
+if TYPE_CHECKING:
+    from clauseclf.report import DocumentReport
+
+MODEL_FORMAT = "clauseclf-model"
+MODEL_FORMAT_VERSION = 1
+CONFIG_FILE = "config.json"
+TAXONOMY_FILE = "taxonomy.json"
+DEFAULT_MODEL_ENV = "CLAUSECLF_DEFAULT_MODEL"
+# The embedded default model lives in the source checkout's models/default (src layout).
+_CHECKOUT_MODEL_DIR = Path(__file__).resolve().parents[3] / "models" / "default"
+
+
+@dataclass(frozen=True)
+class ClausePrediction:
+    """What the model says about one clause.
+
+    ``label`` is the most probable predicted type, or ``"other"`` when no type is predicted;
+    ``labels`` maps every predicted type to its probability, most probable first (empty for
+    other); ``severities`` gives each predicted type's severity and ``severity`` the most adverse
+    of them (``"none"`` for other); ``confidence`` is the calibrated probability that ``label``
+    is right; ``probabilities`` holds every type's probability.
+    """
+
+    label: str
+    labels: dict[str, float]
+    severity: str
+    severities: dict[str, str]
+    confidence: float
+    probabilities: dict[str, float] = field(repr=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "label": self.label,
+            "labels": dict(self.labels),
+            "severity": self.severity,
+            "severities": dict(self.severities),
+            "confidence": self.confidence,
+            "probabilities": dict(self.probabilities),
+        }
+
+
+class ClauseModel:
+    """Classifies clause texts: ``encoder`` embeds them, ``head`` turns embeddings into labels."""
+
+    def __init__(
+        self,
+        encoder: Encoder,
+        head: ClauseHead,
+        taxonomy: Taxonomy,
+        *,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> None:
+        unknown = [t for t in head.types if t not in taxonomy.type_ids]
+        if unknown:
+            raise ModelFormatError(f"head predicts types missing from the taxonomy: {unknown}")
+        if tuple(head.severity_scale) != tuple(taxonomy.severity_scale):
+            raise ModelFormatError(
+                f"head severity scale {list(head.severity_scale)} differs from the taxonomy's "
+                f"{list(taxonomy.severity_scale)}"
+            )
+        if head.embedding_dim != encoder.dimension:
+            raise ModelFormatError(
+                f"head expects {head.embedding_dim}-d embeddings but encoder {encoder.name!r} "
+                f"gives {encoder.dimension}-d"
+            )
+        self.encoder = encoder
+        self.head = head
+        self.taxonomy = taxonomy
+        self.metadata: dict[str, Any] = dict(metadata or {})
+
+    @property
+    def types(self) -> tuple[str, ...]:
+        """The clause types the model predicts (without ``other``)."""
+        return tuple(self.head.types)
+
+    def __repr__(self) -> str:
+        return (
+            f"ClauseModel(encoder={self.encoder.name!r}, types={len(self.types)}, "
+            f"version={self.metadata.get('model_version')!r})"
+        )
+
+    def classify(self, texts: Sequence[str], *, batch_size: int = 64) -> list[ClausePrediction]:
+        """Predict type, severity and confidence for each clause text, in the same order."""
+        if isinstance(texts, str):
+            raise TypeError("classify() takes a sequence of clause texts, not a single str")
+        texts = list(texts)
+        for position, text in enumerate(texts):
+            if not isinstance(text, str):
+                raise TypeError(f"clause #{position} is {type(text).__name__}, not str")
+        if not texts:
+            return []
+        embeddings = self.encoder.encode(texts, batch_size=batch_size)
+        if embeddings.shape != (len(texts), self.head.embedding_dim):
+            raise ModelFormatError(
+                f"encoder returned embeddings of shape {embeddings.shape}, expected "
+                f"({len(texts)}, {self.head.embedding_dim})"
+            )
+        return self._predictions(self.head.predict(texts, embeddings))
+
+    def _predictions(self, output: HeadOutput) -> list[ClausePrediction]:
+        types = self.head.types
+        scale = self.head.severity_scale
+        predictions = []
+        for row in range(output.probabilities.shape[0]):
+            probabilities = {t: float(p) for t, p in zip(types, output.probabilities[row])}
+            chosen = [column for column in np.flatnonzero(output.predicted[row])]
+            chosen.sort(key=lambda column: -output.probabilities[row, column])
+            labels = {types[c]: float(output.probabilities[row, c]) for c in chosen}
+            severities = {types[c]: scale[int(output.severity[row, c])] for c in chosen}
+            severity = max(severities.values(), key=scale.index) if severities else scale[0]
+            predictions.append(
+                ClausePrediction(
+                    label=types[chosen[0]] if chosen else OTHER,
+                    labels=labels,
+                    severity=severity,
+                    severities=severities,
+                    confidence=float(output.confidence[row]),
+                    probabilities=probabilities,
+                )
+            )
+        return predictions
+
+    def analyze(
+        self,
+        text: str,
+        *,
+        platform: str | None = None,
+        document: str | None = None,
+        format: str = "auto",
+        source: str | None = None,
+    ) -> DocumentReport:
+        """Segment a policy (plain text, HTML or Markdown) and classify every clause."""
+        from clauseclf.pipeline import analyze_text
+
+        return analyze_text(
+            self, text, platform=platform, document=document, format=format, source=source
+        )
+
+    def config(self) -> dict[str, Any]:
+        """The contents of the model folder's ``config.json``."""
+        spec = self.metadata.get("encoder")
+        if not isinstance(spec, dict):
+            spec = {"name": self.encoder.name, "dimension": self.encoder.dimension}
+        return {
+            "format": MODEL_FORMAT,
+            "format_version": MODEL_FORMAT_VERSION,
+            "clauseclf_version": __version__,
+            "model_version": self.metadata.get("model_version"),
+            "encoder": spec,
+            "types": list(self.head.types),
+            "severity_scale": list(self.head.severity_scale),
+            "training": self.metadata.get("training", {}),
+        }
+
+    def save(self, directory: str | Path, *, model_card: str | None = None) -> Path:
+        """Write the model folder atomically: a crash never leaves a half-written model there."""
+        target = Path(directory)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+        try:
+            (staging / CONFIG_FILE).write_text(
+                json.dumps(self.config(), indent=2) + "\n", encoding="utf-8"
+            )
+            (staging / TAXONOMY_FILE).write_text(
+                json.dumps(self.taxonomy.to_dict(), indent=2) + "\n", encoding="utf-8"
+            )
+            self.head.save(staging)
+            card = model_card
+            if card is None and (target / "MODEL_CARD.md").is_file():
+                card = (target / "MODEL_CARD.md").read_text(encoding="utf-8")
+            if card is not None:
+                (staging / "MODEL_CARD.md").write_text(card, encoding="utf-8")
+            _replace_directory(staging, target)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        return target
+
+    @classmethod
+    def load(cls, path: str | Path | None = None, *, encoder: Encoder | None = None) -> ClauseModel:
+        """Load a model folder (default: the embedded ``models/default``).
+
+        ``encoder`` replaces the encoder the config names (e.g. a fake one in tests); it must
+        give vectors of the dimension the head was trained on.
+        """
+        directory = Path(path) if path is not None else default_model_dir()
+        if not directory.is_dir():
+            raise FileNotFoundError(f"no model folder at {directory}")
+        config = _read_json(directory / CONFIG_FILE)
+        if config.get("format") != MODEL_FORMAT:
+            raise ModelFormatError(f"{directory / CONFIG_FILE} is not a clauseclf model config")
+        version = config.get("format_version")
+        if version != MODEL_FORMAT_VERSION:
+            raise ModelFormatError(
+                f"model at {directory} has format version {version!r}; this clauseclf "
+                f"({__version__}) reads version {MODEL_FORMAT_VERSION}"
+            )
+        try:
+            taxonomy = taxonomy_from_dict(_read_json(directory / TAXONOMY_FILE))
+        except TaxonomyError as exc:
+            raise ModelFormatError(f"{directory / TAXONOMY_FILE}: {exc}") from None
+        head = ClauseHead.load(directory)
+        if list(head.types) != list(config.get("types", [])):
+            raise ModelFormatError(
+                f"model at {directory}: head types differ from the types in {CONFIG_FILE}"
+            )
+        if encoder is None:
+            raw_spec = config.get("encoder")
+            if not isinstance(raw_spec, dict):
+                raise ModelFormatError(f"{directory / CONFIG_FILE} has no encoder spec")
+            try:
+                spec = EncoderSpec(
+                    package=str(raw_spec["package"]),
+                    name=str(raw_spec["name"]),
+                    dimension=int(raw_spec["dimension"]),
+                    package_version=raw_spec.get("package_version"),
+                )
+            except (KeyError, TypeError, ValueError) as exc:
+                raise ModelFormatError(f"{directory / CONFIG_FILE}: bad encoder spec: {exc}")
+            encoder = load_encoder(spec)
+        metadata = {
+            "encoder": config.get("encoder"),
+            "model_version": config.get("model_version"),
+            "training": config.get("training", {}),
+            "path": str(directory),
+        }
+        return cls(encoder, head, taxonomy, metadata=metadata)
+
+
+def default_model_dir() -> Path:
+    """Folder of the embedded default model: ``$CLAUSECLF_DEFAULT_MODEL`` or ``models/default``.
+
+    ``models/default`` is found in the source checkout clauseclf is installed from
+    (``pip install -e .``); raises ``FileNotFoundError`` explaining this when it is absent.
+    """
+    configured = os.environ.get(DEFAULT_MODEL_ENV)
+    directory = Path(configured) if configured else _CHECKOUT_MODEL_DIR
+    if not (directory / CONFIG_FILE).is_file():
+        raise FileNotFoundError(
+            f"the default model is not at {directory}: install clauseclf from its source "
+            f"checkout with 'pip install -e .', set {DEFAULT_MODEL_ENV}, or pass a model path"
+        )
+    return directory
+
+
+def load(path: str | Path | None = None) -> ClauseModel:
+    """Load the embedded default model, or the saved model folder at ``path``."""
+    return ClauseModel.load(path)
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ModelFormatError(f"model file missing: {path}") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ModelFormatError(f"cannot read {path}: {exc}") from None
+    if not isinstance(data, dict):
+        raise ModelFormatError(f"{path} does not hold a JSON object")
+    return data
+
+
+def _replace_directory(staging: Path, target: Path) -> None:
+    """Move ``staging`` to ``target``; an existing ``target`` is swapped out, then removed."""
+    if not target.exists():
+        os.replace(staging, target)
+        return
+    retired = Path(tempfile.mkdtemp(prefix=f".{target.name}.old.", dir=target.parent))
+    retired.rmdir()
+    os.replace(target, retired)
+    try:
+        os.replace(staging, target)
+    except BaseException:
+        os.replace(retired, target)
+        raise
+    shutil.rmtree(retired, ignore_errors=True)
