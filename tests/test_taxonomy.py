@@ -40,8 +40,15 @@ def test_unknown_lookups_are_clear():
 
 def test_extended_taxonomy_round_trips(tmp_path):
     data = default_taxonomy().to_dict()
-    data["types"].insert(0, {"id": "biometric_data", "category": "data_rights",
-                             "default_severity": "high", "description": "Face or voice prints."})
+    data["types"].insert(
+        0,
+        {
+            "id": "biometric_data",
+            "category": "data_rights",
+            "default_severity": "high",
+            "description": "Face or voice prints.",
+        },
+    )
     path = tmp_path / "taxonomy.json"
     path.write_text(json.dumps(data), encoding="utf-8")
     taxonomy = load_taxonomy(path)

@@ -36,13 +36,21 @@ _EXPORTS = {
 __all__ = ["__version__", *_EXPORTS]
 
 if TYPE_CHECKING:
-    from clauseclf.documents import DocumentError, read_document
-    from clauseclf.encoder import EncoderNotFoundError
-    from clauseclf.inference.head import ModelFormatError
-    from clauseclf.inference.model import ClauseModel, ClausePrediction, load
-    from clauseclf.report import AnalyzedClause, DocumentReport
-    from clauseclf.segmentation import Segment, SegmentedDocument, segment, segment_document
-    from clauseclf.taxonomy import Taxonomy, load_taxonomy
+    from clauseclf.documents import DocumentError as DocumentError
+    from clauseclf.documents import read_document as read_document
+    from clauseclf.encoder import EncoderNotFoundError as EncoderNotFoundError
+    from clauseclf.inference.head import ModelFormatError as ModelFormatError
+    from clauseclf.inference.model import ClauseModel as ClauseModel
+    from clauseclf.inference.model import ClausePrediction as ClausePrediction
+    from clauseclf.inference.model import load as load
+    from clauseclf.report import AnalyzedClause as AnalyzedClause
+    from clauseclf.report import DocumentReport as DocumentReport
+    from clauseclf.segmentation import Segment as Segment
+    from clauseclf.segmentation import SegmentedDocument as SegmentedDocument
+    from clauseclf.segmentation import segment as segment
+    from clauseclf.segmentation import segment_document as segment_document
+    from clauseclf.taxonomy import Taxonomy as Taxonomy
+    from clauseclf.taxonomy import load_taxonomy as load_taxonomy
 
 
 def __getattr__(name: str) -> Any:

@@ -48,25 +48,32 @@ def _build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"clauseclf {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    analyze = commands.add_parser(
-        "analyze", help="segment a policy and classify every clause"
-    )
+    analyze = commands.add_parser("analyze", help="segment a policy and classify every clause")
     analyze.add_argument("file", type=Path, help="policy file (.txt, .html, .md); '-' for stdin")
     analyze.add_argument("--platform", help="platform name recorded in the output")
     analyze.add_argument("--document", help="document title recorded in the output")
     analyze.add_argument("--format", choices=OUTPUT_FORMATS, default="table")
-    analyze.add_argument("--input-format", choices=INPUT_FORMATS, default=None,
-                         help="input format (default: from the file name, else detected)")
+    analyze.add_argument(
+        "--input-format",
+        choices=INPUT_FORMATS,
+        default=None,
+        help="input format (default: from the file name, else detected)",
+    )
     analyze.add_argument("--model", type=Path, help="model folder (default: the embedded model)")
     analyze.set_defaults(run=_run_analyze)
 
     classify = commands.add_parser(
         "classify", help="classify clause texts, one per line or JSON Lines with a 'text' field"
     )
-    classify.add_argument("file", type=Path, nargs="?", default=Path("-"),
-                          help="input file (default: stdin)")
-    classify.add_argument("--input", choices=("lines", "jsonl"), default=None,
-                          help="input layout (default: jsonl for .jsonl files, else lines)")
+    classify.add_argument(
+        "file", type=Path, nargs="?", default=Path("-"), help="input file (default: stdin)"
+    )
+    classify.add_argument(
+        "--input",
+        choices=("lines", "jsonl"),
+        default=None,
+        help="input layout (default: jsonl for .jsonl files, else lines)",
+    )
     classify.add_argument("--format", choices=OUTPUT_FORMATS, default="jsonl")
     classify.add_argument("--model", type=Path, help="model folder (default: the embedded model)")
     classify.set_defaults(run=_run_classify)
@@ -80,8 +87,12 @@ def _build_parser() -> argparse.ArgumentParser:
     train = commands.add_parser(
         "train", help="train the default model from the shared corpora (seeded)"
     )
-    train.add_argument("--data", type=Path, default=Path("../shared/data"),
-                       help="folder with taxonomy.json and the corpora (default: ../shared/data)")
+    train.add_argument(
+        "--data",
+        type=Path,
+        default=Path("../shared/data"),
+        help="folder with taxonomy.json and the corpora (default: ../shared/data)",
+    )
     train.add_argument("--out", type=Path, required=True, help="model folder to write")
     train.add_argument("--seed", type=int, default=0)
     train.set_defaults(run=_run_train)
@@ -258,7 +269,9 @@ def _write_prediction_table(rows: list[dict[str, Any]], *, title: str | None) ->
                 out.write(f"\n      == {heading} ==\n")
         labels = list(row["labels"]) or [row["label"]]
         number = row.get("clause_index", row.get("index"))
-        prefix = f"{number:>4}  {', '.join(labels):<26} {row['severity']:<8} {row['confidence']:>5.2f}  "
+        prefix = (
+            f"{number:>4}  {', '.join(labels):<26} {row['severity']:<8} {row['confidence']:>5.2f}  "
+        )
         if len(prefix) > width // 2:
             out.write(prefix.rstrip() + "\n")
             prefix = " " * 6

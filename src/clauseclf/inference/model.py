@@ -133,7 +133,9 @@ class ClauseModel:
         scale = self.head.severity_scale
         predictions = []
         for row in range(output.probabilities.shape[0]):
-            probabilities = {t: float(p) for t, p in zip(types, output.probabilities[row])}
+            probabilities = {
+                t: float(p) for t, p in zip(types, output.probabilities[row], strict=True)
+            }
             chosen = [column for column in np.flatnonzero(output.predicted[row])]
             chosen.sort(key=lambda column: -output.probabilities[row, column])
             labels = {types[c]: float(output.probabilities[row, c]) for c in chosen}
@@ -247,7 +249,9 @@ class ClauseModel:
                     package_version=raw_spec.get("package_version"),
                 )
             except (KeyError, TypeError, ValueError) as exc:
-                raise ModelFormatError(f"{directory / CONFIG_FILE}: bad encoder spec: {exc}")
+                raise ModelFormatError(
+                    f"{directory / CONFIG_FILE}: bad encoder spec: {exc}"
+                ) from None
             encoder = load_encoder(spec)
         metadata = {
             "encoder": config.get("encoder"),

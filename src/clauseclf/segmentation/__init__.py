@@ -1,0 +1,67 @@
+"""Split platform policies (plain text, HTML, Markdown) into clauses with exact offsets.
+
+``segment`` / ``segment_document`` run the rule-based :class:`ClauseSplitter` directly on the
+characters, without spaCy: going through spaCy's tokenizer would cost far more than the splitting
+itself (the plain path runs at several million characters per second). The spaCy component
+(:mod:`clauseclf.segmentation.spacy_component`, factory ``"clauseclf_segmenter"``) calls the same
+:func:`segment_document` and only maps the resulting offsets onto tokens.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from clauseclf.extraction import FORMATS, extract
+from clauseclf.segmentation.splitter import ClauseSplitter, Unit
+
+__all__ = ["FORMATS", "Segment", "SegmentedDocument", "segment", "segment_document"]
+
+_SPLITTER = ClauseSplitter()
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One clause: ``text == document_text[start:end]``, stripped, with its section heading."""
+
+    start: int
+    end: int
+    text: str
+    heading: str | None
+
+
+@dataclass(frozen=True)
+class SegmentedDocument:
+    """The text the offsets refer to (extracted text for HTML/Markdown), its format, its clauses."""
+
+    text: str
+    format: str
+    segments: tuple[Segment, ...]
+
+
+def _segments(text: str, units: list[Unit]) -> tuple[Segment, ...]:
+    heading: str | None = None
+    out: list[Segment] = []
+    for unit in units:
+        piece = text[unit.start : unit.end]
+        if unit.kind == "heading":
+            heading = " ".join(piece.split())
+        elif unit.kind == "clause":
+            out.append(Segment(unit.start, unit.end, piece, heading))
+    return tuple(out)
+
+
+def segment_document(text: str, *, format: str = "auto") -> SegmentedDocument:
+    """Extract ``text`` (``format``: "auto", "text", "html" or "markdown") and split it.
+
+    Headings are not clauses: they are left out of ``segments`` and given as the ``heading`` of
+    the clauses under them. Empty or blank text gives no segments. Raises ``TypeError`` for a
+    non-str ``text`` and ``ValueError`` for an unknown ``format``.
+    """
+    extracted = extract(text, format=format)
+    units = _SPLITTER.split_blocks(extracted.text, extracted.blocks)
+    return SegmentedDocument(extracted.text, extracted.format, _segments(extracted.text, units))
+
+
+def segment(text: str, *, format: str = "auto") -> list[Segment]:
+    """The clauses of ``text``; see :func:`segment_document` (offsets refer to its ``text``)."""
+    return list(segment_document(text, format=format).segments)

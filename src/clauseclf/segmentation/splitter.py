@@ -1,0 +1,274 @@
+"""Rule-based clause splitting of policy text: the one segmentation algorithm of clauseclf.
+
+The algorithm works on character offsets only (no tokenizer), so it runs at several million
+characters per second:
+
+1. *Blocks* come from :mod:`clauseclf.extraction`: for plain text its lines, hard-wrapped lines
+   re-joined (:func:`~clauseclf.extraction.plain_blocks`), bullet / enumeration lines as list
+   items; for HTML and Markdown the document's own block structure.
+2. *Headings.* A block is a heading if the extractor says so (``<h1>``-``<h6>``, Markdown
+   headings) or, for paragraph blocks, if it is a short line without sentence punctuation that is
+   numbered, ALL CAPS or Title Case and is followed by more content
+   (:func:`~clauseclf.extraction.is_heading_line`).
+   Headings are not clauses; they become the ``heading`` of the clauses below them.
+3. *Sentences.* Every other block is split at ``.``, ``!``, ``?`` (plus closing quotes/brackets)
+   followed by whitespace, with cheap checks on the candidates: abbreviations ("e.g.", "No.",
+   "Sec.", "U.S.", initials), a leading list number ("1. Introduction"), and a lower-case or
+   punctuation continuation veto the split. Semicolons never split: inline enumerations
+   "(a) ...; (b) ..." stay one clause (as in the CLAUDETTE gold sentences), while enumerations
+   laid out one item per line are separate clauses (also as in the gold).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Literal
+
+from clauseclf.extraction import Block, is_heading_line, plain_blocks, strip_span
+
+__all__ = ["ClauseSplitter", "Unit"]
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A raw splitter unit: a clause, a heading, or a section-number label such as "1.1."
+
+    Only clauses become segments; headings become their ``heading``; labels are dropped.
+    """
+
+    start: int
+    end: int
+    kind: Literal["clause", "heading", "label"]
+
+
+_WORD = re.compile(r"[^\W\d_][\w'\u2019&-]*")
+# A sentence-final candidate: terminal punctuation, optional closers, then whitespace.
+_CANDIDATE = re.compile(r"[.!?]+[\"'”\u2019)\]]*(?=\s)")
+# A section number with a final period opening a block ("1.1. The Service ...").
+_LABEL = re.compile(r"\d{1,3}(?:\.\d{1,3})*\.(?=\s+[^\W\d_(\"“])")
+_NEXT = re.compile(r"\s+(\S)")
+_ABBREVIATIONS = frozenset(
+    [
+        "e.g",
+        "i.e",
+        "etc.al",
+        "cf",
+        "vs",
+        "v",
+        "no",
+        "nos",
+        "sec",
+        "secs",
+        "art",
+        "arts",
+        "para",
+        "paras",
+        "p",
+        "pp",
+        "ch",
+        "chap",
+        "cl",
+        "fig",
+        "figs",
+        "approx",
+        "est",
+        "incl",
+        "excl",
+        "ref",
+        "refs",
+        "vol",
+        "vols",
+        "ed",
+        "eds",
+        "mr",
+        "mrs",
+        "ms",
+        "dr",
+        "prof",
+        "sr",
+        "jr",
+        "st",
+        "mt",
+        "ave",
+        "blvd",
+        "rd",
+        "jan",
+        "feb",
+        "mar",
+        "apr",
+        "jun",
+        "jul",
+        "aug",
+        "sep",
+        "sept",
+        "oct",
+        "nov",
+        "dec",
+        "tel",
+        "ph",
+        "fax",
+        "ext",
+        "dept",
+        "div",
+        "govt",
+        "assn",
+        "u.s",
+        "u.k",
+        "u.s.a",
+        "e.u",
+        "n.a",
+        "a.k.a",
+        "p.o",
+        "viz",
+        "resp",
+        "corp",
+        "co",
+    ]
+)
+# Company suffixes and the like: a split only if an ordinary sentence start follows.
+_WEAK_ABBREVIATIONS = frozenset(
+    [
+        "inc",
+        "ltd",
+        "llc",
+        "plc",
+        "gmbh",
+        "s.a",
+        "s.r.l",
+        "b.v",
+        "n.v",
+        "ag",
+        "pte",
+        "pty",
+        "l.p",
+        "lp",
+    ]
+)
+_SENTENCE_STARTERS = frozenset(
+    [
+        "a",
+        "all",
+        "also",
+        "an",
+        "and",
+        "any",
+        "as",
+        "at",
+        "before",
+        "by",
+        "each",
+        "every",
+        "for",
+        "from",
+        "however",
+        "if",
+        "in",
+        "it",
+        "its",
+        "no",
+        "nothing",
+        "our",
+        "please",
+        "some",
+        "such",
+        "that",
+        "the",
+        "their",
+        "there",
+        "these",
+        "this",
+        "those",
+        "to",
+        "under",
+        "unless",
+        "we",
+        "what",
+        "when",
+        "where",
+        "whether",
+        "which",
+        "while",
+        "who",
+        "you",
+        "your",
+    ]
+)
+_INITIALS = re.compile(r"(?:[A-Za-z]\.){2,}$|[A-Z]\.$")
+_LEADING_NUMBER = re.compile(r"(?:\d+(?:\.\d+)*|[A-Za-z]|[IVXivx]+)\.$")
+
+
+def _is_boundary(text: str, block_start: int, punct_start: int, after: int) -> bool:
+    """Whether the candidate ending at ``after`` (punctuation from ``punct_start``) splits."""
+    nxt = _NEXT.match(text, after)
+    if nxt is None:
+        return False
+    follower = nxt.group(1)
+    if follower.islower() or follower in ",;:%)]}":
+        return False
+    if text[punct_start] != ".":
+        return True
+    word_start = 1 + max(
+        text.rfind(" ", block_start, punct_start),
+        text.rfind("\n", block_start, punct_start),
+        text.rfind("\t", block_start, punct_start),
+        block_start - 1,
+    )
+    word = text[word_start : punct_start + 1].lstrip("(\"'“\u2018[")
+    if word_start == block_start and _LEADING_NUMBER.match(word):
+        return False  # "1. Introduction", "a. the first item"
+    bare = word.rstrip(".").lower()
+    if bare in _ABBREVIATIONS:
+        return False
+    if bare in _WEAK_ABBREVIATIONS or _INITIALS.search(word):
+        following = _WORD.match(text, nxt.start(1))
+        return following is not None and following.group().lower() in _SENTENCE_STARTERS
+    return not (follower.isdigit() and bare in {"section", "clause", "article", "para"})
+
+
+class ClauseSplitter:
+    """Split text into clause and heading units by the rules in this module's docstring.
+
+    Stateless and cheap to build; ``split`` is the text-level method shared by
+    :func:`clauseclf.segmentation.segment` and the spaCy component.
+    """
+
+    def split_blocks(self, text: str, blocks: Iterable[Block]) -> list[Unit]:
+        """Units of ``text`` given its blocks (headings first decided per block)."""
+        block_list = list(blocks)
+        units: list[Unit] = []
+        for i, block in enumerate(block_list):
+            if block.kind == "heading" or (
+                block.kind == "paragraph"
+                and i + 1 < len(block_list)
+                and is_heading_line(text[block.start : block.end])
+            ):
+                units.append(Unit(block.start, block.end, "heading"))
+            else:
+                units.extend(self.split_sentences(text, block.start, block.end))
+        return units
+
+    def split_sentences(self, text: str, start: int, end: int) -> list[Unit]:
+        """Clause units inside one block ``text[start:end]``."""
+        units: list[Unit] = []
+        cursor = start
+        label = _LABEL.match(text, start, end)
+        if label is not None:
+            units.append(Unit(start, label.end(), "label"))
+            cursor = label.end()
+        for m in _CANDIDATE.finditer(text, start, end):
+            if m.end() >= end or not _is_boundary(text, start, m.start(), m.end()):
+                continue
+            s, e = strip_span(text, cursor, m.end())
+            if e > s:
+                units.append(Unit(s, e, "clause"))
+            cursor = m.end()
+        s, e = strip_span(text, cursor, end)
+        if e > s:
+            units.append(Unit(s, e, "clause"))
+        return units
+
+    def split(self, text: str) -> list[Unit]:
+        """Units of plain ``text`` (offsets into ``text``)."""
+        return self.split_blocks(text, plain_blocks(text))

@@ -1,0 +1,89 @@
+"""Extraction of text and blocks from plain text, HTML and Markdown (fictional texts)."""
+
+from __future__ import annotations
+
+import pytest
+
+from clauseclf.extraction import Block, detect_format, extract, is_heading_line
+
+
+def test_plain_text_is_identity_with_blocks() -> None:
+    text = "Larkspur Terms\n\n- first item\nA paragraph.\n"
+    document = extract(text, format="text")
+    assert document.text == text and document.format == "text"
+    assert [(text[b.start : b.end], b.kind) for b in document.blocks] == [
+        ("Larkspur Terms", "paragraph"),
+        ("- first item", "list_item"),
+        ("A paragraph.", "paragraph"),
+    ]
+
+
+def test_html_blocks() -> None:
+    html = (
+        "<html><body><h3>Privacy</h3><p>We  collect\n data.<br/>Not more.</p>"
+        "<ul><li>Email</li></ul><script>alert(1)</script><style>p{}</style>"
+        "<template><p>hidden</p></template><p>Tail&nbsp;text &amp; more</p></body></html>"
+    )
+    document = extract(html)
+    assert document.format == "html"
+    got = [(document.text[b.start : b.end], b.kind, b.level) for b in document.blocks]
+    assert got == [
+        ("Privacy", "heading", 3),
+        ("We collect data.", "paragraph", 0),
+        ("Not more.", "paragraph", 0),
+        ("Email", "list_item", 0),
+        ("Tail text & more", "paragraph", 0),
+    ]
+    assert all(isinstance(b, Block) for b in document.blocks)
+
+
+def test_markdown_blocks() -> None:
+    md = "Title\n=====\n\n### Sub *one*\n\n1. `code` item\n2. [link](http://x.example) item\n"
+    document = extract(md, format="markdown")
+    got = [(document.text[b.start : b.end], b.kind, b.level) for b in document.blocks]
+    assert got == [
+        ("Title", "heading", 1),
+        ("Sub one", "heading", 3),
+        ("code item", "list_item", 0),
+        ("link item", "list_item", 0),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("<p>One.</p><p>Two.</p>", "html"),
+        ("<!DOCTYPE html><title>x</title>", "html"),
+        ("Contact <help@larkspur.example> today.", "text"),
+        ("## Heading\n\nText.", "markdown"),
+        ("See **this** now.", "markdown"),
+        ("* bullet\n* bullet", "text"),
+        ("Plain. Text.", "text"),
+    ],
+)
+def test_detect_format(text: str, expected: str) -> None:
+    assert detect_format(text) == expected
+
+
+def test_bad_input() -> None:
+    with pytest.raises(TypeError):
+        extract(None)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="'docx'"):
+        extract("x", format="docx")
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("4.2 Termination", True),
+        ("5. ARBITRATION", True),
+        ("ARBITRATION.", True),
+        ("Limitation of Liability", True),
+        ("Last updated: May 1, 2024", False),
+        ("You agree to these terms.", False),
+        ("- Bullet Item", False),
+        ("we may change things", False),
+    ],
+)
+def test_heading_rule(line: str, expected: bool) -> None:
+    assert is_heading_line(line) is expected
