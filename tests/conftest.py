@@ -49,3 +49,89 @@ def require_shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"shared data folder {SHARED_DATA} is missing (it sits beside the repository)")
     return SHARED_DATA
+
+
+# A tiny synthetic training set we wrote (fictional wording), for tests with the fake encoder.
+_TEMPLATES: dict[str, list[tuple[str, str]]] = {
+    "arbitration": [
+        ("Any dispute with {c} will be resolved by binding arbitration.", "high"),
+        ("Claims against {c} must be settled by individual arbitration, not in court.", "high"),
+        ("You may opt out of arbitration with {c} within 30 days.", "medium"),
+    ],
+    "governing_law": [
+        ("These terms are governed by the laws of {place}.", "low"),
+        ("The law of {place} applies to this agreement with {c}.", "low"),
+    ],
+    "jurisdiction": [
+        ("The courts of {place} have exclusive jurisdiction over disputes with {c}.", "medium"),
+        ("You agree to bring any claim against {c} only in the courts of {place}.", "medium"),
+    ],
+    "data_sale": [
+        ("{c} sells your personal data to data brokers.", "high"),
+        ("We rent your contact details to marketing firms, says {c}.", "high"),
+        ("{c} does not sell your personal information.", "none"),
+    ],
+    "ai_training": [
+        ("{c} uses your uploads to train its machine learning models.", "high"),
+        ("Your messages help {c} train generative AI systems.", "high"),
+        ("{c} never uses your content to train AI models.", "none"),
+    ],
+}
+_OTHER = [
+    "You can reach {c} support by e-mail.",
+    "{c} was founded in {place} to help people write notes.",
+    "Section headings in these terms are for convenience only.",
+    "The {c} app is available on phones and tablets.",
+]
+_COMPANIES = ["Larkspur", "Quillmoor", "Brightfen", "Otterly", "Pinecall", "Mossgate"]
+_PLACES = ["Delaware", "Ontario", "Bavaria", "Victoria", "Oregon", "Leinster"]
+
+
+def synthetic_records():
+    """AnnotatedClause records over 6 fictional platforms (every type checked)."""
+    from clauseclf.corpora import AnnotatedClause
+
+    records = []
+    for k, (company, place) in enumerate(zip(_COMPANIES, _PLACES, strict=True)):
+        items = [(t, {label: sev}) for label, ts in _TEMPLATES.items() for t, sev in ts]
+        items += [(t, {}) for t in _OTHER]
+        if k % 2 == 0:
+            items.append(
+                (
+                    "These terms are governed by the laws of {place} and the courts of {place} "
+                    "decide disputes with {c}.",
+                    {"governing_law": "low", "jurisdiction": "medium"},
+                )
+            )
+        for template, labels in items:
+            records.append(
+                AnnotatedClause(
+                    text=template.format(c=company, place=place),
+                    labels=dict(labels),
+                    annotated_types=None,
+                    platform=company,
+                    document="Terms",
+                    source="tests",
+                    corpus="synthetic",
+                )
+            )
+    return records
+
+
+@pytest.fixture(scope="session")
+def tiny_model(fake_encoder):
+    """A ClauseModel trained on the synthetic records with the fake encoder."""
+    from clauseclf.inference.model import ClauseModel
+    from clauseclf.taxonomy import default_taxonomy
+    from clauseclf.training import TrainingConfig, fit_head
+
+    records = synthetic_records()
+    texts = [r.text for r in records]
+    head = fit_head(
+        texts,
+        fake_encoder.encode(texts),
+        records,
+        seed=0,
+        config=TrainingConfig(min_df=1, C=1.0),
+    )
+    return ClauseModel(fake_encoder, head, default_taxonomy(), metadata={"model_version": "tiny"})

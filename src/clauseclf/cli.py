@@ -213,7 +213,7 @@ def _run_segment(args: argparse.Namespace) -> int:
     ]
     if args.format == "table":
         width = _terminal_width()
-        heading: str | None = None
+        heading: object = None
         for row in rows:
             if row["heading"] != heading:
                 heading = row["heading"]

@@ -1,0 +1,388 @@
+"""Training the head and the default model, with cross-validation grouped by platform.
+
+Partial labels: a type the annotator checked is a strong label (positive or negative); a type
+not checked for a clause (``annotated_types``) is taken as a *weak* negative, with a small sample
+weight, so the 20 types CLAUDETTE never checked still see CLAUDETTE sentences as (mostly right)
+negatives. Rebuild the default model with::
+
+    python -m clauseclf.training --data ../shared/data --out models/default --seed 0
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from clauseclf.corpora import AnnotatedClause, load_corpora, platforms
+from clauseclf.evaluation import top_label_correct
+from clauseclf.inference.head import (
+    ClauseHead,
+    TextFeatures,
+    platt_probabilities,
+    top_label_probability,
+)
+from clauseclf.taxonomy import Taxonomy, default_taxonomy
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    """Hyper-parameters of the head (chosen by grouped cross-validation, see the model card)."""
+
+    C: float = 0.5
+    embedding_weight: float = 1.0
+    min_df: int = 3
+    max_features: int = 20000
+    weak_negative_weight: float = 0.3
+    severity_C: float = 1.0
+    inner_folds: int = 3
+    calibrate_on_full_checks: bool = True
+
+
+@dataclass(frozen=True)
+class LabelMatrix:
+    """Targets per (clause, type): ``y`` 1/0, ``weight`` 1 for strong labels, less for weak."""
+
+    y: np.ndarray
+    weight: np.ndarray
+    strong: np.ndarray
+    informative: np.ndarray
+
+
+def label_matrix(
+    records: Sequence[AnnotatedClause], types: Sequence[str], weak_weight: float
+) -> LabelMatrix:
+    """Targets for each record and type; unchecked types become weak negatives."""
+    n, t = len(records), len(types)
+    y = np.zeros((n, t), dtype=np.int8)
+    strong = np.zeros((n, t), dtype=bool)
+    for row, record in enumerate(records):
+        for column, type_id in enumerate(types):
+            if type_id in record.labels:
+                y[row, column] = 1
+                strong[row, column] = True
+            elif record.is_annotated(type_id):
+                strong[row, column] = True
+    weight = np.where(strong, 1.0, weak_weight)
+    # Negatives are informative only where the annotator checked several types (a ToS;DR quote is
+    # checked for its one case): calibration and thresholds are fitted on those rows.
+    several = np.array([r.annotated_types is None or len(r.annotated_types) > 1 for r in records])
+    return LabelMatrix(y=y, weight=weight, strong=strong, informative=strong & several[:, None])
+
+
+def _group_folds(groups: Sequence[str], n_folds: int, seed: int) -> list[np.ndarray]:
+    """Fold index arrays (test rows) with every platform in exactly one fold, seeded."""
+    unique = sorted(set(groups))
+    order = np.random.default_rng(seed).permutation(len(unique))
+    fold_of = {unique[i]: rank % n_folds for rank, i in enumerate(order)}
+    assignment = np.array([fold_of[g] for g in groups])
+    return [np.flatnonzero(assignment == k) for k in range(n_folds)]
+
+
+def _fit_linear(
+    x: sp.csr_matrix, labels: LabelMatrix, config: TrainingConfig, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """One-vs-rest LinearSVC per type; a type without positives is never predicted."""
+    from sklearn.svm import LinearSVC
+
+    n_types = labels.y.shape[1]
+    weights = np.zeros((x.shape[1], n_types), dtype=np.float64)
+    bias = np.full(n_types, -10.0)
+    for column in range(n_types):
+        y = labels.y[:, column]
+        if y.min() == y.max():
+            continue
+        svc = LinearSVC(C=config.C, class_weight="balanced", random_state=seed, max_iter=5000)
+        svc.fit(x, y, sample_weight=labels.weight[:, column])
+        weights[:, column] = svc.coef_[0]
+        bias[column] = svc.intercept_[0]
+    return weights, bias
+
+
+def _calibration_rows(labels: LabelMatrix, column: int, full_checks: bool) -> np.ndarray:
+    rows = labels.informative[:, column] if full_checks else labels.strong[:, column]
+    if labels.y[rows, column].sum() < 5:
+        rows = labels.strong[:, column]
+    return np.asarray(rows)
+
+
+def _fit_platt(scores: np.ndarray, labels: LabelMatrix, full_checks: bool) -> np.ndarray:
+    """(a, b) per type from out-of-fold scores, on strong labels (all labels if too few)."""
+    from sklearn.linear_model import LogisticRegression
+
+    platt = np.tile([1.0, 0.0], (scores.shape[1], 1))
+    for column in range(scores.shape[1]):
+        rows = _calibration_rows(labels, column, full_checks)
+        if labels.y[rows, column].sum() < 5 or (~labels.y[rows, column].astype(bool)).sum() < 5:
+            rows = np.ones(len(rows), dtype=bool)
+        y = labels.y[rows, column]
+        if y.min() == y.max():
+            platt[column] = [1.0, -10.0 if y.max() == 0 else 10.0]
+            continue
+        model = LogisticRegression(C=100.0)
+        model.fit(scores[rows, column : column + 1], y, sample_weight=labels.weight[rows, column])
+        platt[column] = [model.coef_[0, 0], model.intercept_[0]]
+    return platt
+
+
+def _choose_thresholds(
+    probabilities: np.ndarray, labels: LabelMatrix, full_checks: bool
+) -> np.ndarray:
+    """Per-type probability threshold maximising F1 on strong out-of-fold labels."""
+    grid = np.linspace(0.2, 0.8, 25)
+    thresholds = np.full(probabilities.shape[1], 0.5)
+    for column in range(probabilities.shape[1]):
+        rows = _calibration_rows(labels, column, full_checks)
+        y = labels.y[rows, column].astype(bool)
+        if y.sum() < 5:
+            continue
+        p = probabilities[rows, column]
+        f1 = [_f1(y, p >= g) for g in grid]
+        thresholds[column] = grid[int(np.argmax(f1))]
+    return thresholds
+
+
+def _f1(gold: np.ndarray, predicted: np.ndarray) -> float:
+    tp = float(np.sum(gold & predicted))
+    denominator = float(gold.sum() + predicted.sum())
+    return 2 * tp / denominator if denominator else 0.0
+
+
+def _fit_severity(
+    x: sp.csr_matrix,
+    records: Sequence[AnnotatedClause],
+    types: Sequence[str],
+    scale: Sequence[str],
+    config: TrainingConfig,
+) -> tuple[np.ndarray, np.ndarray]:
+    """A multinomial logistic regression per type on its positives (constant if one level)."""
+    from sklearn.linear_model import LogisticRegression
+
+    n_levels = len(scale)
+    weights = np.zeros((len(types), x.shape[1], n_levels), dtype=np.float64)
+    bias = np.full((len(types), n_levels), -30.0)
+    for column, type_id in enumerate(types):
+        rows = [i for i, r in enumerate(records) if type_id in r.labels]
+        levels = np.array([scale.index(records[i].labels[type_id]) for i in rows], dtype=int)
+        if len(levels) == 0:
+            bias[column, 0] = 0.0
+            continue
+        present, counts = np.unique(levels, return_counts=True)
+        if len(present) < 2 or np.sort(counts)[-2] < 3:
+            bias[column, present[np.argmax(counts)]] = 0.0
+            continue
+        model = LogisticRegression(C=config.severity_C, class_weight="balanced", max_iter=2000)
+        model.fit(x[rows], levels)
+        classes = model.classes_
+        if len(classes) == 2:
+            weights[column][:, classes[1]] = model.coef_[0]
+            bias[column, classes[0]] = 0.0
+            bias[column, classes[1]] = model.intercept_[0]
+        else:
+            for k, level in enumerate(classes):
+                weights[column][:, level] = model.coef_[k]
+                bias[column, level] = model.intercept_[k]
+    return weights, bias
+
+
+def _confidence_curve(top: np.ndarray, correct: np.ndarray) -> np.ndarray:
+    """Isotonic map from top-label probability to P(correct), as (2, k) breakpoints."""
+    from sklearn.isotonic import IsotonicRegression
+
+    iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip", increasing=True)
+    iso.fit(top, correct)
+    xs, ys = np.asarray(iso.X_thresholds_), np.asarray(iso.y_thresholds_)
+    if len(xs) < 2:
+        xs, ys = np.array([0.0, 1.0]), np.array([float(correct.mean())] * 2)
+    return np.vstack([xs, ys])
+
+
+def fit_head(
+    texts: Sequence[str],
+    embeddings: np.ndarray,
+    records: Sequence[AnnotatedClause],
+    *,
+    taxonomy: Taxonomy | None = None,
+    seed: int = 0,
+    config: TrainingConfig | None = None,
+) -> ClauseHead:
+    """Fit a head on clause ``texts``, their ``embeddings`` and annotation ``records``."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    taxonomy = taxonomy or default_taxonomy()
+    config = config or TrainingConfig()
+    if not (len(texts) == len(records) == embeddings.shape[0]):
+        raise ValueError(
+            f"texts ({len(texts)}), embeddings ({embeddings.shape[0]}) and records "
+            f"({len(records)}) must have the same length"
+        )
+    types = taxonomy.type_ids
+    vectorizer = TfidfVectorizer(
+        ngram_range=(1, 2),
+        min_df=min(config.min_df, max(1, len(texts) // 10)),
+        max_features=config.max_features,
+        sublinear_tf=True,
+        token_pattern=r"(?u)\b\w\w+\b",
+    )
+    vectorizer.fit(texts)
+    vocabulary = sorted(vectorizer.vocabulary_, key=vectorizer.vocabulary_.__getitem__)
+    features = TextFeatures(
+        vocabulary, vectorizer.idf_, embeddings.shape[1], config.embedding_weight
+    )
+    x = features.transform(texts, embeddings)
+    labels = label_matrix(records, types, config.weak_negative_weight)
+
+    groups = platforms(records)
+    n_folds = min(config.inner_folds, len(set(groups)))
+    oof_scores = np.zeros(labels.y.shape)
+    if n_folds >= 2:
+        for test_rows in _group_folds(groups, n_folds, seed):
+            train_rows = np.setdiff1d(np.arange(len(texts)), test_rows)
+            sub = LabelMatrix(
+                labels.y[train_rows],
+                labels.weight[train_rows],
+                labels.strong[train_rows],
+                labels.informative[train_rows],
+            )
+            w, b = _fit_linear(x[train_rows], sub, config, seed)
+            oof_scores[test_rows] = np.asarray(x[test_rows] @ w) + b
+    weights, bias = _fit_linear(x, labels, config, seed)
+    if n_folds < 2:
+        oof_scores = np.asarray(x @ weights) + bias
+    platt = _fit_platt(oof_scores, labels, config.calibrate_on_full_checks)
+    oof_probabilities = platt_probabilities(oof_scores, platt)
+    thresholds = _choose_thresholds(oof_probabilities, labels, config.calibrate_on_full_checks)
+    oof_predicted = oof_probabilities >= thresholds
+    correct = top_label_correct(oof_probabilities, oof_predicted, records, types)
+    known = ~np.isnan(correct)
+    top = top_label_probability(oof_probabilities, oof_predicted)[known]
+    correct = correct[known]
+    severity_weights, severity_bias = _fit_severity(
+        x, records, types, taxonomy.severity_scale, config
+    )
+    return ClauseHead(
+        types=types,
+        severity_scale=taxonomy.severity_scale,
+        features=features,
+        type_weights=weights,
+        type_bias=bias,
+        platt=platt,
+        thresholds=thresholds,
+        severity_weights=severity_weights,
+        severity_bias=severity_bias,
+        confidence_curve=_confidence_curve(top, correct),
+        settings={"config": asdict(config), "seed": seed},
+    )
+
+
+def cross_validate(
+    texts: Sequence[str],
+    embeddings: np.ndarray,
+    records: Sequence[AnnotatedClause],
+    *,
+    taxonomy: Taxonomy | None = None,
+    n_folds: int = 5,
+    seed: int = 0,
+    config: TrainingConfig | None = None,
+) -> list[tuple[np.ndarray, ClauseHead]]:
+    """Fit one head per platform-grouped fold; returns (test rows, head) pairs."""
+    groups = platforms(records)
+    results = []
+    for test_rows in _group_folds(groups, n_folds, seed):
+        train_rows = np.setdiff1d(np.arange(len(texts)), test_rows)
+        head = fit_head(
+            [texts[i] for i in train_rows],
+            embeddings[train_rows],
+            [records[i] for i in train_rows],
+            taxonomy=taxonomy,
+            seed=seed,
+            config=config,
+        )
+        results.append((test_rows, head))
+    return results
+
+
+def train_default_model(
+    data_dir: str | Path,
+    out_dir: str | Path,
+    *,
+    seed: int = 0,
+    encoder: Any = None,
+    n_folds: int = 5,
+) -> Path:
+    """Train on the shared corpora, print grouped-CV metrics, write the model folder + card."""
+    from clauseclf.encoder import default_encoder_spec, load_encoder
+    from clauseclf.evaluation import evaluate_folds, format_metrics, model_card
+    from clauseclf.inference.model import ClauseModel
+
+    started = time.time()
+    taxonomy = default_taxonomy()
+    records = load_corpora(data_dir, taxonomy=taxonomy)
+    texts = [r.text for r in records]
+    encoder = encoder or load_encoder()
+    _log(f"encoding {len(texts)} clauses with {encoder.name} ...")
+    embeddings = encoder.encode(texts)
+    _log(f"cross-validating ({n_folds} folds grouped by platform) ...")
+    folds = cross_validate(
+        texts, embeddings, records, taxonomy=taxonomy, n_folds=n_folds, seed=seed
+    )
+    metrics = evaluate_folds(folds, texts, embeddings, records)
+    _log(format_metrics(metrics))
+    _log("fitting on all data ...")
+    head = fit_head(texts, embeddings, records, taxonomy=taxonomy, seed=seed)
+    spec = (
+        default_encoder_spec().to_dict()
+        if encoder.name == default_encoder_spec().name
+        else {"name": encoder.name, "dimension": encoder.dimension}
+    )
+    counts = {
+        name: sum(1 for r in records if r.corpus == name)
+        for name in sorted({r.corpus for r in records})
+    }
+    training = {
+        "seed": seed,
+        "data": counts,
+        "cv_folds": n_folds,
+        "cv_metrics": metrics["summary"],
+        "seconds": round(time.time() - started, 1),
+    }
+    model = ClauseModel(
+        encoder,
+        head,
+        taxonomy,
+        metadata={
+            "encoder": spec,
+            "model_version": f"default-{time.strftime('%Y%m%d')}",
+            "training": training,
+        },
+    )
+    card = model_card(metrics, counts, seed=seed, seconds=training["seconds"])
+    path = model.save(out_dir, model_card=card)
+    _log(f"done in {time.time() - started:.0f} s")
+    return path
+
+
+def _log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m clauseclf.training --data DIR --out DIR --seed N``."""
+    parser = argparse.ArgumentParser(description="Train the clauseclf default model.")
+    parser.add_argument("--data", type=Path, default=Path("../shared/data"))
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    train_default_model(args.data, args.out, seed=args.seed)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
