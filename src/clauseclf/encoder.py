@@ -63,6 +63,9 @@ class EncoderSpec:
 class SentenceTransformerEncoder:
     """A sentence-transformers model read from a local folder, loaded on first use.
 
+    Loading sets ``HF_HUB_OFFLINE=1``, ``TOKENIZERS_PARALLELISM=false`` and
+    ``HF_HUB_DISABLE_PROGRESS_BARS=1`` unless they are already set.
+
     Identical texts in one call are embedded once; sentence-transformers sorts each call's texts
     by length so that batches hold texts of similar length.
     """
@@ -87,6 +90,8 @@ class SentenceTransformerEncoder:
             if self._model is None:
                 os.environ.setdefault("HF_HUB_OFFLINE", "1")
                 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+                # transformers' "Loading weights" bar would clutter CLI output and notebooks.
+                os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
                 from sentence_transformers import SentenceTransformer
 
                 model = SentenceTransformer(

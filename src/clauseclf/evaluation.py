@@ -113,8 +113,14 @@ def evaluate_output(
             [[r.labels.get(t) in ("medium", "high") for t in CLAUDETTE_TYPES] for r in rows]
         )
         metrics["claudette_any_level"] = multilabel_scores(gold_any, predicted, CLAUDETTE_TYPES)
+        # LexGLUE-style: a clause is an unfair <type> when the type is predicted with a
+        # predicted severity of medium or high (CLAUDETTE levels 2-3).
+        adverse = np.isin(
+            output.severity[claudette][:, columns],
+            [severity_scale.index("medium"), severity_scale.index("high")],
+        )
         metrics["claudette_unfair_levels"] = multilabel_scores(
-            gold_unfair, predicted, CLAUDETTE_TYPES
+            gold_unfair, predicted & adverse, CLAUDETTE_TYPES
         )
     tosdr = [i for i, r in enumerate(records) if r.corpus == "tosdr" and r.labels]
     if tosdr:
@@ -226,7 +232,8 @@ Head (this folder): sublinear TF-IDF over word 1-2 grams (vocabulary min_df >= 3
 LinearSVC per type with Platt calibration and a decision threshold per type (both fitted on
 out-of-fold scores of a 3-fold platform-grouped inner split); a multinomial logistic regression per
 type for severity; an isotonic map from the top label's probability to the confidence.
-Partial labels: a type the annotator did not check is a weak negative (sample weight 0.3).
+Partial labels: a type the annotator did not check is a weak negative (sample weight 0.1);
+the embedding block is weighted 0.5 against the L2-normalised TF-IDF block.
 
 ## Data (from ../shared/data; never copied into the repository)
 

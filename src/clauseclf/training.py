@@ -37,10 +37,10 @@ class TrainingConfig:
     """Hyper-parameters of the head (chosen by grouped cross-validation, see the model card)."""
 
     C: float = 0.5
-    embedding_weight: float = 1.0
+    embedding_weight: float = 0.5
     min_df: int = 3
     max_features: int = 20000
-    weak_negative_weight: float = 0.3
+    weak_negative_weight: float = 0.1
     severity_C: float = 1.0
     inner_folds: int = 3
     calibrate_on_full_checks: bool = True

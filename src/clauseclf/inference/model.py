@@ -191,6 +191,7 @@ class ClauseModel:
         target.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
         try:
+            staging.chmod(0o755)  # mkdtemp makes it private; a model folder is ordinary data
             (staging / CONFIG_FILE).write_text(
                 json.dumps(self.config(), indent=2) + "\n", encoding="utf-8"
             )
