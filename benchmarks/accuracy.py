@@ -44,7 +44,7 @@ def main() -> int:
 
     from clauseclf.corpora import load_corpora, platforms
     from clauseclf.evaluation import CLAUDETTE_TYPES, evaluate_folds, multilabel_scores
-    from clauseclf.training import _group_folds, cross_validate
+    from clauseclf.training import cross_validate, group_folds
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
@@ -68,7 +68,7 @@ def main() -> int:
 
     started = time.time()
     baseline = {name: np.zeros_like(g) for name, g in gold.items()}
-    for test in _group_folds(platforms(records), args.folds, args.seed):
+    for test in group_folds(platforms(records), args.folds, args.seed):
         train = np.setdiff1d(np.arange(len(records)), test)
         train, test = train[claudette[train]], test[claudette[test]]
         vectorizer = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True)
@@ -86,7 +86,8 @@ def main() -> int:
     ours_seconds = time.time() - started
 
     print(f"{args.folds} folds grouped by platform, seed {args.seed}; CLAUDETTE 8 types")
-    for name, key in (("any level", "claudette_any_level"), ("levels 2-3", "claudette_unfair_levels")):
+    definitions = (("any level", "claudette_any_level"), ("levels 2-3", "claudette_unfair_levels"))
+    for name, key in definitions:
         base = multilabel_scores(gold[name][claudette], baseline[name][claudette], CLAUDETTE_TYPES)
         mine = ours[key]
         print(f"\npositives: {name}")

@@ -77,7 +77,7 @@ def label_matrix(
     return LabelMatrix(y=y, weight=weight, strong=strong, informative=strong & several[:, None])
 
 
-def _group_folds(groups: Sequence[str], n_folds: int, seed: int) -> list[np.ndarray]:
+def group_folds(groups: Sequence[str], n_folds: int, seed: int) -> list[np.ndarray]:
     """Fold index arrays (test rows) with every platform in exactly one fold, seeded."""
     unique = sorted(set(groups))
     order = np.random.default_rng(seed).permutation(len(unique))
@@ -243,7 +243,7 @@ def fit_head(
     n_folds = min(config.inner_folds, len(set(groups)))
     oof_scores = np.zeros(labels.y.shape)
     if n_folds >= 2:
-        for test_rows in _group_folds(groups, n_folds, seed):
+        for test_rows in group_folds(groups, n_folds, seed):
             train_rows = np.setdiff1d(np.arange(len(texts)), test_rows)
             sub = LabelMatrix(
                 labels.y[train_rows],
@@ -295,7 +295,7 @@ def cross_validate(
     """Fit one head per platform-grouped fold; returns (test rows, head) pairs."""
     groups = platforms(records)
     results = []
-    for test_rows in _group_folds(groups, n_folds, seed):
+    for test_rows in group_folds(groups, n_folds, seed):
         train_rows = np.setdiff1d(np.arange(len(texts)), test_rows)
         head = fit_head(
             [texts[i] for i in train_rows],
