@@ -31,11 +31,18 @@ _EXPORTS = {
     "load_taxonomy": "clauseclf.taxonomy",
     "Taxonomy": "clauseclf.taxonomy",
     "EncoderNotFoundError": "clauseclf.encoder",
+    "load_annotations": "clauseclf.corpora",
+    "AnnotationSet": "clauseclf.corpora",
+    "AnnotationError": "clauseclf.corpora",
+    "train": "clauseclf.training",
 }
 
 __all__ = ["__version__", *_EXPORTS]
 
 if TYPE_CHECKING:
+    from clauseclf.corpora import AnnotationError as AnnotationError
+    from clauseclf.corpora import AnnotationSet as AnnotationSet
+    from clauseclf.corpora import load_annotations as load_annotations
     from clauseclf.documents import DocumentError as DocumentError
     from clauseclf.documents import read_document as read_document
     from clauseclf.encoder import EncoderNotFoundError as EncoderNotFoundError
@@ -51,6 +58,7 @@ if TYPE_CHECKING:
     from clauseclf.segmentation import segment_document as segment_document
     from clauseclf.taxonomy import Taxonomy as Taxonomy
     from clauseclf.taxonomy import load_taxonomy as load_taxonomy
+    from clauseclf.training import train as train
 
 
 def __getattr__(name: str) -> Any:

@@ -85,16 +85,30 @@ def _build_parser() -> argparse.ArgumentParser:
     segment.set_defaults(run=_run_segment)
 
     train = commands.add_parser(
-        "train", help="train the default model from the shared corpora (seeded)"
+        "train",
+        help="train a model on annotation files (.jsonl/.csv) and/or the shared corpora",
     )
+    train.add_argument("files", type=Path, nargs="*", help="annotation files (.jsonl or .csv)")
+    train.add_argument("--out", type=Path, required=True, help="model folder to write")
     train.add_argument(
         "--data",
         type=Path,
-        default=Path("../shared/data"),
-        help="folder with taxonomy.json and the corpora (default: ../shared/data)",
+        default=None,
+        help="also train on the corpora in this folder (e.g. ../shared/data)",
     )
-    train.add_argument("--out", type=Path, required=True, help="model folder to write")
+    train.add_argument(
+        "--base", type=Path, default=None, help="model folder whose taxonomy and encoder to reuse"
+    )
+    train.add_argument(
+        "--taxonomy", type=Path, default=None, help="taxonomy file (e.g. with an added clause type)"
+    )
+    train.add_argument(
+        "--strict",
+        action="store_true",
+        help="fail on the first bad annotation row instead of skipping it",
+    )
     train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--quiet", action="store_true", help="no progress bar")
     train.set_defaults(run=_run_train)
     return parser
 
@@ -227,11 +241,33 @@ def _run_segment(args: argparse.Namespace) -> int:
 
 
 def _run_train(args: argparse.Namespace) -> int:
-    from clauseclf.training import train_default_model
+    from clauseclf.corpora import AnnotationError
+    from clauseclf.inference.head import ModelFormatError
+    from clauseclf.taxonomy import TaxonomyError
+    from clauseclf.training import train
 
-    if not args.data.is_dir():
+    if not args.files and args.data is None:
+        raise CLIError("give annotation files, --data DIR, or both")
+    if args.data is not None and not args.data.is_dir():
         raise CLIError(f"{args.data}: no such data folder")
-    train_default_model(args.data, args.out, seed=args.seed)
+    for path in args.files:
+        if not path.is_file():
+            raise CLIError(f"{path}: no such file")
+    try:
+        model = train(
+            args.files,
+            base=args.base,
+            taxonomy=args.taxonomy,
+            seed=args.seed,
+            data_dir=args.data,
+            strict=args.strict,
+            progress=not args.quiet,
+        )
+    except (AnnotationError, TaxonomyError, ModelFormatError, FileNotFoundError) as exc:
+        raise CLIError(str(exc)) from None
+    except ValueError as exc:
+        raise CLIError(str(exc)) from None
+    model.save(args.out)
     print(f"model written to {args.out}")
     return 0
 

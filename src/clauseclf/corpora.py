@@ -7,8 +7,10 @@ One clause per line: ``text``, ``labels`` (type -> severity; ``{}`` = other), op
 
 from __future__ import annotations
 
+import csv
+import io
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,33 +47,30 @@ def read_annotations(
     """Read one JSON Lines annotation file; ``AnnotationError`` names file and line on bad data."""
     path = Path(path)
     taxonomy = taxonomy or default_taxonomy()
-    known_types = set(taxonomy.type_ids)
-    scale = set(taxonomy.severity_scale)
-    corpus = corpus or path.parent.name
-    records = []
+    return [
+        _record(raw, where, taxonomy, corpus or path.parent.name)
+        for raw, where in _jsonl_lines(path)
+    ]
+
+
+def _read_text(path: Path) -> str:
     try:
-        handle = path.open(encoding="utf-8")
+        return path.read_bytes().decode("utf-8-sig")
+    except FileNotFoundError:
+        raise AnnotationError(f"{path}: no such file") from None
     except OSError as exc:
         raise AnnotationError(f"{path}: cannot open: {exc.strerror}") from None
-    with handle:
-        try:
-            for number, line in enumerate(handle, start=1):
-                if not line.strip():
-                    continue
-                where = f"{path}, line {number}"
-                try:
-                    raw = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise AnnotationError(f"{where}: invalid JSON: {exc.msg}") from None
-                records.append(_record(raw, where, known_types, scale, corpus))
-        except UnicodeDecodeError:
-            raise AnnotationError(f"{path}: not valid UTF-8") from None
-    return records
+    except UnicodeDecodeError as exc:
+        raise AnnotationError(
+            f"{path}: not valid UTF-8 (byte {exc.start}); convert the file to UTF-8"
+        ) from None
 
 
-def _record(
-    raw: object, where: str, known_types: set[str], scale: set[str], corpus: str
-) -> AnnotatedClause:
+def _record(raw: object, where: str, taxonomy: Taxonomy, corpus: str) -> AnnotatedClause:
+    known_types = set(taxonomy.type_ids)
+    scale = set(taxonomy.severity_scale)
+    if isinstance(raw, _Invalid):
+        raise AnnotationError(raw.message)
     if not isinstance(raw, dict):
         raise AnnotationError(f"{where}: expected a JSON object")
     text = raw.get("text")
@@ -127,3 +126,149 @@ def platform_key(name: str) -> str:
 def platforms(records: Iterable[AnnotatedClause]) -> list[str]:
     """The folded platform key of each record, in order."""
     return [platform_key(r.platform) for r in records]
+
+
+@dataclass(frozen=True)
+class AnnotationSet:
+    """Validated annotations: the usable ``records`` and one message per skipped row."""
+
+    records: tuple[AnnotatedClause, ...]
+    problems: tuple[str, ...]
+
+    def summary(self) -> str:
+        """One line: how many clauses were read and how many rows were skipped."""
+        return f"{len(self.records)} annotated clauses read, {len(self.problems)} rows skipped"
+
+
+def load_annotations(
+    paths: str | Path | Sequence[str | Path],
+    *,
+    strict: bool = False,
+    taxonomy: Taxonomy | None = None,
+) -> AnnotationSet:
+    """Read and validate annotation files: JSON Lines (``.jsonl``) or CSV (``.csv``, columns
+    ``text,label,severity,platform`` and optionally ``document``).
+
+    In CSV, ``label`` is a type id, ``other``, or several ids joined by ``;`` (``severity`` then
+    holds one level per id, or one for all; empty = the type's default severity). Checked: bad
+    JSON or CSV, wrong encoding, empty text, unknown type or severity, and the same clause
+    annotated twice with different labels. Every problem names the file and line. With
+    ``strict`` the first problem raises ``AnnotationError``; otherwise bad rows are skipped and
+    listed in ``problems`` (an unreadable file is one problem).
+    """
+    taxonomy = taxonomy or default_taxonomy()
+    if isinstance(paths, (str, Path)):
+        paths = [paths]
+    records: list[AnnotatedClause] = []
+    wheres: list[str] = []
+    problems: list[str] = []
+    for path in map(Path, paths):
+        try:
+            for raw, where in _rows(path, taxonomy):
+                try:
+                    records.append(_record(raw, where, taxonomy, corpus=path.stem))
+                    wheres.append(where)
+                except AnnotationError as exc:
+                    if strict:
+                        raise
+                    problems.append(str(exc))
+        except AnnotationError as exc:  # unreadable file, bad encoding, bad JSON line
+            if strict:
+                raise
+            problems.append(str(exc))
+    kept, conflicts = _drop_conflicts(records, wheres)
+    if conflicts and strict:
+        raise AnnotationError(conflicts[0])
+    return AnnotationSet(records=tuple(kept), problems=tuple(problems + conflicts))
+
+
+def _rows(path: Path, taxonomy: Taxonomy) -> Iterator[tuple[object, str]]:
+    suffix = path.suffix.lower()
+    if suffix in (".jsonl", ".ndjson", ".json"):
+        yield from _jsonl_lines(path)
+    elif suffix == ".csv":
+        yield from _csv_rows(path, taxonomy)
+    else:
+        raise AnnotationError(f"{path}: unknown annotation format (use .jsonl or .csv)")
+
+
+def _jsonl_lines(path: Path) -> Iterator[tuple[object, str]]:
+    """(parsed line, "file, line N") per non-blank line; bad JSON fails validation at its line."""
+    for number, line in enumerate(_read_text(path).splitlines(), start=1):
+        if not line.strip():
+            continue
+        where = f"{path}, line {number}"
+        try:
+            yield json.loads(line), where
+        except json.JSONDecodeError as exc:
+            yield _Invalid(f"{where}: invalid JSON: {exc.msg}"), where
+
+
+@dataclass(frozen=True)
+class _Invalid:
+    message: str
+
+
+def _csv_rows(path: Path, taxonomy: Taxonomy) -> Iterator[tuple[object, str]]:
+    reader = csv.DictReader(io.StringIO(_read_text(path), newline=""))
+    missing = {"text", "label"} - set(reader.fieldnames or [])
+    if missing:
+        raise AnnotationError(f"{path}, line 1: CSV header lacks column(s) {sorted(missing)}")
+    for row in reader:
+        where = f"{path}, line {reader.line_num}"
+        label_field = (row.get("label") or "").strip()
+        severity_field = (row.get("severity") or "").strip()
+        labels: dict[str, object] = {}
+        if label_field and label_field != "other":
+            type_ids = [t.strip() for t in label_field.split(";")]
+            severities = [v.strip() for v in severity_field.split(";")] if severity_field else []
+            if len(severities) == 1:
+                severities *= len(type_ids)
+            if severities and len(severities) != len(type_ids):
+                yield (
+                    _Invalid(f"{where}: {len(type_ids)} labels but {len(severities)} severities"),
+                    where,
+                )
+                continue
+            for k, type_id in enumerate(type_ids):
+                if severities:
+                    labels[type_id] = severities[k]
+                elif type_id in taxonomy.type_ids:
+                    labels[type_id] = taxonomy.get(type_id).default_severity
+                else:
+                    labels[type_id] = "medium"  # unknown type: reported by validation
+        elif not label_field:
+            yield _Invalid(f"{where}: empty label (use 'other' for no type)"), where
+            continue
+        yield (
+            {
+                "text": row.get("text") or "",
+                "labels": labels,
+                "platform": row.get("platform") or "",
+                "document": row.get("document") or "",
+                "source": f"{path.name}:{reader.line_num}",
+            },
+            where,
+        )
+
+
+def _drop_conflicts(
+    records: list[AnnotatedClause], wheres: list[str]
+) -> tuple[list[AnnotatedClause], list[str]]:
+    """Drop every copy of a clause annotated with different labels; keep one of exact repeats."""
+    by_text: dict[str, list[int]] = {}
+    for index, record in enumerate(records):
+        by_text.setdefault(" ".join(record.text.casefold().split()), []).append(index)
+    drop: set[int] = set()
+    problems = []
+    for indices in by_text.values():
+        if len(indices) < 2:
+            continue
+        first = records[indices[0]]
+        if any(records[i].labels != first.labels for i in indices[1:]):
+            drop.update(indices)
+            places = "; ".join(wheres[i] for i in indices)
+            problems.append(f"{places}: the same clause has conflicting labels")
+        else:
+            drop.update(indices[1:])
+    return [r for i, r in enumerate(records) if i not in drop], problems

