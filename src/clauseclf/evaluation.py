@@ -227,9 +227,15 @@ _LICENCES = {
 
 
 def model_card(
-    metrics: dict[str, Any], counts: dict[str, int], *, seed: int, seconds: float
+    metrics: dict[str, Any],
+    counts: dict[str, int],
+    *,
+    seed: int,
+    seconds: float,
+    versions: dict[str, str | None] | None = None,
 ) -> str:
     """The MODEL_CARD.md text of a trained model."""
+    version_lines = "\n".join(f"- {name}: {value}" for name, value in (versions or {}).items())
     table = "\n".join(f"| {name} | {count} |" for name, count in counts.items())
     licences = "\n".join(
         f"- {_LICENCES.get(name, f'{name}: the licence of your own annotation file.')}"
@@ -263,6 +269,9 @@ the embedding block is weighted 0.5 against the L2-normalised TF-IDF block.
 
 ## Licences
 {licences}
+
+## Versions used for training
+{version_lines or "- not recorded"}
 
 ## Limitations
 - ToS;DR quotes are curator-selected spans with one checked type each, and CLAUDETTE checks only

@@ -394,7 +394,7 @@ def train(
         "seconds": seconds,
         "versions": _versions(),
     }
-    card = model_card(metrics, counts, seed=seed, seconds=seconds)
+    card = model_card(metrics, counts, seed=seed, seconds=seconds, versions=training["versions"])
     return ClauseModel(
         encoder,
         head,
