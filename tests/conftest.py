@@ -135,3 +135,24 @@ def tiny_model(fake_encoder):
         config=TrainingConfig(min_df=1, C=1.0),
     )
     return ClauseModel(fake_encoder, head, default_taxonomy(), metadata={"model_version": "tiny"})
+
+
+def write_biometric_taxonomy(folder: Path) -> Path:
+    """A taxonomy file that adds a ``biometric_data`` type to the package taxonomy."""
+    import json
+
+    from clauseclf.taxonomy import default_taxonomy
+
+    data = default_taxonomy().to_dict()
+    data["types"].insert(
+        0,
+        {
+            "id": "biometric_data",
+            "category": "data_rights",
+            "default_severity": "high",
+            "description": "Face, voice or fingerprint templates collected or used.",
+        },
+    )
+    path = folder / "taxonomy.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path

@@ -9,7 +9,7 @@ from clauseclf.cli import main
 from clauseclf.corpora import AnnotationError, load_annotations
 from clauseclf.inference.model import ClauseModel
 from clauseclf.taxonomy import default_taxonomy
-from conftest import REPO_ROOT
+from conftest import REPO_ROOT, write_biometric_taxonomy
 
 ANNOTATIONS = REPO_ROOT / "data" / "annotations" / "clauses.jsonl"
 
@@ -43,18 +43,7 @@ def test_training_is_reproducible_with_a_seed(fake_encoder):
 
 
 def test_an_added_type_becomes_predictable(tmp_path, fake_encoder):
-    taxonomy = default_taxonomy().to_dict()
-    taxonomy["types"].insert(
-        0,
-        {
-            "id": "biometric_data",
-            "category": "data_rights",
-            "default_severity": "high",
-            "description": "Face, voice or fingerprint templates collected or used.",
-        },
-    )
-    taxonomy_path = tmp_path / "taxonomy.json"
-    taxonomy_path.write_text(json.dumps(taxonomy), encoding="utf-8")
+    taxonomy_path = write_biometric_taxonomy(tmp_path)
     extra = tmp_path / "biometric.jsonl"
     companies = ["Larkspur", "Quillmoor", "Brightfen", "Otterly", "Pinecall", "Mossgate"]
     with extra.open("w", encoding="utf-8") as handle:

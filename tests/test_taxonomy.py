@@ -9,7 +9,7 @@ from clauseclf.taxonomy import (
     load_taxonomy,
     taxonomy_from_dict,
 )
-from conftest import require_shared_data
+from conftest import require_shared_data, write_biometric_taxonomy
 
 
 def test_package_taxonomy_matches_shared_taxonomy():
@@ -39,18 +39,7 @@ def test_unknown_lookups_are_clear():
 
 
 def test_extended_taxonomy_round_trips(tmp_path):
-    data = default_taxonomy().to_dict()
-    data["types"].insert(
-        0,
-        {
-            "id": "biometric_data",
-            "category": "data_rights",
-            "default_severity": "high",
-            "description": "Face or voice prints.",
-        },
-    )
-    path = tmp_path / "taxonomy.json"
-    path.write_text(json.dumps(data), encoding="utf-8")
+    path = write_biometric_taxonomy(tmp_path)
     taxonomy = load_taxonomy(path)
     assert taxonomy.type_ids[0] == "biometric_data"
     assert taxonomy_from_dict(taxonomy.to_dict()) == taxonomy
