@@ -1,0 +1,263 @@
+"""Annotation tools: import Label Studio and doccano exports, export tasks to label next.
+
+Label convention (both tools): a choice/label is a type id (its severity is the taxonomy's
+default severity), ``"type_id:severity"`` (e.g. ``"ai_training:none"``), or ``"other"``. In
+Label Studio, choices of a control named ``severity`` set the severity of every type chosen for
+that task. The annotator chose from the whole taxonomy, so every type counts as checked
+(``annotated_types`` is None).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from clauseclf.corpora import AnnotatedClause, AnnotationError
+from clauseclf.taxonomy import OTHER, Taxonomy, default_taxonomy
+
+if TYPE_CHECKING:
+    from clauseclf.inference.model import ClauseModel, ClausePrediction
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """Clauses imported from an annotation tool, and one message per skipped task."""
+
+    records: tuple[AnnotatedClause, ...]
+    problems: tuple[str, ...]
+
+
+def label_studio_config(taxonomy: Taxonomy | None = None) -> str:
+    """A Label Studio labeling config: multi-choice ``type`` and single-choice ``severity``."""
+    taxonomy = taxonomy or default_taxonomy()
+    types = "\n".join(f'    <Choice value="{t.id}"/>' for t in taxonomy.types)
+    levels = "\n".join(f'    <Choice value="{s}"/>' for s in taxonomy.severity_scale)
+    return (
+        "<View>\n"
+        '  <Text name="text" value="$text"/>\n'
+        '  <Choices name="type" toName="text" choice="multiple">\n'
+        f"{types}\n  </Choices>\n"
+        '  <Choices name="severity" toName="text" choice="single">\n'
+        f"{levels}\n  </Choices>\n"
+        "</View>\n"
+    )
+
+
+def _labels(
+    choices: Iterable[str], severity: str | None, taxonomy: Taxonomy, where: str
+) -> dict[str, str]:
+    labels: dict[str, str] = {}
+    for choice in choices:
+        type_id, _, level = str(choice).partition(":")
+        type_id, level = type_id.strip(), level.strip()
+        if type_id == OTHER:
+            continue
+        if type_id not in taxonomy.type_ids:
+            raise AnnotationError(f"{where}: unknown clause type {type_id!r}")
+        level = level or severity or taxonomy.get(type_id).default_severity
+        if level not in taxonomy.severity_scale:
+            raise AnnotationError(f"{where}: unknown severity {level!r} for {type_id!r}")
+        labels[type_id] = level
+    return labels
+
+
+def _record(
+    text: object, labels: dict[str, str], task: dict[str, Any], source: str, corpus: str, where: str
+) -> AnnotatedClause:
+    if not isinstance(text, str) or not text.strip():
+        raise AnnotationError(f"{where}: empty or missing text")
+    return AnnotatedClause(
+        text=text,
+        labels=labels,
+        annotated_types=None,
+        platform=str(task.get("platform") or ""),
+        document=str(task.get("document") or ""),
+        source=source,
+        corpus=corpus,
+    )
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_bytes().decode("utf-8-sig")
+    except FileNotFoundError:
+        raise AnnotationError(f"{path}: no such file") from None
+    except UnicodeDecodeError as exc:
+        raise AnnotationError(f"{path}: not valid UTF-8 (byte {exc.start})") from None
+
+
+def read_label_studio(
+    path: str | Path,
+    *,
+    taxonomy: Taxonomy | None = None,
+    strict: bool = False,
+    text_field: str = "text",
+) -> ImportResult:
+    """Import a Label Studio JSON export (a list of tasks with ``annotations``).
+
+    The latest annotation that was not cancelled counts; tasks without one are skipped.
+    """
+    path, taxonomy = Path(path), taxonomy or default_taxonomy()
+    try:
+        tasks = json.loads(_read(path))
+    except json.JSONDecodeError as exc:
+        raise AnnotationError(f"{path}: invalid JSON: {exc.msg} (line {exc.lineno})") from None
+    if not isinstance(tasks, list):
+        raise AnnotationError(f"{path}: expected a JSON list of tasks (Label Studio JSON export)")
+    records, problems = [], []
+    for index, task in enumerate(tasks):
+        where = f"{path}, task #{index}"
+        try:
+            if not isinstance(task, dict) or not isinstance(task.get("data"), dict):
+                raise AnnotationError(f"{where}: not a Label Studio task (no 'data')")
+            where = f"{path}, task #{index} (id {task.get('id')})"
+            done = [
+                a
+                for a in task.get("annotations") or []
+                if isinstance(a, dict) and not a.get("was_cancelled")
+            ]
+            if not done:
+                raise AnnotationError(f"{where}: no (non-cancelled) annotation")
+            choices: list[str] = []
+            severity: str | None = None
+            for result in done[-1].get("result") or []:
+                values = (result.get("value") or {}).get("choices") or []
+                if result.get("from_name") == "severity":
+                    severity = str(values[0]) if values else None
+                else:
+                    choices.extend(str(v) for v in values)
+            labels = _labels(choices, severity, taxonomy, where)
+            source = f"label-studio:{path.name}:{task.get('id', index)}"
+            data = task["data"]
+            records.append(
+                _record(data.get(text_field), labels, data, source, "label-studio", where)
+            )
+        except AnnotationError as exc:
+            if strict:
+                raise
+            problems.append(str(exc))
+    return ImportResult(tuple(records), tuple(problems))
+
+
+def read_doccano(
+    path: str | Path, *, taxonomy: Taxonomy | None = None, strict: bool = False
+) -> ImportResult:
+    """Import a doccano text-classification export (JSONL: ``text`` and ``label`` list)."""
+    path, taxonomy = Path(path), taxonomy or default_taxonomy()
+    records, problems = [], []
+    for number, line in enumerate(_read(path).splitlines(), start=1):
+        if not line.strip():
+            continue
+        where = f"{path}, line {number}"
+        try:
+            try:
+                task = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise AnnotationError(f"{where}: invalid JSON: {exc.msg}") from None
+            if not isinstance(task, dict):
+                raise AnnotationError(f"{where}: expected a JSON object")
+            choices = task.get("label", task.get("labels"))
+            if not isinstance(choices, list) or not all(isinstance(c, str) for c in choices):
+                raise AnnotationError(
+                    f"{where}: 'label' must be a list of label names (text classification)"
+                )
+            if not choices:
+                raise AnnotationError(f"{where}: no label (use 'other' for no type)")
+            labels = _labels(choices, None, taxonomy, where)
+            source = f"doccano:{path.name}:{task.get('id', number)}"
+            records.append(_record(task.get("text"), labels, task, source, "doccano", where))
+        except AnnotationError as exc:
+            if strict:
+                raise
+            problems.append(str(exc))
+    return ImportResult(tuple(records), tuple(problems))
+
+
+def prediction_margins(predictions: Sequence[ClausePrediction]) -> np.ndarray:
+    """How sure the model is of each clause: the gap between its two most likely answers.
+
+    The answers compared are every type's probability and the probability that none applies
+    (1 - the highest type probability); a small margin means a clause worth labelling.
+    """
+    margins = np.zeros(len(predictions))
+    for row, prediction in enumerate(predictions):
+        probabilities = sorted(prediction.probabilities.values(), reverse=True)
+        answers = sorted([*probabilities, 1.0 - (probabilities[0] if probabilities else 0.0)])
+        margins[row] = answers[-1] - answers[-2] if len(answers) > 1 else 1.0
+    return margins
+
+
+def least_certain(model: ClauseModel, texts: Sequence[str], *, n: int = 50) -> list[int]:
+    """Indices of the ``n`` texts with the smallest margin (see ``prediction_margins``)."""
+    margins = prediction_margins(model.classify(texts))
+    return [int(i) for i in np.argsort(margins, kind="stable")[:n]]
+
+
+def write_label_studio_tasks(
+    path: str | Path,
+    texts: Sequence[str],
+    predictions: Sequence[ClausePrediction],
+    *,
+    model_version: str = "clauseclf",
+) -> Path:
+    """Write a Label Studio import file with the model's labels as pre-annotations."""
+    tasks = [
+        {
+            "data": {"text": text},
+            "predictions": [
+                {
+                    "model_version": model_version,
+                    "score": p.confidence,
+                    "result": [
+                        {
+                            "from_name": "type",
+                            "to_name": "text",
+                            "type": "choices",
+                            "value": {"choices": list(p.labels) or [OTHER]},
+                        },
+                        {
+                            "from_name": "severity",
+                            "to_name": "text",
+                            "type": "choices",
+                            "value": {"choices": [p.severity]},
+                        },
+                    ],
+                }
+            ],
+        }
+        for text, p in zip(texts, predictions, strict=True)
+    ]
+    return _write_atomically(Path(path), json.dumps(tasks, ensure_ascii=False, indent=1))
+
+
+def write_doccano_tasks(
+    path: str | Path, texts: Sequence[str], predictions: Sequence[ClausePrediction]
+) -> Path:
+    """Write a doccano JSONL import file with ``type:severity`` labels as pre-annotations."""
+    lines = [
+        json.dumps(
+            {"text": text, "label": [f"{t}:{s}" for t, s in p.severities.items()] or [OTHER]},
+            ensure_ascii=False,
+        )
+        for text, p in zip(texts, predictions, strict=True)
+    ]
+    return _write_atomically(Path(path), "\n".join(lines) + "\n")
+
+
+def _write_atomically(path: Path, content: str) -> Path:
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or ".")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(content)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return path
