@@ -125,3 +125,67 @@ def test_label_studio_config_lists_every_type():
     config = label_studio_config()
     assert '<Choice value="ai_training"/>' in config and '<Choice value="other"/>' in config
     assert 'name="severity"' in config
+
+
+def test_load_annotations_reads_tool_exports(tmp_path):
+    from clauseclf.corpora import load_annotations
+
+    label_studio = tmp_path / "export.json"
+    label_studio.write_text(
+        json.dumps(
+            [
+                {
+                    "id": 7,
+                    "data": {"text": "We sell your data.", "platform": "Otterly"},
+                    "annotations": [
+                        {
+                            "result": [
+                                {"from_name": "type", "value": {"choices": ["data_sale:high"]}}
+                            ]
+                        }
+                    ],
+                },
+            ]
+        ),
+        encoding="utf-8",
+    )
+    doccano = tmp_path / "doccano.jsonl"
+    doccano.write_text(
+        '{"text": "We keep logs for a year.", "label": ["data_retention"]}\n', encoding="utf-8"
+    )
+    loaded = load_annotations([label_studio])
+    assert loaded.records[0].labels == {"data_sale": "high"}
+    assert loaded.records[0].platform == "Otterly"
+    loaded = load_annotations([doccano], format="doccano")
+    assert loaded.records[0].labels == {"data_retention": "medium"}
+    with pytest.raises(ValueError, match="unknown annotation format 'xml'"):
+        load_annotations([doccano], format="xml")
+
+
+@pytest.mark.slow
+def test_cli_exports_least_certain_clauses(tmp_path, capsys):
+    from clauseclf.cli import main
+    from conftest import EXAMPLE_POLICY
+
+    out = tmp_path / "next.json"
+    assert main(["export-uncertain", str(EXAMPLE_POLICY), "--out", str(out), "-n", "5"]) == 0
+    tasks = json.loads(out.read_text(encoding="utf-8"))
+    assert len(tasks) == 5
+    assert all(task["data"]["text"] in EXAMPLE_POLICY.read_text() for task in tasks)
+    out = tmp_path / "next.jsonl"
+    assert (
+        main(
+            [
+                "export-uncertain",
+                str(EXAMPLE_POLICY),
+                "--out",
+                str(out),
+                "--to",
+                "doccano",
+                "-n",
+                "3",
+            ]
+        )
+        == 0
+    )
+    assert len(out.read_text(encoding="utf-8").splitlines()) == 3

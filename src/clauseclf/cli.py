@@ -110,7 +110,49 @@ def _build_parser() -> argparse.ArgumentParser:
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--quiet", action="store_true", help="no progress bar")
     train.set_defaults(run=_run_train)
+    export = commands.add_parser(
+        "export-uncertain",
+        help="write the clauses the model is least sure about as Label Studio/doccano tasks",
+    )
+    export.add_argument("files", type=Path, nargs="+", help="policy files to draw clauses from")
+    export.add_argument("--out", type=Path, required=True, help="task file to write")
+    export.add_argument("--to", choices=("label-studio", "doccano"), default="label-studio")
+    export.add_argument("-n", type=int, default=50, help="how many clauses (default 50)")
+    export.add_argument("--model", type=Path, help="model folder (default: the embedded model)")
+    export.set_defaults(run=_run_export_uncertain)
     return parser
+
+
+def _run_export_uncertain(args: argparse.Namespace) -> int:
+    from clauseclf.annotation_tools import (
+        prediction_margins,
+        write_doccano_tasks,
+        write_label_studio_tasks,
+    )
+    from clauseclf.documents import format_from_path
+    from clauseclf.segmentation import segment_document
+
+    if args.n < 1:
+        raise CLIError("-n must be at least 1")
+    texts: list[str] = []
+    for path in args.files:
+        text, _ = _read_input(path)
+        segmented = segment_document(text, format=format_from_path(path))
+        texts.extend(s.text for s in segmented.segments)
+    texts = list(dict.fromkeys(texts))
+    if not texts:
+        raise CLIError("no clauses found in the given files")
+    model = _load_model(args.model)
+    predictions = model.classify(texts)
+    order = prediction_margins(predictions).argsort(kind="stable")[: args.n]
+    chosen_texts = [texts[i] for i in order]
+    chosen = [predictions[i] for i in order]
+    if args.to == "label-studio":
+        write_label_studio_tasks(args.out, chosen_texts, chosen)
+    else:
+        write_doccano_tasks(args.out, chosen_texts, chosen)
+    print(f"{len(chosen)} least-certain clauses written to {args.out}")
+    return 0
 
 
 def _read_input(path: Path) -> tuple[str, str]:
@@ -261,6 +303,7 @@ def _run_train(args: argparse.Namespace) -> int:
             seed=args.seed,
             data_dir=args.data,
             strict=args.strict,
+            annotation_format=args.annotation_format,
             progress=not args.quiet,
         )
     except (AnnotationError, TaxonomyError, ModelFormatError, FileNotFoundError) as exc:

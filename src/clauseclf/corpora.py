@@ -140,14 +140,20 @@ class AnnotationSet:
         return f"{len(self.records)} annotated clauses read, {len(self.problems)} rows skipped"
 
 
+ANNOTATION_FORMATS = ("auto", "jsonl", "csv", "label-studio", "doccano")
+
+
 def load_annotations(
     paths: str | Path | Sequence[str | Path],
     *,
     strict: bool = False,
     taxonomy: Taxonomy | None = None,
+    format: str = "auto",
 ) -> AnnotationSet:
-    """Read and validate annotation files: JSON Lines (``.jsonl``) or CSV (``.csv``, columns
-    ``text,label,severity,platform`` and optionally ``document``).
+    """Read and validate annotation files: JSON Lines (``.jsonl``), CSV (``.csv``, columns
+    ``text,label,severity,platform`` and optionally ``document``), a Label Studio JSON export
+    (``.json``) or a doccano text-classification export (``format="doccano"``); see
+    ``clauseclf.annotation_tools`` for the label convention of the two tools.
 
     In CSV, ``label`` is a type id, ``other``, or several ids joined by ``;`` (``severity`` then
     holds one level per id, or one for all; empty = the type's default severity). Checked: bad
@@ -162,9 +168,27 @@ def load_annotations(
     records: list[AnnotatedClause] = []
     wheres: list[str] = []
     problems: list[str] = []
+    if format not in ANNOTATION_FORMATS:
+        raise ValueError(f"unknown annotation format {format!r}; use one of {ANNOTATION_FORMATS}")
     for path in map(Path, paths):
+        file_format = _file_format(path, format)
+        if file_format in ("label-studio", "doccano"):
+            from clauseclf.annotation_tools import read_doccano, read_label_studio
+
+            reader = read_label_studio if file_format == "label-studio" else read_doccano
+            try:
+                imported = reader(path, taxonomy=taxonomy, strict=strict)
+            except AnnotationError as exc:
+                if strict:
+                    raise
+                problems.append(str(exc))
+                continue
+            records.extend(imported.records)
+            wheres.extend(r.source for r in imported.records)
+            problems.extend(imported.problems)
+            continue
         try:
-            for raw, where in _rows(path, taxonomy):
+            for raw, where in _rows(path, file_format, taxonomy):
                 try:
                     records.append(_record(raw, where, taxonomy, corpus=path.stem))
                     wheres.append(where)
@@ -182,14 +206,24 @@ def load_annotations(
     return AnnotationSet(records=tuple(kept), problems=tuple(problems + conflicts))
 
 
-def _rows(path: Path, taxonomy: Taxonomy) -> Iterator[tuple[object, str]]:
-    suffix = path.suffix.lower()
-    if suffix in (".jsonl", ".ndjson", ".json"):
+def _file_format(path: Path, requested: str) -> str:
+    if requested != "auto":
+        return requested
+    return {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".json": "label-studio"}.get(
+        path.suffix.lower(), "unknown"
+    )
+
+
+def _rows(path: Path, file_format: str, taxonomy: Taxonomy) -> Iterator[tuple[object, str]]:
+    if file_format == "jsonl":
         yield from _jsonl_lines(path)
-    elif suffix == ".csv":
+    elif file_format == "csv":
         yield from _csv_rows(path, taxonomy)
     else:
-        raise AnnotationError(f"{path}: unknown annotation format (use .jsonl or .csv)")
+        raise AnnotationError(
+            f"{path}: unknown annotation format (use .jsonl, .csv, a Label Studio .json export, "
+            "or format='doccano')"
+        )
 
 
 def _jsonl_lines(path: Path) -> Iterator[tuple[object, str]]:

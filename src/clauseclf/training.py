@@ -327,6 +327,7 @@ def train(
     data_dir: str | Path | None = None,
     encoder: Any = None,
     strict: bool = False,
+    annotation_format: str = "auto",
     n_folds: int = 5,
     progress: bool = True,
     config: TrainingConfig | None = None,
@@ -348,7 +349,7 @@ def train(
     if isinstance(taxonomy, (str, Path)):
         taxonomy = load_taxonomy(taxonomy)
     taxonomy = taxonomy or (base_model.taxonomy if base_model else default_taxonomy())
-    records = list(_annotation_records(annotations, taxonomy, strict))
+    records = list(_annotation_records(annotations, taxonomy, strict, annotation_format))
     if data_dir is not None:
         records += load_corpora(data_dir, taxonomy=taxonomy)
     if not records:
@@ -412,6 +413,7 @@ def _annotation_records(
     annotations: AnnotationSet | Sequence[AnnotatedClause] | Sequence[str | Path] | str | Path,
     taxonomy: Taxonomy,
     strict: bool,
+    annotation_format: str = "auto",
 ) -> list[AnnotatedClause]:
     if isinstance(annotations, AnnotationSet):
         return list(annotations.records)
@@ -423,7 +425,7 @@ def _annotation_records(
     paths = [Path(item) for item in items if isinstance(item, (str, Path))]
     if len(paths) != len(items):
         raise TypeError("annotations must be paths, AnnotatedClause records or an AnnotationSet")
-    loaded = load_annotations(paths, strict=strict, taxonomy=taxonomy)
+    loaded = load_annotations(paths, strict=strict, taxonomy=taxonomy, format=annotation_format)
     _log(loaded.summary())
     for problem in loaded.problems:
         _log(f"  skipped: {problem}")
