@@ -103,6 +103,12 @@ def _build_parser() -> argparse.ArgumentParser:
         "--taxonomy", type=Path, default=None, help="taxonomy file (e.g. with an added clause type)"
     )
     train.add_argument(
+        "--annotation-format",
+        default="auto",
+        choices=("auto", "jsonl", "csv", "label-studio", "doccano"),
+        help="annotation file format (default: from the name; .json = Label Studio export)",
+    )
+    train.add_argument(
         "--strict",
         action="store_true",
         help="fail on the first bad annotation row instead of skipping it",
