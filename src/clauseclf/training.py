@@ -300,11 +300,15 @@ def cross_validate(
     n_folds: int = 5,
     seed: int = 0,
     config: TrainingConfig | None = None,
+    progress: bool = False,
 ) -> list[tuple[np.ndarray, ClauseHead]]:
     """Fit one head per platform-grouped fold; returns (test rows, head) pairs."""
+    from tqdm.auto import tqdm
+
     groups = platforms(records)
     results = []
-    for test_rows in group_folds(groups, n_folds, seed):
+    folds = group_folds(groups, n_folds, seed)
+    for test_rows in tqdm(folds, desc="cross-validation", unit="fold", disable=not progress):
         train_rows = np.setdiff1d(np.arange(len(texts)), test_rows)
         head = fit_head(
             [texts[i] for i in train_rows],
@@ -374,6 +378,7 @@ def train(
             n_folds=folds_used,
             seed=seed,
             config=config,
+            progress=progress,
         )
         metrics = evaluate_folds(folds, texts, embeddings, records)
         _log(format_metrics(metrics))
