@@ -1,11 +1,10 @@
 import numpy as np
 import pytest
 
-from clauseclf.corpora import AnnotatedClause, AnnotationError, load_corpora, read_annotations
-from clauseclf.evaluation import evaluate_folds, expected_calibration_error, multilabel_scores
-from clauseclf.taxonomy import default_taxonomy
+from clauseclf.corpora import AnnotatedClause, AnnotationError, read_annotations
+from clauseclf.evaluation import evaluate_folds
 from clauseclf.training import TrainingConfig, cross_validate, fit_head, label_matrix
-from conftest import require_shared_data, synthetic_records
+from conftest import synthetic_records
 
 
 def test_partial_labels_become_weak_negatives():
@@ -60,20 +59,6 @@ def test_cross_validation_holds_out_platforms(fake_encoder):
     assert metrics["severity"]["pairs"] > 0
 
 
-def test_metrics_on_known_values():
-    gold = np.array([[1, 0], [1, 1], [0, 0]], dtype=bool)
-    predicted = np.array([[1, 0], [0, 1], [1, 0]], dtype=bool)
-    scores = multilabel_scores(gold, predicted, ["a", "b"])
-    assert scores["per_type"]["a"]["precision"] == 0.5
-    assert scores["per_type"]["a"]["recall"] == 0.5
-    assert scores["per_type"]["b"]["f1"] == 1.0
-    assert scores["macro_f1"] == pytest.approx(0.75)
-    assert scores["micro_f1"] == pytest.approx(2 / 3)
-    assert expected_calibration_error(np.array([0.9, 0.9]), np.array([1.0, 0.0])) == (
-        pytest.approx(0.4)
-    )
-
-
 def test_annotation_errors_name_file_and_line(tmp_path):
     path = tmp_path / "a.jsonl"
     path.write_text('{"text": "ok", "labels": {}}\n{"text": "x", "labels": {"nope": "low"}}\n')
@@ -91,13 +76,3 @@ def test_annotation_errors_name_file_and_line(tmp_path):
     path.write_bytes(b'{"text": "caf\xe9", "labels": {}}\n')
     with pytest.raises(AnnotationError, match="UTF-8"):
         read_annotations(path)
-
-
-def test_shared_corpora_load():
-    data = require_shared_data()
-    records = load_corpora(data, taxonomy=default_taxonomy())
-    corpora = {r.corpus for r in records}
-    assert corpora == {"claudette", "tosdr", "ai_training"}
-    claudette = next(r for r in records if r.corpus == "claudette")
-    assert claudette.annotated_types is not None and len(claudette.annotated_types) == 8
-    assert not claudette.is_annotated("data_sale")

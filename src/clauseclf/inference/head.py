@@ -51,10 +51,17 @@ class TextFeatures:
     ) -> None:
         from sklearn.feature_extraction.text import CountVectorizer
 
-        if len(vocabulary) != idf.shape[0]:
+        idf = np.asarray(idf)
+        if idf.ndim != 1 or len(vocabulary) != idf.shape[0]:
             raise ModelFormatError(
-                f"vocabulary has {len(vocabulary)} entries but idf has {idf.shape[0]}"
+                f"vocabulary has {len(vocabulary)} entries but idf has shape {idf.shape}"
             )
+        if len(set(vocabulary)) != len(vocabulary):
+            raise ModelFormatError("vocabulary has repeated n-grams")
+        if not np.issubdtype(idf.dtype, np.number) or not np.all(np.isfinite(idf)):
+            raise ModelFormatError("idf holds non-numeric, NaN or infinite values")
+        if embedding_dim < 1:
+            raise ModelFormatError(f"embedding dimension must be positive, got {embedding_dim}")
         self.vocabulary = list(vocabulary)
         self.idf = np.asarray(idf, dtype=np.float64)
         self.embedding_dim = int(embedding_dim)
@@ -74,7 +81,12 @@ class TextFeatures:
 
     def transform(self, texts: Sequence[str], embeddings: np.ndarray) -> sp.csr_matrix:
         """Feature rows for ``texts`` and their ``embeddings`` (n, embedding_dim)."""
-        embeddings = np.asarray(embeddings, dtype=np.float64)
+        if isinstance(texts, (str, bytes)) or not all(isinstance(t, str) for t in texts):
+            raise TypeError("texts must be a sequence of str (one clause per item)")
+        try:
+            embeddings = np.asarray(embeddings, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise ValueError("embeddings must be a numeric array") from None
         if embeddings.ndim != 2 or embeddings.shape != (len(texts), self.embedding_dim):
             raise ValueError(
                 f"expected embeddings of shape ({len(texts)}, {self.embedding_dim}), "
@@ -150,6 +162,12 @@ class ClauseHead:
         curve = self.confidence_curve
         if curve.ndim != 2 or curve.shape[0] != 2 or curve.shape[1] < 2:
             raise ModelFormatError(f"confidence_curve has shape {curve.shape}, expected (2, k>=2)")
+        if not np.all(np.isfinite(curve)) or np.any(np.diff(curve[0]) < 0):
+            raise ModelFormatError("confidence_curve must be finite with increasing breakpoints")
+        if np.any((curve[1] < 0) | (curve[1] > 1)):
+            raise ModelFormatError("confidence_curve values must lie in [0, 1]")
+        if n_levels < 1:
+            raise ModelFormatError("severity scale is empty")
         if len(set(self.types)) != n_types:
             raise ModelFormatError("head types are not unique")
 
@@ -218,6 +236,10 @@ class ClauseHead:
                 f"{meta.get('format_version') if isinstance(meta, dict) else meta!r}"
             )
         arrays = _read_npz(directory / HEAD_NPZ)
+        for key in ("vocabulary", "types", "severity_scale"):
+            value = meta.get(key)
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise ModelFormatError(f"{directory / HEAD_JSON}: {key!r} must be a list of str")
         try:
             features = TextFeatures(
                 vocabulary=[str(term) for term in meta["vocabulary"]],

@@ -1,0 +1,102 @@
+"""Metrics: per-type P/R/F1, micro/macro, ECE, top-label correctness, the corpus metrics."""
+
+import numpy as np
+import pytest
+
+from clauseclf.corpora import AnnotatedClause
+from clauseclf.evaluation import (
+    CLAUDETTE_TYPES,
+    evaluate_output,
+    expected_calibration_error,
+    multilabel_scores,
+    prf,
+    top_label_correct,
+)
+from clauseclf.inference.head import HeadOutput
+from clauseclf.taxonomy import default_taxonomy
+
+
+def _record(labels, corpus="claudette", annotated=None):
+    return AnnotatedClause(
+        text="t",
+        labels=labels,
+        annotated_types=None if annotated is None else frozenset(annotated) | frozenset(labels),
+        platform="P",
+        document="D",
+        source="s",
+        corpus=corpus,
+    )
+
+
+def test_prf_on_known_values_and_empty_cases():
+    gold = np.array([1, 1, 0, 0], dtype=bool)
+    assert prf(gold, np.array([1, 0, 1, 0], dtype=bool)) == (0.5, 0.5, 0.5)
+    assert prf(gold, np.zeros(4, dtype=bool)) == (0.0, 0.0, 0.0)
+    assert prf(np.zeros(4, dtype=bool), np.zeros(4, dtype=bool)) == (0.0, 0.0, 0.0)
+
+
+def test_multilabel_scores_on_known_values():
+    gold = np.array([[1, 0], [1, 1], [0, 0]], dtype=bool)
+    predicted = np.array([[1, 0], [0, 1], [1, 0]], dtype=bool)
+    scores = multilabel_scores(gold, predicted, ["a", "b"])
+    assert scores["per_type"]["a"] == {"precision": 0.5, "recall": 0.5, "f1": 0.5, "support": 2}
+    assert scores["per_type"]["b"]["f1"] == 1.0
+    assert scores["macro_f1"] == pytest.approx(0.75)
+    assert scores["micro_f1"] == pytest.approx(2 / 3)
+
+
+def test_ece_on_known_values():
+    assert expected_calibration_error(np.array([0.9, 0.9]), np.array([1.0, 0.0])) == (
+        pytest.approx(0.4)
+    )
+    assert expected_calibration_error(np.array([1.0, 0.0]), np.array([1.0, 0.0])) == 0.0
+    assert expected_calibration_error(np.array([]), np.array([])) == 0.0
+    # two bins: 0.25 (right 0 of 2) and 0.75 (right 2 of 2) -> |0-0.25|/2 + |1-0.75|/2
+    confidence = np.array([0.25, 0.25, 0.75, 0.75])
+    assert expected_calibration_error(confidence, np.array([0, 0, 1, 1.0])) == pytest.approx(0.25)
+
+
+def test_top_label_correct_respects_unchecked_types():
+    types = ["tracking", "data_sale"]
+    probabilities = np.array([[0.9, 0.2], [0.9, 0.2], [0.1, 0.2], [0.1, 0.2]])
+    predicted = probabilities >= 0.5
+    records = [
+        _record({"tracking": "low"}, annotated=["tracking"]),  # right
+        _record({"data_sale": "high"}, annotated=["data_sale"]),  # tracking unchecked: unknown
+        _record({}),  # other, and nothing predicted: right
+        _record({"data_sale": "high"}),  # nothing predicted but a type applies: wrong
+    ]
+    correct = top_label_correct(probabilities, predicted, records, types)
+    assert correct[0] == 1.0 and np.isnan(correct[1]) and correct[2] == 1.0 and correct[3] == 0.0
+
+
+def test_evaluate_output_reports_every_corpus_metric():
+    taxonomy = default_taxonomy()
+    types = list(taxonomy.type_ids)
+    scale = list(taxonomy.severity_scale)
+    records = [
+        _record({"arbitration": "high"}, annotated=CLAUDETTE_TYPES),
+        _record({"jurisdiction": "low"}, annotated=CLAUDETTE_TYPES),
+        _record({}, annotated=CLAUDETTE_TYPES),
+        _record({"tracking": "medium"}, corpus="tosdr", annotated=["tracking"]),
+        _record({"ai_training": "high"}, corpus="ai_training"),
+    ]
+    n, t = len(records), len(types)
+    probabilities = np.full((n, t), 0.01)
+    severity = np.zeros((n, t), dtype=np.int64)
+    for row, record in enumerate(records):
+        for type_id, level in record.labels.items():
+            probabilities[row, types.index(type_id)] = 0.9
+            severity[row, types.index(type_id)] = scale.index(level)
+    output = HeadOutput(probabilities, probabilities >= 0.5, severity, np.full(n, 0.9))
+    metrics = evaluate_output(output, records, types, scale)
+    assert metrics["claudette_any_level"]["per_type"]["arbitration"]["f1"] == 1.0
+    assert metrics["claudette_any_level"]["per_type"]["jurisdiction"]["f1"] == 1.0
+    # jurisdiction "low" is not a positive at levels 2-3, and it is not predicted as such
+    assert metrics["claudette_unfair_levels"]["per_type"]["jurisdiction"]["support"] == 0
+    assert metrics["claudette_unfair_levels"]["per_type"]["arbitration"]["f1"] == 1.0
+    assert metrics["tosdr_top1_accuracy"] == 1.0
+    assert metrics["ai_training"]["f1"] == 1.0
+    assert metrics["severity"]["exact_accuracy"] == 1.0
+    assert metrics["calibration"]["accuracy"] == 1.0
+    assert metrics["calibration"]["ece"] == pytest.approx(0.1)

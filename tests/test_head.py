@@ -1,0 +1,164 @@
+"""The classifier head on its own: outputs, save/load without pickle, refusal of bad files."""
+
+import json
+
+import numpy as np
+import pytest
+
+from clauseclf.inference.head import HEAD_JSON, HEAD_NPZ, ClauseHead, HeadOutput, ModelFormatError
+from clauseclf.taxonomy import default_taxonomy
+from clauseclf.training import TrainingConfig, fit_head
+from conftest import synthetic_records
+
+
+@pytest.fixture(scope="module")
+def head(fake_encoder):
+    records = synthetic_records()
+    texts = [r.text for r in records]
+    return fit_head(
+        texts, fake_encoder.encode(texts), records, seed=0, config=TrainingConfig(min_df=1)
+    )
+
+
+CLAUSES = [
+    "Any dispute with Fernwick will be resolved by binding arbitration.",
+    "Fernwick sells your personal data to data brokers.",
+    "The Fernwick app is available on phones and tablets.",
+]
+
+
+def test_output_shapes_types_and_ranges(head, fake_encoder):
+    out = head.predict(CLAUSES, fake_encoder.encode(CLAUSES))
+    assert isinstance(out, HeadOutput)
+    n, t = len(CLAUSES), len(head.types)
+    assert head.types == default_taxonomy().type_ids
+    assert head.severity_scale == default_taxonomy().severity_scale
+    assert head.embedding_dim == fake_encoder.dimension
+    assert out.probabilities.shape == (n, t) and out.probabilities.dtype == np.float64
+    assert out.predicted.shape == (n, t) and out.predicted.dtype == bool
+    assert out.severity.shape == (n, t) and np.issubdtype(out.severity.dtype, np.integer)
+    assert out.confidence.shape == (n,) and out.confidence.dtype == np.float64
+    assert np.all((out.probabilities >= 0) & (out.probabilities <= 1))
+    assert np.all((out.confidence >= 0) & (out.confidence <= 1))
+    assert np.all((out.severity >= 0) & (out.severity < len(head.severity_scale)))
+    np.testing.assert_array_equal(out.predicted, out.probabilities >= head.thresholds)
+
+
+def test_learns_the_synthetic_types(head, fake_encoder):
+    out = head.predict(CLAUSES, fake_encoder.encode(CLAUSES))
+    arbitration, data_sale = head.types.index("arbitration"), head.types.index("data_sale")
+    assert out.predicted[0, arbitration] and not out.predicted[0, data_sale]
+    assert out.predicted[1, data_sale] and not out.predicted[1, arbitration]
+    assert not out.predicted[2].any()
+    assert head.severity_scale[out.severity[1, data_sale]] == "high"
+
+
+def test_output_is_frozen(head, fake_encoder):
+    out = head.predict(CLAUSES[:1], fake_encoder.encode(CLAUSES[:1]))
+    with pytest.raises(AttributeError):
+        out.confidence = np.zeros(1)  # type: ignore[misc]
+
+
+def test_no_clauses(head, fake_encoder):
+    out = head.predict([], np.zeros((0, fake_encoder.dimension), dtype=np.float32))
+    assert out.probabilities.shape == (0, len(head.types))
+    assert out.confidence.shape == (0,)
+
+
+def test_bad_inputs_are_clear_errors(head, fake_encoder):
+    with pytest.raises(ValueError, match=r"expected embeddings of shape \(3, 32\), got \(3, 16\)"):
+        head.predict(CLAUSES, np.zeros((3, 16), dtype=np.float32))
+    with pytest.raises(ValueError, match=r"expected embeddings of shape \(3, 32\), got \(2, 32\)"):
+        head.predict(CLAUSES, fake_encoder.encode(CLAUSES[:2]))
+    with pytest.raises(TypeError, match="sequence of str"):
+        head.predict("one clause", fake_encoder.encode(["one clause"]))
+    with pytest.raises(TypeError, match="sequence of str"):
+        head.predict([b"bytes"], fake_encoder.encode(["bytes"]))  # type: ignore[list-item]
+    with pytest.raises(ValueError, match="numeric"):
+        head.predict(["x"], [["a"] * 32])  # type: ignore[arg-type]
+
+
+def test_save_load_round_trip_predicts_the_same(head, fake_encoder, tmp_path):
+    head.save(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [HEAD_JSON, HEAD_NPZ]
+    loaded = ClauseHead.load(tmp_path)
+    embeddings = fake_encoder.encode(CLAUSES)
+    before, after = head.predict(CLAUSES, embeddings), loaded.predict(CLAUSES, embeddings)
+    np.testing.assert_allclose(after.probabilities, before.probabilities, rtol=0, atol=1e-12)
+    np.testing.assert_array_equal(after.predicted, before.predicted)
+    np.testing.assert_array_equal(after.severity, before.severity)
+    np.testing.assert_allclose(after.confidence, before.confidence, rtol=0, atol=1e-12)
+    assert loaded.types == head.types and loaded.embedding_dim == head.embedding_dim
+
+
+def test_saved_head_holds_no_training_sentence(head, tmp_path):
+    head.save(tmp_path)
+    stored = (tmp_path / HEAD_JSON).read_text(encoding="utf-8")
+    vocabulary = json.loads(stored)["vocabulary"]
+    assert all(len(term.split()) <= 2 for term in vocabulary)
+    for record in synthetic_records():
+        assert record.text not in stored
+
+
+def _arrays(folder):
+    with np.load(folder / HEAD_NPZ, allow_pickle=False) as archive:
+        return {name: archive[name] for name in archive.files}
+
+
+def _meta(folder):
+    return json.loads((folder / HEAD_JSON).read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda a, m: a.update(type_weights=a["type_weights"][:-1]), "type_weights"),
+        (lambda a, m: a.update(idf=a["idf"][:-1]), "idf"),
+        (lambda a, m: a["platt"].__setitem__((0, 0), np.nan), "NaN"),
+        (lambda a, m: a.pop("severity_bias"), "severity_bias"),
+        (lambda a, m: a.update(confidence_curve=np.array([[0.0, 1.0], [0.2, 1.7]])), r"\[0, 1\]"),
+        (lambda a, m: a.update(thresholds=np.array(["x"] * 28)), "malformed"),
+        (lambda a, m: m.update(types=m["types"][:-1]), "shape"),
+        (lambda a, m: m.update(format_version=7), "unsupported head format 7"),
+        (lambda a, m: m.update(vocabulary="not a list"), "'vocabulary' must be a list"),
+        (lambda a, m: m["vocabulary"].__setitem__(1, m["vocabulary"][0]), "repeated"),
+        (lambda a, m: m.pop("embedding_dim"), "embedding_dim"),
+    ],
+)
+def test_corrupt_or_incompatible_heads_are_refused(head, tmp_path, change, message):
+    head.save(tmp_path)
+    arrays, meta = _arrays(tmp_path), _meta(tmp_path)
+    change(arrays, meta)
+    np.savez(tmp_path / HEAD_NPZ, **arrays)
+    (tmp_path / HEAD_JSON).write_text(json.dumps(meta), encoding="utf-8")
+    with pytest.raises(ModelFormatError, match=message):
+        ClauseHead.load(tmp_path)
+
+
+def test_missing_or_unreadable_files_are_refused(head, tmp_path):
+    with pytest.raises(ModelFormatError, match="missing"):
+        ClauseHead.load(tmp_path)
+    head.save(tmp_path)
+    (tmp_path / HEAD_NPZ).unlink()
+    with pytest.raises(ModelFormatError, match="missing"):
+        ClauseHead.load(tmp_path)
+    head.save(tmp_path)
+    (tmp_path / HEAD_JSON).write_text("{not json", encoding="utf-8")
+    with pytest.raises(ModelFormatError, match="cannot read"):
+        ClauseHead.load(tmp_path)
+    (tmp_path / HEAD_JSON).write_text("[1, 2]", encoding="utf-8")
+    with pytest.raises(ModelFormatError, match="unsupported head format"):
+        ClauseHead.load(tmp_path)
+    head.save(tmp_path)
+    (tmp_path / HEAD_NPZ).write_bytes(b"PK\x03\x04 truncated")
+    with pytest.raises(ModelFormatError, match="corrupt"):
+        ClauseHead.load(tmp_path)
+
+
+def test_pickled_object_arrays_are_refused(head, tmp_path):
+    head.save(tmp_path)
+    arrays = _arrays(tmp_path)
+    arrays["thresholds"] = np.array([{"x": 1}] * len(head.types), dtype=object)
+    np.savez(tmp_path / HEAD_NPZ, **arrays)
+    with pytest.raises(ModelFormatError, match="pickle"):
+        ClauseHead.load(tmp_path)
