@@ -116,6 +116,32 @@ def _build_parser() -> argparse.ArgumentParser:
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--quiet", action="store_true", help="no progress bar")
     train.set_defaults(run=_run_train)
+    evaluate = commands.add_parser(
+        "evaluate",
+        help="score a model on annotation files: per-type P/R/F1, severity accuracy, ECE",
+    )
+    evaluate.add_argument("files", type=Path, nargs="+", help="annotation files")
+    evaluate.add_argument("--model", type=Path, help="model folder (default: the embedded model)")
+    evaluate.add_argument(
+        "--group-by",
+        choices=("platform", "document", "corpus"),
+        default=None,
+        help="also report the metrics per platform, document or corpus",
+    )
+    evaluate.add_argument("--json", action="store_true", help="print the metrics as JSON")
+    evaluate.add_argument(
+        "--reliability-plot", type=Path, default=None, help="write the reliability diagram (PNG)"
+    )
+    evaluate.add_argument(
+        "--annotation-format",
+        default="auto",
+        choices=("auto", "jsonl", "csv", "label-studio", "doccano"),
+        help="annotation file format (default: from the name)",
+    )
+    evaluate.add_argument(
+        "--strict", action="store_true", help="fail on the first bad annotation row"
+    )
+    evaluate.set_defaults(run=_run_evaluate)
     export = commands.add_parser(
         "export-uncertain",
         help="write the clauses the model is least sure about as Label Studio/doccano tasks",
@@ -318,6 +344,35 @@ def _run_train(args: argparse.Namespace) -> int:
         raise CLIError(str(exc)) from None
     model.save(args.out)
     print(f"model written to {args.out}")
+    return 0
+
+
+def _run_evaluate(args: argparse.Namespace) -> int:
+    from clauseclf.corpora import AnnotationError, load_annotations
+    from clauseclf.evaluation import evaluate, save_reliability_diagram
+
+    for path in args.files:
+        if not path.is_file():
+            raise CLIError(f"{path}: no such file")
+    model = _load_model(args.model)
+    try:
+        annotations = load_annotations(
+            args.files, strict=args.strict, taxonomy=None, format=args.annotation_format
+        )
+        for problem in annotations.problems:
+            print(f"clauseclf: skipped {problem}", file=sys.stderr)
+        report = evaluate(annotations, model, group_by=args.group_by)
+    except (AnnotationError, ValueError) as exc:
+        raise CLIError(str(exc)) from None
+    if args.reliability_plot is not None:
+        try:
+            save_reliability_diagram(report, args.reliability_plot)
+        except ImportError as exc:
+            raise CLIError(str(exc)) from None
+    if args.json:
+        print(json.dumps(report.to_dict(), indent=2, allow_nan=False))
+    else:
+        print(report.format())
     return 0
 
 

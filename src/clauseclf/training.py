@@ -28,11 +28,10 @@ from clauseclf.corpora import (
     load_corpora,
     platforms,
 )
-from clauseclf.evaluation import top_label_correct
+from clauseclf.evaluation import prf, top_label_correct
 from clauseclf.inference.head import (
     ClauseHead,
     TextFeatures,
-    platt_probabilities,
     top_label_probability,
 )
 from clauseclf.taxonomy import Taxonomy, default_taxonomy, load_taxonomy
@@ -46,6 +45,7 @@ class TrainingConfig:
     """Hyper-parameters of the head (chosen by grouped cross-validation, see the model card)."""
 
     C: float = 0.5
+    linear_model: str = "svc"  # "svc" (LinearSVC) or "logistic" (liblinear logistic regression)
     embedding_weight: float = 0.5
     min_df: int = 3
     max_features: int = 20000
@@ -53,6 +53,11 @@ class TrainingConfig:
     severity_C: float = 1.0
     inner_folds: int = 3
     calibrate_on_full_checks: bool = True
+    # Per type, choose by inner grouped CV between training on every clause and training only on
+    # clauses fully checked for the type (CLAUDETTE for its 8 types, the ai_training set); types
+    # with fewer fully checked positives than this always train on every clause.
+    select_sources: bool = True
+    min_checked_positives: int = 20
 
 
 @dataclass(frozen=True)
@@ -95,73 +100,72 @@ def group_folds(groups: Sequence[str], n_folds: int, seed: int) -> list[np.ndarr
     return [np.flatnonzero(assignment == k) for k in range(n_folds)]
 
 
-def _fit_linear(
-    x: sp.csr_matrix, labels: LabelMatrix, config: TrainingConfig, seed: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """One-vs-rest LinearSVC per type; a type without positives is never predicted."""
-    from sklearn.svm import LinearSVC
-
-    n_types = labels.y.shape[1]
-    weights = np.zeros((x.shape[1], n_types), dtype=np.float64)
-    bias = np.full(n_types, -10.0)
-    for column in range(n_types):
-        y = labels.y[:, column]
-        if y.min() == y.max():
-            continue
-        svc = LinearSVC(C=config.C, class_weight="balanced", random_state=seed, max_iter=5000)
-        svc.fit(x, y, sample_weight=labels.weight[:, column])
-        weights[:, column] = svc.coef_[0]
-        bias[column] = svc.intercept_[0]
-    return weights, bias
+def _calibration_mask(labels: LabelMatrix, full_checks: bool) -> np.ndarray:
+    """Pairs calibration and thresholds use: fully checked clauses, or strong labels if too few."""
+    if not full_checks:
+        return labels.strong.copy()
+    mask = labels.informative.copy()
+    for column in range(labels.y.shape[1]):
+        if labels.y[mask[:, column], column].sum() < 5:
+            mask[:, column] = labels.strong[:, column]
+    return mask
 
 
-def _calibration_rows(labels: LabelMatrix, column: int, full_checks: bool) -> np.ndarray:
-    rows = labels.informative[:, column] if full_checks else labels.strong[:, column]
-    if labels.y[rows, column].sum() < 5:
-        rows = labels.strong[:, column]
-    return np.asarray(rows)
+def _select_sources(
+    x: sp.csr_matrix,
+    labels: LabelMatrix,
+    calibration: np.ndarray,
+    groups: Sequence[str],
+    types: Sequence[str],
+    config: TrainingConfig,
+    seed: int,
+) -> tuple[np.ndarray, dict[str, str]]:
+    """Per type, keep every clause or only the fully checked ones, whichever has the higher
+    out-of-fold F1 on the fully checked clauses; returns the label weights and the choices."""
+    from clauseclf.estimators import ClauseClassifier
 
-
-def _fit_platt(scores: np.ndarray, labels: LabelMatrix, full_checks: bool) -> np.ndarray:
-    """(a, b) per type from out-of-fold scores, on strong labels (all labels if too few)."""
-    from sklearn.linear_model import LogisticRegression
-
-    platt = np.tile([1.0, 0.0], (scores.shape[1], 1))
-    for column in range(scores.shape[1]):
-        rows = _calibration_rows(labels, column, full_checks)
-        if labels.y[rows, column].sum() < 5 or (~labels.y[rows, column].astype(bool)).sum() < 5:
-            rows = np.ones(len(rows), dtype=bool)
-        y = labels.y[rows, column]
-        if y.min() == y.max():
-            platt[column] = [1.0, -10.0 if y.max() == 0 else 10.0]
-            continue
-        model = LogisticRegression(C=100.0)
-        model.fit(scores[rows, column : column + 1], y, sample_weight=labels.weight[rows, column])
-        platt[column] = [model.coef_[0, 0], model.intercept_[0]]
-    return platt
-
-
-def _choose_thresholds(
-    probabilities: np.ndarray, labels: LabelMatrix, full_checks: bool
-) -> np.ndarray:
-    """Per-type probability threshold maximising F1 on strong out-of-fold labels."""
-    grid = np.linspace(0.2, 0.8, 25)
-    thresholds = np.full(probabilities.shape[1], 0.5)
-    for column in range(probabilities.shape[1]):
-        rows = _calibration_rows(labels, column, full_checks)
-        y = labels.y[rows, column].astype(bool)
-        if y.sum() < 5:
-            continue
-        p = probabilities[rows, column]
-        f1 = [_f1(y, p >= g) for g in grid]
-        thresholds[column] = grid[int(np.argmax(f1))]
-    return thresholds
-
-
-def _f1(gold: np.ndarray, predicted: np.ndarray) -> float:
-    tp = float(np.sum(gold & predicted))
-    denominator = float(gold.sum() + predicted.sum())
-    return 2 * tp / denominator if denominator else 0.0
+    checked_only = np.where(labels.informative, labels.weight, 0.0)
+    columns = [
+        c
+        for c in range(len(types))
+        if labels.y[labels.informative[:, c], c].sum() >= config.min_checked_positives
+        and checked_only[:, c].sum() < labels.weight[:, c].sum()
+    ]
+    weights = labels.weight.copy()
+    choices: dict[str, str] = {}
+    if not columns:
+        return weights, choices
+    scores = {}
+    for name, candidate in (("all", labels.weight), ("checked", checked_only)):
+        probe = ClauseClassifier(
+            C=config.C,
+            linear_model=config.linear_model,
+            inner_folds=config.inner_folds,
+            tune_thresholds=True,
+            random_state=seed,
+        )
+        probe.fit(
+            x,
+            labels.y[:, columns],
+            label_weight=candidate[:, columns],
+            calibration_mask=labels.informative[:, columns],
+            groups=groups,
+        )
+        predicted = probe.oof_probabilities_ >= probe.thresholds_
+        scores[name] = [
+            prf(
+                labels.y[labels.informative[:, c], c].astype(bool),
+                predicted[labels.informative[:, c], k],
+            )[2]
+            for k, c in enumerate(columns)
+        ]
+    for k, column in enumerate(columns):
+        if scores["checked"][k] > scores["all"][k]:
+            weights[:, column] = checked_only[:, column]
+            choices[types[column]] = "checked"
+        else:
+            choices[types[column]] = "all"
+    return weights, choices
 
 
 def _fit_severity(
@@ -246,29 +250,26 @@ def fit_head(
         vocabulary, vectorizer.idf_, embeddings.shape[1], config.embedding_weight
     )
     x = features.transform(texts, embeddings)
-    labels = label_matrix(records, types, config.weak_negative_weight)
+    from clauseclf.estimators import ClauseClassifier
 
+    labels = label_matrix(records, types, config.weak_negative_weight)
     groups = platforms(records)
-    n_folds = min(config.inner_folds, len(set(groups)))
-    oof_scores = np.zeros(labels.y.shape)
-    if n_folds >= 2:
-        for test_rows in group_folds(groups, n_folds, seed):
-            train_rows = np.setdiff1d(np.arange(len(texts)), test_rows)
-            sub = LabelMatrix(
-                labels.y[train_rows],
-                labels.weight[train_rows],
-                labels.strong[train_rows],
-                labels.informative[train_rows],
-            )
-            w, b = _fit_linear(x[train_rows], sub, config, seed)
-            oof_scores[test_rows] = np.asarray(x[test_rows] @ w) + b
-    weights, bias = _fit_linear(x, labels, config, seed)
-    if n_folds < 2:
-        oof_scores = np.asarray(x @ weights) + bias
-    platt = _fit_platt(oof_scores, labels, config.calibrate_on_full_checks)
-    oof_probabilities = platt_probabilities(oof_scores, platt)
-    thresholds = _choose_thresholds(oof_probabilities, labels, config.calibrate_on_full_checks)
-    oof_predicted = oof_probabilities >= thresholds
+    calibration = _calibration_mask(labels, config.calibrate_on_full_checks)
+    label_weight, sources = labels.weight, dict[str, str]()
+    if config.select_sources:
+        label_weight, sources = _select_sources(x, labels, calibration, groups, types, config, seed)
+    classifier = ClauseClassifier(
+        C=config.C,
+        linear_model=config.linear_model,
+        inner_folds=config.inner_folds,
+        tune_thresholds=True,
+        random_state=seed,
+    )
+    classifier.fit(
+        x, labels.y, label_weight=label_weight, calibration_mask=calibration, groups=groups
+    )
+    oof_probabilities = classifier.oof_probabilities_
+    oof_predicted = oof_probabilities >= classifier.thresholds_
     correct = top_label_correct(oof_probabilities, oof_predicted, records, types)
     known = ~np.isnan(correct)
     top = top_label_probability(oof_probabilities, oof_predicted)[known]
@@ -280,14 +281,14 @@ def fit_head(
         types=types,
         severity_scale=taxonomy.severity_scale,
         features=features,
-        type_weights=weights,
-        type_bias=bias,
-        platt=platt,
-        thresholds=thresholds,
+        type_weights=classifier.coef_.T.copy(),
+        type_bias=classifier.intercept_.copy(),
+        platt=classifier.platt_.copy(),
+        thresholds=classifier.thresholds_.copy(),
         severity_weights=severity_weights,
         severity_bias=severity_bias,
         confidence_curve=_confidence_curve(top, correct),
-        settings={"config": asdict(config), "seed": seed},
+        settings={"config": asdict(config), "seed": seed, "sources": sources},
     )
 
 

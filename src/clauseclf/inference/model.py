@@ -112,21 +112,32 @@ class ClauseModel:
 
     def classify(self, texts: Sequence[str], *, batch_size: int = 64) -> list[ClausePrediction]:
         """Predict type, severity and confidence for each clause text, in the same order."""
+        return self._predictions(self.predict_arrays(texts, batch_size=batch_size))
+
+    def predict_arrays(self, texts: Sequence[str], *, batch_size: int = 64) -> HeadOutput:
+        """The head's arrays for the clause texts (probabilities, predicted, severity of every
+        type, confidence), for evaluation and vectorised use."""
         if isinstance(texts, str):
-            raise TypeError("classify() takes a sequence of clause texts, not a single str")
+            raise TypeError("expected a sequence of clause texts, not a single str")
         texts = list(texts)
         for position, text in enumerate(texts):
             if not isinstance(text, str):
                 raise TypeError(f"clause #{position} is {type(text).__name__}, not str")
         if not texts:
-            return []
+            n_types = len(self.head.types)
+            return HeadOutput(
+                np.zeros((0, n_types)),
+                np.zeros((0, n_types), dtype=bool),
+                np.zeros((0, n_types), dtype=np.int64),
+                np.zeros(0),
+            )
         embeddings = self.encoder.encode(texts, batch_size=batch_size)
         if embeddings.shape != (len(texts), self.head.embedding_dim):
             raise ModelFormatError(
                 f"encoder returned embeddings of shape {embeddings.shape}, expected "
                 f"({len(texts)}, {self.head.embedding_dim})"
             )
-        return self._predictions(self.head.predict(texts, embeddings))
+        return self.head.predict(texts, embeddings)
 
     def _predictions(self, output: HeadOutput) -> list[ClausePrediction]:
         types = self.head.types
