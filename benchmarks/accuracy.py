@@ -1,12 +1,18 @@
-"""Grouped cross-validation: TF-IDF + LinearSVC baseline vs the clauseclf head, same folds.
+"""Grouped cross-validation: two baselines and the clauseclf head on the same folds.
 
     python benchmarks/accuracy.py [--data ../shared/data] [--folds 5] [--seed 0]
+                                  [--plot reliability.png]
 
-The baseline is the one of ../shared/notes/measurements.md: TF-IDF 1-2 grams (min_df 2,
-sublinear) + LinearSVC(C=1, balanced), one-vs-rest, trained on the CLAUDETTE training platforms
-only. Our head trains on all corpora of the training platforms. Both are scored on the CLAUDETTE
-sentences of the held-out platforms, with positives at any level and at levels 2-3 (LexGLUE-style).
-Embeddings are cached in .cache/embeddings-<sha1>.npz (the encoder is the slow part).
+Folds are grouped by platform (no platform in both train and test). The systems:
+- TF-IDF+SVM: TF-IDF 1-2 grams (min_df 2, sublinear) + LinearSVC(C=1, balanced), as in
+  ../shared/notes/measurements.md; one-vs-rest on CLAUDETTE, primary case on ToS;DR, binary on
+  the ai_training set, each trained on that corpus' training platforms only;
+- MiniLM+LR: the frozen all-MiniLM-L6-v2 embedding + LogisticRegression (C=10 balanced on
+  CLAUDETTE and ai_training, C=20 on ToS;DR), same set-up;
+- clauseclf: ``training.cross_validate`` (the recipe of the shipped model) on all corpora.
+Scored on the held-out platforms: CLAUDETTE 8 types (positives at any level, and levels 2-3 as
+in LexGLUE), ToS;DR top-1 type, ai_training F1; then clauseclf's severity per type and
+calibration. Embeddings are cached in .cache/embeddings-<sha1>.npz (the encoder is the slow part).
 """
 
 from __future__ import annotations
@@ -15,7 +21,9 @@ import argparse
 import hashlib
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -38,18 +46,39 @@ def cached_embeddings(texts: list[str]) -> np.ndarray:
     return embeddings
 
 
-def main() -> int:
+def tfidf_svm(train_texts: list[str], test_texts: list[str], y: np.ndarray) -> np.ndarray:
+    """Decision scores (n_test,) of the TF-IDF + LinearSVC baseline for one binary target."""
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.svm import LinearSVC
 
+    vectorizer = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True)
+    x_train = vectorizer.fit_transform(train_texts)
+    model = LinearSVC(C=1.0, class_weight="balanced").fit(x_train, y)
+    return np.asarray(model.decision_function(vectorizer.transform(test_texts)))
+
+
+def main() -> int:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.svm import LinearSVC
+
     from clauseclf.corpora import load_corpora, platforms
-    from clauseclf.evaluation import CLAUDETTE_TYPES, evaluate_folds, multilabel_scores
+    from clauseclf.evaluation import (
+        CLAUDETTE_TYPES,
+        evaluate_output,
+        evaluation_report,
+        multilabel_scores,
+        out_of_fold_output,
+        prf,
+        save_reliability_diagram,
+    )
     from clauseclf.training import cross_validate, group_folds
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--plot", type=Path, default=None, help="reliability diagram PNG")
     args = parser.parse_args()
     if not args.data.is_dir():
         print(f"data folder {args.data} is missing; pass --data", file=sys.stderr)
@@ -58,52 +87,128 @@ def main() -> int:
     records = load_corpora(args.data)
     texts = [r.text for r in records]
     embeddings = cached_embeddings(texts)
-    claudette = np.array([r.corpus == "claudette" for r in records])
+    corpus = np.array([r.corpus for r in records])
+    folds = group_folds(platforms(records), args.folds, args.seed)
+    n = len(records)
     gold = {
         "any level": np.array([[t in r.labels for t in CLAUDETTE_TYPES] for r in records]),
         "levels 2-3": np.array(
             [[r.labels.get(t) in ("medium", "high") for t in CLAUDETTE_TYPES] for r in records]
         ),
     }
+    tosdr_rows = np.flatnonzero((corpus == "tosdr") & np.array([bool(r.labels) for r in records]))
+    primary = {i: next(iter(records[i].labels)) for i in tosdr_rows}
+    ai_rows = np.flatnonzero(corpus == "ai_training")
+    ai_gold = np.array(["ai_training" in r.labels for r in records])
 
+    # --- baselines: per corpus, trained on that corpus' training platforms ---------------
+    def linear_svm(tr: np.ndarray, te: np.ndarray, y: np.ndarray) -> np.ndarray:
+        return tfidf_svm([texts[i] for i in tr], [texts[i] for i in te], y)
+
+    def minilm_lr(c: float) -> Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]:
+        def fit(tr: np.ndarray, te: np.ndarray, y: np.ndarray) -> np.ndarray:
+            model = LogisticRegression(C=c, class_weight="balanced", max_iter=3000)
+            return np.asarray(model.fit(embeddings[tr], y).decision_function(embeddings[te]))
+
+        return fit
+
+    baselines: dict[str, dict[str, Any]] = {}
+    seconds: dict[str, float] = {}
+    for name, binary, tosdr_c in (
+        ("TF-IDF+SVM", linear_svm, None),
+        ("MiniLM+LR", minilm_lr(10.0), 20.0),
+    ):
+        started = time.time()
+        predicted = {level: np.zeros_like(g) for level, g in gold.items()}
+        tosdr_top1 = np.zeros(n, dtype=bool)
+        ai_predicted = np.zeros(n, dtype=bool)
+        for test in folds:
+            train = np.setdiff1d(np.arange(n), test)
+            tr, te = train[corpus[train] == "claudette"], test[corpus[test] == "claudette"]
+            for level, g in gold.items():
+                for column in range(len(CLAUDETTE_TYPES)):
+                    predicted[level][te, column] = binary(tr, te, g[tr, column]) > 0
+            tr, te = np.intersect1d(train, tosdr_rows), np.intersect1d(test, tosdr_rows)
+            y = np.array([primary[i] for i in tr])
+            if tosdr_c is None:
+                vectorizer = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True)
+                x_train = vectorizer.fit_transform([texts[i] for i in tr])
+                model: Any = LinearSVC(C=1.0, class_weight="balanced").fit(x_train, y)
+                guess = model.predict(vectorizer.transform([texts[i] for i in te]))
+            else:
+                model = LogisticRegression(C=tosdr_c, max_iter=3000).fit(embeddings[tr], y)
+                guess = model.predict(embeddings[te])
+            tosdr_top1[te] = [g in records[i].labels for g, i in zip(guess, te, strict=True)]
+            tr, te = np.intersect1d(train, ai_rows), np.intersect1d(test, ai_rows)
+            ai_predicted[te] = binary(tr, te, ai_gold[tr]) > 0
+        claudette = corpus == "claudette"
+        baselines[name] = {
+            level: multilabel_scores(gold[level][claudette], p[claudette], CLAUDETTE_TYPES)
+            for level, p in predicted.items()
+        }
+        baselines[name]["tosdr_top1"] = float(tosdr_top1[tosdr_rows].mean())
+        baselines[name]["ai_training_f1"] = prf(ai_gold[ai_rows], ai_predicted[ai_rows])[2]
+        seconds[name] = time.time() - started
+
+    # --- clauseclf -----------------------------------------------------------------------
     started = time.time()
-    baseline = {name: np.zeros_like(g) for name, g in gold.items()}
-    for test in group_folds(platforms(records), args.folds, args.seed):
-        train = np.setdiff1d(np.arange(len(records)), test)
-        train, test = train[claudette[train]], test[claudette[test]]
-        vectorizer = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True)
-        x_train = vectorizer.fit_transform([texts[i] for i in train])
-        x_test = vectorizer.transform([texts[i] for i in test])
-        for name, g in gold.items():
-            for column in range(len(CLAUDETTE_TYPES)):
-                svc = LinearSVC(C=1.0, class_weight="balanced").fit(x_train, g[train, column])
-                baseline[name][test, column] = svc.predict(x_test) == 1
-    baseline_seconds = time.time() - started
+    heads = cross_validate(texts, embeddings, records, n_folds=args.folds, seed=args.seed)
+    seconds["clauseclf"] = time.time() - started
+    head = heads[0][1]
+    output = out_of_fold_output(heads, texts, embeddings)
+    ours = evaluate_output(output, records, head.types, head.severity_scale)
+    systems = {**baselines}
+    systems["clauseclf"] = {
+        "any level": ours["claudette_any_level"],
+        "levels 2-3": ours["claudette_unfair_levels"],
+        "tosdr_top1": ours["tosdr_top1_accuracy"],
+        "ai_training_f1": ours["ai_training"]["f1"],
+    }
 
-    started = time.time()
-    folds = cross_validate(texts, embeddings, records, n_folds=args.folds, seed=args.seed)
-    ours = evaluate_folds(folds, texts, embeddings, records)
-    ours_seconds = time.time() - started
-
-    print(f"{args.folds} folds grouped by platform, seed {args.seed}; CLAUDETTE 8 types")
-    definitions = (("any level", "claudette_any_level"), ("levels 2-3", "claudette_unfair_levels"))
-    for name, key in definitions:
-        base = multilabel_scores(gold[name][claudette], baseline[name][claudette], CLAUDETTE_TYPES)
-        mine = ours[key]
-        print(f"\npositives: {name}")
-        print(f"{'type':<26} {'TF-IDF+SVM':>10} {'clauseclf':>10}")
+    names = list(systems)
+    print(f"{args.folds} folds grouped by platform, seed {args.seed}")
+    for level in gold:
+        print(f"\nCLAUDETTE 8 types, positives: {level} (F1)")
+        print(f"{'type':<26}" + "".join(f"{name:>12}" for name in names))
         for type_id in CLAUDETTE_TYPES:
-            print(
-                f"{type_id:<26} {base['per_type'][type_id]['f1']:>10.3f} "
-                f"{mine['per_type'][type_id]['f1']:>10.3f}"
-            )
-        print(f"{'macro-F1':<26} {base['macro_f1']:>10.3f} {mine['macro_f1']:>10.3f}")
-        print(f"{'micro-F1':<26} {base['micro_f1']:>10.3f} {mine['micro_f1']:>10.3f}")
-    print("\nclauseclf, other corpora (same folds):")
-    for key, value in ours["summary"].items():
-        if not key.startswith("claudette"):
-            print(f"  {key}: {value:.3f}")
-    print(f"\ntime: baseline {baseline_seconds:.0f} s, clauseclf {ours_seconds:.0f} s")
+            cells = "".join(f"{systems[s][level]['per_type'][type_id]['f1']:>12.3f}" for s in names)
+            print(f"{type_id:<26}{cells}")
+        for key in ("macro_f1", "micro_f1"):
+            print(f"{key:<26}" + "".join(f"{systems[s][level][key]:>12.3f}" for s in names))
+    print()
+    for key, title in (
+        ("tosdr_top1", "ToS;DR top-1 accuracy"),
+        ("ai_training_f1", "ai_training F1"),
+    ):
+        print(f"{title:<26}" + "".join(f"{systems[s][key]:>12.3f}" for s in names))
+    print(f"{'seconds (all folds)':<26}" + "".join(f"{seconds[s]:>12.0f}" for s in names))
+
+    report = evaluation_report(output, records, head.types, head.severity_scale)
+    print("\nclauseclf severity per type (gold pairs):")
+    print(f"{'type':<26} {'exact':>7} {'adverse F1':>10} {'pairs':>6}")
+    for score in report.severity_per_type:
+        print(
+            f"{score.type_id:<26} {score.exact_accuracy:>7.3f} {score.adverse_f1:>10.3f} "
+            f"{score.pairs:>6}"
+        )
+    print(
+        f"{'all':<26} {report.severity_exact_accuracy:>7.3f} "
+        f"{report.severity_adverse_f1:>10.3f} {report.severity_pairs:>6}"
+    )
+    ai_column = head.types.index("ai_training")
+    pairs = [(i, records[i].labels["ai_training"]) for i in ai_rows if ai_gold[i]]
+    if pairs:
+        scale = head.severity_scale
+        hits = [scale[int(output.severity[i, ai_column])] == level for i, level in pairs]
+        print(f"ai_training severity exact (ai_training set): {np.mean(hits):.3f} of {len(hits)}")
+    print(
+        f"\ncalibration: ECE {report.ece:.4f}, top-label accuracy "
+        f"{report.top_label_accuracy:.3f}, mean confidence {report.mean_confidence:.3f} "
+        f"({sum(b.count for b in report.reliability)} clauses)"
+    )
+    if args.plot is not None:
+        save_reliability_diagram(report, args.plot, title="clauseclf, out-of-fold")
+        print(f"reliability diagram written to {args.plot}")
     return 0
 
 

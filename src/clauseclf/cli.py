@@ -116,6 +116,21 @@ def _build_parser() -> argparse.ArgumentParser:
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--quiet", action="store_true", help="no progress bar")
     train.set_defaults(run=_run_train)
+    score = commands.add_parser(
+        "score",
+        help="score many policy files into one table (.parquet, .csv or .jsonl), resumable",
+    )
+    score.add_argument("paths", type=Path, nargs="+", help="policy files or folders of them")
+    score.add_argument("--out", type=Path, required=True, help="results file to write")
+    score.add_argument("--jobs", type=int, default=1, help="parallel workers (joblib; -1 = all)")
+    score.add_argument("--resume", action="store_true", help="continue an interrupted run")
+    score.add_argument("--model", type=Path, help="model folder (default: the embedded model)")
+    score.add_argument(
+        "--pattern", default="*", help="file name pattern inside folders (default: *)"
+    )
+    score.add_argument("--batch-size", type=int, default=64)
+    score.add_argument("--quiet", action="store_true", help="no progress bar")
+    score.set_defaults(run=_run_score)
     evaluate = commands.add_parser(
         "evaluate",
         help="score a model on annotation files: per-type P/R/F1, severity accuracy, ECE",
@@ -344,6 +359,45 @@ def _run_train(args: argparse.Namespace) -> int:
         raise CLIError(str(exc)) from None
     model.save(args.out)
     print(f"model written to {args.out}")
+    return 0
+
+
+def _run_score(args: argparse.Namespace) -> int:
+    from clauseclf.batch import ScoringError, output_format, write_scores
+
+    try:
+        output_format(args.out)
+    except ValueError as exc:
+        raise CLIError(str(exc)) from None
+    if args.jobs == 0:
+        raise CLIError("--jobs must not be 0")
+    files: list[Path] = []
+    for path in args.paths:
+        if path.is_dir():
+            files.extend(sorted(p for p in path.rglob(args.pattern) if p.is_file()))
+        elif path.exists():
+            files.append(path)
+        else:
+            raise CLIError(f"{path}: no such file or folder")
+    if not files:
+        raise CLIError("no files to score")
+    model = _load_model(args.model)
+    try:
+        summary = write_scores(
+            model,
+            files,
+            args.out,
+            resume=args.resume,
+            n_jobs=args.jobs,
+            batch_size=args.batch_size,
+            progress=not args.quiet,
+        )
+    except (FileExistsError, ScoringError, ValueError) as exc:
+        raise CLIError(str(exc)) from None
+    print(
+        f"{summary.scored} documents scored ({summary.clauses} clauses, {summary.failed} "
+        f"failed, {summary.skipped} already done) -> {summary.path}"
+    )
     return 0
 
 

