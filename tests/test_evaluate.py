@@ -78,7 +78,7 @@ def test_evaluate_rejects_bad_input(tiny_model):
         evaluate([], tiny_model)
     with pytest.raises(TypeError, match="annotation 0 is int"):
         evaluate([42], tiny_model)
-    with pytest.raises(ValueError, match="absent.jsonl"):
+    with pytest.raises(ValueError, match=r"absent\.jsonl"):
         evaluate(["absent.jsonl"], tiny_model)
 
 

@@ -128,6 +128,9 @@ def _build_parser() -> argparse.ArgumentParser:
     score.add_argument(
         "--pattern", default="*", help="file name pattern inside folders (default: *)"
     )
+    score.add_argument(
+        "--cache", type=Path, default=None, help="embedding cache file (SQLite), kept across runs"
+    )
     score.add_argument("--batch-size", type=int, default=64)
     score.add_argument("--quiet", action="store_true", help="no progress bar")
     score.set_defaults(run=_run_score)
@@ -381,7 +384,7 @@ def _run_score(args: argparse.Namespace) -> int:
             raise CLIError(f"{path}: no such file or folder")
     if not files:
         raise CLIError("no files to score")
-    model = _load_model(args.model)
+    model = _load_model(args.model).with_cache(args.cache)
     try:
         summary = write_scores(
             model,

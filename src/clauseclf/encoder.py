@@ -7,10 +7,12 @@ nothing is downloaded at run time.
 
 from __future__ import annotations
 
+import hashlib
 import importlib.metadata
 import importlib.util
 import os
 import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -187,3 +189,129 @@ def _package_version(distribution: str) -> str | None:
         return importlib.metadata.version(distribution)
     except importlib.metadata.PackageNotFoundError:
         return None
+
+
+class CachedEncoder:
+    """Wraps an encoder so that a text seen before (same content hash) is not embedded again.
+
+    Boilerplate repeats across policies; with ``path`` the cache is a small SQLite file that
+    survives the session (vectors stored as float32 by SHA-1 of the encoder name and the text).
+    ``max_items`` bounds the in-memory part (least recently used out). Thread-safe.
+    """
+
+    def __init__(
+        self, encoder: Encoder, *, path: str | Path | None = None, max_items: int = 200_000
+    ) -> None:
+        if max_items < 0:
+            raise ValueError(f"max_items must be >= 0, got {max_items}")
+        self.encoder = encoder
+        self.path = Path(path).expanduser() if path is not None else None
+        self.max_items = max_items
+        self.hits = 0
+        self.misses = 0
+        self._memory: OrderedDict[bytes, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+        self._db: Any = None
+
+    @property
+    def name(self) -> str:
+        return self.encoder.name
+
+    @property
+    def dimension(self) -> int:
+        return self.encoder.dimension
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"encoder": self.encoder, "path": self.path, "max_items": self.max_items}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["encoder"], path=state["path"], max_items=state["max_items"])  # type: ignore[misc]
+
+    def _key(self, text: str) -> bytes:
+        return hashlib.sha1(f"{self.encoder.name}\x00{text}".encode()).digest()
+
+    def _connect(self) -> Any:
+        if self._db is None and self.path is not None:
+            import sqlite3
+
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(str(self.path), check_same_thread=False)
+            self._db.execute(
+                "CREATE TABLE IF NOT EXISTS embeddings (key BLOB PRIMARY KEY, vector BLOB)"
+            )
+        return self._db
+
+    def encode(self, texts: Sequence[str], *, batch_size: int = 64) -> np.ndarray:
+        """Embed ``texts``, taking known ones from the cache."""
+        if isinstance(texts, str):
+            raise TypeError("encode() takes a sequence of texts, not a single str")
+        texts = list(texts)
+        for position, text in enumerate(texts):
+            if not isinstance(text, str):
+                raise TypeError(f"text #{position} is {type(text).__name__}, not str")
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        keys = [self._key(t) for t in texts]
+        missing: dict[bytes, list[int]] = {}
+        with self._lock:
+            found = self._lookup(set(keys))
+            for row, key in enumerate(keys):
+                vector = found.get(key)
+                if vector is None:
+                    missing.setdefault(key, []).append(row)
+                else:
+                    out[row] = vector
+        self.hits += len(texts) - len(missing)  # texts not embedded now
+        self.misses += len(missing)
+        if missing:
+            first_rows = [rows[0] for rows in missing.values()]
+            vectors = self.encoder.encode([texts[r] for r in first_rows], batch_size=batch_size)
+            with self._lock:
+                self._store(dict(zip(missing, vectors, strict=True)))
+            for vector, rows in zip(vectors, missing.values(), strict=True):
+                out[rows] = vector
+        return out
+
+    def _lookup(self, keys: set[bytes]) -> dict[bytes, np.ndarray]:
+        found = {}
+        for key in keys:
+            vector = self._memory.get(key)
+            if vector is not None:
+                self._memory.move_to_end(key)
+                found[key] = vector
+        db = self._connect()
+        rest = [k for k in keys if k not in found]
+        if db is not None and rest:
+            for start in range(0, len(rest), 500):
+                part = rest[start : start + 500]
+                marks = ",".join("?" * len(part))
+                query = f"SELECT key, vector FROM embeddings WHERE key IN ({marks})"
+                for key, blob in db.execute(query, part):
+                    vector = np.frombuffer(blob, dtype=np.float32)
+                    if vector.shape == (self.dimension,):
+                        found[key] = vector
+                        self._remember(key, vector)
+        return found
+
+    def _store(self, vectors: dict[bytes, np.ndarray]) -> None:
+        for key, vector in vectors.items():
+            self._remember(key, np.asarray(vector, dtype=np.float32))
+        db = self._connect()
+        if db is not None:
+            rows = [(k, np.asarray(v, dtype=np.float32).tobytes()) for k, v in vectors.items()]
+            db.executemany("INSERT OR REPLACE INTO embeddings VALUES (?, ?)", rows)
+            db.commit()
+
+    def _remember(self, key: bytes, vector: np.ndarray) -> None:
+        if self.max_items == 0:
+            return
+        self._memory[key] = vector
+        self._memory.move_to_end(key)
+        while len(self._memory) > self.max_items:
+            self._memory.popitem(last=False)
+
+    def close(self) -> None:
+        """Close the SQLite file, if any."""
+        with self._lock:
+            if self._db is not None:
+                self._db.close()
+                self._db = None

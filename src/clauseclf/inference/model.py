@@ -167,6 +167,16 @@ class ClauseModel:
             )
         return predictions
 
+    def with_cache(
+        self, path: str | Path | None = None, *, max_items: int = 200_000
+    ) -> ClauseModel:
+        """The same model with an embedding cache: a clause text seen before is not embedded
+        again (in memory; also in the SQLite file ``path`` if given, across sessions)."""
+        from clauseclf.encoder import CachedEncoder
+
+        encoder = CachedEncoder(self.encoder, path=path, max_items=max_items)
+        return ClauseModel(encoder, self.head, self.taxonomy, metadata=self.metadata)
+
     def score(
         self,
         documents: Any,

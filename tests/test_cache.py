@@ -1,0 +1,70 @@
+"""CachedEncoder: repeated clause texts are embedded once, in memory and across sessions."""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pytest
+
+from clauseclf.encoder import CachedEncoder
+
+
+class CountingEncoder:
+    """Wraps the fake encoder and counts the texts it really embeds."""
+
+    def __init__(self, inner) -> None:
+        self.inner, self.embedded = inner, 0
+        self.name, self.dimension = inner.name, inner.dimension
+
+    def encode(self, texts, *, batch_size=64):
+        self.embedded += len(texts)
+        return self.inner.encode(texts, batch_size=batch_size)
+
+
+TEXTS = ["We may change these terms.", "Disputes go to arbitration.", "We may change these terms."]
+
+
+def test_repeated_texts_are_embedded_once(fake_encoder):
+    counting = CountingEncoder(fake_encoder)
+    cached = CachedEncoder(counting)
+    first = cached.encode(TEXTS)
+    second = cached.encode(list(reversed(TEXTS)))
+    assert counting.embedded == 2
+    assert np.allclose(first, fake_encoder.encode(TEXTS))
+    assert np.allclose(second, first[::-1])
+    assert (cached.hits, cached.misses) == (4, 2)
+
+
+def test_sqlite_cache_survives_a_new_session(fake_encoder, tmp_path):
+    path = tmp_path / "cache" / "embeddings.sqlite"
+    CachedEncoder(CountingEncoder(fake_encoder), path=path).encode(TEXTS)
+    counting = CountingEncoder(fake_encoder)
+    again = CachedEncoder(counting, path=path, max_items=0)
+    assert np.allclose(again.encode(TEXTS), fake_encoder.encode(TEXTS))
+    assert counting.embedded == 0
+    again.close()
+
+
+def test_memory_bound_and_bad_input(fake_encoder):
+    counting = CountingEncoder(fake_encoder)
+    cached = CachedEncoder(counting, max_items=1)
+    cached.encode(["a b", "c d"])
+    cached.encode(["a b"])  # evicted by "c d": embedded again
+    assert counting.embedded == 3
+    with pytest.raises(TypeError, match="text #1 is int"):
+        cached.encode(["fine", 3])
+    with pytest.raises(TypeError, match="not a single str"):
+        cached.encode("one text")
+    with pytest.raises(ValueError, match="max_items"):
+        CachedEncoder(fake_encoder, max_items=-1)
+
+
+def test_cached_model_predicts_the_same_and_pickles(tiny_model, tmp_path):
+    cached = tiny_model.with_cache(tmp_path / "cache.sqlite")
+    texts = ["Any dispute goes to binding arbitration.", "We collect your email address."]
+    assert [p.label for p in cached.classify(texts)] == [
+        p.label for p in tiny_model.classify(texts)
+    ]
+    copy = pickle.loads(pickle.dumps(cached.encoder))
+    assert np.allclose(copy.encode(texts), cached.encoder.encode(texts))
