@@ -35,6 +35,10 @@ _EXPORTS = {
     "AnnotationSet": "clauseclf.corpora",
     "AnnotationError": "clauseclf.corpora",
     "train": "clauseclf.training",
+    "evaluate": "clauseclf.evaluation",
+    "EvaluationReport": "clauseclf.evaluation",
+    "ClauseClassifier": "clauseclf.estimators",
+    "ClauseFeaturizer": "clauseclf.estimators",
 }
 
 __all__ = ["__version__", *_EXPORTS]
@@ -46,6 +50,10 @@ if TYPE_CHECKING:
     from clauseclf.documents import DocumentError as DocumentError
     from clauseclf.documents import read_document as read_document
     from clauseclf.encoder import EncoderNotFoundError as EncoderNotFoundError
+    from clauseclf.estimators import ClauseClassifier as ClauseClassifier
+    from clauseclf.estimators import ClauseFeaturizer as ClauseFeaturizer
+    from clauseclf.evaluation import EvaluationReport as EvaluationReport
+    from clauseclf.evaluation import evaluate as evaluate
     from clauseclf.inference.head import ModelFormatError as ModelFormatError
     from clauseclf.inference.model import ClauseModel as ClauseModel
     from clauseclf.inference.model import ClausePrediction as ClausePrediction

@@ -568,8 +568,16 @@ def save_reliability_diagram(
             color="black",
             linewidth=1,
         )
+        for b, height in zip(used, accuracy, strict=True):
+            axis.annotate(
+                str(b.count),
+                ((b.lower + b.upper) / 2, height),
+                ha="center",
+                va="bottom",
+                fontsize=7,
+            )
         axis.set_xlim(0, 1)
-        axis.set_ylim(0, 1)
+        axis.set_ylim(0, 1.05)
         axis.set_xlabel("confidence of the top label")
         axis.set_ylabel("fraction correct")
         axis.set_title(f"{title}\nECE {report.ece:.3f}, {sum(b.count for b in used)} clauses")
