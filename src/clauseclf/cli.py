@@ -134,6 +134,26 @@ def _build_parser() -> argparse.ArgumentParser:
     score.add_argument("--batch-size", type=int, default=64)
     score.add_argument("--quiet", action="store_true", help="no progress bar")
     score.set_defaults(run=_run_score)
+    index = commands.add_parser("index", help="build a clause index for similar-clause search")
+    index_commands = index.add_subparsers(dest="index_command", required=True, metavar="ACTION")
+    build = index_commands.add_parser("build", help="index the clauses of scored results")
+    build.add_argument(
+        "results", type=Path, nargs="+", help="results of 'clauseclf score' (.parquet/.csv/.jsonl)"
+    )
+    build.add_argument("--out", type=Path, required=True, help="index folder to write")
+    build.add_argument("--model", type=Path, help="model folder (default: the embedded model)")
+    build.set_defaults(run=_run_index_build)
+    similar = commands.add_parser(
+        "similar", help="the most similar clauses of other platforms, from an index"
+    )
+    similar.add_argument("text", help="a clause text")
+    similar.add_argument("--index", type=Path, required=True, help="index folder")
+    similar.add_argument("-k", type=int, default=5, help="how many (default 5)")
+    similar.add_argument("--any-type", action="store_true", help="do not restrict to the type")
+    similar.add_argument("--exclude-platform", default=None)
+    similar.add_argument("--model", type=Path, help="model folder (default: the embedded model)")
+    similar.add_argument("--format", choices=("table", "json"), default="table")
+    similar.set_defaults(run=_run_similar)
     evaluate = commands.add_parser(
         "evaluate",
         help="score a model on annotation files: per-type P/R/F1, severity accuracy, ECE",
@@ -401,6 +421,69 @@ def _run_score(args: argparse.Namespace) -> int:
         f"{summary.scored} documents scored ({summary.clauses} clauses, {summary.failed} "
         f"failed, {summary.skipped} already done) -> {summary.path}"
     )
+    return 0
+
+
+def _read_results(path: Path) -> Any:
+    import pandas as pd
+
+    from clauseclf.batch import output_format
+
+    if not path.is_file():
+        raise CLIError(f"{path}: no such file")
+    try:
+        fmt = output_format(path)
+        if fmt == "parquet":
+            return pd.read_parquet(path)
+        if fmt == "csv":
+            return pd.read_csv(path)
+        return pd.read_json(path, lines=True, dtype={"document_id": str})
+    except (ValueError, OSError) as exc:
+        raise CLIError(f"{path}: cannot read results ({exc})") from None
+
+
+def _run_index_build(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from clauseclf.index import ClauseIndex
+
+    frames = [_read_results(path) for path in args.results]
+    model = _load_model(args.model)
+    try:
+        index = ClauseIndex.from_frame(pd.concat(frames, ignore_index=True), model)
+    except ValueError as exc:
+        raise CLIError(str(exc)) from None
+    index.save(args.out)
+    print(f"{len(index)} clauses of {index.platform_count} platforms indexed -> {args.out}")
+    return 0
+
+
+def _run_similar(args: argparse.Namespace) -> int:
+    from clauseclf.index import ClauseIndex, IndexFormatError
+
+    model = _load_model(args.model)
+    try:
+        index = ClauseIndex.load(args.index, model)
+        found = index.similar(
+            args.text,
+            k=args.k,
+            same_type=not args.any_type,
+            exclude_platform=args.exclude_platform,
+        )
+    except (IndexFormatError, ValueError) as exc:
+        raise CLIError(str(exc)) from None
+    if args.format == "json":
+        print(found.to_json(orient="records", force_ascii=False))
+        return 0
+    if found.empty:
+        print("no similar clauses in the index")
+        return 0
+    width = _terminal_width()
+    for row in found.itertuples():
+        print(
+            f"{row.similarity:.3f}  {row.platform} - {row.document}  [{row.label}, {row.severity}]"
+        )
+        print(_wrap("       ", str(row.text), width))
     return 0
 
 
