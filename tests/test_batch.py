@@ -132,7 +132,8 @@ def test_dask_local_cluster(tiny_model, tmp_path):
         distributed.LocalCluster(
             n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
         ) as cluster,
-        distributed.Client(cluster),joblib.parallel_config(backend="dask")
+        distributed.Client(cluster),
+        joblib.parallel_config(backend="dask"),
     ):
         on_dask = tiny_model.score(paths, progress=False, chunk_size=2, n_jobs=-1)
     pd.testing.assert_frame_equal(serial, on_dask)

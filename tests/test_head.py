@@ -162,3 +162,55 @@ def test_pickled_object_arrays_are_refused(head, tmp_path):
     np.savez(tmp_path / HEAD_NPZ, **arrays)
     with pytest.raises(ModelFormatError, match="pickle"):
         ClauseHead.load(tmp_path)
+
+
+def test_stance_flags_see_negation_consent_and_choice():
+    from clauseclf.inference.head import STANCE_PATTERNS, stance_flags
+
+    names = [name for name, _ in STANCE_PATTERNS]
+    flags = stance_flags(
+        [
+            "We do not sell your personal data.",
+            "We don\u2019t share it with anyone.",
+            "Your files are used for training only with your explicit consent.",
+            "We train on your content and you cannot opt out.",
+            "We may use aggregated data; you can opt out in settings.",
+            "We sell your data.",
+        ]
+    )
+    on = [{names[c] for c in range(len(names)) if row[c]} for row in flags]
+    assert on[0] == {"negated_practice"} and on[1] == {"negated_practice"}
+    assert on[2] == {"opt_in_or_consent"}
+    assert "no_choice" in on[3]
+    assert on[4] == {"opt_out", "deidentified"}
+    assert on[5] == set()
+
+
+def test_stance_weight_roundtrips_and_old_heads_load(tmp_path, fake_encoder):
+    import json
+
+    from clauseclf.inference.head import STANCE_PATTERNS, ClauseHead
+    from clauseclf.training import TrainingConfig, fit_head
+    from conftest import synthetic_records
+
+    records = synthetic_records()
+    texts = [r.text for r in records]
+    head = fit_head(
+        texts,
+        fake_encoder.encode(texts),
+        records,
+        config=TrainingConfig(min_df=1, C=1.0, stance_weight=1.0),
+    )
+    assert head.features.size == len(head.features.vocabulary) + 32 + len(STANCE_PATTERNS)
+    head.save(tmp_path)
+    loaded = ClauseHead.load(tmp_path)
+    assert loaded.features.stance_weight == 1.0
+    out = loaded.predict(texts[:4], fake_encoder.encode(texts[:4]))
+    assert np.array_equal(
+        out.predicted, head.predict(texts[:4], fake_encoder.encode(texts[:4])).predicted
+    )
+    meta = json.loads((tmp_path / "head.json").read_text("utf-8"))
+    meta["stance_weight"] = -1
+    (tmp_path / "head.json").write_text(json.dumps(meta), "utf-8")
+    with pytest.raises(ModelFormatError, match="stance weight"):
+        ClauseHead.load(tmp_path)

@@ -71,8 +71,9 @@ def test_prevalence_and_uniqueness(index):
 
 def test_add_save_load_roundtrip(index, tiny_model, tmp_path):
     before = len(index)
-    index.add([{"text": "We sell your personal data.", "platform": "Epsilon", "id": "e"}],
-              progress=False)
+    index.add(
+        [{"text": "We sell your personal data.", "platform": "Epsilon", "id": "e"}], progress=False
+    )
     assert len(index) > before and index.platform_count == 5
     folder = index.save(tmp_path / "index")
     assert {p.name for p in folder.iterdir()} == {"vectors.npy", "clauses.parquet", "index.json"}
@@ -89,7 +90,7 @@ def test_add_save_load_roundtrip(index, tiny_model, tmp_path):
 
 
 def test_load_refuses_damaged_or_foreign_folders(index, tiny_model, tmp_path):
-    with pytest.raises(IndexFormatError, match="no index.json"):
+    with pytest.raises(IndexFormatError, match=r"no index\.json"):
         ClauseIndex.load(tmp_path, tiny_model)
     folder = index.save(tmp_path / "index")
     meta = json.loads((folder / "index.json").read_text("utf-8"))

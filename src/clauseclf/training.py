@@ -47,10 +47,14 @@ class TrainingConfig:
     C: float = 0.5
     linear_model: str = "svc"  # "svc" (LinearSVC) or "logistic" (liblinear logistic regression)
     embedding_weight: float = 0.5
+    stance_weight: float = 0.0  # weight of the stance flags (inference.head.STANCE_PATTERNS)
     min_df: int = 3
     max_features: int = 20000
     weak_negative_weight: float = 0.1
     severity_C: float = 1.0
+    # "balanced" weighs severity levels inversely to their frequency, "sqrt" by the square root
+    # of that (a level seen twice among 70 cannot take over), "none" not at all.
+    severity_class_weight: str = "balanced"
     inner_folds: int = 3
     calibrate_on_full_checks: bool = True
     # Per type, choose by inner grouped CV between training on every clause and training only on
@@ -195,7 +199,11 @@ def _fit_severity(
         if len(present) < 2 or np.sort(counts)[-2] < 3:
             bias[column, present[np.argmax(counts)]] = 0.0
             continue
-        model = LogisticRegression(C=config.severity_C, class_weight="balanced", max_iter=2000)
+        model = LogisticRegression(
+            C=config.severity_C,
+            class_weight=_severity_class_weight(levels, config.severity_class_weight),
+            max_iter=2000,
+        )
         model.fit(x[rows], levels)
         classes = model.classes_
         if len(classes) == 2:
@@ -207,6 +215,17 @@ def _fit_severity(
                 weights[column][:, level] = model.coef_[k]
                 bias[column, level] = model.intercept_[k]
     return weights, bias
+
+
+def _severity_class_weight(levels: np.ndarray, mode: str) -> dict[int, float] | None:
+    present, counts = np.unique(levels, return_counts=True)
+    if mode == "none":
+        return None
+    if mode not in ("balanced", "sqrt"):
+        raise ValueError(f"severity_class_weight must be balanced, sqrt or none, got {mode!r}")
+    power = 1.0 if mode == "balanced" else 0.5
+    weights = (len(levels) / (len(present) * counts)) ** power
+    return {int(level): float(w) for level, w in zip(present, weights, strict=True)}
 
 
 def _confidence_curve(top: np.ndarray, correct: np.ndarray) -> np.ndarray:
@@ -251,7 +270,11 @@ def fit_head(
     vectorizer.fit(texts)
     vocabulary = sorted(vectorizer.vocabulary_, key=vectorizer.vocabulary_.__getitem__)
     features = TextFeatures(
-        vocabulary, vectorizer.idf_, embeddings.shape[1], config.embedding_weight
+        vocabulary,
+        vectorizer.idf_,
+        embeddings.shape[1],
+        config.embedding_weight,
+        stance_weight=config.stance_weight,
     )
     x = features.transform(texts, embeddings)
     from clauseclf.estimators import ClauseClassifier

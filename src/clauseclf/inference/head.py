@@ -5,6 +5,7 @@ calibrated probabilities and confidence. Stored as ``head.json`` + ``head.npz`` 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,8 +40,46 @@ class HeadOutput:
     confidence: np.ndarray
 
 
+#: Stance cues of policy wording, as (name, pattern) on lower-cased text. A linear model over
+#: n-grams and embeddings cannot tell "we sell" from "we do not sell" well; these flags let the
+#: severity model see the negation, opt-in / opt-out and anonymisation that decide it.
+STANCE_PATTERNS: tuple[tuple[str, str], ...] = (
+    (
+        "negated_practice",
+        r"(?:\bnot|\bnever|\bno longer|n't|\bneither|\bnor)\s+(?:\w+\s+){0,3}?(?:sell|rent|"
+        r"share|use|"
+        r"train|disclose|trade|transfer|collect|track|process|provide|give)",
+    ),
+    (
+        "opt_in_or_consent",
+        r"\bopt(?:s|ed)?[- ]?in\b|\bonly (?:with|after) (?:your )?(?:explicit |prior )?consent|"
+        r"\bunless you (?:choose|agree|opt|consent|give)",
+    ),
+    ("opt_out", r"\bopt(?:s|ed)?[- ]?out\b|\b(?:turn|switch)(?:ed)? (?:it )?off\b|\bdisable\b"),
+    (
+        "no_choice",
+        r"\b(?:cannot|can't|can not|unable to|no way to|not possible to)\s+(?:\w+\s+){0,2}?"
+        r"(?:opt|turn|switch|disable|object|refuse)",
+    ),
+    ("deidentified", r"\b(?:anonymi[sz]ed|aggregated?|de-?identified|pseudonymi[sz]ed)\b"),
+)
+
+
+def stance_flags(texts: Sequence[str]) -> np.ndarray:
+    """(n, len(STANCE_PATTERNS)) 0/1 flags of the stance cues in each text."""
+    compiled = [re.compile(pattern) for _, pattern in STANCE_PATTERNS]
+    flags = np.zeros((len(texts), len(compiled)))
+    for row, text in enumerate(texts):
+        lowered = text.lower().replace("\u2019", "'")
+        for column, pattern in enumerate(compiled):
+            if pattern.search(lowered):
+                flags[row, column] = 1.0
+    return flags
+
+
 class TextFeatures:
-    """Sublinear TF-IDF over word 1-2 grams (L2-normalised), then the weighted embedding."""
+    """Sublinear TF-IDF over word 1-2 grams (L2-normalised), then the weighted embedding, then
+    (if ``stance_weight`` > 0) the weighted stance flags of ``STANCE_PATTERNS``."""
 
     def __init__(
         self,
@@ -48,6 +87,7 @@ class TextFeatures:
         idf: np.ndarray,
         embedding_dim: int,
         embedding_weight: float,
+        stance_weight: float = 0.0,
     ) -> None:
         from sklearn.feature_extraction.text import CountVectorizer
 
@@ -66,6 +106,9 @@ class TextFeatures:
         self.idf = np.asarray(idf, dtype=np.float64)
         self.embedding_dim = int(embedding_dim)
         self.embedding_weight = float(embedding_weight)
+        if not np.isfinite(stance_weight) or stance_weight < 0:
+            raise ModelFormatError(f"stance weight must be >= 0, got {stance_weight!r}")
+        self.stance_weight = float(stance_weight)
         self._counter = CountVectorizer(
             vocabulary={term: i for i, term in enumerate(self.vocabulary)},
             ngram_range=(1, 2),
@@ -76,8 +119,9 @@ class TextFeatures:
 
     @property
     def size(self) -> int:
-        """Number of features: vocabulary plus embedding dimension."""
-        return len(self.vocabulary) + self.embedding_dim
+        """Number of features: vocabulary, embedding dimension and stance flags (if used)."""
+        stance = len(STANCE_PATTERNS) if self.stance_weight > 0 else 0
+        return len(self.vocabulary) + self.embedding_dim + stance
 
     def transform(self, texts: Sequence[str], embeddings: np.ndarray) -> sp.csr_matrix:
         """Feature rows for ``texts`` and their ``embeddings`` (n, embedding_dim)."""
@@ -97,8 +141,10 @@ class TextFeatures:
         norms = np.sqrt(np.asarray(counts.multiply(counts).sum(axis=1)).ravel())
         norms[norms == 0] = 1.0
         tfidf = sp.diags(1.0 / norms) @ counts
-        dense = sp.csr_matrix(embeddings * self.embedding_weight)
-        return sp.csr_matrix(sp.hstack([tfidf, dense], format="csr"))
+        blocks = [tfidf, sp.csr_matrix(embeddings * self.embedding_weight)]
+        if self.stance_weight > 0:
+            blocks.append(sp.csr_matrix(stance_flags(texts) * self.stance_weight))
+        return sp.csr_matrix(sp.hstack(blocks, format="csr"))
 
 
 class ClauseHead:
@@ -204,6 +250,7 @@ class ClauseHead:
             "severity_scale": list(self.severity_scale),
             "embedding_dim": self.features.embedding_dim,
             "embedding_weight": self.features.embedding_weight,
+            "stance_weight": self.features.stance_weight,
             "vocabulary": self.features.vocabulary,
             "settings": self.settings,
         }
@@ -246,6 +293,7 @@ class ClauseHead:
                 idf=arrays["idf"],
                 embedding_dim=int(meta["embedding_dim"]),
                 embedding_weight=float(meta["embedding_weight"]),
+                stance_weight=float(meta.get("stance_weight", 0.0)),
             )
             return cls(
                 types=[str(t) for t in meta["types"]],
