@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 #: ``error`` (None for a scored clause; the reason on a document's single row when it failed).
 SCORE_COLUMNS: tuple[str, ...] = ("document_id", *FRAME_COLUMNS, "error")
 ERROR_MODES = ("record", "raise")
-INPUT_COLUMNS = ("text", "path", "platform", "document", "id", "format")
+INPUT_COLUMNS = ("text", "path", "platform", "document", "id", "format", "encoding")
 
 
 class ScoringError(ValueError):
@@ -52,11 +52,13 @@ class DocumentInput:
     platform: str | None = None
     document: str | None = None
     format: str = "auto"
+    encoding: str | None = None
 
 
 def document_inputs(documents: Any) -> Iterator[DocumentInput]:
     """Normalise ``documents``: paths (``pathlib.Path``), texts (``str``), dicts with ``text`` or
-    ``path`` and optional ``platform``, ``document``, ``id``, ``format``, or a DataFrame with
+    ``path`` and optional ``platform``, ``document``, ``id``, ``format``, ``encoding`` (of the
+    file at ``path``; by default it is found as ``read_document`` does), or a DataFrame with
     those columns. A ``str`` is always a document's text; pass paths as ``Path``."""
     if isinstance(documents, (str, Path, Mapping)):
         documents = [documents]
@@ -106,6 +108,7 @@ def _document_input(item: Any, position: int) -> DocumentInput:
             platform=_optional_str(item.get("platform")),
             document=_optional_str(document) or (path.stem if path else None),
             format=str(fmt),
+            encoding=_optional_str(item.get("encoding")),
         )
     raise TypeError(
         f"document {position} is {type(item).__name__}; expected a Path, a str, a dict or a "
@@ -266,7 +269,7 @@ def score_chunk(
 
 def _read(entry: DocumentInput) -> str:
     assert entry.path is not None
-    return read_document(entry.path)
+    return read_document(entry.path, encoding=entry.encoding)
 
 
 def empty_frame() -> pd.DataFrame:
@@ -462,7 +465,13 @@ class _Checkpoint:
             parts = sorted(self.parts.glob("part-*.parquet")) if self.parts.exists() else []
             frames = [pd.read_parquet(p) for p in parts]
             if self.out.exists():
-                frames.insert(0, pd.read_parquet(self.out))
+                # A run killed after the merge but before the parts were removed: the output
+                # already holds some parts; a document's rows are all in one place, so drop
+                # the parts' rows of documents the output has.
+                finished = pd.read_parquet(self.out)
+                merged_ids = set(finished["document_id"])
+                frames = [f[~f["document_id"].isin(merged_ids)] for f in frames]
+                frames.insert(0, finished)
             merged = pd.concat(frames, ignore_index=True) if frames else empty_frame()
             staging = self.out.with_name(self.out.name + ".tmp")
             merged.to_parquet(staging, index=False)

@@ -17,6 +17,7 @@ from clauseclf import __version__
 
 OUTPUT_FORMATS = ("table", "json", "jsonl", "csv")
 INPUT_FORMATS = ("auto", "text", "html", "markdown")
+ENCODING_HELP = "encoding of the file (default: its BOM or declared charset, else UTF-8)"
 
 
 class CLIError(Exception):
@@ -60,6 +61,7 @@ def _build_parser() -> argparse.ArgumentParser:
         help="input format (default: from the file name, else detected)",
     )
     analyze.add_argument("--model", type=Path, help="model folder (default: the embedded model)")
+    analyze.add_argument("--encoding", default=None, help=ENCODING_HELP)
     analyze.set_defaults(run=_run_analyze)
 
     classify = commands.add_parser(
@@ -82,6 +84,7 @@ def _build_parser() -> argparse.ArgumentParser:
     segment.add_argument("file", type=Path, help="policy file (.txt, .html, .md); '-' for stdin")
     segment.add_argument("--format", choices=OUTPUT_FORMATS, default="table")
     segment.add_argument("--input-format", choices=INPUT_FORMATS, default=None)
+    segment.add_argument("--encoding", default=None, help=ENCODING_HELP)
     segment.set_defaults(run=_run_segment)
 
     train = commands.add_parser(
@@ -225,7 +228,7 @@ def _run_export_uncertain(args: argparse.Namespace) -> int:
     return 0
 
 
-def _read_input(path: Path) -> tuple[str, str]:
+def _read_input(path: Path, encoding: str | None = None) -> tuple[str, str]:
     """The document's text and a name for messages; ``CLIError`` for unusable input."""
     from clauseclf.documents import DocumentError, decode_document
 
@@ -241,7 +244,7 @@ def _read_input(path: Path) -> tuple[str, str]:
         except OSError as exc:
             raise CLIError(f"{path}: cannot read: {exc.strerror}") from None
     try:
-        return decode_document(data, name=name), name
+        return decode_document(data, name=name, encoding=encoding), name
     except DocumentError as exc:
         raise CLIError(str(exc)) from None
 
@@ -266,7 +269,7 @@ def _load_model(path: Path | None) -> Any:
 
 
 def _run_analyze(args: argparse.Namespace) -> int:
-    text, name = _read_input(args.file)
+    text, name = _read_input(args.file, getattr(args, "encoding", None))
     model = _load_model(args.model)
     report = model.analyze(
         text,
@@ -288,7 +291,7 @@ def _run_analyze(args: argparse.Namespace) -> int:
 
 
 def _run_classify(args: argparse.Namespace) -> int:
-    text, name = _read_input(args.file)
+    text, name = _read_input(args.file, getattr(args, "encoding", None))
     layout = args.input or ("jsonl" if args.file.suffix.lower() == ".jsonl" else "lines")
     texts = _clause_texts(text, layout, name)
     if not texts:
@@ -329,7 +332,7 @@ def _clause_texts(text: str, layout: str, name: str) -> list[str]:
 def _run_segment(args: argparse.Namespace) -> int:
     from clauseclf.segmentation import segment_document
 
-    text, name = _read_input(args.file)
+    text, name = _read_input(args.file, getattr(args, "encoding", None))
     document = segment_document(text, format=_input_format(args))
     if not document.segments:
         raise CLIError(f"{name}: no clauses found in the document")
@@ -417,6 +420,13 @@ def _run_score(args: argparse.Namespace) -> int:
         )
     except (FileExistsError, ScoringError, ValueError) as exc:
         raise CLIError(str(exc)) from None
+    except KeyboardInterrupt:
+        print(
+            f"interrupted: what was scored is saved in {args.out}; run the same command with "
+            "--resume to continue",
+            file=sys.stderr,
+        )
+        return 130
     print(
         f"{summary.scored} documents scored ({summary.clauses} clauses, {summary.failed} "
         f"failed, {summary.skipped} already done) -> {summary.path}"

@@ -65,8 +65,8 @@ _HTML_TAG = re.compile(
 )
 _MARKDOWN_SIGNAL = re.compile(
     r"^ {0,3}#{1,6}[ \t]+\S"  # ATX heading
-    r"|^[^\n]*\S[^\n]*\n {0,3}(?:=+|-{2,})[ \t]*$"  # setext heading
-    r"|\[[^\]\n]+\]\([^)\s]+\)"  # [link](url)
+    r"|^[^\S\n]*\S[^\n]*\n {0,3}(?:=+|-{2,})[ \t]*$"  # setext heading (no backtracking)
+    r"|\[[^\[\]\n]+\]\([^()\s]+\)"  # [link](url); no nesting, so it stays linear
     r"|(?<![\w*])\*\*[^*\n]+\*\*(?![\w*])|(?<!\w)__[^_\n]+__(?!\w)",  # **strong** / __strong__
     re.MULTILINE,
 )
@@ -127,6 +127,8 @@ _DATE_LINE = re.compile(
     re.IGNORECASE,
 )
 _HEADING_END = re.compile(r"[.!?;:,]$")
+_MAX_HEADING_CHARS = 150
+_TAIL = 256  # characters at the end of a block that decide whether the next line continues it
 _WORD = re.compile(r"[^\W\d_][\w'\u2019&-]*")
 _MINOR = frozenset(
     [
@@ -193,7 +195,7 @@ def is_heading_line(line: str, *, strict: bool = False) -> bool:
     ``strict=False`` any such line of up to 6 words also counts. Date lines ("Last updated ...")
     are never headings.
     """
-    if not line or len(line) > 150:
+    if not line or len(line) > _MAX_HEADING_CHARS:
         return False
     number = _SECTION_NUMBER.match(line)
     rest = line[number.end() :].strip() if number else line
@@ -220,15 +222,18 @@ def _continues(text: str, a: tuple[int, int], b: tuple[int, int], wrapped: bool)
     gap = text[a[1] : b[0]]
     if gap.count("\n") > 1 or gap.count("\r") > 1:
         return False  # a blank line separates them
-    line_a = text[a[0] : a[1]]
-    if _WRAP_PUNCT.search(line_a) or _BULLET.match(text, b[0]):
+    # ``a`` may be a block of many joined lines: look only at its end (its tail), so that joining
+    # stays linear in the length of the block.
+    length = a[1] - a[0]
+    tail = text[max(a[0], a[1] - _TAIL) : a[1]]
+    if _WRAP_PUNCT.search(tail) or _BULLET.match(text, b[0]):
         return False
     if wrapped:
-        return not is_heading_line(line_a, strict=True)
-    if not text[b[0]].islower() or len(line_a) < 40:
+        return length > _MAX_HEADING_CHARS or not is_heading_line(tail, strict=True)
+    if not text[b[0]].islower() or length < 40:
         return False
-    last = line_a[-1]
-    return (last.islower() or last == ",") and not _AND_OR_END.search(line_a)
+    last = tail[-1]
+    return (last.islower() or last == ",") and not _AND_OR_END.search(tail)
 
 
 def _plain_block(text: str, start: int, end: int) -> Block:

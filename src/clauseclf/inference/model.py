@@ -287,6 +287,7 @@ class ClauseModel:
             taxonomy = taxonomy_from_dict(_read_json(directory / TAXONOMY_FILE))
         except TaxonomyError as exc:
             raise ModelFormatError(f"{directory / TAXONOMY_FILE}: {exc}") from None
+        _refuse_pickle_files(directory)
         head = ClauseHead.load(directory)
         if list(head.types) != list(config.get("types", [])):
             raise ModelFormatError(
@@ -351,6 +352,30 @@ def _read_json(path: Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ModelFormatError(f"{path} does not hold a JSON object")
     return data
+
+
+# Suffixes of pickle-based formats (pickle, joblib, torch, dill), and pickle's header bytes
+# (PROTO opcode, protocols 2 to 5).
+_PICKLE_SUFFIXES = frozenset({".pkl", ".pickle", ".joblib", ".pt", ".pth", ".dill", ".sav"})
+_PICKLE_HEADERS = tuple(bytes([0x80, protocol]) for protocol in range(2, 6))
+
+
+def _refuse_pickle_files(directory: Path) -> None:
+    """Refuse a model folder holding pickle-based files: loading one could run any code.
+
+    clauseclf never unpickles; such a file can only come from another tool or from someone
+    hoping it will be loaded. Only the folder's own files are checked (not subfolders).
+    """
+    for path in sorted(directory.iterdir()):
+        if not path.is_file():
+            continue
+        with path.open("rb") as handle:
+            header = handle.read(2)
+        if path.suffix.lower() in _PICKLE_SUFFIXES or header in _PICKLE_HEADERS:
+            raise ModelFormatError(
+                f"{path}: refused: a pickle-based file in a model folder (loading it could run "
+                "code); clauseclf models hold only JSON and .npz arrays and never unpickle"
+            )
 
 
 def _replace_directory(staging: Path, target: Path) -> None:

@@ -17,6 +17,10 @@ characters per second:
    punctuation continuation veto the split. Semicolons never split: inline enumerations
    "(a) ...; (b) ..." stay one clause (as in the CLAUDETTE gold sentences), while enumerations
    laid out one item per line are separate clauses (also as in the gold).
+4. *Run-ons.* A clause longer than ``MAX_CLAUSE_CHARS`` (5,000 characters, far beyond any real
+   sentence; the encoder reads only its first ~1,000 anyway) is cut at the last whitespace
+   before the limit (or at the limit when there is none), so that one unpunctuated wall of text
+   cannot become a single unreadable, mostly unclassified clause.
 """
 
 from __future__ import annotations
@@ -28,7 +32,9 @@ from typing import Literal
 
 from clauseclf.extraction import Block, is_heading_line, plain_blocks, strip_span
 
-__all__ = ["ClauseSplitter", "Unit"]
+__all__ = ["MAX_CLAUSE_CHARS", "ClauseSplitter", "Unit"]
+
+MAX_CLAUSE_CHARS = 5000
 
 
 @dataclass(frozen=True)
@@ -195,6 +201,7 @@ _SENTENCE_STARTERS = frozenset(
         "your",
     ]
 )
+_MAX_WORD_CHARS = 64  # longer "words" are neither abbreviations nor section numbers
 _INITIALS = re.compile(r"(?:[A-Za-z]\.){2,}$|[A-Z]\.$")
 _LEADING_NUMBER = re.compile(r"(?:\d+(?:\.\d+)*|[A-Za-z]|[IVXivx]+)\.$")
 
@@ -209,11 +216,13 @@ def _is_boundary(text: str, block_start: int, punct_start: int, after: int) -> b
         return False
     if text[punct_start] != ".":
         return True
+    # The word before the period; look back a bounded window so splitting stays linear.
+    window = max(block_start, punct_start - _MAX_WORD_CHARS)
     word_start = 1 + max(
-        text.rfind(" ", block_start, punct_start),
-        text.rfind("\n", block_start, punct_start),
-        text.rfind("\t", block_start, punct_start),
-        block_start - 1,
+        text.rfind(" ", window, punct_start),
+        text.rfind("\n", window, punct_start),
+        text.rfind("\t", window, punct_start),
+        window - 1,
     )
     word = text[word_start : punct_start + 1].lstrip("(\"'“\u2018[")
     if word_start == block_start and _LEADING_NUMBER.match(word):
@@ -225,6 +234,22 @@ def _is_boundary(text: str, block_start: int, punct_start: int, after: int) -> b
         following = _WORD.match(text, nxt.start(1))
         return following is not None and following.group().lower() in _SENTENCE_STARTERS
     return not (follower.isdigit() and bare in {"section", "clause", "article", "para"})
+
+
+def _clause_units(text: str, start: int, end: int) -> list[Unit]:
+    """``text[start:end]`` stripped as one clause, or as several if it exceeds the limit."""
+    units: list[Unit] = []
+    s, e = strip_span(text, start, end)
+    while e - s > MAX_CLAUSE_CHARS:
+        limit = s + MAX_CLAUSE_CHARS
+        cut = max(text.rfind(" ", s, limit), text.rfind("\n", s, limit), text.rfind("\t", s, limit))
+        cut = cut if cut > s + MAX_CLAUSE_CHARS // 2 else limit
+        piece_start, piece_end = strip_span(text, s, cut)
+        units.append(Unit(piece_start, piece_end, "clause"))
+        s, e = strip_span(text, cut, e)
+    if e > s:
+        units.append(Unit(s, e, "clause"))
+    return units
 
 
 class ClauseSplitter:
@@ -260,13 +285,9 @@ class ClauseSplitter:
         for m in _CANDIDATE.finditer(text, start, end):
             if m.end() >= end or not _is_boundary(text, start, m.start(), m.end()):
                 continue
-            s, e = strip_span(text, cursor, m.end())
-            if e > s:
-                units.append(Unit(s, e, "clause"))
+            units.extend(_clause_units(text, cursor, m.end()))
             cursor = m.end()
-        s, e = strip_span(text, cursor, end)
-        if e > s:
-            units.append(Unit(s, e, "clause"))
+        units.extend(_clause_units(text, cursor, end))
         return units
 
     def split(self, text: str) -> list[Unit]:
