@@ -39,8 +39,8 @@ class InterruptedModel:
             raise KeyboardInterrupt
         return self.model.predict_arrays(texts, batch_size=batch_size)
 
-    def predictions(self, output):
-        return self.model.predictions(output)
+    def predictions(self, output, texts):
+        return self.model.predictions(output, texts)
 
 
 def test_score_mixed_inputs_records_failures(tiny_model, tmp_path):

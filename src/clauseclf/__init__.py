@@ -39,6 +39,9 @@ _EXPORTS = {
     "EvaluationReport": "clauseclf.evaluation",
     "ClauseClassifier": "clauseclf.estimators",
     "ClauseFeaturizer": "clauseclf.estimators",
+    "diff": "clauseclf.versions",
+    "PolicyDiff": "clauseclf.versions",
+    "PolicyHistory": "clauseclf.versions",
 }
 
 __all__ = ["__version__", *_EXPORTS]
@@ -67,6 +70,9 @@ if TYPE_CHECKING:
     from clauseclf.taxonomy import Taxonomy as Taxonomy
     from clauseclf.taxonomy import load_taxonomy as load_taxonomy
     from clauseclf.training import train as train
+    from clauseclf.versions import PolicyDiff as PolicyDiff
+    from clauseclf.versions import PolicyHistory as PolicyHistory
+    from clauseclf.versions import diff as diff
 
 
 def __getattr__(name: str) -> Any:

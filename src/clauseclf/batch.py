@@ -23,6 +23,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from clauseclf.documents import DocumentError, format_from_path, read_document
+from clauseclf.evidence import evidence_texts
+from clauseclf.provenance import clause_id
 from clauseclf.report import FRAME_COLUMNS
 from clauseclf.segmentation import segment_document
 
@@ -231,7 +233,7 @@ def score_chunk(
             continue
         prepared.append((entry, segmented, digest, None))
         texts.extend(s.text for s in segmented.segments)
-    predictions = model.predictions(model.predict_arrays(texts, batch_size=batch_size))
+    predictions = model.predictions(model.predict_arrays(texts, batch_size=batch_size), texts)
     rows: list[tuple[Any, ...]] = []
     cursor = 0
     for entry, done, sha256, reason in prepared:
@@ -259,7 +261,9 @@ def score_chunk(
                     list(prediction.labels),
                     prediction.severity,
                     prediction.confidence,
+                    evidence_texts(prediction.evidence),
                     sha256,
+                    clause_id(segment.text),
                     None,
                 )
             )
@@ -294,7 +298,9 @@ def _typed(frame: pd.DataFrame) -> pd.DataFrame:
             "labels": "object",
             "severity": "object",
             "confidence": "float64",
+            "evidence": "object",
             "document_sha256": "object",
+            "clause_id": "object",
             "error": "object",
         }
     )
@@ -388,8 +394,13 @@ class _Checkpoint:
         return self.progress.exists() or self.parts.exists()
 
     def restore(self) -> set[str]:
-        """The ids already written; cuts off anything written after the last checkpoint."""
+        """The ids already written; cuts off anything written after the last checkpoint.
+
+        ``ScoringError`` when the output on disk has other columns than ``SCORE_COLUMNS``
+        (written by another version of clauseclf): appending to it would mix two layouts."""
         import json
+
+        self._check_columns()
 
         if self.fmt == "parquet":
             import pandas as pd
@@ -413,6 +424,36 @@ class _Checkpoint:
             with self.out.open("r+b") as handle:
                 handle.truncate(size)
         return done
+
+    def _check_columns(self) -> None:
+        import json
+
+        import pyarrow.parquet as pq
+
+        if self.fmt == "parquet":
+            parts = sorted(self.parts.glob("part-*.parquet")) if self.parts.exists() else []
+            files = ([self.out] if self.out.exists() else []) + parts
+            found = list(pq.read_schema(files[0]).names) if files else None
+        elif not self.out.exists() or self.out.stat().st_size == 0:
+            found = None
+        else:
+            with self.out.open(encoding="utf-8", newline="") as handle:
+                first = handle.readline()
+            if self.fmt == "csv":
+                import csv
+
+                found = next(csv.reader([first]), [])
+            else:
+                try:
+                    found = list(json.loads(first))
+                except (json.JSONDecodeError, TypeError):
+                    found = None  # a first line cut by an interruption: truncated below
+        if found is not None and found != list(SCORE_COLUMNS):
+            raise ScoringError(
+                f"{self.out} has the columns {found}, not those this version writes "
+                f"{list(SCORE_COLUMNS)}; resume it with the clauseclf version that started it, "
+                "or score into a new output"
+            )
 
     def _ids_in_finished_output(self) -> set[str]:
         import pandas as pd
@@ -440,7 +481,10 @@ class _Checkpoint:
         new_file = not self.out.exists() or self.out.stat().st_size == 0
         with self.out.open("a", encoding="utf-8", newline="") as handle:
             if self.fmt == "csv":
-                flat = frame.assign(labels=frame["labels"].map(_join_labels))
+                flat = frame.assign(
+                    labels=frame["labels"].map(_join_labels),
+                    evidence=frame["evidence"].map(_json_list),
+                )
                 flat.to_csv(handle, header=new_file, index=False)
             else:
                 for record in frame.to_dict("records"):
@@ -484,6 +528,13 @@ class _Checkpoint:
 
 def _join_labels(labels: Any) -> Any:
     return ";".join(labels) if isinstance(labels, list) else labels
+
+
+def _json_list(values: Any) -> Any:
+    """A CSV cell for a list of phrases (which may hold any separator): its JSON array."""
+    import json
+
+    return json.dumps(values, ensure_ascii=False) if isinstance(values, list) else values
 
 
 def _json_ready(record: Mapping[Any, Any]) -> dict[str, Any]:

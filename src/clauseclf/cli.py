@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
+import io
 import json
 import os
+import re
 import shutil
 import sys
 import textwrap
@@ -16,6 +19,8 @@ from typing import Any, TextIO
 from clauseclf import __version__
 
 OUTPUT_FORMATS = ("table", "json", "jsonl", "csv")
+ANALYZE_FORMATS = (*OUTPUT_FORMATS, "html")
+COLOR_CHOICES = ("auto", "always", "never")
 INPUT_FORMATS = ("auto", "text", "html", "markdown")
 ENCODING_HELP = "encoding of the file (default: its BOM or declared charset, else UTF-8)"
 
@@ -53,7 +58,12 @@ def _build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("file", type=Path, help="policy file (.txt, .html, .md); '-' for stdin")
     analyze.add_argument("--platform", help="platform name recorded in the output")
     analyze.add_argument("--document", help="document title recorded in the output")
-    analyze.add_argument("--format", choices=OUTPUT_FORMATS, default="table")
+    analyze.add_argument(
+        "--format",
+        choices=ANALYZE_FORMATS,
+        default="table",
+        help="output format (default: table; html: a self-contained page with filters)",
+    )
     analyze.add_argument(
         "--input-format",
         choices=INPUT_FORMATS,
@@ -62,6 +72,23 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     analyze.add_argument("--model", type=Path, help="model folder (default: the embedded model)")
     analyze.add_argument("--encoding", default=None, help=ENCODING_HELP)
+    analyze.add_argument(
+        "--index",
+        type=Path,
+        default=None,
+        help="html: list each clause's most similar clauses of other platforms from this "
+        "clause index folder (clauseclf index build)",
+    )
+    analyze.add_argument(
+        "--out", type=Path, default=None, help="write the output to this file (default: stdout)"
+    )
+    analyze.add_argument(
+        "--color",
+        choices=COLOR_CHOICES,
+        default="auto",
+        help="table: highlight the evidence (auto: when stdout is a terminal and NO_COLOR is "
+        "not set)",
+    )
     analyze.set_defaults(run=_run_analyze)
 
     classify = commands.add_parser(
@@ -193,6 +220,27 @@ def _build_parser() -> argparse.ArgumentParser:
     export.add_argument("-n", type=int, default=50, help="how many clauses (default 50)")
     export.add_argument("--model", type=Path, help="model folder (default: the embedded model)")
     export.set_defaults(run=_run_export_uncertain)
+    diff = commands.add_parser(
+        "diff",
+        help="compare two versions of a policy: clauses added, removed, reworded, what got worse",
+    )
+    diff.add_argument(
+        "old", type=Path, help="older version: a saved JSON report or a policy file to analyze"
+    )
+    diff.add_argument(
+        "new", type=Path, help="newer version: a saved JSON report or a policy file to analyze"
+    )
+    diff.add_argument("--model", type=Path, help="model folder (default: the embedded model)")
+    diff.add_argument("--format", choices=("text", "json", "html"), default="text")
+    diff.add_argument(
+        "--threshold",
+        type=float,
+        default=None,
+        help="minimum word similarity (0-1) of a reworded clause (default 0.6)",
+    )
+    diff.add_argument("--all", action="store_true", help="text: also list unchanged clauses")
+    diff.add_argument("--encoding", default=None, help=ENCODING_HELP)
+    diff.set_defaults(run=_run_diff)
     return parser
 
 
@@ -269,8 +317,13 @@ def _load_model(path: Path | None) -> Any:
 
 
 def _run_analyze(args: argparse.Namespace) -> int:
+    if args.index is not None and args.format != "html":
+        raise CLIError("--index is only used with --format html")
+    if args.out is not None and args.out.is_dir():
+        raise CLIError(f"{args.out}: is a directory; give --out a file name")
     text, name = _read_input(args.file, getattr(args, "encoding", None))
     model = _load_model(args.model)
+    index = None if args.index is None else _load_index(args.index, model)
     report = model.analyze(
         text,
         platform=args.platform,
@@ -280,14 +333,62 @@ def _run_analyze(args: argparse.Namespace) -> int:
     )
     if not report.clauses:
         raise CLIError(f"{name}: no clauses found in the document")
+    if args.out is None:
+        _write_analysis(report, args, name, index)
+        return 0
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        _write_analysis(report, args, name, index)
+    _write_text_file(args.out, buffer.getvalue())
+    print(f"{len(report.clauses)} clauses ({args.format}) written to {args.out}")
+    return 0
+
+
+def _write_analysis(report: Any, args: argparse.Namespace, name: str, index: Any) -> None:
+    """``analyze``'s output for ``report`` in ``args.format``, on stdout."""
+    from clauseclf.evidence import highlight
+
     rows = [clause.to_dict() for clause in report.clauses]
     if args.format == "json":
         _write_json(report.to_dict())
+    elif args.format == "html":
+        sys.stdout.write(report.to_html(index=index))
     elif args.format == "table":
-        _write_prediction_table(rows, title=_title(report.platform, report.document, name))
+        texts = None
+        if _use_color(args.color):
+            texts = [highlight(c.text, c.prediction.evidence, style="ansi") for c in report.clauses]
+        _write_prediction_table(
+            rows, title=_title(report.platform, report.document, name), texts=texts
+        )
     else:
         _write_rows(rows, args.format)
-    return 0
+
+
+def _use_color(choice: str) -> bool:
+    """``--color``: always, never, or auto (stdout is a terminal and NO_COLOR is not set)."""
+    if choice == "auto":
+        return sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    return choice == "always"
+
+
+def _load_index(path: Path, model: Any) -> Any:
+    from clauseclf.index import ClauseIndex, IndexFormatError
+
+    try:
+        return ClauseIndex.load(path, model)
+    except (IndexFormatError, OSError) as exc:
+        raise CLIError(str(exc)) from None
+
+
+def _write_text_file(path: Path, content: str) -> None:
+    """Write ``content`` to ``path`` as UTF-8, atomically; ``CLIError`` if it cannot be written."""
+    staging = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        staging.write_text(content, encoding="utf-8")
+        os.replace(staging, path)
+    except OSError as exc:
+        staging.unlink(missing_ok=True)
+        raise CLIError(f"{path}: cannot write: {exc.strerror or exc}") from None
 
 
 def _run_classify(args: argparse.Namespace) -> int:
@@ -526,6 +627,60 @@ def _run_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_diff(args: argparse.Namespace) -> int:
+    from clauseclf.versions import SIMILARITY_THRESHOLD, diff
+
+    threshold = SIMILARITY_THRESHOLD if args.threshold is None else args.threshold
+    if not 0 < threshold <= 1:
+        raise CLIError("--threshold must be in (0, 1]")
+    if str(args.old) == "-" and str(args.new) == "-":
+        raise CLIError("only one of OLD and NEW can be '-' (stdin)")
+    models: list[Any] = []  # the model, loaded only for a version that is not a saved report
+    old = _diff_version(args.old, args, models)
+    new = _diff_version(args.new, args, models)
+    try:
+        result = diff(old, new, threshold=threshold)
+    except ValueError as exc:
+        raise CLIError(str(exc)) from None
+    if args.format == "json":
+        _write_json(result.to_dict())
+    elif args.format == "html":
+        sys.stdout.write(result.to_html())
+    else:
+        color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
+        print(result.format(width=_terminal_width(), color=color, unchanged=args.all))
+    return 0
+
+
+def _diff_version(path: Path, args: argparse.Namespace, models: list[Any]) -> Any:
+    """A version for ``diff``: a saved report (``.json``) or a policy file analyzed now."""
+    from clauseclf.documents import format_from_path
+    from clauseclf.report import DocumentReport
+
+    text, name = _read_input(path, args.encoding)
+    if path.suffix.lower() == ".json":
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise CLIError(f"{name}: not valid JSON ({exc.msg}, line {exc.lineno})") from None
+        try:
+            return DocumentReport.from_dict(data)
+        except ValueError as exc:
+            raise CLIError(
+                f"{name}: not a saved clauseclf report (clauseclf analyze --format json): {exc}"
+            ) from None
+    if not models:
+        models.append(_load_model(args.model))
+    report = models[0].analyze(
+        text,
+        format="auto" if name == "<stdin>" else format_from_path(path),
+        source=None if name == "<stdin>" else name,
+    )
+    if not report.clauses:
+        raise CLIError(f"{name}: no clauses found in the document")
+    return report
+
+
 def _title(platform: str | None, document: str | None, name: str) -> str:
     parts = [p for p in (platform, document) if p]
     return " - ".join(parts) if parts else name
@@ -544,15 +699,19 @@ def _wrap(prefix: str, text: str, width: int) -> str:
     )
 
 
-def _write_prediction_table(rows: list[dict[str, Any]], *, title: str | None) -> None:
-    """Readable table: one block per clause with its types, severity and confidence."""
+def _write_prediction_table(
+    rows: list[dict[str, Any]], *, title: str | None, texts: Sequence[str] | None = None
+) -> None:
+    """Readable table: one block per clause with its types, severity and confidence.
+
+    ``texts`` replaces the rows' texts (e.g. with the evidence highlighted in ANSI codes)."""
     width = _terminal_width()
     out = sys.stdout
     if title:
         out.write(f"{title}: {len(rows)} clauses\n")
     out.write(f"{'#':>4}  {'type':<26} {'severity':<8} {'conf':>5}  clause\n")
     heading: str | None = None
-    for row in rows:
+    for position, row in enumerate(rows):
         if row.get("heading") != heading:
             heading = row.get("heading")
             if heading:
@@ -565,7 +724,39 @@ def _write_prediction_table(rows: list[dict[str, Any]], *, title: str | None) ->
         if len(prefix) > width // 2:
             out.write(prefix.rstrip() + "\n")
             prefix = " " * 6
-        out.write(_wrap(prefix, str(row["text"]), width) + "\n")
+        if texts is None:
+            out.write(_wrap(prefix, str(row["text"]), width) + "\n")
+        else:
+            out.write(_wrap_ansi(prefix, texts[position], width) + "\n")
+
+
+_ANSI_CODE = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def _wrap_ansi(prefix: str, text: str, width: int) -> str:
+    """``_wrap`` for a text with ANSI codes (``highlight(..., style="ansi")``): widths count
+    visible characters only, and a highlight running over a line break is closed at the end of
+    the line and reopened on the next, so the indentation is never underlined."""
+    from clauseclf.evidence import ANSI_OFF, ANSI_ON
+
+    lines: list[list[str]] = [[]]
+    used = len(prefix)
+    for word in text.split():
+        size = len(_ANSI_CODE.sub("", word))
+        if lines[-1] and used + 1 + size > width:
+            lines.append([])
+            used = len(prefix)
+        used += size + (1 if lines[-1] else 0)
+        lines[-1].append(word)
+    out, highlighted = [], False
+    for number, words in enumerate(lines):
+        body = (ANSI_ON if highlighted else "") + " ".join(words)
+        codes = _ANSI_CODE.findall(body)
+        highlighted = bool(codes) and codes[-1] == ANSI_ON
+        out.append((prefix if number == 0 else " " * len(prefix)) + body)
+        if highlighted:
+            out[-1] += ANSI_OFF
+    return "\n".join(out)
 
 
 def _write_json(data: Any) -> None:

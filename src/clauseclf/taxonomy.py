@@ -1,13 +1,15 @@
 """The clause taxonomy: clause types, their categories and the severity scale.
 
 The package carries its own copy of the taxonomy (``taxonomy.json``); a test checks it agrees with
-the shared data's ``taxonomy.json``.
+the shared data's ``taxonomy.json``. The package copy adds, per type, the regulations a compliance
+analyst would check (``regulations``: pointers for review, not legal advice); ``regulations_for``
+reads them from the package taxonomy, for models whose own taxonomy has none.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -22,13 +24,32 @@ class TaxonomyError(ValueError):
 
 
 @dataclass(frozen=True)
+class RegulationRef:
+    """A regulation to check for a clause type: ``regulation`` (e.g. "GDPR"), ``reference``
+    (e.g. "Art. 6(1)"; None when no single provision is cited) and ``topic``."""
+
+    regulation: str
+    reference: str | None
+    topic: str
+
+    def to_dict(self) -> dict[str, str | None]:
+        """The JSON layout of an entry of a type's ``regulations``."""
+        return {"regulation": self.regulation, "reference": self.reference, "topic": self.topic}
+
+    def __str__(self) -> str:
+        where = f" {self.reference}" if self.reference else ""
+        return f"{self.regulation}{where}: {self.topic}"
+
+
+@dataclass(frozen=True)
 class ClauseType:
-    """One clause type of the taxonomy."""
+    """One clause type of the taxonomy, with the regulations to check for it (may be empty)."""
 
     id: str
     category: str | None
     default_severity: str
     description: str
+    regulations: tuple[RegulationRef, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -69,16 +90,20 @@ class Taxonomy:
             "severity_scale": list(self.severity_scale),
             "severity_meaning": dict(self.severity_meaning),
             "categories": dict(self.categories),
-            "types": [
-                {
-                    "id": t.id,
-                    "category": t.category,
-                    "default_severity": t.default_severity,
-                    "description": t.description,
-                }
-                for t in self.types
-            ],
+            "types": [_type_to_dict(t) for t in self.types],
         }
+
+
+def _type_to_dict(clause_type: ClauseType) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": clause_type.id,
+        "category": clause_type.category,
+        "default_severity": clause_type.default_severity,
+        "description": clause_type.description,
+    }
+    if clause_type.regulations:
+        data["regulations"] = [ref.to_dict() for ref in clause_type.regulations]
+    return data
 
 
 def taxonomy_from_dict(data: dict[str, Any]) -> Taxonomy:
@@ -101,6 +126,10 @@ def taxonomy_from_dict(data: dict[str, Any]) -> Taxonomy:
             )
         except (KeyError, TypeError, AttributeError) as exc:
             raise TaxonomyError(f"taxonomy type #{position} is malformed: {exc}") from None
+        if "regulations" in raw:
+            clause_type = replace(
+                clause_type, regulations=_regulations(raw["regulations"], clause_type.id)
+            )
         if clause_type.id in seen:
             raise TaxonomyError(f"taxonomy type {clause_type.id!r} is defined twice")
         if clause_type.default_severity not in scale:
@@ -124,6 +153,45 @@ def taxonomy_from_dict(data: dict[str, Any]) -> Taxonomy:
         severity_scale=scale,
         severity_meaning=dict(data.get("severity_meaning", {})),
     )
+
+
+_REGULATION_KEYS = ("regulation", "reference", "topic")
+
+
+def _regulations(raw: Any, type_id: str) -> tuple[RegulationRef, ...]:
+    """Validate a type's ``regulations``: a list of {regulation, reference, topic} objects."""
+    where = f"taxonomy type {type_id!r}: regulations"
+    if not isinstance(raw, list):
+        raise TaxonomyError(f"{where} must be a list, not {type(raw).__name__}")
+    refs = []
+    for position, entry in enumerate(raw):
+        at = f"{where}[{position}]"
+        if not isinstance(entry, dict):
+            raise TaxonomyError(f"{at} must be an object, not {type(entry).__name__}")
+        if set(entry) != set(_REGULATION_KEYS):
+            missing = [key for key in _REGULATION_KEYS if key not in entry]
+            unknown = sorted(map(str, set(entry) - set(_REGULATION_KEYS)))
+            problems = [f"missing keys {missing}"] if missing else []
+            problems += [f"unknown keys {unknown}"] if unknown else []
+            raise TaxonomyError(f"{at} has {' and '.join(problems)}")
+        for key in ("regulation", "topic"):
+            if not isinstance(entry[key], str) or not entry[key].strip():
+                raise TaxonomyError(f"{at}: {key!r} must be a non-empty str")
+        reference = entry["reference"]
+        if reference is not None and (not isinstance(reference, str) or not reference.strip()):
+            raise TaxonomyError(f"{at}: 'reference' must be a non-empty str or null")
+        ref = RegulationRef(entry["regulation"], reference, entry["topic"])
+        if ref in refs:
+            raise TaxonomyError(f"{at} repeats an earlier entry")
+        refs.append(ref)
+    return tuple(refs)
+
+
+def regulations_for(type_name: str) -> tuple[RegulationRef, ...]:
+    """The regulations to check for clause type ``type_name``, from the package taxonomy (so
+    also for models whose own taxonomy has none); ``KeyError`` for an unknown type. Pointers for
+    review, not legal advice; ``other`` has none."""
+    return default_taxonomy().get(type_name).regulations
 
 
 def load_taxonomy(path: str | Path | None = None) -> Taxonomy:

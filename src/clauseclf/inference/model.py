@@ -25,6 +25,7 @@ import numpy as np
 
 from clauseclf import __version__
 from clauseclf.encoder import Encoder, EncoderSpec, load_encoder
+from clauseclf.evidence import Evidence, evidence_from_dict, evidence_to_dict
 from clauseclf.inference.head import ClauseHead, HeadOutput, ModelFormatError
 from clauseclf.taxonomy import OTHER, Taxonomy, TaxonomyError, taxonomy_from_dict
 
@@ -50,7 +51,11 @@ class ClausePrediction:
     ``labels`` maps every predicted type to its probability, most probable first (empty for
     other); ``severities`` gives each predicted type's severity and ``severity`` the most adverse
     of them (``"none"`` for other); ``confidence`` is the calibrated probability that ``label``
-    is right; ``probabilities`` holds every type's probability.
+    is right; ``probabilities`` holds every type's probability. ``evidence`` maps each predicted
+    type (in ``labels`` order) to the spans of the clause text that drove it, strongest first
+    (``clause_text[span.start:span.end] == span.text``; ``clauseclf.evidence``); it covers the
+    lexical part of the score (n-grams, stance cues), not the sentence embedding's, and is
+    empty for other.
     """
 
     label: str
@@ -59,9 +64,10 @@ class ClausePrediction:
     severities: dict[str, str]
     confidence: float
     probabilities: dict[str, float] = field(repr=False)
+    evidence: Evidence = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form."""
+        """JSON-ready form (``from_dict`` reads it back)."""
         return {
             "label": self.label,
             "labels": dict(self.labels),
@@ -69,7 +75,44 @@ class ClausePrediction:
             "severities": dict(self.severities),
             "confidence": self.confidence,
             "probabilities": dict(self.probabilities),
+            "evidence": evidence_to_dict(self.evidence),
         }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ClausePrediction:
+        """The prediction ``to_dict`` gave (``evidence`` optional, for older output);
+        ``ValueError`` naming the missing or bad key otherwise."""
+        if not isinstance(data, Mapping):
+            raise ValueError(f"a prediction must be an object, not {type(data).__name__}")
+        for key, kind in (("label", str), ("severity", str), ("confidence", (int, float))):
+            if key not in data:
+                raise ValueError(f"prediction is missing the key {key!r}")
+            if isinstance(data[key], bool) or not isinstance(data[key], kind):
+                raise ValueError(f"prediction key {key!r} has the wrong type")
+        return cls(
+            label=data["label"],
+            labels={k: float(v) for k, v in _mapping(data, "labels", numbers=True).items()},
+            severity=data["severity"],
+            severities={k: str(v) for k, v in _mapping(data, "severities").items()},
+            confidence=float(data["confidence"]),
+            probabilities={
+                k: float(v) for k, v in _mapping(data, "probabilities", numbers=True).items()
+            },
+            evidence=evidence_from_dict(data.get("evidence", {})),
+        )
+
+
+def _mapping(data: Mapping[str, Any], key: str, *, numbers: bool = False) -> dict[str, Any]:
+    """``data[key]`` (default empty): an object of numbers, or of str; ``ValueError`` if not."""
+    raw = data.get(key, {})
+    if not isinstance(raw, Mapping):
+        raise ValueError(f"prediction key {key!r} must be an object")
+    for name, value in raw.items():
+        number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if not (number if numbers else isinstance(value, str)):
+            kind = "a number" if numbers else "a str"
+            raise ValueError(f"prediction key '{key}.{name}' must be {kind}")
+    return {str(name): value for name, value in raw.items()}
 
 
 class ClauseModel:
@@ -113,8 +156,9 @@ class ClauseModel:
         )
 
     def classify(self, texts: Sequence[str], *, batch_size: int = 64) -> list[ClausePrediction]:
-        """Predict type, severity and confidence for each clause text, in the same order."""
-        return self.predictions(self.predict_arrays(texts, batch_size=batch_size))
+        """Predict type, severity, confidence and evidence for each clause text, in order."""
+        texts = list(texts) if not isinstance(texts, str) else texts
+        return self.predictions(self.predict_arrays(texts, batch_size=batch_size), texts)
 
     def predict_arrays(self, texts: Sequence[str], *, batch_size: int = 64) -> HeadOutput:
         """The head's arrays for the clause texts (probabilities, predicted, severity of every
@@ -141,10 +185,16 @@ class ClauseModel:
             )
         return self.head.predict(texts, embeddings)
 
-    def predictions(self, output: HeadOutput) -> list[ClausePrediction]:
-        """One ``ClausePrediction`` per row of the head's arrays (see ``predict_arrays``)."""
+    def predictions(self, output: HeadOutput, texts: Sequence[str]) -> list[ClausePrediction]:
+        """One ``ClausePrediction`` per row of the head's arrays (see ``predict_arrays``);
+        ``texts`` are the clause texts of the rows, from which each prediction's ``evidence`` is
+        taken."""
         types = self.head.types
         scale = self.head.severity_scale
+        n_rows = output.probabilities.shape[0]
+        if isinstance(texts, str) or len(texts) != n_rows:
+            raise ValueError(f"texts must be a sequence of {n_rows} clause texts, one per row")
+        evidence = self.head.evidence(texts, output.predicted)
         predictions = []
         for row in range(output.probabilities.shape[0]):
             probabilities = {
@@ -163,6 +213,7 @@ class ClauseModel:
                     severities=severities,
                     confidence=float(output.confidence[row]),
                     probabilities=probabilities,
+                    evidence={types[c]: evidence[row][types[c]] for c in chosen},
                 )
             )
         return predictions
