@@ -49,6 +49,29 @@ def test_markdown_blocks() -> None:
     ]
 
 
+def test_markdown_numbered_section_lines_are_headings() -> None:
+    # "4. Arbitration" on its own line parses as a one-item ordered list: it is a heading.
+    md = (
+        "# Terms\n\n4. Arbitration\n\nDisputes go to arbitration.\n\n"
+        "5) Your data\n\nWe keep it.\n\n"
+        "6. We may end your account at any time.\n\n"
+        "We collect:\n\n1. Account information\n2. Usage data\n"
+    )
+    document = extract(md, format="markdown")
+    got = [(document.text[b.start : b.end], b.kind) for b in document.blocks]
+    assert got == [
+        ("Terms", "heading"),
+        ("4. Arbitration", "heading"),
+        ("Disputes go to arbitration.", "paragraph"),
+        ("5) Your data", "heading"),
+        ("We keep it.", "paragraph"),
+        ("We may end your account at any time.", "list_item"),
+        ("We collect:", "paragraph"),
+        ("Account information", "list_item"),
+        ("Usage data", "list_item"),
+    ]
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [

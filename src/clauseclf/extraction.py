@@ -454,15 +454,45 @@ def _html_pieces(text: str) -> list[_Piece]:
 # --------------------------------------------------------------------------- Markdown
 
 
+def _numbered_headings(tokens: Sequence[Any]) -> set[int]:
+    """Positions of the ``list_item_open`` tokens that are numbered section headings: the one
+    item of an ordered list holding a single heading-like line ("1. Disputes" followed by a
+    paragraph parses as a one-item list), as ``is_heading_line`` judges "1. Disputes"."""
+    found: set[int] = set()
+    for start, token in enumerate(tokens):
+        if token.type != "ordered_list_open":
+            continue
+        layout = [t.type for t in tokens[start + 1 : start + 7]]
+        if layout != [
+            "list_item_open",
+            "paragraph_open",
+            "inline",
+            "paragraph_close",
+            "list_item_close",
+            "ordered_list_close",
+        ]:
+            continue
+        item, inline = tokens[start + 1], tokens[start + 3]
+        line = f"{item.info}{item.markup} {inline.content}"
+        if "\n" not in inline.content and is_heading_line(line, strict=True):
+            found.add(start + 1)
+    return found
+
+
 def _markdown_pieces(text: str) -> list[_Piece]:
     from markdown_it import MarkdownIt
 
     parser = MarkdownIt("commonmark").enable("table")
     collector = _Collector()
     context: list[tuple[BlockKind, int]] = [("paragraph", 0)]
-    for token in parser.parse(text):
+    tokens = parser.parse(text)
+    numbered_headings = _numbered_headings(tokens)
+    for position, token in enumerate(tokens):
         if token.type == "heading_open":
             context.append(("heading", int(token.tag[1:])))
+        elif position in numbered_headings:
+            context.append(("heading", 6))
+            collector.add(f"{token.info}{token.markup} ")
         elif token.type == "list_item_open":
             context.append(("list_item", 0))
         elif token.type in ("heading_close", "list_item_close"):
