@@ -399,3 +399,16 @@ def test_cli_html_with_shipped_model(tmp_path, capsys):
     assert arbitration
     assert arbitration[0].xpath(".//p[@class='text']/mark")
     assert tree.xpath("//td[@data-field='model_id']")[0].text_content() == "default"
+
+
+def test_table_lists_regulation_pointers_for_adverse_types(policy_file, tiny_cli, capsys):
+    from clauseclf.taxonomy import regulations_for
+
+    assert main(["analyze", str(policy_file), "--color", "never"]) == 0
+    out = capsys.readouterr().out
+    _table, _, pointers = out.partition("Regulations to check for the adverse types")
+    assert "pointers for review, not legal advice" in pointers
+    assert "data_sale: " in pointers  # the tiny model grades the data sale clause high
+    flat = " ".join(pointers.split())
+    assert all(ref.regulation in flat for ref in regulations_for("data_sale"))
+    assert "other:" not in pointers

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 
 import numpy as np
 import pandas as pd
@@ -76,7 +77,8 @@ def test_add_save_load_roundtrip(index, tiny_model, tmp_path):
     )
     assert len(index) > before and index.platform_count == 5
     folder = index.save(tmp_path / "index")
-    assert {p.name for p in folder.iterdir()} == {"vectors.npy", "clauses.parquet", "index.json"}
+    names = {p.name for p in folder.iterdir()}
+    assert names == {"vectors.npy", "scales.npy", "clauses.parquet", "index.json"}
     loaded = ClauseIndex.load(folder, tiny_model)
     pd.testing.assert_frame_equal(loaded.clauses, index.clauses)
     assert np.array_equal(loaded.vectors, index.vectors)
@@ -127,3 +129,169 @@ def test_cli_index_build_and_similar(tmp_path, capsys):
     assert rows and {"platform", "text", "similarity"} <= set(rows[0])
     assert main(["similar", query, "--index", str(tmp_path / "missing")]) == 1
     assert "not a clause index" in capsys.readouterr().err
+
+
+# -- approximate backend (usearch HNSW) ----------------------------------------------------
+
+
+def _clustered_index(tiny_model, n=600, clusters=12, seed=0):
+    """An index of ``n`` clustered unit vectors of the tiny model's dimension (no encoder)."""
+    rng = np.random.default_rng(seed)
+    dimension = tiny_model.encoder.dimension
+    centers = rng.standard_normal((clusters, dimension))
+    which = rng.integers(0, clusters, n)
+    vectors = centers[which] + 0.5 * rng.standard_normal((n, dimension))
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    clauses = pd.DataFrame(
+        {
+            "platform": [f"P{i % 40}" for i in range(n)],
+            "document": "Terms",
+            "document_id": None,
+            "clause_index": 0,
+            "text": [f"clause {i}" for i in range(n)],
+            "label": ["arbitration" if i % 2 else "data_sale" for i in range(n)],
+            "severity": None,
+            "confidence": 1.0,
+        }
+    )
+    return ClauseIndex(tiny_model, clauses, vectors.astype(np.float32)), vectors, rng
+
+
+def test_int8_storage_keeps_cosine_close(tiny_model):
+    index, vectors, _ = _clustered_index(tiny_model, n=200)
+    assert index.vectors.dtype == np.int8 and index.scales.dtype == np.float32
+    assert np.abs(index.unit_vectors() - vectors).max() < 0.01
+    queries = vectors[:5].astype(np.float32)
+    rows, scores = index._search_vectors(queries, 3)
+    assert list(rows[:, 0]) == [0, 1, 2, 3, 4]  # each vector is its own nearest neighbour
+    assert np.allclose(scores[:, 0], 1.0, atol=0.01)
+    exact = vectors @ queries.T
+    assert np.abs(index._exact_scores(queries) - exact).max() < 0.01
+
+
+def test_hnsw_matches_exact_top_results(tiny_model):
+    pytest.importorskip("usearch")
+    index, _, rng = _clustered_index(tiny_model)
+    queries = index.unit_vectors(np.arange(0, 600, 15))
+    queries += 0.05 * rng.standard_normal(queries.shape).astype(np.float32)
+    exact_rows, exact_scores = index._search_vectors(queries, 10)
+    assert index.use_backend("hnsw", connectivity=8) is index and index.backend == "hnsw"
+    ann_rows, ann_scores = index._search_vectors(queries, 10)
+    recall = np.mean([len(set(a) & set(e)) / 10 for a, e in zip(ann_rows, exact_rows, strict=True)])
+    assert recall >= 0.9
+    assert np.allclose(ann_scores[:, 0], exact_scores[:, 0])  # re-scored exactly
+    assert "hnsw" in repr(index) and index.use_backend("exact").backend == "exact"
+    with pytest.raises(ValueError, match="unknown backend"):
+        index.use_backend("annoy")
+
+
+def test_hnsw_similar_filters_still_give_k_rows(index, tiny_model):
+    pytest.importorskip("usearch")
+    text = "Any dispute will be resolved by binding arbitration."
+    exact = index.similar(text, k=3)
+    everything = index.similar(text, k=50, same_type=False, one_per_platform=False)
+    index.use_backend("hnsw")
+    pd.testing.assert_frame_equal(index.similar(text, k=3), exact)
+    approx_all = index.similar(text, k=50, same_type=False, one_per_platform=False)
+    assert len(approx_all) == len(everything) == len(index)
+    # A larger index where filters leave few rows: the over-fetch, then the exact fallback.
+    big, _, _ = _clustered_index(tiny_model, n=2000)
+    big.clauses.loc[1999, "label"] = "ai_training"  # a single clause of its type
+    big.use_backend("hnsw", connectivity=8)
+    rows = big.similar({"text": "x", "label": "arbitration"}, k=40)  # 20 platforms have it
+    assert len(rows) == 20 and rows["platform"].is_unique
+    assert set(rows["label"]) == {"arbitration"}
+    lone = big.similar({"text": "x", "label": "ai_training"}, k=5)
+    assert list(lone["text"]) == ["clause 1999"]
+    assert big.uniqueness({"text": "x", "platform": "P0"}).total == 39
+    approximate = big.similar({"text": "x", "label": "arbitration"}, k=40)
+    exact_rows = big.use_backend("exact").similar({"text": "x", "label": "arbitration"}, k=40)
+    pd.testing.assert_frame_equal(approximate, exact_rows)  # the exact fallback answered
+
+
+def test_hnsw_save_load_and_add_keep_the_graph(index, tiny_model, tmp_path):
+    pytest.importorskip("usearch")
+    index.use_backend("hnsw", expansion_search=32)
+    folder = index.save(tmp_path / "index")
+    assert (folder / "ann.usearch").is_file()
+    meta = json.loads((folder / "index.json").read_text("utf-8"))
+    assert meta["backend"]["name"] == "hnsw" and meta["backend"]["expansion_search"] == 32
+    loaded = ClauseIndex.load(folder, tiny_model)
+    assert loaded.backend == "hnsw" and len(loaded._ann) == len(loaded)
+    assert loaded._ann.expansion_search == 32
+    text = "Disputes go to binding arbitration."
+    pd.testing.assert_frame_equal(loaded.similar(text), index.similar(text))
+    assert ClauseIndex.load(folder, tiny_model, backend="exact").backend == "exact"
+    loaded.add(
+        [{"text": "We sell your personal data.", "platform": "Epsilon", "id": "e"}], progress=False
+    )
+    assert loaded.backend == "hnsw" and len(loaded._ann) == len(loaded)
+    found = loaded.similar("We sell your personal data.", k=1, same_type=False)
+    assert found.iloc[0]["platform"] == "Epsilon"
+    exact_folder = ClauseIndex.from_frame(index.clauses, tiny_model).save(tmp_path / "exact")
+    assert ClauseIndex.load(exact_folder, tiny_model, backend="hnsw").backend == "hnsw"
+
+
+def test_corrupt_ann_file_is_a_format_error(index, tiny_model, tmp_path):
+    pytest.importorskip("usearch")
+    folder = index.use_backend("hnsw").save(tmp_path / "index")
+    graph = folder / "ann.usearch"
+    data = bytearray(graph.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    graph.write_bytes(bytes(data))
+    with pytest.raises(IndexFormatError, match=r"ann\.usearch: damaged"):
+        ClauseIndex.load(folder, tiny_model)
+    graph.write_bytes(b"garbage")
+    with pytest.raises(IndexFormatError, match=r"ann\.usearch"):
+        ClauseIndex.load(folder, tiny_model)
+    graph.unlink()
+    with pytest.raises(IndexFormatError, match=r"ann\.usearch: missing"):
+        ClauseIndex.load(folder, tiny_model)
+
+
+def test_damaged_usearch_file_with_matching_checksum(index, tiny_model, tmp_path):
+    pytest.importorskip("usearch")
+    import hashlib
+
+    folder = index.use_backend("hnsw").save(tmp_path / "index")
+    graph = folder / "ann.usearch"
+    graph.write_bytes(b"not a usearch index")
+    meta = json.loads((folder / "index.json").read_text("utf-8"))
+    meta["backend"].update(
+        bytes=graph.stat().st_size, sha256=hashlib.sha256(b"not a usearch index").hexdigest()
+    )
+    (folder / "index.json").write_text(json.dumps(meta), "utf-8")
+    with pytest.raises(IndexFormatError, match=r"ann\.usearch: damaged approximate index"):
+        ClauseIndex.load(folder, tiny_model)
+
+
+def test_missing_usearch_gives_a_clear_error(index, tiny_model, tmp_path, monkeypatch):
+    saved = None
+    if pytest.importorskip("usearch"):
+        saved = index.use_backend("hnsw").save(tmp_path / "index")
+        index.use_backend("exact")
+    monkeypatch.setitem(sys.modules, "usearch", None)
+    monkeypatch.setitem(sys.modules, "usearch.index", None)
+    with pytest.raises(ImportError, match=r"pip install 'clauseclf\[ann\]'"):
+        index.use_backend("hnsw")
+    with pytest.raises(ImportError, match=r"clauseclf\[ann\]"):
+        ClauseIndex.from_frame(index.clauses, tiny_model, backend="hnsw")
+    with pytest.warns(UserWarning, match="searching exactly"):
+        loaded = ClauseIndex.load(saved, tiny_model)
+    assert loaded.backend == "exact" and len(loaded.similar("arbitration", k=2)) == 2
+    with pytest.raises(ImportError, match=r"clauseclf\[ann\]"):
+        ClauseIndex.load(saved, tiny_model, backend="hnsw")
+
+
+def test_load_reads_format_1_float16_folders(index, tiny_model, tmp_path):
+    folder = index.save(tmp_path / "index")
+    meta = json.loads((folder / "index.json").read_text("utf-8"))
+    del meta["backend"]
+    (folder / "index.json").write_text(json.dumps({**meta, "format_version": 1}), "utf-8")
+    np.save(folder / "vectors.npy", index.unit_vectors().astype(np.float16))
+    (folder / "scales.npy").unlink()
+    loaded = ClauseIndex.load(folder, tiny_model)
+    assert loaded.backend == "exact" and loaded.vectors.dtype == np.int8
+    assert np.abs(loaded.unit_vectors() - index.unit_vectors()).max() < 0.01
+    text = "Disputes go to binding arbitration."
+    assert list(loaded.similar(text)["text"]) == list(index.similar(text)["text"])

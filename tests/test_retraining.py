@@ -12,6 +12,7 @@ from clauseclf.taxonomy import default_taxonomy
 from conftest import REPO_ROOT, write_biometric_taxonomy
 
 ANNOTATIONS = REPO_ROOT / "data" / "annotations" / "clauses.jsonl"
+STANCE = REPO_ROOT / "data" / "annotations" / "stance.jsonl"
 
 
 def test_our_annotations_cover_every_type_and_severity():
@@ -20,6 +21,21 @@ def test_our_annotations_cover_every_type_and_severity():
     assert types == set(default_taxonomy().type_ids)
     assert {s for r in records for s in r.labels.values()} == {"none", "low", "medium", "high"}
     assert any(not r.labels for r in records)
+
+
+def test_stance_annotations_are_valid_and_kept_apart_from_the_check_set():
+    stance = load_annotations(STANCE, strict=True).records
+    check = load_annotations(ANNOTATIONS, strict=True).records
+    assert {r.text for r in stance}.isdisjoint(r.text for r in check)
+    assert not {r.platform for r in stance} & {r.platform for r in check}
+    for record in stance:
+        assert record.annotated_types and set(record.labels) <= set(record.annotated_types)
+    graded = {(t, s) for r in stance for t, s in r.labels.items()}
+    for type_id in ("data_sale", "ai_training"):
+        assert {(type_id, level) for level in ("none", "medium", "high")} <= graded
+    # hard negatives: sharing checked for data_sale, improvement checked for ai_training
+    assert any("data_sale" in r.annotated_types and "data_sale" not in r.labels for r in stance)
+    assert any("ai_training" in r.annotated_types and not r.labels for r in stance)
 
 
 def test_train_save_load_gives_the_same_predictions(tmp_path, fake_encoder):

@@ -360,8 +360,37 @@ def _write_analysis(report: Any, args: argparse.Namespace, name: str, index: Any
         _write_prediction_table(
             rows, title=_title(report.platform, report.document, name), texts=texts
         )
+        _write_regulation_pointers(report, _terminal_width())
     else:
         _write_rows(rows, args.format)
+
+
+def _write_regulation_pointers(report: Any, width: int) -> None:
+    """Below the table: for each type found with medium or high severity, the regulations to
+    check (``clauseclf.taxonomy.regulations_for``)."""
+    from clauseclf.taxonomy import regulations_for
+
+    adverse: dict[str, None] = {}
+    for clause in report.clauses:
+        for type_id, level in clause.prediction.severities.items():
+            if level in ("medium", "high"):
+                adverse[type_id] = None
+    lines = []
+    for type_id in adverse:
+        try:
+            refs = regulations_for(type_id)
+        except KeyError:
+            continue  # a custom type the package taxonomy does not know
+        if refs:
+            cited = "; ".join(
+                f"{r.regulation} {r.reference}" if r.reference else r.regulation for r in refs
+            )
+            lines.append(_wrap(f"  {type_id}: ", cited, width))
+    if lines:
+        sys.stdout.write(
+            "\nRegulations to check for the adverse types (pointers for review, not legal "
+            "advice):\n" + "\n".join(lines) + "\n"
+        )
 
 
 def _use_color(choice: str) -> bool:

@@ -302,9 +302,11 @@ clauses checked for several types where there are enough of them.
 ## Rebuild (default model)
 
 ```
-python -m clauseclf.training --data ../shared/data --out models/default --seed {seed}
+python -m clauseclf.training --data ../shared/data \\
+    --annotations data/annotations/stance.jsonl --out models/default --seed {seed}
 ```
-(or `clauseclf train --data ../shared/data --out models/default --seed {seed}`);
+(or `clauseclf train data/annotations/stance.jsonl --data ../shared/data --out models/default
+--seed {seed}`);
 training took {seconds:.0f} s on 2 CPU cores.
 """
 

@@ -5,7 +5,8 @@ not checked for a clause (``annotated_types``) is taken as a *weak* negative, wi
 weight, so the 20 types CLAUDETTE never checked still see CLAUDETTE sentences as (mostly right)
 negatives. Rebuild the default model with::
 
-    python -m clauseclf.training --data ../shared/data --out models/default --seed 0
+    python -m clauseclf.training --data ../shared/data \\
+        --annotations data/annotations/stance.jsonl --out models/default --seed 0
 """
 
 from __future__ import annotations
@@ -500,12 +501,21 @@ def train_default_model(
     data_dir: str | Path,
     out_dir: str | Path,
     *,
+    annotations: Sequence[str | Path] = (),
     seed: int = 0,
     encoder: Any = None,
     n_folds: int = 5,
 ) -> Path:
-    """Train the default model on the shared corpora and write it (with its card) to out_dir."""
-    model = train([], data_dir=data_dir, seed=seed, encoder=encoder, n_folds=n_folds)
+    """Train the default model on the shared corpora plus our own ``annotations`` files and
+    write it (with its card) to out_dir."""
+    model = train(
+        list(annotations),
+        data_dir=data_dir,
+        seed=seed,
+        encoder=encoder,
+        n_folds=n_folds,
+        strict=True,
+    )
     model.metadata["model_version"] = f"default-{time.strftime('%Y%m%d-%H%M')}"
     return model.save(out_dir)
 
@@ -515,13 +525,20 @@ def _log(message: str) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m clauseclf.training --data DIR --out DIR --seed N``."""
+    """``python -m clauseclf.training --data DIR [--annotations FILE...] --out DIR --seed N``."""
     parser = argparse.ArgumentParser(description="Train the clauseclf default model.")
     parser.add_argument("--data", type=Path, default=Path("../shared/data"))
+    parser.add_argument(
+        "--annotations",
+        type=Path,
+        nargs="*",
+        default=[],
+        help="our own annotation files to train on as well (e.g. data/annotations/stance.jsonl)",
+    )
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
-    train_default_model(args.data, args.out, seed=args.seed)
+    train_default_model(args.data, args.out, annotations=args.annotations, seed=args.seed)
     return 0
 
 
