@@ -156,3 +156,31 @@ def write_biometric_taxonomy(folder: Path) -> Path:
     path = folder / "taxonomy.json"
     path.write_text(json.dumps(data), encoding="utf-8")
     return path
+
+
+#: A short policy we wrote, with numbered headings, several types and hostile markup in a
+#: heading and a clause (for the HTML report and browser tests).
+FERNWICK_POLICY = """Fernwick Terms
+
+1. Disputes & "law" <b>
+
+Any dispute with Fernwick will be resolved by binding arbitration.
+
+These terms are governed by the laws of Oregon.
+
+These terms are governed by the laws of Oregon and the courts of Oregon decide disputes with \
+Fernwick.
+
+2. Your data
+
+Fernwick sells your personal data to data brokers.
+
+Fernwick never uses your content to train AI models.
+
+3. Contact
+
+You can reach Fernwick support by e-mail.
+
+Fernwick <script>window.pwned = 1</script> staff <img src=x onerror="window.pwned=2"> read \
+"drafts" & 'notes'.
+"""

@@ -30,31 +30,9 @@ from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 
 from clauseclf.index import ClauseIndex  # noqa: E402
+from conftest import FERNWICK_POLICY  # noqa: E402
 
-POLICY = """Fernwick Terms
-
-1. Disputes
-
-Any dispute with Fernwick will be resolved by binding arbitration.
-
-These terms are governed by the laws of Oregon.
-
-These terms are governed by the laws of Oregon and the courts of Oregon decide disputes with \
-Fernwick.
-
-2. Your data
-
-Fernwick sells your personal data to data brokers.
-
-Fernwick never uses your content to train AI models.
-
-3. Contact
-
-You can reach Fernwick support by e-mail.
-
-Fernwick <script>window.pwned = 1</script> staff <img src=x onerror="window.pwned=2"> read \
-"drafts" & 'notes'.
-"""
+POLICY = FERNWICK_POLICY
 INDEXED = {
     "Alpha": "Any dispute with Alpha will be resolved by binding arbitration.",
     "Beta": "Beta sells your personal data to data brokers.",

@@ -22,32 +22,10 @@ from clauseclf.evidence import ANSI_OFF, ANSI_ON
 from clauseclf.html_report import REGULATION_NOTE, render_html
 from clauseclf.index import ClauseIndex
 from clauseclf.taxonomy import RegulationRef
-from conftest import EXAMPLE_POLICY
+from conftest import EXAMPLE_POLICY, FERNWICK_POLICY
 
-POLICY = """Fernwick Terms
+POLICY = FERNWICK_POLICY
 
-1. Disputes & "law" <b>
-
-Any dispute with Fernwick will be resolved by binding arbitration.
-
-These terms are governed by the laws of Oregon.
-
-These terms are governed by the laws of Oregon and the courts of Oregon decide disputes with \
-Fernwick.
-
-2. Your data
-
-Fernwick sells your personal data to data brokers.
-
-Fernwick never uses your content to train AI models.
-
-3. Contact
-
-You can reach Fernwick support by e-mail.
-
-Fernwick <script>window.pwned = 1</script> staff <img src=x onerror="window.pwned=2"> read \
-"drafts" & 'notes'.
-"""
 HOSTILE = """Fernwick <script>window.pwned = 1</script> staff <img src=x onerror="window.pwned=2"> \
 read "drafts" & 'notes'."""
 

@@ -78,11 +78,10 @@ _STANCE_RES = tuple(re.compile(pattern) for _, pattern in STANCE_PATTERNS)
 
 def stance_flags(texts: Sequence[str]) -> np.ndarray:
     """(n, len(STANCE_PATTERNS)) 0/1 flags of the stance cues in each text."""
-    compiled = [re.compile(pattern) for _, pattern in STANCE_PATTERNS]
-    flags = np.zeros((len(texts), len(compiled)))
+    flags = np.zeros((len(texts), len(_STANCE_RES)))
     for row, text in enumerate(texts):
         lowered = text.lower().replace("\u2019", "'")
-        for column, pattern in enumerate(compiled):
+        for column, pattern in enumerate(_STANCE_RES):
             if pattern.search(lowered):
                 flags[row, column] = 1.0
     return flags
@@ -167,21 +166,6 @@ class TextFeatures:
     def _weigh(self, counts: np.ndarray, terms: np.ndarray) -> np.ndarray:
         """Sublinear TF-IDF of n-gram counts (before the row's L2 normalisation)."""
         return np.asarray((1.0 + np.log(counts)) * self.idf[terms])
-
-    @staticmethod
-    def ngram_spans(text: str) -> dict[str, list[tuple[int, int]]]:
-        """Every word 1-2 gram of ``text`` as the vectorizer sees it (lower-cased tokens of
-        ``_TOKEN_PATTERN``; a bigram is its two tokens joined by a space) -> its (start, end)
-        offsets in ``text``, a bigram running from its first token's start to its second's end."""
-        tokens = _Tokens(text)
-        spans: dict[str, list[tuple[int, int]]] = {}
-        for position, (word, span) in enumerate(zip(tokens.words, tokens.spans, strict=True)):
-            spans.setdefault(word, []).append(span)
-            if position + 1 < len(tokens.words):
-                spans.setdefault(f"{word} {tokens.words[position + 1]}", []).append(
-                    (span[0], tokens.spans[position + 1][1])
-                )
-        return spans
 
 
 class _Tokens:
