@@ -52,7 +52,6 @@ BATCH = [
     ),
     new_code_cell(
         "import os\n"
-        "import sys\n"
         "import tarfile\n"
         "from pathlib import Path\n\n"
         "import clauseclf\n\n"
@@ -83,20 +82,21 @@ BATCH = [
         "scores = model.score(documents, progress=False) if documents else None\n"
         "if scores is not None:\n"
         "    failed = scores[scores['error'].notna()]\n"
-        "    print(f\"{len(scores) - len(failed):,} clauses scored, {len(failed)} documents failed\")\n"
+        "    print(f\"{len(scores) - len(failed):,} clauses scored, \"\n"
+        "          f\"{len(failed)} documents failed\")\n"
         "    scores = scores[scores['error'].isna()]\n"
         "scores.head() if scores is not None else None"
     ),
     new_code_cell(
-        "import matplotlib.pyplot as plt\n"
-        "import numpy as np\n\n"
+        "import matplotlib.pyplot as plt\n\n"
         "if scores is not None:\n"
         "    rank = {'none': 0, 'low': 1, 'medium': 2, 'high': 3}\n"
         "    typed = scores[scores['label'] != 'other'].assign(\n"
         "        level=lambda f: f['severity'].map(rank))\n"
         "    top_platforms = typed['platform'].value_counts().index[:25]\n"
         "    heat = (typed[typed['platform'].isin(top_platforms)]\n"
-        "            .pivot_table(index='label', columns='platform', values='level', aggfunc='max'))\n"
+        "            .pivot_table(index='label', columns='platform', values='level',\n"
+        "                         aggfunc='max'))\n"
         "    fig, ax = plt.subplots(figsize=(12, 7))\n"
         "    image = ax.imshow(heat.to_numpy(dtype=float), cmap='Reds', vmin=0, vmax=3,\n"
         "                      aspect='auto')\n"
@@ -137,7 +137,8 @@ RETRAINING = [
         "from clauseclf.corpora import platform_key\n"
         "from clauseclf.evaluation import evaluate\n\n"
         "REPO = Path.cwd().parent if Path.cwd().name == 'notebooks' else Path.cwd()\n"
-        "annotations = clauseclf.load_annotations([REPO / 'data' / 'annotations' / 'clauses.jsonl'])\n"
+        "annotations = clauseclf.load_annotations(\n"
+        "    [REPO / 'data' / 'annotations' / 'clauses.jsonl'])\n"
         "print(annotations.summary())"
     ),
     new_code_cell(
@@ -146,7 +147,8 @@ RETRAINING = [
         "held_out = set(platforms[::3])\n"
         "train = [r for r in records if platform_key(r.platform) not in held_out]\n"
         "test = [r for r in records if platform_key(r.platform) in held_out]\n"
-        "print(f'{len(train)} clauses to train on, {len(test)} held out ({len(held_out)} platforms)')"
+        "print(f'{len(train)} clauses to train on, {len(test)} held out '\n"
+        "      f'({len(held_out)} platforms)')"
     ),
     new_code_cell(
         "shipped = clauseclf.load()\n"
@@ -172,6 +174,8 @@ def main() -> None:
         ("02_batch_scoring.ipynb", BATCH),
         ("03_retraining.ipynb", RETRAINING),
     ):
+        for number, cell in enumerate(cells):
+            cell["id"] = f"cell-{number}"  # stable ids keep rebuilds out of the diff
         notebook = new_notebook(cells=cells)
         notebook.metadata["kernelspec"] = {
             "name": "python3",

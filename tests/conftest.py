@@ -184,3 +184,50 @@ You can reach Fernwick support by e-mail.
 Fernwick <script>window.pwned = 1</script> staff <img src=x onerror="window.pwned=2"> read \
 "drafts" & 'notes'.
 """
+
+
+VOCABULARY = ["[UNK]", "we", "sell", "your", "data", "may", "close", "account", "##s", "the"]
+
+
+def write_static_encoder(folder: Path, *, dimension: int = 8, seed: int = 0) -> Path:
+    """A tiny WordPiece static encoder with random vectors (a real ``StaticEncoder`` folder)."""
+    import json
+
+    from tokenizers import Tokenizer, normalizers, pre_tokenizers
+    from tokenizers.models import WordPiece
+
+    from clauseclf.encoder import STATIC_ENCODER_FORMAT
+
+    folder.mkdir(parents=True, exist_ok=True)
+    tokenizer = Tokenizer(
+        WordPiece({token: i for i, token in enumerate(VOCABULARY)}, unk_token="[UNK]")
+    )
+    tokenizer.normalizer = normalizers.BertNormalizer(lowercase=True)
+    tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    tokenizer.save(str(folder / "tokenizer.json"))
+    vectors = np.random.default_rng(seed).normal(size=(len(VOCABULARY), dimension))
+    np.savez(folder / "embeddings.npz", embeddings=vectors.astype(np.float16))
+    config = {
+        "format": STATIC_ENCODER_FORMAT,
+        "name": "tiny-static",
+        "dimension": dimension,
+        "max_tokens": 4,
+    }
+    (folder / "encoder.json").write_text(json.dumps(config), encoding="utf-8")
+    return folder
+
+
+def static_model(folder: Path):
+    """A ClauseModel with the tiny static encoder at ``folder`` (trained on synthetic records)."""
+    from clauseclf.encoder import StaticEncoder
+    from clauseclf.inference.model import ClauseModel
+    from clauseclf.taxonomy import default_taxonomy
+    from clauseclf.training import TrainingConfig, fit_head
+
+    encoder = StaticEncoder(folder)
+    records = synthetic_records()
+    texts = [r.text for r in records]
+    head = fit_head(
+        texts, encoder.encode(texts), records, seed=0, config=TrainingConfig(min_df=1, C=1.0)
+    )
+    return ClauseModel(encoder, head, default_taxonomy(), metadata={"model_version": "static"})

@@ -11,6 +11,7 @@ import pytest
 
 from clauseclf.cli import main
 from clauseclf.index import SIMILAR_COLUMNS, ClauseIndex, IndexFormatError, Prevalence
+from clauseclf.inference.model import ClauseModel
 from conftest import EXAMPLE_POLICY
 
 PLATFORMS = {
@@ -295,3 +296,27 @@ def test_load_reads_format_1_float16_folders(index, tiny_model, tmp_path):
     assert np.abs(loaded.unit_vectors() - index.unit_vectors()).max() < 0.01
     text = "Disputes go to binding arbitration."
     assert list(loaded.similar(text)["text"]) == list(index.similar(text)["text"])
+
+
+def test_cli_index_build_with_the_approximate_backend(tmp_path, capsys):
+    pytest.importorskip("usearch", reason="the approximate backend needs clauseclf[ann]")
+    from conftest import static_model, write_static_encoder
+
+    model_dir = static_model(write_static_encoder(tmp_path / "encoder")).save(tmp_path / "model")
+    folder = tmp_path / "policies"
+    folder.mkdir()
+    for platform in ("Larkspur", "Bramble", "Quill"):
+        text = EXAMPLE_POLICY.read_text("utf-8").replace("Larkspur", platform)
+        (folder / f"{platform}.txt").write_text(text, "utf-8")
+    results = tmp_path / "scores.jsonl"
+    model = ["--model", str(model_dir)]
+    assert main(["score", str(folder), "--out", str(results), "--quiet", *model]) == 0
+    capsys.readouterr()
+    build = ["index", "build", str(results), "--out", str(tmp_path / "idx"), *model]
+    assert main([*build, "--backend", "hnsw"]) == 0
+    assert "(hnsw)" in capsys.readouterr().out
+    assert ClauseIndex.load(tmp_path / "idx", ClauseModel.load(model_dir)).backend == "hnsw"
+    assert main([*build, "--backend", "exact"]) == 0
+    assert ClauseIndex.load(tmp_path / "idx", ClauseModel.load(model_dir)).backend == "exact"
+    with pytest.raises(SystemExit):
+        main([*build, "--backend", "faiss"])

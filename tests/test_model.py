@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 import clauseclf
+from clauseclf.encoder import StaticEncoder
 from clauseclf.inference.head import HEAD_NPZ, ClauseHead, ModelFormatError
 from clauseclf.inference.model import ClauseModel, ClausePrediction
 from clauseclf.report import FRAME_COLUMNS, DocumentReport
@@ -196,7 +197,8 @@ def test_public_api_is_lazy_and_complete():
 @pytest.mark.slow
 def test_shipped_model_end_to_end():
     model = clauseclf.load()
-    assert model.encoder.dimension == 384
+    assert isinstance(model.encoder, StaticEncoder)  # ships in models/default/encoder
+    assert model.config()["encoder"]["dimension"] == model.encoder.dimension
     texts = [
         "Any dispute arising from these terms shall be resolved by final and binding arbitration.",
         "These Terms are governed by English law and the courts of England have exclusive "

@@ -146,6 +146,38 @@ def _build_parser() -> argparse.ArgumentParser:
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--quiet", action="store_true", help="no progress bar")
     train.set_defaults(run=_run_train)
+
+    distill = commands.add_parser(
+        "distill-encoder",
+        help="distil a fast static encoder from the packaged MiniLM (needs clauseclf[distill])",
+    )
+    distill.add_argument("--out", type=Path, required=True, help="encoder folder to write")
+    distill.add_argument(
+        "--dimensions", type=int, default=256, help="PCA dimensions of the vectors (default 256)"
+    )
+    distill.set_defaults(run=_run_distill_encoder)
+
+    adapt = commands.add_parser(
+        "adapt-encoder",
+        help="train a static encoder's token vectors on policy clauses against MiniLM",
+    )
+    adapt.add_argument("source", type=Path, help="static encoder folder to start from")
+    adapt.add_argument("--data", type=Path, required=True, help="shared data folder")
+    adapt.add_argument("--out", type=Path, required=True, help="encoder folder to write")
+    adapt.add_argument(
+        "--documents", type=int, default=None, help="only the first N policies (file-name order)"
+    )
+    adapt.add_argument(
+        "--cache",
+        type=Path,
+        default=None,
+        help="SQLite cache of MiniLM clause embeddings (the slow part; kept across runs)",
+    )
+    adapt.add_argument("--dimensions", type=int, default=None)
+    adapt.add_argument("--epochs", type=int, default=3)
+    adapt.add_argument("--seed", type=int, default=0)
+    adapt.add_argument("--quiet", action="store_true", help="no progress bars")
+    adapt.set_defaults(run=_run_adapt_encoder)
     score = commands.add_parser(
         "score",
         help="score many policy files into one table (.parquet, .csv or .jsonl), resumable",
@@ -172,6 +204,13 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     build.add_argument("--out", type=Path, required=True, help="index folder to write")
     build.add_argument("--model", type=Path, help="model folder (default: the embedded model)")
+    build.add_argument(
+        "--backend",
+        choices=("exact", "hnsw"),
+        default="exact",
+        help="search backend: exact numpy scan (default) or approximate HNSW for large indexes "
+        "(needs clauseclf[ann])",
+    )
     build.set_defaults(run=_run_index_build)
     similar = commands.add_parser(
         "similar", help="the most similar clauses of other platforms, from an index"
@@ -242,6 +281,54 @@ def _build_parser() -> argparse.ArgumentParser:
     diff.add_argument("--encoding", default=None, help=ENCODING_HELP)
     diff.set_defaults(run=_run_diff)
     return parser
+
+
+def _run_distill_encoder(args: argparse.Namespace) -> int:
+    from clauseclf.encoder import distill_static_encoder
+
+    if args.dimensions < 1:
+        raise CLIError("--dimensions must be at least 1")
+    try:
+        encoder = distill_static_encoder(args.out, dimensions=args.dimensions)
+    except ImportError as exc:
+        raise CLIError(str(exc)) from None
+    print(f"static encoder {encoder.name} ({encoder.dimension}-d) written to {args.out}")
+    return 0
+
+
+def _run_adapt_encoder(args: argparse.Namespace) -> int:
+    from clauseclf.encoder import EncoderNotFoundError, StaticEncoder
+    from clauseclf.encoder_training import (
+        adapt_static_encoder,
+        policy_clauses,
+        transformer_targets,
+    )
+
+    try:
+        source = StaticEncoder(args.source)
+        texts = policy_clauses(args.data, documents=args.documents)
+        print(f"{len(texts):,} distinct clauses", file=sys.stderr)
+        targets = transformer_targets(texts, cache=args.cache, progress=not args.quiet)
+        adapted = adapt_static_encoder(
+            source,
+            texts,
+            targets,
+            args.out,
+            dimensions=args.dimensions,
+            epochs=args.epochs,
+            seed=args.seed,
+            progress=not args.quiet,
+            corpus={"archive": "policies-2023/corpus_text.tar.xz", "documents": args.documents},
+        )
+    except (EncoderNotFoundError, FileNotFoundError, ValueError) as exc:
+        raise CLIError(str(exc)) from None
+    report = adapted.metadata["adapted"]
+    print(
+        f"{adapted.name} ({adapted.dimension}-d) written to {args.out}: mean cosine to MiniLM on "
+        f"{report['validation_clauses']:,} held-out clauses {report['validation_cosine_before']}"
+        f" -> {report['validation_cosine_after']}"
+    )
+    return 0
 
 
 def _run_export_uncertain(args: argparse.Namespace) -> int:
@@ -590,11 +677,16 @@ def _run_index_build(args: argparse.Namespace) -> int:
     frames = [_read_results(path) for path in args.results]
     model = _load_model(args.model)
     try:
-        index = ClauseIndex.from_frame(pd.concat(frames, ignore_index=True), model)
-    except ValueError as exc:
+        index = ClauseIndex.from_frame(
+            pd.concat(frames, ignore_index=True), model, backend=args.backend
+        )
+    except (ValueError, ImportError) as exc:
         raise CLIError(str(exc)) from None
     index.save(args.out)
-    print(f"{len(index)} clauses of {index.platform_count} platforms indexed -> {args.out}")
+    print(
+        f"{len(index)} clauses of {index.platform_count} platforms indexed ({index.backend}) "
+        f"-> {args.out}"
+    )
     return 0
 
 

@@ -364,8 +364,8 @@ def _f1(gold: np.ndarray, predicted: np.ndarray) -> float:
 class ClauseFeaturizer(TransformerMixin, BaseEstimator):  # type: ignore[misc]
     """Clause texts -> [sublinear TF-IDF word 1-2 grams | embedding_weight * sentence embedding].
 
-    ``encoder`` is any object with ``encode(texts) -> ndarray`` (default: the packaged
-    all-MiniLM-L6-v2, loaded on first use).
+    ``encoder`` is any object with ``encode(texts) -> ndarray`` (default: the default model's
+    encoder, loaded on first use).
     """
 
     def __init__(
@@ -396,9 +396,9 @@ class ClauseFeaturizer(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         vectorizer.fit(texts)
         vocabulary = sorted(vectorizer.vocabulary_, key=vectorizer.vocabulary_.__getitem__)
         if self.encoder is None:
-            from .encoder import load_encoder
+            from .inference.model import default_model_dir, load_model_encoder
 
-            self.encoder_ = load_encoder()
+            self.encoder_ = load_model_encoder(default_model_dir())
         else:
             self.encoder_ = self.encoder
         embeddings = self._embed(texts[:1])

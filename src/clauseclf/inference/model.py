@@ -3,6 +3,8 @@
 Layout of a model folder::
 
     config.json     format version, clauseclf version, encoder spec, types, severity scale
+    encoder/        a static encoder (``clauseclf.encoder.StaticEncoder``), when the model has one;
+                    otherwise the spec names the packaged sentence-transformers model
     taxonomy.json   the taxonomy the model was trained with
     head.*          the head's weights (``.npz``, read with ``allow_pickle=False``) and settings
     MODEL_CARD.md   data, metrics and licences (written by training)
@@ -24,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from clauseclf import __version__
-from clauseclf.encoder import Encoder, EncoderSpec, load_encoder
+from clauseclf.encoder import CachedEncoder, Encoder, EncoderSpec, StaticEncoder, load_encoder
 from clauseclf.evidence import Evidence, evidence_from_dict, evidence_to_dict
 from clauseclf.inference.head import ClauseHead, HeadOutput, ModelFormatError
 from clauseclf.taxonomy import OTHER, Taxonomy, TaxonomyError, taxonomy_from_dict
@@ -275,7 +277,8 @@ class ClauseModel:
 
     def config(self) -> dict[str, Any]:
         """The contents of the model folder's ``config.json``."""
-        spec = self.metadata.get("encoder")
+        static = _static_encoder(self.encoder)
+        spec = static.spec() if static is not None else self.metadata.get("encoder")
         if not isinstance(spec, dict):
             spec = {"name": self.encoder.name, "dimension": self.encoder.dimension}
         return {
@@ -306,6 +309,9 @@ class ClauseModel:
                 json.dumps(self.taxonomy.to_dict(), indent=2) + "\n", encoding="utf-8"
             )
             self.head.save(staging)
+            static = _static_encoder(self.encoder)
+            if static is not None:
+                static.save(staging / static.spec()["path"])
             card = model_card if model_card is not None else self.metadata.get("model_card")
             if isinstance(card, str):
                 (staging / "MODEL_CARD.md").write_text(card, encoding="utf-8")
@@ -345,21 +351,7 @@ class ClauseModel:
                 f"model at {directory}: head types differ from the types in {CONFIG_FILE}"
             )
         if encoder is None:
-            raw_spec = config.get("encoder")
-            if not isinstance(raw_spec, dict):
-                raise ModelFormatError(f"{directory / CONFIG_FILE} has no encoder spec")
-            try:
-                spec = EncoderSpec(
-                    package=str(raw_spec["package"]),
-                    name=str(raw_spec["name"]),
-                    dimension=int(raw_spec["dimension"]),
-                    package_version=raw_spec.get("package_version"),
-                )
-            except (KeyError, TypeError, ValueError) as exc:
-                raise ModelFormatError(
-                    f"{directory / CONFIG_FILE}: bad encoder spec: {exc}"
-                ) from None
-            encoder = load_encoder(spec)
+            encoder = load_model_encoder(directory, config)
         metadata = {
             "encoder": config.get("encoder"),
             "model_version": config.get("model_version"),
@@ -370,6 +362,52 @@ class ClauseModel:
         if card_path.is_file():
             metadata["model_card"] = card_path.read_text(encoding="utf-8")
         return cls(encoder, head, taxonomy, metadata=metadata)
+
+
+def load_model_encoder(directory: str | Path, config: Mapping[str, Any] | None = None) -> Encoder:
+    """The encoder a model folder's ``config.json`` names: a static encoder stored in the folder
+    (``"kind": "static"``, files under ``path``) or the packaged sentence-transformers model."""
+    directory = Path(directory)
+    config = config if config is not None else _read_json(directory / CONFIG_FILE)
+    raw_spec = config.get("encoder")
+    if not isinstance(raw_spec, dict):
+        raise ModelFormatError(f"{directory / CONFIG_FILE} has no encoder spec")
+    if raw_spec.get("kind") == "static":
+        relative = raw_spec.get("path")
+        if (
+            not isinstance(relative, str)
+            or not relative
+            or Path(relative).is_absolute()
+            or ".." in Path(relative).parts
+        ):
+            raise ModelFormatError(
+                f"{directory / CONFIG_FILE}: a static encoder's path must be a folder inside "
+                f"the model folder, got {relative!r}"
+            )
+        _refuse_pickle_files(directory / relative)
+        encoder = StaticEncoder(directory / relative)
+        if encoder.dimension != raw_spec.get("dimension"):
+            raise ModelFormatError(
+                f"{directory / CONFIG_FILE}: encoder dimension {raw_spec.get('dimension')!r} "
+                f"differs from the {encoder.dimension}-d static encoder in {relative}"
+            )
+        return encoder
+    try:
+        spec = EncoderSpec(
+            package=str(raw_spec["package"]),
+            name=str(raw_spec["name"]),
+            dimension=int(raw_spec["dimension"]),
+            package_version=raw_spec.get("package_version"),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ModelFormatError(f"{directory / CONFIG_FILE}: bad encoder spec: {exc}") from None
+    return load_encoder(spec)
+
+
+def _static_encoder(encoder: Encoder) -> StaticEncoder | None:
+    """The static encoder inside ``encoder`` (possibly wrapped in a cache), if it is one."""
+    inner = encoder.encoder if isinstance(encoder, CachedEncoder) else encoder
+    return inner if isinstance(inner, StaticEncoder) else None
 
 
 def default_model_dir() -> Path:

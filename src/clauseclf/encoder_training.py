@@ -1,0 +1,238 @@
+"""Adapting a static encoder to policy language (training for the encoder stage).
+
+A distilled static encoder (``clauseclf distill-encoder``) knows each word piece out of context.
+``adapt_static_encoder`` trains its token vectors, and a linear map, so that the mean of a
+clause's token vectors points where the transformer's embedding of the whole clause points
+(cosine loss, as in model2vec's tokenlearn), on clauses of real policies; the result is then
+reduced by PCA and written as a new ``StaticEncoder`` folder. Needs torch (installed with
+sentence-transformers); nothing here runs at inference time.
+"""
+
+from __future__ import annotations
+
+import json
+import tarfile
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from clauseclf.encoder import (
+    STATIC_CONFIG_FILE,
+    STATIC_EMBEDDINGS_FILE,
+    STATIC_TOKENIZER_FILE,
+    CachedEncoder,
+    Encoder,
+    StaticEncoder,
+)
+
+POLICY_ARCHIVE = Path("policies-2023") / "corpus_text.tar.xz"
+
+
+def policy_clauses(data_dir: str | Path, *, documents: int | None = None) -> list[str]:
+    """The distinct clause texts of the plain-text policies in ``data_dir``'s
+    ``policies-2023/corpus_text.tar.xz`` (read from the archive, in file-name order; the first
+    ``documents`` files only, if given), in order of first appearance."""
+    from clauseclf.documents import DocumentError, decode_document
+    from clauseclf.segmentation import segment_document
+
+    archive = Path(data_dir) / POLICY_ARCHIVE
+    if not archive.is_file():
+        raise FileNotFoundError(f"{archive} is missing: pass the shared data folder")
+    if documents is not None and documents < 1:
+        raise ValueError(f"documents must be at least 1, got {documents}")
+    clauses: dict[str, None] = {}
+    for name, data in _archive_texts(archive, documents):
+        try:
+            text = decode_document(data, name=name)
+        except DocumentError:
+            continue  # empty or undecodable files hold no clauses to learn from
+        clauses.update(dict.fromkeys(s.text for s in segment_document(text).segments))
+    return list(clauses)
+
+
+def _archive_texts(archive: Path, limit: int | None) -> Iterator[tuple[str, bytes]]:
+    with tarfile.open(archive, "r:xz") as tar:
+        members = sorted(
+            (m for m in tar.getmembers() if m.isfile() and m.name.endswith(".txt")),
+            key=lambda m: m.name,
+        )
+        for member in members[:limit]:
+            handle = tar.extractfile(member)
+            if handle is not None:
+                yield member.name, handle.read()
+
+
+def transformer_targets(
+    texts: Sequence[str],
+    *,
+    teacher: Encoder | None = None,
+    cache: str | Path | None = None,
+    chunk: int = 2048,
+    progress: bool = True,
+) -> np.ndarray:
+    """The teacher's embeddings of ``texts`` (default teacher: the packaged all-MiniLM-L6-v2),
+    through an embedding cache kept in the SQLite file ``cache`` if given (resumable: texts
+    embedded before are not embedded again)."""
+    from tqdm.auto import tqdm
+
+    from clauseclf.encoder import load_encoder
+
+    encoder = CachedEncoder(teacher or load_encoder(), path=cache, max_items=0)
+    parts = []
+    try:
+        for start in tqdm(
+            range(0, len(texts), chunk), desc="teacher embeddings", disable=not progress
+        ):
+            parts.append(encoder.encode(texts[start : start + chunk]))
+    finally:
+        encoder.close()
+    return np.vstack(parts) if parts else np.zeros((0, encoder.dimension), dtype=np.float32)
+
+
+def adapt_static_encoder(
+    source: StaticEncoder,
+    texts: Sequence[str],
+    targets: np.ndarray,
+    out: str | Path,
+    *,
+    dimensions: int | None = None,
+    epochs: int = 3,
+    learning_rate: float = 3e-3,
+    batch_size: int = 512,
+    validation: int = 10_000,
+    seed: int = 0,
+    progress: bool = True,
+    corpus: Mapping[str, Any] | None = None,
+) -> StaticEncoder:
+    """Train ``source``'s token vectors so that clause means match ``targets`` (the teacher's
+    embeddings of ``texts``), and write the adapted encoder to ``out``.
+
+    ``validation`` clauses are held out to report the mean cosine to the teacher before and
+    after training (recorded in ``encoder.json``). ``dimensions`` defaults to the source's.
+    ``corpus`` describes where ``texts`` came from (e.g. ``{"documents": 5600}``) for the record.
+    """
+    import torch
+    from tqdm.auto import trange
+
+    targets = np.asarray(targets, dtype=np.float32)
+    if targets.ndim != 2 or targets.shape[0] != len(texts):
+        raise ValueError(
+            f"targets must be a ({len(texts)}, d) array, one row per text; got {targets.shape}"
+        )
+    if epochs < 1 or batch_size < 1 or learning_rate <= 0:
+        raise ValueError("epochs and batch_size must be at least 1 and learning_rate positive")
+    dimensions = dimensions or source.dimension
+    if not 1 <= dimensions <= targets.shape[1]:
+        raise ValueError(f"dimensions must be between 1 and {targets.shape[1]}")
+    started = time.time()
+    flat, offsets, kept = _token_ids(source, texts)
+    targets = targets[kept]
+    if len(kept) <= validation:
+        raise ValueError(
+            f"{len(kept)} clauses with known tokens: too few to train on and hold out "
+            f"{validation} for validation"
+        )
+    rng = np.random.default_rng(seed)
+    torch.manual_seed(seed)
+    order = rng.permutation(len(kept))
+    held_out, train_rows = order[:validation], order[validation:]
+    table = source._vectors
+    initial = _mean_vectors(table, flat, offsets, train_rows[:50_000])
+    projection = np.linalg.lstsq(initial, targets[train_rows[:50_000]], rcond=None)[0]
+
+    bag = torch.nn.EmbeddingBag(table.shape[0], table.shape[1], mode="mean")
+    bag.weight.data = torch.from_numpy(table.copy())
+    linear = torch.nn.Parameter(torch.from_numpy(projection.astype(np.float32)))
+    teacher = torch.from_numpy(targets)
+    optimizer = torch.optim.Adam([bag.weight, linear], lr=learning_rate)
+    flat_t, offsets_t = torch.from_numpy(flat), torch.from_numpy(offsets)
+
+    def batch(rows: np.ndarray) -> tuple[Any, Any]:
+        starts, ends = offsets_t[rows], offsets_t[rows + 1]
+        pieces = [flat_t[s:e] for s, e in zip(starts.tolist(), ends.tolist(), strict=True)]
+        lengths = torch.tensor([len(p) for p in pieces])
+        return torch.cat(pieces), torch.cumsum(lengths, 0) - lengths
+
+    def mean_cosine(rows: np.ndarray) -> float:
+        with torch.no_grad():
+            ids, starts = batch(rows)
+            predicted = bag(ids, starts) @ linear
+            cosine = torch.nn.functional.cosine_similarity(predicted, teacher[rows])
+            return float(cosine.mean())
+
+    before = mean_cosine(held_out)
+    for _ in trange(epochs, desc="adapting", unit="epoch", disable=not progress):
+        shuffled = rng.permutation(train_rows)
+        for start in range(0, len(shuffled), batch_size):
+            rows = shuffled[start : start + batch_size]
+            ids, starts = batch(rows)
+            predicted = bag(ids, starts) @ linear
+            cosine = torch.nn.functional.cosine_similarity(predicted, teacher[rows])
+            loss = 1.0 - cosine.mean()
+            optimizer.zero_grad()
+            loss.backward()  # type: ignore[no-untyped-call]
+            optimizer.step()
+    after = mean_cosine(held_out)
+
+    mapped = (bag.weight.data @ linear.data).numpy().astype(np.float64)
+    centred = mapped - mapped.mean(axis=0)
+    _, _, components = np.linalg.svd(centred, full_matrices=False)
+    reduced = mapped @ components[:dimensions].T
+    if not np.isfinite(reduced).all():
+        raise ValueError("training diverged (non-finite vectors): lower the learning rate")
+    # Clause vectors are normalised, so one global scale is free: keep rows near unit length,
+    # well inside float16's range.
+    reduced /= max(float(np.median(np.linalg.norm(reduced, axis=1))), 1e-12)
+    config = dict(source.metadata)
+    config.update(
+        {
+            "name": f"{source.name}-policies",
+            "dimension": int(dimensions),
+            "adapted": {
+                "method": "token vectors trained so clause means match the teacher's clause "
+                "embeddings (cosine), then PCA",
+                "teacher": "all-MiniLM-L6-v2",
+                "clauses": len(kept),
+                "corpus": dict(corpus or {}),
+                "epochs": epochs,
+                "learning_rate": learning_rate,
+                "batch_size": batch_size,
+                "seed": seed,
+                "validation_clauses": validation,
+                "validation_cosine_before": round(before, 4),
+                "validation_cosine_after": round(after, 4),
+                "seconds": round(time.time() - started, 1),
+            },
+        }
+    )
+    target = Path(out)
+    target.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(target / STATIC_EMBEDDINGS_FILE, embeddings=reduced.astype(np.float16))
+    (target / STATIC_TOKENIZER_FILE).write_text(source._tokenizer.to_str(), encoding="utf-8")
+    (target / STATIC_CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
+    return StaticEncoder(target)
+
+
+def _token_ids(
+    source: StaticEncoder, texts: Sequence[str]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Flat token ids, row offsets (n + 1) and the indices of texts with at least one token."""
+    lists, kept = [], []
+    for start in range(0, len(texts), 10_000):
+        for row, ids in enumerate(source.token_ids(texts[start : start + 10_000]), start):
+            if len(ids):
+                lists.append(ids)
+                kept.append(row)
+    lengths = np.array([len(ids) for ids in lists], dtype=np.int64)
+    offsets = np.concatenate([[0], np.cumsum(lengths)])
+    flat = np.concatenate(lists) if lists else np.zeros(0, dtype=np.int64)
+    return flat, offsets, np.array(kept, dtype=np.int64)
+
+
+def _mean_vectors(
+    table: np.ndarray, flat: np.ndarray, offsets: np.ndarray, rows: np.ndarray
+) -> np.ndarray:
+    return np.vstack([table[flat[offsets[r] : offsets[r + 1]]].mean(axis=0) for r in rows])
