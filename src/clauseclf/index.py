@@ -44,7 +44,9 @@ INDEX_FORMAT_VERSION = 2
 #: Format versions ``load`` reads (version 1 stored float16 vectors; they are quantised on load).
 READABLE_FORMAT_VERSIONS = (1, 2)
 #: Cosine similarity at or above which two clauses count as near-identical wording (the same
-#: sentence with small edits: names, punctuation, a word or two; measured on all-MiniLM-L6-v2).
+#: sentence with small edits: a name, punctuation, a word). ``benchmarks/near_identical.py`` on the
+#: default encoder: 73% of edited ToS;DR quotes reach it, 0 of 2,000 pairs of different quotes of
+#: the same case do (at 0.93: 78% and 0.2%).
 NEAR_IDENTICAL = 0.95
 #: Columns kept for each indexed clause.
 INDEX_COLUMNS = (

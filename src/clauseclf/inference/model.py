@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from clauseclf import __version__
+from clauseclf._texts import text_list
 from clauseclf.encoder import CachedEncoder, Encoder, EncoderSpec, StaticEncoder, load_encoder
 from clauseclf.evidence import Evidence, evidence_from_dict, evidence_to_dict
 from clauseclf.inference.head import ClauseHead, HeadOutput, ModelFormatError
@@ -165,12 +166,7 @@ class ClauseModel:
     def predict_arrays(self, texts: Sequence[str], *, batch_size: int = 64) -> HeadOutput:
         """The head's arrays for the clause texts (probabilities, predicted, severity of every
         type, confidence), for evaluation and vectorised use."""
-        if isinstance(texts, str):
-            raise TypeError("expected a sequence of clause texts, not a single str")
-        texts = list(texts)
-        for position, text in enumerate(texts):
-            if not isinstance(text, str):
-                raise TypeError(f"clause #{position} is {type(text).__name__}, not str")
+        texts = text_list(texts, caller="classify()")
         if not texts:
             n_types = len(self.head.types)
             return HeadOutput(
