@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import tarfile
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -43,26 +43,29 @@ def policy_clauses(data_dir: str | Path, *, documents: int | None = None) -> lis
         raise FileNotFoundError(f"{archive} is missing: pass the shared data folder")
     if documents is not None and documents < 1:
         raise ValueError(f"documents must be at least 1, got {documents}")
-    clauses: dict[str, None] = {}
-    for name, data in _archive_texts(archive, documents):
-        try:
-            text = decode_document(data, name=name)
-        except DocumentError:
-            continue  # empty or undecodable files hold no clauses to learn from
-        clauses.update(dict.fromkeys(s.text for s in segment_document(text).segments))
-    return list(clauses)
-
-
-def _archive_texts(archive: Path, limit: int | None) -> Iterator[tuple[str, bytes]]:
-    with tarfile.open(archive, "r:xz") as tar:
-        members = sorted(
-            (m for m in tar.getmembers() if m.isfile() and m.name.endswith(".txt")),
-            key=lambda m: m.name,
-        )
-        for member in members[:limit]:
+    # An xz archive can only be read forwards: going back for each member in name order would
+    # decompress it again from the start every time (quadratic). Read it once in stream order,
+    # keep each wanted document's clauses, and merge them in name order.
+    with tarfile.open(archive, "r|xz") as tar:
+        members = [m for m in tar if m.isfile() and m.name.endswith(".txt")]
+    wanted = set(sorted(m.name for m in members)[:documents])
+    by_name: dict[str, list[str]] = {}
+    with tarfile.open(archive, "r|xz") as tar:
+        for member in tar:
+            if member.name not in wanted or not member.isfile():
+                continue
             handle = tar.extractfile(member)
-            if handle is not None:
-                yield member.name, handle.read()
+            if handle is None:
+                continue
+            try:
+                text = decode_document(handle.read(), name=member.name)
+            except DocumentError:
+                continue  # empty or undecodable files hold no clauses to learn from
+            by_name[member.name] = [s.text for s in segment_document(text).segments]
+    clauses: dict[str, None] = {}
+    for name in sorted(by_name):
+        clauses.update(dict.fromkeys(by_name[name]))
+    return list(clauses)
 
 
 def transformer_targets(
