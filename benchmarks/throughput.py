@@ -67,7 +67,7 @@ def main() -> int:
     )
     cold = time.perf_counter() - started
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-c", "import numpy, scipy.sparse, sklearn"], check=True)
+    subprocess.run([sys.executable, "-c", "import numpy, scipy.sparse, pandas"], check=True)
     baseline_import = time.perf_counter() - started
 
     import clauseclf
@@ -128,7 +128,7 @@ def main() -> int:
     )
     print(
         f"import + load + first classify in a fresh process: {cold:.1f} s "
-        f"(importing numpy, scipy.sparse and sklearn alone: {baseline_import:.1f} s)"
+        f"(importing numpy, scipy.sparse and pandas alone: {baseline_import:.1f} s)"
     )
     print(f"peak resident memory while scoring (before MiniLM is loaded): {peak:,.0f} MB")
     return 0

@@ -214,3 +214,40 @@ def test_stance_weight_roundtrips_and_old_heads_load(tmp_path, fake_encoder):
     (tmp_path / "head.json").write_text(json.dumps(meta), "utf-8")
     with pytest.raises(ModelFormatError, match="stance weight"):
         ClauseHead.load(tmp_path)
+
+
+def test_ngram_counts_match_the_training_vectorizer(head) -> None:  # type: ignore[no-untyped-def]
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    features = head.features
+    reference = CountVectorizer(
+        vocabulary={term: i for i, term in enumerate(features.vocabulary)},
+        ngram_range=(1, 2),
+        lowercase=True,
+        token_pattern=r"(?u)\b\w\w+\b",
+    )
+    texts = [
+        "We may CHANGE these terms; these terms change, and change again.",
+        "",
+        "a b c",
+        "Naïve café rules: we SELL your data. 42 ab 42 ab",
+        *[record.text for record in synthetic_records()[:50]],
+    ]
+    ours = features.counts(texts)
+    assert ours.shape == (len(texts), len(features.vocabulary))
+    assert (abs(ours - reference.transform(texts)) > 0).nnz == 0
+    assert ours.nnz > 0
+
+
+def test_loading_a_model_does_not_import_scikit_learn(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, clauseclf; clauseclf.load().classify(['We sell your data.']); "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'sklearn'))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=tmp_path
+    )
+    assert result.stdout.strip() == "[]"

@@ -5,6 +5,7 @@ Stored as ``head.json`` + ``head.npz`` (no pickle).
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from collections.abc import Sequence
@@ -99,8 +100,6 @@ class TextFeatures:
         embedding_weight: float,
         stance_weight: float = 0.0,
     ) -> None:
-        from sklearn.feature_extraction.text import CountVectorizer
-
         idf = np.asarray(idf)
         if idf.ndim != 1 or len(vocabulary) != idf.shape[0]:
             raise ModelFormatError(
@@ -119,13 +118,7 @@ class TextFeatures:
         if not np.isfinite(stance_weight) or stance_weight < 0:
             raise ModelFormatError(f"stance weight must be >= 0, got {stance_weight!r}")
         self.stance_weight = float(stance_weight)
-        self._counter = CountVectorizer(
-            vocabulary={term: i for i, term in enumerate(self.vocabulary)},
-            ngram_range=(1, 2),
-            lowercase=True,
-            token_pattern=_TOKEN_PATTERN,
-            dtype=np.float64,
-        )
+        self._index = {term: i for i, term in enumerate(self.vocabulary)}
 
     @property
     def size(self) -> int:
@@ -160,8 +153,35 @@ class TextFeatures:
         return sp.csr_matrix(sp.diags(1.0 / norms) @ counts)
 
     def counts(self, texts: Sequence[str]) -> sp.csr_matrix:
-        """How often each vocabulary n-gram occurs in each text (n, vocabulary size)."""
-        return sp.csr_matrix(self._counter.transform(list(texts)), dtype=np.float64)
+        """How often each vocabulary n-gram occurs in each text (n, vocabulary size).
+
+        The n-grams are scikit-learn's ``CountVectorizer(ngram_range=(1, 2), lowercase=True)``
+        ones (the training side uses its TfidfVectorizer), counted here without importing
+        scikit-learn, so that loading a model stays fast."""
+        index = self._index
+        columns: list[int] = []
+        row_starts = [0]
+        for text in texts:
+            tokens = _TOKEN_RE.findall(text.lower())
+            for token in tokens:
+                column = index.get(token)
+                if column is not None:
+                    columns.append(column)
+            for first, second in itertools.pairwise(tokens):
+                column = index.get(f"{first} {second}")
+                if column is not None:
+                    columns.append(column)
+            row_starts.append(len(columns))
+        counts = sp.csr_matrix(
+            (
+                np.ones(len(columns), dtype=np.float64),
+                np.asarray(columns, dtype=np.int64),
+                np.asarray(row_starts, dtype=np.int64),
+            ),
+            shape=(len(row_starts) - 1, len(self.vocabulary)),
+        )
+        counts.sum_duplicates()
+        return counts
 
     def _weigh(self, counts: np.ndarray, terms: np.ndarray) -> np.ndarray:
         """Sublinear TF-IDF of n-gram counts (before the row's L2 normalisation)."""
