@@ -235,6 +235,8 @@ _LICENCES = {
     "claudette": "CLAUDETTE corpus (Galassi et al. 2024): CC BY 4.0.",
     "tosdr": "ToS;DR (tosdr.org) quotes and cases: CC BY-SA 3.0; this model is derived from them.",
     "ai_training": "ai_training labels: ours; the sentences are the services' own texts.",
+    "stance": "stance (data/annotations/stance.jsonl): clauses we wrote for fictional services; "
+    "MIT, like this repository.",
 }
 
 
