@@ -68,3 +68,11 @@ def test_cached_model_predicts_the_same_and_pickles(tiny_model, tmp_path):
     ]
     copy = pickle.loads(pickle.dumps(cached.encoder))
     assert np.allclose(copy.encode(texts), cached.encoder.encode(texts))
+
+
+def test_cached_vectors_do_not_keep_the_encoded_batch_alive(fake_encoder):
+    cache = CachedEncoder(fake_encoder, max_items=1)
+    cache.encode(["first clause", "second clause", "third clause"])
+    (kept,) = cache._memory.values()
+    assert kept.base is None  # its own memory, not a row view of the batch
+    assert kept.nbytes == fake_encoder.dimension * 4

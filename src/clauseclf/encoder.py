@@ -288,7 +288,9 @@ class CachedEncoder:
 
     def _store(self, vectors: dict[bytes, np.ndarray]) -> None:
         for key, vector in vectors.items():
-            self._remember(key, np.asarray(vector, dtype=np.float32))
+            # A copy: a row view would keep the encoder's whole batch array alive for as long
+            # as any one of its rows stays cached.
+            self._remember(key, np.array(vector, dtype=np.float32, copy=True))
         db = self._connect()
         if db is not None:
             rows = [(k, np.asarray(v, dtype=np.float32).tobytes()) for k, v in vectors.items()]
