@@ -18,7 +18,6 @@ import argparse
 import resource
 import subprocess
 import sys
-import tarfile
 import time
 from pathlib import Path
 
@@ -26,26 +25,16 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def read_documents(archive: Path, n: int) -> list[dict[str, str]]:
-    from clauseclf.documents import DocumentError, decode_document
+    from clauseclf.encoder_training import archive_texts
 
     documents = []
-    with tarfile.open(archive, "r:xz") as tar:
-        for member in tar:
-            if not member.isfile() or not member.name.endswith(".txt"):
-                continue
-            handle = tar.extractfile(member)
-            if handle is None:
-                continue
-            try:
-                text = decode_document(handle.read(), name=member.name)
-            except DocumentError:
-                continue
-            name = Path(member.name).stem
-            documents.append(
-                {"text": text, "id": name, "platform": name.split("_", 1)[0], "document": name}
-            )
-            if len(documents) >= n:
-                break
+    for member_name, text in archive_texts(archive):
+        name = Path(member_name).stem
+        documents.append(
+            {"text": text, "id": name, "platform": name.split("_", 1)[0], "document": name}
+        )
+        if len(documents) >= n:
+            break
     return documents
 
 

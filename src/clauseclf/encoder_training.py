@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import tarfile
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Container, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +35,6 @@ def policy_clauses(data_dir: str | Path, *, documents: int | None = None) -> lis
     """The distinct clause texts of the plain-text policies in ``data_dir``'s
     ``policies-2023/corpus_text.tar.xz`` (read from the archive, in file-name order; the first
     ``documents`` files only, if given), in order of first appearance."""
-    from clauseclf.documents import DocumentError, decode_document
     from clauseclf.segmentation import segment_document
 
     archive = Path(data_dir) / POLICY_ARCHIVE
@@ -49,23 +48,36 @@ def policy_clauses(data_dir: str | Path, *, documents: int | None = None) -> lis
     with tarfile.open(archive, "r|xz") as tar:
         members = [m for m in tar if m.isfile() and m.name.endswith(".txt")]
     wanted = set(sorted(m.name for m in members)[:documents])
-    by_name: dict[str, list[str]] = {}
-    with tarfile.open(archive, "r|xz") as tar:
+    by_name = {
+        name: [s.text for s in segment_document(text).segments]
+        for name, text in archive_texts(archive, wanted)
+    }
+    clauses: dict[str, None] = {}
+    for name in sorted(by_name):
+        clauses.update(dict.fromkeys(by_name[name]))
+    return list(clauses)
+
+
+def archive_texts(
+    archive: str | Path, names: Container[str] | None = None
+) -> Iterator[tuple[str, str]]:
+    """``(member name, decoded text)`` of the ``.txt`` files of a tar archive, in stream order
+    (``names``: only those members); empty or undecodable files are left out."""
+    from clauseclf.documents import DocumentError, decode_document
+
+    with tarfile.open(archive, "r|*") as tar:
         for member in tar:
-            if member.name not in wanted or not member.isfile():
+            if not member.isfile() or not member.name.endswith(".txt"):
+                continue
+            if names is not None and member.name not in names:
                 continue
             handle = tar.extractfile(member)
             if handle is None:
                 continue
             try:
-                text = decode_document(handle.read(), name=member.name)
+                yield member.name, decode_document(handle.read(), name=member.name)
             except DocumentError:
-                continue  # empty or undecodable files hold no clauses to learn from
-            by_name[member.name] = [s.text for s in segment_document(text).segments]
-    clauses: dict[str, None] = {}
-    for name in sorted(by_name):
-        clauses.update(dict.fromkeys(by_name[name]))
-    return list(clauses)
+                continue  # empty or undecodable files hold no text to use
 
 
 def transformer_targets(
