@@ -483,7 +483,7 @@ def distill_static_encoder(
     out: str | Path, *, dimensions: int = 256, name: str | None = None
 ) -> StaticEncoder:
     """Distil a static encoder from the packaged all-MiniLM-L6-v2 with model2vec (offline,
-    about half a minute on 2 cores) and write it to ``out``. Needs ``clauseclf[distill]``."""
+    about a minute on 2 cores) and write it to ``out``. Needs ``clauseclf[distill]``."""
     try:
         from model2vec.distill import distill
     except ImportError:
@@ -494,8 +494,6 @@ def distill_static_encoder(
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     static = distill(model_name=str(source.model_dir), pca_dims=dimensions)
     vectors = np.asarray(static.embedding, dtype=np.float16)
-    target = Path(out)
-    target.mkdir(parents=True, exist_ok=True)
     spec = default_encoder_spec()
     config = {
         "format": STATIC_ENCODER_FORMAT,
@@ -508,7 +506,17 @@ def distill_static_encoder(
             "method": f"model2vec {_package_version('model2vec')} distill, pca_dims={dimensions}",
         },
     }
-    np.savez_compressed(target / STATIC_EMBEDDINGS_FILE, embeddings=vectors)
-    (target / STATIC_TOKENIZER_FILE).write_text(static.tokenizer.to_str(), encoding="utf-8")
+    return write_static_encoder(out, vectors, static.tokenizer.to_str(), config)
+
+
+def write_static_encoder(
+    out: str | Path, vectors: np.ndarray, tokenizer_json: str, config: dict[str, Any]
+) -> StaticEncoder:
+    """Write a static encoder folder (float16 vectors, tokenizer, ``config``) and load it back,
+    which checks it."""
+    target = Path(out)
+    target.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(target / STATIC_EMBEDDINGS_FILE, embeddings=vectors.astype(np.float16))
+    (target / STATIC_TOKENIZER_FILE).write_text(tokenizer_json, encoding="utf-8")
     (target / STATIC_CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
     return StaticEncoder(target)

@@ -10,7 +10,6 @@ sentence-transformers); nothing here runs at inference time.
 
 from __future__ import annotations
 
-import json
 import tarfile
 import time
 from collections.abc import Container, Iterator, Mapping, Sequence
@@ -19,14 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from clauseclf.encoder import (
-    STATIC_CONFIG_FILE,
-    STATIC_EMBEDDINGS_FILE,
-    STATIC_TOKENIZER_FILE,
-    CachedEncoder,
-    Encoder,
-    StaticEncoder,
-)
+from clauseclf.encoder import CachedEncoder, Encoder, StaticEncoder, write_static_encoder
 
 POLICY_ARCHIVE = Path("policies-2023") / "corpus_text.tar.xz"
 
@@ -223,12 +215,7 @@ def adapt_static_encoder(
             },
         }
     )
-    target = Path(out)
-    target.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(target / STATIC_EMBEDDINGS_FILE, embeddings=reduced.astype(np.float16))
-    (target / STATIC_TOKENIZER_FILE).write_text(source._tokenizer.to_str(), encoding="utf-8")
-    (target / STATIC_CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
-    return StaticEncoder(target)
+    return write_static_encoder(out, reduced, source._tokenizer.to_str(), config)
 
 
 def _token_ids(

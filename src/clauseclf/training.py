@@ -374,9 +374,14 @@ def train(
     ai_training). Grouped cross-validation metrics (by platform) are printed before the final
     fit and kept in ``model.metadata["training"]``; ``model.save(dir)`` writes the model card.
     """
-    from clauseclf.encoder import StaticEncoder, default_encoder_spec
+    from clauseclf.encoder import default_encoder_spec
     from clauseclf.evaluation import evaluate_folds, format_metrics, model_card
-    from clauseclf.inference.model import ClauseModel, default_model_dir, load_model_encoder
+    from clauseclf.inference.model import (
+        ClauseModel,
+        _static_encoder,
+        default_model_dir,
+        load_model_encoder,
+    )
 
     started = time.time()
     base_model = ClauseModel.load(base, encoder=encoder) if base is not None else None
@@ -418,8 +423,9 @@ def train(
     _log("fitting on all data ...")
     head = fit_head(texts, embeddings, records, taxonomy=taxonomy, seed=seed, config=config)
     default_spec = default_encoder_spec()
-    if isinstance(encoder, StaticEncoder):
-        spec: dict[str, Any] = encoder.spec()
+    static = _static_encoder(encoder)  # also when wrapped in an embedding cache
+    if static is not None:
+        spec: dict[str, Any] = static.spec()
     elif encoder.name == default_spec.name:
         spec = default_spec.to_dict()
     else:
