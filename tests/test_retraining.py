@@ -13,6 +13,7 @@ from conftest import REPO_ROOT, write_biometric_taxonomy
 
 ANNOTATIONS = REPO_ROOT / "data" / "annotations" / "clauses.jsonl"
 STANCE = REPO_ROOT / "data" / "annotations" / "stance.jsonl"
+CHECK = REPO_ROOT / "data" / "annotations" / "check.jsonl"
 
 
 def test_our_annotations_cover_every_type_and_severity():
@@ -36,6 +37,17 @@ def test_stance_annotations_are_valid_and_kept_apart_from_the_check_set():
     # hard negatives: sharing checked for data_sale, improvement checked for ai_training
     assert any("data_sale" in r.annotated_types and "data_sale" not in r.labels for r in stance)
     assert any("ai_training" in r.annotated_types and not r.labels for r in stance)
+
+
+def test_larger_check_set_is_fully_checked_and_apart_from_the_other_files():
+    check = load_annotations(CHECK, strict=True).records
+    others = [*load_annotations(STANCE).records, *load_annotations(ANNOTATIONS).records]
+    assert len(check) >= 300
+    assert all(r.annotated_types is None for r in check)  # every type was checked
+    assert {r.text for r in check}.isdisjoint(r.text for r in others)
+    assert not {r.platform for r in check} & {r.platform for r in others}
+    per_type = {t: sum(t in r.labels for r in check) for t in default_taxonomy().type_ids}
+    assert min(per_type.values()) >= 10
 
 
 def test_train_save_load_gives_the_same_predictions(tmp_path, fake_encoder):
