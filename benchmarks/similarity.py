@@ -3,20 +3,26 @@ has the same ToS;DR case", for TF-IDF cosine, frozen MiniLM cosine and the claus
 
     python benchmarks/similarity.py [--data ../shared/data] [--folds 5] [-k 5]
 
-clauseclf's search is ``ClauseIndex.similar``'s rule: cosine of the shipped model's encoder among
-clauses of the query's predicted type, at most one per platform. Predicted types are out-of-fold
-(platform-grouped cross-validation of the shipped recipe on the shipped encoder), so no quote is
-labelled by a model that saw it. Search speed and memory at scale: ``benchmarks/index_scale.py``.
+The quotes are split into platform-grouped folds. For each fold, a practice map
+(``clauseclf.training.fit_practice_map``, the model's recipe) is fitted on the other folds'
+quotes and cases; the fold's quotes are then both the queries and the searched collection, so
+neither the query nor its neighbours were seen by the map. Every method searches the same
+per-fold collections; figures are averaged over all queries. clauseclf's search is
+``ClauseIndex.similar``'s rule: the practice profiles' dot product, at most one clause per
+platform; the "same type" rows add ``same_type=True``'s filter with out-of-fold predicted types
+(platform-grouped cross-validation of the shipped head recipe on the shipped encoder). Search
+speed and memory at scale: ``benchmarks/index_scale.py``.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+from sklearn.feature_extraction.text import TfidfVectorizer
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from accuracy import cached_embeddings
@@ -53,12 +59,10 @@ def precision_at_k(
 
 
 def main() -> int:
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
     import clauseclf
     from clauseclf.corpora import load_corpora, platform_key
     from clauseclf.evaluation import out_of_fold_output
-    from clauseclf.training import cross_validate
+    from clauseclf.training import cross_validate, fit_practice_map, group_folds
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
@@ -76,55 +80,62 @@ def main() -> int:
     ours = model.encoder.encode(texts).astype(np.float32)
     heads = cross_validate(texts, ours, records, n_folds=args.folds, seed=0)
     output = out_of_fold_output(heads, texts, ours)
-    types = heads[0][1].types
     predicted_label = np.where(
         output.predicted.any(axis=1),
         np.argmax(np.where(output.predicted, output.probabilities, -1), axis=1),
         -1,
     )
 
-    case_of = {}
-    with (args.data / "tosdr" / "annotations.jsonl").open(encoding="utf-8") as handle:
-        for line in handle:
-            row = json.loads(line)
-            if row.get("case"):
-                case_of[(row["text"], row["platform"])] = row["case"]
-    rows = [
-        i for i, r in enumerate(records) if r.corpus == "tosdr" and (r.text, r.platform) in case_of
-    ]
-    cases = np.array([case_of[(records[i].text, records[i].platform)] for i in rows])
+    rows = np.array([i for i, r in enumerate(records) if r.corpus == "tosdr" and r.case])
+    cases = np.array([records[i].case for i in rows])
     platforms = np.array([platform_key(records[i].platform) for i in rows])
     print(f"{len(rows)} ToS;DR quotes, {len(set(cases))} cases, {len(set(platforms))} platforms")
 
-    tfidf = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True)
-    x = tfidf.fit_transform([texts[i] for i in rows])
-    similarity_tfidf = (x @ x.T).toarray()
-    e = minilm[rows].astype(np.float32)
-    similarity_minilm = e @ e.T
-    o = ours[rows]
-    similarity_ours = o @ o.T
-    labels = predicted_label[rows]
-    same_type = labels[:, None] == labels[None, :]
     k = args.k
-    results = {
-        "TF-IDF cosine": precision_at_k(similarity_tfidf, cases, platforms, k),
-        "frozen MiniLM cosine": precision_at_k(similarity_minilm, cases, platforms, k),
-        f"{model.encoder.name} cosine": precision_at_k(similarity_ours, cases, platforms, k),
-        "MiniLM, same type, 1 per platform": precision_at_k(
-            similarity_minilm, cases, platforms, k, allowed=same_type, one_per_platform=True
-        ),
-        "clauseclf (same type, 1 per platform)": precision_at_k(
-            similarity_ours, cases, platforms, k, allowed=same_type, one_per_platform=True
-        ),
-    }
-    best_baseline = max(results["TF-IDF cosine"], results["frozen MiniLM cosine"])
-    print(f"\nprecision@{k}, neighbours from other platforms")
-    for name, value in results.items():
-        print(f"  {name:<40} {value:.3f}")
-    ours = results["clauseclf (same type, 1 per platform)"]
-    print(f"  clauseclf - best baseline: {ours - best_baseline:+.3f}")
-    print(f"  (labels: {len(set(labels.tolist()))} predicted types among {len(types)})")
+    scores: dict[str, list[float]] = {}
 
+    def record(name: str, similarity: np.ndarray, pool: np.ndarray, **rule: Any) -> None:
+        value = precision_at_k(similarity, cases[pool], platforms[pool], k, **rule)
+        scores.setdefault(name, []).extend([value] * len(pool))
+
+    for pool in group_folds(list(platforms), args.folds, seed=0):
+        train = np.setdiff1d(np.arange(len(rows)), pool)
+        practices = fit_practice_map(ours[rows[train]], list(cases[train]))
+        x = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True).fit_transform(
+            [texts[i] for i in rows[pool]]
+        )
+        record("TF-IDF cosine", (x @ x.T).toarray(), pool)
+        e = minilm[rows[pool]].astype(np.float32)
+        record("frozen MiniLM cosine", e @ e.T, pool)
+        o = ours[rows[pool]]
+        record(f"{model.encoder.name} cosine", o @ o.T, pool)
+        profiles = practices.profiles(o)
+        by_practice = (profiles @ profiles.T).toarray()
+        labels = predicted_label[rows[pool]]
+        same_type = labels[:, None] == labels[None, :]
+        record("clauseclf (practices, 1 per platform)", by_practice, pool, one_per_platform=True)
+        record(
+            "clauseclf (practices, same type, 1 per platform)",
+            by_practice,
+            pool,
+            allowed=same_type,
+            one_per_platform=True,
+        )
+        record(
+            "our encoder, same type, 1 per platform",
+            o @ o.T,
+            pool,
+            allowed=same_type,
+            one_per_platform=True,
+        )
+
+    results = {name: float(np.mean(values)) for name, values in scores.items()}
+    best_baseline = max(results["TF-IDF cosine"], results["frozen MiniLM cosine"])
+    print(f"\nprecision@{k}, neighbours from other platforms of held-out folds")
+    for name, value in results.items():
+        print(f"  {name:<50} {value:.3f}")
+    ours_score = results["clauseclf (practices, 1 per platform)"]
+    print(f"  clauseclf - best baseline (TF-IDF, MiniLM): {ours_score - best_baseline:+.3f}")
     return 0
 
 

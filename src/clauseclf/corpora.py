@@ -35,6 +35,9 @@ class AnnotatedClause:
     document: str
     source: str
     corpus: str
+    #: The practice the clause expresses, e.g. its ToS;DR case ("" when not given); used to
+    #: train the model's practice map (``clauseclf.inference.practices``).
+    case: str = ""
 
     def is_annotated(self, type_id: str) -> bool:
         """Whether the annotator checked ``type_id`` for this clause (else it is unknown)."""
@@ -90,6 +93,9 @@ def _record(raw: object, where: str, taxonomy: Taxonomy, corpus: str) -> Annotat
         if not isinstance(annotated, list) or not all(isinstance(t, str) for t in annotated):
             raise AnnotationError(f"{where}: 'annotated_types' must be a list of type ids")
         annotated_types = frozenset(annotated) | frozenset(labels)
+    case = raw.get("case")
+    if case is not None and not isinstance(case, str):
+        raise AnnotationError(f"{where}: 'case' must be a string")
     return AnnotatedClause(
         text=text,
         labels=dict(labels),
@@ -98,6 +104,7 @@ def _record(raw: object, where: str, taxonomy: Taxonomy, corpus: str) -> Annotat
         document=str(raw.get("document") or ""),
         source=str(raw.get("source") or ""),
         corpus=corpus,
+        case=" ".join((case or "").split()),
     )
 
 

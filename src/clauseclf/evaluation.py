@@ -248,8 +248,10 @@ def model_card(
     seconds: float,
     versions: dict[str, str | None] | None = None,
     encoder: Mapping[str, Any] | None = None,
+    practices: int = 0,
 ) -> str:
-    """The MODEL_CARD.md text of a trained model; ``encoder`` is the model's encoder spec."""
+    """The MODEL_CARD.md text of a trained model; ``encoder`` is the model's encoder spec,
+    ``practices`` the number of practices its practice map knows (0: none)."""
     version_lines = "\n".join(f"- {name}: {value}" for name, value in (versions or {}).items())
     table = "\n".join(f"| {name} | {count} |" for name, count in counts.items())
     licences = "\n".join(
@@ -310,6 +312,13 @@ def model_card(
             "(or `clauseclf train data/annotations/stance.jsonl --data ../shared/data "
             f"--out models/default\n--seed {seed}`);"
         )
+    practice_text = (
+        f"Practice map (`practices.json`, `practices.npz`): a multinomial logistic regression "
+        f"(C=10)\nfrom the embedding to {practices} practices (the `case` of the annotated "
+        "clauses that name one, seen\nat least twice); `ClauseIndex.similar` ranks by it.\n"
+        if practices
+        else ""
+    )
     return f"""# clauseclf model
 
 {encoder_text}
@@ -326,7 +335,7 @@ from the top label's probability to the confidence.
 Partial labels: a type the annotator checked is a strong label; a type not checked for a clause
 (`annotated_types`) is a weak negative with sample weight 0.1; calibration and thresholds use
 clauses checked for several types where there are enough of them.
-
+{practice_text}
 ## Data (annotated clauses; texts are not stored in the model)
 
 | source | clauses |

@@ -13,9 +13,17 @@ million clauses); ``use_backend("hnsw")`` adds an approximate HNSW graph (the op
     index.uniqueness("We may train ...")     # platforms with a near-identical wording
     index.use_backend("hnsw")                # approximate search for large indexes
 
+``similar`` ranks by *practice*: when the model has a practice map (``ClauseModel.practices``,
+trained on ToS;DR cases), each clause keeps its practice profile and two clauses score the
+probability that they express the same practice, so "we never sell your data" finds other
+platforms' no-sale promises rather than any sentence about selling. An index of a model without
+a practice map ranks by wording (encoder cosine); ``index.measure`` says which. Near-identical
+wording (``uniqueness``) always uses the encoder vectors.
+
 Saved as a folder without pickle: ``vectors.npy`` (int8), ``scales.npy`` (float32),
-``clauses.parquet``, ``index.json`` and, with the approximate backend, ``ann.usearch`` (usearch's
-own file format, checked against its SHA-256 in ``index.json`` on load).
+``profiles.npz`` (practice profiles, sparse), ``clauses.parquet``, ``index.json`` and, with the
+approximate backend, ``ann.usearch`` (usearch's own file format, checked against its SHA-256 in
+``index.json`` on load).
 """
 
 from __future__ import annotations
@@ -31,6 +39,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import scipy.sparse as sp
 
 from clauseclf.corpora import platform_key
 
@@ -40,9 +49,12 @@ if TYPE_CHECKING:
     from clauseclf.inference.model import ClauseModel
 
 INDEX_FORMAT = "clauseclf-index"
-INDEX_FORMAT_VERSION = 2
-#: Format versions ``load`` reads (version 1 stored float16 vectors; they are quantised on load).
-READABLE_FORMAT_VERSIONS = (1, 2)
+INDEX_FORMAT_VERSION = 3
+#: Format versions ``load`` reads (version 1 stored float16 vectors, quantised on load; versions
+#: 1 and 2 have no practice profiles and rank by wording).
+READABLE_FORMAT_VERSIONS = (1, 2, 3)
+#: ``similar`` ranks by practice profile (``"practices"``) or by encoder cosine (``"wording"``).
+MEASURES = ("practices", "wording")
 #: Cosine similarity at or above which two clauses count as near-identical wording (the same
 #: sentence with small edits: a name, punctuation, a word). ``benchmarks/near_identical.py`` on the
 #: default encoder: 73% of edited ToS;DR quotes reach it, 0 of 2,000 pairs of different quotes of
@@ -59,10 +71,21 @@ INDEX_COLUMNS = (
     "severity",
     "confidence",
 )
-SIMILAR_COLUMNS = ("platform", "document", "text", "label", "severity", "similarity")
+#: ``similarity``: the ranking score (``index.measure``: the probability of the same practice,
+#: or the encoder cosine); ``wording_similarity``: the encoder cosine.
+SIMILAR_COLUMNS = (
+    "platform",
+    "document",
+    "text",
+    "label",
+    "severity",
+    "similarity",
+    "wording_similarity",
+)
 #: Search backends: exact numpy scan, or an approximate HNSW graph (usearch, optional extra).
 BACKENDS = ("exact", "hnsw")
 ANN_FILE = "ann.usearch"
+PROFILES_FILE = "profiles.npz"
 ANN_INSTALL = "pip install 'clauseclf[ann]'"
 #: Rows per float32 scoring block: 1024 x 384 x 4 bytes = 1.5 MB fits the L2 cache, and keeps
 #: BLAS on one thread (larger blocks were 5-10x slower on a busy 2-core machine).
@@ -114,7 +137,8 @@ class ClauseIndex:
 
     ``vectors``: float unit vectors (quantised to int8 here), or int8 codes with ``scales`` (one
     float32 per row; a row's vector is ``vectors[i] * scales[i]``). The index starts with the
-    exact backend; ``use_backend("hnsw")`` builds the approximate one.
+    exact backend; ``use_backend("hnsw")`` builds the approximate one. ``profiles``: each row's
+    practice profile (``model.practices.profiles``); without them ``similar`` ranks by wording.
     """
 
     def __init__(
@@ -123,6 +147,7 @@ class ClauseIndex:
         clauses: pd.DataFrame,
         vectors: np.ndarray,
         scales: np.ndarray | None = None,
+        profiles: sp.spmatrix | None = None,
     ) -> None:
         if len(clauses) != len(vectors):
             raise ValueError(f"{len(clauses)} clauses but {len(vectors)} vectors")
@@ -169,6 +194,18 @@ class ClauseIndex:
             [platform_key(str(p)) if isinstance(p, str) else "" for p in self.clauses["platform"]],
             dtype=object,
         )
+        #: Sparse practice profiles, shape (n, practices), or None (ranking by wording).
+        self.profiles: sp.csr_matrix | None = None
+        if profiles is not None:
+            practices = model.practices
+            if practices is None:
+                raise ValueError("practice profiles need a model with a practice map")
+            if profiles.shape != (len(self.clauses), len(practices.names)):
+                raise ValueError(
+                    f"profiles have shape {profiles.shape}, expected "
+                    f"({len(self.clauses)}, {len(practices.names)})"
+                )
+            self.profiles = sp.csr_matrix(profiles, dtype=np.float32)
         self._ann: Any = None
         self._ann_options: dict[str, int] = {}
 
@@ -176,7 +213,15 @@ class ClauseIndex:
         return len(self.clauses)
 
     def __repr__(self) -> str:
-        return f"ClauseIndex({len(self)} clauses, {self.platform_count} platforms, {self.backend})"
+        return (
+            f"ClauseIndex({len(self)} clauses, {self.platform_count} platforms, "
+            f"{self.backend}, by {self.measure})"
+        )
+
+    @property
+    def measure(self) -> str:
+        """What ``similar`` ranks by: ``"practices"`` or ``"wording"`` (see the module doc)."""
+        return "wording" if self.profiles is None else "practices"
 
     @property
     def platform_count(self) -> int:
@@ -211,7 +256,9 @@ class ClauseIndex:
         vectors = model.encoder.encode(list(clauses["text"])) if len(clauses) else None
         if vectors is None:
             vectors = np.zeros((0, model.encoder.dimension), dtype=np.float32)
-        index = cls(model, clauses, np.asarray(vectors))
+        vectors = np.asarray(vectors)
+        profiles = model.practices.profiles(vectors) if model.practices is not None else None
+        index = cls(model, clauses, vectors, profiles=profiles)
         return index.use_backend(backend) if backend != "exact" else index
 
     @classmethod
@@ -259,7 +306,7 @@ class ClauseIndex:
 
     def add(self, frame_or_documents: Any, **score_options: Any) -> ClauseIndex:
         """Add a scored DataFrame, or documents to score; returns ``self``. The approximate
-        backend, if in use, gets the new rows too."""
+        backend, if in use, gets the new rows too; the index keeps its ``measure``."""
         import pandas as pd
 
         if hasattr(frame_or_documents, "columns") and "label" in frame_or_documents.columns:
@@ -271,7 +318,10 @@ class ClauseIndex:
         merged = pd.concat([self.clauses, new.clauses], ignore_index=True)
         vectors = np.vstack([self.vectors, new.vectors])
         scales = np.concatenate([self.scales, new.scales])
-        self.__init__(self.model, merged, vectors, scales)  # type: ignore[misc]
+        profiles = None
+        if self.profiles is not None and new.profiles is not None:
+            profiles = sp.vstack([self.profiles, new.profiles], format="csr")
+        self.__init__(self.model, merged, vectors, scales, profiles)  # type: ignore[misc]
         if ann is not None:
             if len(self) > before:
                 keys = np.arange(before, len(self), dtype=np.uint64)
@@ -296,7 +346,8 @@ class ClauseIndex:
         ``same_type`` keeps clauses with the query's label (predicted for a text);
         ``exclude_platform`` leaves out a platform (default: a scored row's own platform, so
         the answer is "how other platforms handle this"); ``one_per_platform`` keeps each
-        platform's best match only.
+        platform's best match only. Rows are ranked by ``index.measure``; the
+        ``similarity`` column is that score, ``wording_similarity`` the encoder cosine.
 
         With the approximate backend the filters apply to over-fetched graph candidates
         (``8 * k``, at least 64, widened 8x up to 4096); if they still leave fewer than ``k``
@@ -316,9 +367,17 @@ class ClauseIndex:
             keep &= (self.clauses["label"] == label).to_numpy()
         if exclude_platform is not None:
             keep &= self._platform_keys != platform_key(exclude_platform)
-        chosen, similarity = self._select(query, keep, k, one_per_platform)
-        result = self.clauses.iloc[chosen][list(SIMILAR_COLUMNS[:-1])].copy()
+        if self.profiles is not None and self.model.practices is not None:
+            profile = self.model.practices.profiles(query[None]).toarray()[0]
+            candidates = np.flatnonzero(keep)
+            scores = np.asarray(self.profiles @ profile, dtype=np.float32)[candidates]
+            chosen, similarity = self._rank(candidates, scores, k, one_per_platform)
+        else:
+            chosen, similarity = self._select(query, keep, k, one_per_platform)
+        result = self.clauses.iloc[chosen][list(SIMILAR_COLUMNS[:-2])].copy()
         result["similarity"] = similarity.astype(np.float64)
+        wording = self._exact_scores(query[None], np.array(chosen, dtype=np.int64))[:, 0]
+        result["wording_similarity"] = wording.astype(np.float64)
         return pd.DataFrame(result).reset_index(drop=True)
 
     def prevalence(self, label: str) -> Prevalence:
@@ -441,6 +500,12 @@ class ClauseIndex:
                 if allowed
                 else np.zeros(0, dtype=np.float32)
             )
+        return self._rank(candidates, scores, k, one_per_platform)
+
+    def _rank(
+        self, candidates: np.ndarray, scores: np.ndarray, k: int, one_per_platform: bool
+    ) -> tuple[list[int], np.ndarray]:
+        """The ``k`` best ``candidates`` (sorted rows) by ``scores``, with the platform rule."""
         top = max(_OVERFETCH * k, 256)
         if len(candidates) > top:  # sort only the best few, unless the platform rule needs more
             best = np.argpartition(-scores, top)[:top]
@@ -501,6 +566,14 @@ class ClauseIndex:
         try:
             np.save(staging / "vectors.npy", self.vectors, allow_pickle=False)
             np.save(staging / "scales.npy", self.scales, allow_pickle=False)
+            if self.profiles is not None:
+                np.savez(
+                    staging / PROFILES_FILE,
+                    data=self.profiles.data,
+                    indices=self.profiles.indices,
+                    indptr=self.profiles.indptr,
+                    shape=np.array(self.profiles.shape, dtype=np.int64),
+                )
             self.clauses.to_parquet(staging / "clauses.parquet", index=False)
             backend: dict[str, Any] = {"name": self.backend}
             if self._ann is not None:
@@ -520,6 +593,8 @@ class ClauseIndex:
                 "clauses": len(self),
                 "platforms": self.platform_count,
                 "backend": backend,
+                "measure": self.measure,
+                "practices": _practices_digest(self.model) if self.profiles is not None else None,
             }
             (staging / "index.json").write_text(json.dumps(meta, indent=2) + "\n", "utf-8")
             if directory.exists():
@@ -587,10 +662,11 @@ class ClauseIndex:
             elif vectors.dtype != np.float16:
                 raise ValueError(f"vectors are {vectors.dtype}, expected float16")
             clauses = pd.read_parquet(directory / "clauses.parquet")
-        except (OSError, ValueError) as exc:
-            raise IndexFormatError(f"{directory}: damaged index ({exc})") from None
+            profiles = _read_profiles(directory, meta, model)
+        except (OSError, ValueError, KeyError) as exc:
+            raise IndexFormatError(f"{directory}: damaged index ({exc!r})") from None
         try:
-            index = cls(model, clauses, vectors, scales)
+            index = cls(model, clauses, vectors, scales, profiles)
         except ValueError as exc:
             raise IndexFormatError(f"{directory}: {exc}") from None
         wanted = saved["name"] if backend is None else backend
@@ -614,6 +690,37 @@ class ClauseIndex:
         if "expansion_search" in index._ann_options:
             index._ann.expansion_search = index._ann_options["expansion_search"]
         return index
+
+
+def _practices_digest(model: ClauseModel) -> str | None:
+    """SHA-256 of the model's practice names and weights: which map made the profiles."""
+    practices = model.practices
+    if practices is None:
+        return None
+    digest = hashlib.sha256("\n".join(practices.names).encode("utf-8"))
+    digest.update(np.ascontiguousarray(practices.weights, dtype=np.float32).tobytes())
+    return digest.hexdigest()
+
+
+def _read_profiles(
+    directory: Path, meta: dict[str, Any], model: ClauseModel
+) -> sp.csr_matrix | None:
+    """The saved practice profiles (None for an index ranking by wording); IndexFormatError
+    if ``model`` lacks the practice map that made them."""
+    measure = meta.get("measure", "wording")
+    if measure not in MEASURES:
+        raise IndexFormatError(f"{directory}: unknown measure {measure!r}")
+    if measure == "wording":
+        return None
+    if meta.get("practices") != _practices_digest(model):
+        raise IndexFormatError(
+            f"{directory} ranks by practice profiles made by another practice map than the "
+            f"model's ({'none' if model.practices is None else len(model.practices.names)}); "
+            f"load it with the model it was built with, or rebuild it"
+        )
+    with np.load(directory / PROFILES_FILE, allow_pickle=False) as saved:
+        shape = tuple(int(v) for v in saved["shape"])
+        return sp.csr_matrix((saved["data"], saved["indices"], saved["indptr"]), shape=shape)
 
 
 def _check_backend(name: str) -> None:

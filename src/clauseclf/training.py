@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -35,6 +36,7 @@ from clauseclf.inference.head import (
     TextFeatures,
     top_label_probability,
 )
+from clauseclf.inference.practices import PracticeMap, practice_id
 from clauseclf.taxonomy import Taxonomy, default_taxonomy, load_taxonomy
 
 if TYPE_CHECKING:
@@ -66,6 +68,9 @@ class TrainingConfig:
     select_sources: bool = False
     min_checked_clauses: int = 1000
     min_checked_positives: int = 20
+    # The practice map (similar-clause search) on clauses that name their practice (``case``).
+    practice_C: float = 10.0
+    practice_min_examples: int = 2
 
 
 @dataclass(frozen=True)
@@ -320,6 +325,44 @@ def fit_head(
     )
 
 
+def fit_practice_map(
+    embeddings: np.ndarray,
+    practices: list[str],
+    *,
+    C: float = 10.0,
+    min_examples: int = 2,
+    top_k: int = 8,
+) -> PracticeMap:
+    """Fit a ``PracticeMap`` on embeddings of clauses and the practice each one expresses.
+
+    Practices with fewer than ``min_examples`` clauses are left out. ``C``: inverse L2
+    strength of the logistic regression (10 chosen by platform-grouped folds,
+    ``benchmarks/similarity.py``)."""
+    from sklearn.linear_model import LogisticRegression
+
+    if len(practices) != len(embeddings):
+        raise ValueError(f"{len(embeddings)} embeddings but {len(practices)} practices")
+    names, counts = np.unique(np.asarray(practices, dtype=object), return_counts=True)
+    kept = {str(name) for name, count in zip(names, counts, strict=True) if count >= min_examples}
+    rows = [i for i, practice in enumerate(practices) if practice in kept]
+    if len(kept) < 2:
+        raise ValueError(
+            f"need at least 2 practices with {min_examples}+ clauses each, got {len(kept)}"
+        )
+    model = LogisticRegression(C=C, max_iter=1000)
+    model.fit(np.asarray(embeddings, dtype=np.float64)[rows], [practices[i] for i in rows])
+    weights, bias = model.coef_.T, model.intercept_
+    if len(model.classes_) == 2:  # one logit for the second class: softmax of (0, logit)
+        weights = np.hstack([np.zeros_like(weights), weights])
+        bias = np.concatenate([[0.0], bias])
+    return PracticeMap(
+        names=tuple(str(c) for c in model.classes_),
+        weights=weights.astype(np.float32),
+        bias=bias.astype(np.float32),
+        top_k=min(top_k, len(model.classes_)),
+    )
+
+
 def cross_validate(
     texts: Sequence[str],
     embeddings: np.ndarray,
@@ -422,6 +465,7 @@ def train(
         _log("fewer than 2 platforms: no cross-validation (metrics need held-out platforms)")
     _log("fitting on all data ...")
     head = fit_head(texts, embeddings, records, taxonomy=taxonomy, seed=seed, config=config)
+    practices = _fit_practices(embeddings, records, config or TrainingConfig())
     default_spec = default_encoder_spec()
     static = _static_encoder(encoder)  # also when wrapped in an embedding cache
     if static is not None:
@@ -438,9 +482,16 @@ def train(
         "cv_metrics": metrics.get("summary", {}),
         "seconds": seconds,
         "versions": _versions(),
+        "practices": len(practices.names) if practices is not None else 0,
     }
     card = model_card(
-        metrics, counts, seed=seed, seconds=seconds, versions=training["versions"], encoder=spec
+        metrics,
+        counts,
+        seed=seed,
+        seconds=seconds,
+        versions=training["versions"],
+        encoder=spec,
+        practices=training["practices"],
     )
     return ClauseModel(
         encoder,
@@ -452,6 +503,30 @@ def train(
             "training": training,
             "model_card": card,
         },
+        practices=practices,
+    )
+
+
+def _fit_practices(
+    embeddings: np.ndarray, records: Sequence[AnnotatedClause], config: TrainingConfig
+) -> PracticeMap | None:
+    """The practice map on the records that name a practice, or None (logged) if too few."""
+    rows = [i for i, r in enumerate(records) if r.case]
+    cases = [practice_id(records[i].case) for i in rows]  # no annotation text in the model
+    counts = Counter(cases)
+    enough = {c for c, n in counts.items() if n >= config.practice_min_examples}
+    if len(enough) < 2:
+        _log(
+            f"no practice map: {len(enough)} practice(s) with "
+            f"{config.practice_min_examples}+ clauses (similar-clause search uses wording)"
+        )
+        return None
+    _log(f"fitting the practice map on {len(rows)} clauses, {len(enough)} practices ...")
+    return fit_practice_map(
+        embeddings[rows],
+        cases,
+        C=config.practice_C,
+        min_examples=config.practice_min_examples,
     )
 
 

@@ -30,6 +30,7 @@ from clauseclf._texts import text_list
 from clauseclf.encoder import CachedEncoder, Encoder, EncoderSpec, StaticEncoder, load_encoder
 from clauseclf.evidence import Evidence, evidence_from_dict, evidence_to_dict
 from clauseclf.inference.head import ClauseHead, HeadOutput, ModelFormatError
+from clauseclf.inference.practices import PracticeMap
 from clauseclf.taxonomy import OTHER, Taxonomy, TaxonomyError, taxonomy_from_dict
 
 if TYPE_CHECKING:
@@ -128,6 +129,7 @@ class ClauseModel:
         taxonomy: Taxonomy,
         *,
         metadata: Mapping[str, Any] | None = None,
+        practices: PracticeMap | None = None,
     ) -> None:
         unknown = [t for t in head.types if t not in taxonomy.type_ids]
         if unknown:
@@ -142,9 +144,16 @@ class ClauseModel:
                 f"head expects {head.embedding_dim}-d embeddings but encoder {encoder.name!r} "
                 f"gives {encoder.dimension}-d"
             )
+        if practices is not None and practices.dimension != encoder.dimension:
+            raise ModelFormatError(
+                f"practice map expects {practices.dimension}-d embeddings but encoder "
+                f"{encoder.name!r} gives {encoder.dimension}-d"
+            )
         self.encoder = encoder
         self.head = head
         self.taxonomy = taxonomy
+        #: Known practices (ToS;DR cases) a clause may express; ``None`` if not trained.
+        self.practices = practices
         self.metadata: dict[str, Any] = dict(metadata or {})
 
     @property
@@ -285,6 +294,11 @@ class ClauseModel:
             "encoder": spec,
             "types": list(self.head.types),
             "severity_scale": list(self.head.severity_scale),
+            "practices": (
+                {"count": len(self.practices.names), "top_k": self.practices.top_k}
+                if self.practices is not None
+                else None
+            ),
             "training": self.metadata.get("training", {}),
         }
 
@@ -305,6 +319,8 @@ class ClauseModel:
                 json.dumps(self.taxonomy.to_dict(), indent=2) + "\n", encoding="utf-8"
             )
             self.head.save(staging)
+            if self.practices is not None:
+                self.practices.save(staging)
             static = _static_encoder(self.encoder)
             if static is not None:
                 static.save(staging / static.spec()["path"])
@@ -346,6 +362,7 @@ class ClauseModel:
             raise ModelFormatError(
                 f"model at {directory}: head types differ from the types in {CONFIG_FILE}"
             )
+        practices = PracticeMap.load(directory) if config.get("practices") else None
         if encoder is None:
             encoder = load_model_encoder(directory, config)
         metadata = {
@@ -357,7 +374,7 @@ class ClauseModel:
         card_path = directory / "MODEL_CARD.md"
         if card_path.is_file():
             metadata["model_card"] = card_path.read_text(encoding="utf-8")
-        return cls(encoder, head, taxonomy, metadata=metadata)
+        return cls(encoder, head, taxonomy, metadata=metadata, practices=practices)
 
 
 def load_model_encoder(directory: str | Path, config: Mapping[str, Any] | None = None) -> Encoder:

@@ -1,0 +1,134 @@
+"""Practice profiles: which known practice (a ToS;DR case such as "This service does not sell
+your personal data") a clause embedding most likely expresses.
+
+A ``PracticeMap`` is a multinomial logistic regression from clause embeddings to practices,
+trained on annotated clauses that name their practice (the ``case`` field). Its probabilities
+give a clause's *profile*; the dot product of two profiles is the probability that the two
+clauses express the same practice, which is what "how other platforms handle this" searches by
+(``ClauseIndex.similar``). Saved next to the head as ``practices.json`` and ``practices.npz``.
+Training names each practice by ``practice_id(case)``, a digest of the case text, so a model
+folder stores no annotation text; ``practice_id`` over your case titles maps them back.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+
+from clauseclf.inference.head import ModelFormatError, _read_npz
+
+PRACTICES_JSON = "practices.json"
+PRACTICES_NPZ = "practices.npz"
+PRACTICES_FORMAT_VERSION = 1
+
+
+def practice_id(case: str) -> str:
+    """The name a model gives the practice ``case``: ``practice-`` and 12 hex digits of the
+    SHA-256 of its whitespace-normalised text."""
+    digest = hashlib.sha256(" ".join(case.split()).encode("utf-8")).hexdigest()
+    return f"practice-{digest[:12]}"
+
+
+@dataclass(frozen=True, eq=False)
+class PracticeMap:
+    """Softmax-linear map from ``dimension``-d embeddings to probabilities over ``names``.
+
+    ``top_k``: a profile keeps the ``top_k`` most probable practices (all, if there are fewer),
+    renormalised, so an index stores ``top_k`` numbers per clause instead of one per practice.
+    """
+
+    names: tuple[str, ...]
+    weights: np.ndarray  # (dimension, len(names))
+    bias: np.ndarray  # (len(names),)
+    top_k: int = 8
+
+    def __post_init__(self) -> None:
+        n = len(self.names)
+        if n < 2 or len(set(self.names)) != n:
+            raise ModelFormatError(f"a practice map needs at least 2 distinct names, got {n}")
+        if self.weights.ndim != 2 or self.weights.shape[1] != n:
+            raise ModelFormatError(
+                f"practice weights have shape {self.weights.shape}, expected (dimension, {n})"
+            )
+        if self.bias.shape != (n,):
+            raise ModelFormatError(f"practice bias has shape {self.bias.shape}, expected ({n},)")
+        if not (np.isfinite(self.weights).all() and np.isfinite(self.bias).all()):
+            raise ModelFormatError("practice weights must be finite")
+        if self.top_k < 1:
+            raise ModelFormatError(f"top_k must be at least 1, got {self.top_k}")
+
+    @property
+    def dimension(self) -> int:
+        """The embedding dimension the map takes."""
+        return int(self.weights.shape[0])
+
+    def probabilities(self, embeddings: np.ndarray) -> np.ndarray:
+        """Practice probabilities, shape ``(len(embeddings), len(names))``; rows sum to 1."""
+        embeddings = np.asarray(embeddings, dtype=np.float32)
+        if embeddings.ndim != 2 or embeddings.shape[1] != self.dimension:
+            raise ValueError(
+                f"embeddings have shape {embeddings.shape}, expected (n, {self.dimension})"
+            )
+        logits = embeddings @ self.weights.astype(np.float32) + self.bias.astype(np.float32)
+        logits -= logits.max(axis=1, keepdims=True)
+        np.exp(logits, out=logits)
+        logits /= logits.sum(axis=1, keepdims=True)
+        return logits
+
+    def profiles(self, embeddings: np.ndarray) -> sp.csr_matrix:
+        """Each clause's ``top_k`` practice probabilities, renormalised, as a sparse matrix."""
+        probabilities = self.probabilities(embeddings)
+        n, k = len(probabilities), min(self.top_k, len(self.names))
+        if n == 0:
+            return sp.csr_matrix((0, len(self.names)), dtype=np.float32)
+        columns = np.argpartition(-probabilities, k - 1, axis=1)[:, :k]
+        values = np.take_along_axis(probabilities, columns, axis=1)
+        values /= values.sum(axis=1, keepdims=True)
+        return sp.csr_matrix(
+            (values.ravel(), columns.ravel(), np.arange(0, n * k + 1, k)),
+            shape=(n, len(self.names)),
+            dtype=np.float32,
+        )
+
+    def save(self, directory: str | Path) -> None:
+        """Write ``practices.json`` and ``practices.npz`` into an existing folder."""
+        directory = Path(directory)
+        meta = {
+            "format_version": PRACTICES_FORMAT_VERSION,
+            "names": list(self.names),
+            "top_k": self.top_k,
+        }
+        (directory / PRACTICES_JSON).write_text(json.dumps(meta) + "\n", encoding="utf-8")
+        np.savez_compressed(
+            directory / PRACTICES_NPZ,
+            weights=self.weights.astype(np.float32),
+            bias=self.bias.astype(np.float32),
+        )
+
+    @classmethod
+    def load(cls, directory: str | Path) -> PracticeMap:
+        """Read a map saved by ``save``; ``ModelFormatError`` if missing, corrupt or foreign."""
+        path = Path(directory) / PRACTICES_JSON
+        try:
+            meta = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ModelFormatError(f"model file missing: {path}") from None
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise ModelFormatError(f"cannot read {path}: {exc}") from None
+        if not isinstance(meta, dict) or meta.get("format_version") != PRACTICES_FORMAT_VERSION:
+            raise ModelFormatError(f"{path}: unsupported practices format")
+        names, top_k = meta.get("names"), meta.get("top_k")
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            raise ModelFormatError(f"{path}: 'names' must be a list of str")
+        if not isinstance(top_k, int) or isinstance(top_k, bool):
+            raise ModelFormatError(f"{path}: 'top_k' must be an integer")
+        arrays = _read_npz(Path(directory) / PRACTICES_NPZ)
+        try:
+            return cls(tuple(names), arrays["weights"], arrays["bias"], top_k)
+        except KeyError as exc:
+            raise ModelFormatError(f"{directory}: incomplete practices file: {exc!r}") from None

@@ -1,0 +1,199 @@
+"""Practice maps (ToS;DR cases): fitting, profiles, saving with the model, searching by them."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+import clauseclf
+from clauseclf.corpora import AnnotationError, read_annotations
+from clauseclf.index import SIMILAR_COLUMNS, ClauseIndex, IndexFormatError
+from clauseclf.inference.head import ModelFormatError
+from clauseclf.inference.model import ClauseModel
+from clauseclf.inference.practices import PracticeMap, practice_id
+from clauseclf.training import TrainingConfig, fit_practice_map
+
+PRACTICES = {
+    "no sale": [
+        "We never sell your personal data.",
+        "We do not sell personal information to anyone.",
+        "Your data is not sold, rented or traded.",
+    ],
+    "sale": [
+        "We sell your personal data to our partners.",
+        "We may sell information about you to data brokers.",
+        "Your profile may be sold to advertisers.",
+    ],
+    "arbitration": [
+        "Disputes are resolved by binding arbitration.",
+        "You agree to arbitrate every claim individually.",
+        "Any claim goes to an arbitrator, not a court.",
+    ],
+}
+PLATFORMS = {
+    "Alpha": "We never sell your personal data. Disputes are resolved by binding arbitration.",
+    "Beta": "We do not sell personal information. We sell your personal data to partners.",
+    "Gamma": "Any claim goes to an arbitrator, not a court. Your data is not sold.",
+}
+
+
+@pytest.fixture(scope="module")
+def practice_map(fake_encoder):
+    texts = [t for ts in PRACTICES.values() for t in ts]
+    cases = [c for c, ts in PRACTICES.items() for _ in ts]
+    return fit_practice_map(fake_encoder.encode(texts), cases, top_k=2)
+
+
+@pytest.fixture
+def practice_model(tiny_model, practice_map):
+    return ClauseModel(
+        tiny_model.encoder,
+        tiny_model.head,
+        tiny_model.taxonomy,
+        metadata={"model_version": "tiny-practices"},
+        practices=practice_map,
+    )
+
+
+def test_fit_gives_probabilities_and_top_k_profiles(practice_map, fake_encoder):
+    assert set(practice_map.names) == set(PRACTICES)
+    embeddings = fake_encoder.encode(PRACTICES["sale"] + ["Unrelated words entirely."])
+    probabilities = practice_map.probabilities(embeddings)
+    assert probabilities.shape == (4, 3)
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
+    # fitted on them: each training clause's most probable practice is its own
+    assert {practice_map.names[i] for i in probabilities[:3].argmax(axis=1)} == {"sale"}
+    profiles = practice_map.profiles(embeddings)
+    assert profiles.shape == (4, 3) and profiles.getnnz(axis=1).tolist() == [2, 2, 2, 2]
+    np.testing.assert_allclose(profiles.sum(axis=1).A.ravel(), 1.0, rtol=1e-5)
+    assert practice_map.profiles(np.zeros((0, fake_encoder.dimension))).shape == (0, 3)
+    with pytest.raises(ValueError, match="expected \\(n, 32\\)"):
+        practice_map.probabilities(np.zeros((2, 5)))
+
+
+def test_fit_drops_rare_practices_and_needs_two(fake_encoder):
+    texts = ["a b", "c d", "e f", "g h", "i j"]
+    embeddings = fake_encoder.encode(texts)
+    fitted = fit_practice_map(embeddings, ["x", "x", "y", "y", "rare"])
+    assert fitted.names == ("x", "y")  # two practices: softmax of (0, logit)
+    assert fitted.weights.shape == (32, 2) and fitted.top_k == 2
+    with pytest.raises(ValueError, match="at least 2 practices"):
+        fit_practice_map(embeddings, ["x", "x", "y", "z", "w"])
+    with pytest.raises(ValueError, match="5 embeddings but 2 practices"):
+        fit_practice_map(embeddings, ["x", "y"])
+
+
+def test_practice_map_checks_its_arrays():
+    with pytest.raises(ModelFormatError, match="at least 2 distinct names"):
+        PracticeMap(("a", "a"), np.zeros((4, 2)), np.zeros(2))
+    with pytest.raises(ModelFormatError, match="expected \\(dimension, 2\\)"):
+        PracticeMap(("a", "b"), np.zeros((4, 3)), np.zeros(2))
+    with pytest.raises(ModelFormatError, match="finite"):
+        PracticeMap(("a", "b"), np.full((4, 2), np.nan), np.zeros(2))
+    with pytest.raises(ModelFormatError, match="top_k"):
+        PracticeMap(("a", "b"), np.zeros((4, 2)), np.zeros(2), top_k=0)
+
+
+def test_model_saves_and_loads_its_practice_map(practice_model, fake_encoder, tmp_path):
+    folder = practice_model.save(tmp_path / "model")
+    assert json.loads((folder / "config.json").read_text())["practices"] == {
+        "count": 3,
+        "top_k": 2,
+    }
+    loaded = ClauseModel.load(folder, encoder=fake_encoder)
+    assert loaded.practices is not None and loaded.practices.names == practice_model.practices.names
+    np.testing.assert_array_equal(loaded.practices.weights, practice_model.practices.weights)
+    (folder / "practices.npz").write_bytes(b"not a zip")
+    with pytest.raises(ModelFormatError, match=r"practices\.npz: "):
+        ClauseModel.load(folder, encoder=fake_encoder)
+    (folder / "practices.json").unlink()
+    with pytest.raises(ModelFormatError, match=r"practices\.json"):
+        ClauseModel.load(folder, encoder=fake_encoder)
+
+
+def test_model_refuses_a_map_of_another_dimension(tiny_model):
+    wrong = PracticeMap(("a", "b"), np.zeros((5, 2)), np.zeros(2))
+    with pytest.raises(ModelFormatError, match="practice map expects 5-d"):
+        ClauseModel(tiny_model.encoder, tiny_model.head, tiny_model.taxonomy, practices=wrong)
+
+
+def test_index_ranks_by_practice_profiles(practice_model, fake_encoder, tmp_path):
+    documents = [{"text": t, "platform": p, "id": p} for p, t in PLATFORMS.items()]
+    index = ClauseIndex.build(practice_model, documents, progress=False)
+    assert index.measure == "practices" and "by practices" in repr(index)
+    query = "We never sell your personal data."
+    found = index.similar(query, k=10, same_type=False, one_per_platform=False)
+    assert tuple(found.columns) == SIMILAR_COLUMNS and len(found) == len(index)
+    # similarity: the dot product of practice profiles; wording_similarity: encoder cosine
+    maps = practice_model.practices
+    expected_profile = maps.profiles(fake_encoder.encode([query]))
+    rows = [index.clauses.index[index.clauses["text"] == t][0] for t in found["text"]]
+    expected = (index.profiles[rows] @ expected_profile.T).toarray().ravel()
+    np.testing.assert_allclose(found["similarity"], expected, rtol=1e-5, atol=1e-6)
+    assert list(found["similarity"]) == sorted(found["similarity"], reverse=True)
+    cosine = fake_encoder.encode(list(found["text"])) @ fake_encoder.encode([query])[0]
+    np.testing.assert_allclose(found["wording_similarity"], cosine, atol=0.02)
+
+    index.add([{"text": "We sell your data.", "platform": "Delta", "id": "d"}], progress=False)
+    assert index.profiles.shape == (len(index), 3)
+    folder = index.save(tmp_path / "index")
+    assert json.loads((folder / "index.json").read_text())["measure"] == "practices"
+    again = ClauseIndex.load(folder, practice_model)
+    assert again.measure == "practices"
+    assert again.similar(query, k=3).equals(index.similar(query, k=3))
+    with pytest.raises(IndexFormatError, match="another practice map"):
+        ClauseIndex.load(
+            folder, ClauseModel(fake_encoder, practice_model.head, index.model.taxonomy)
+        )
+
+
+def test_index_without_a_practice_map_ranks_by_wording(tiny_model):
+    documents = [{"text": t, "platform": p, "id": p} for p, t in PLATFORMS.items()]
+    index = ClauseIndex.build(tiny_model, documents, progress=False)
+    assert index.measure == "wording" and index.profiles is None
+    found = index.similar("We never sell your personal data.", k=3, same_type=False)
+    np.testing.assert_allclose(found["similarity"], found["wording_similarity"])
+
+
+def test_annotation_case_is_read_and_checked(tmp_path):
+    path = tmp_path / "a.jsonl"
+    path.write_text(
+        json.dumps({"text": "We never sell data.", "labels": {}, "case": " No  sale "}) + "\n"
+    )
+    assert read_annotations(path)[0].case == "No sale"
+    path.write_text(
+        json.dumps({"text": "x", "labels": {}}) + "\n" + '{"text": "y", "labels": {}, "case": 3}\n'
+    )
+    with pytest.raises(AnnotationError, match=r"a\.jsonl, line 2: 'case' must be a string"):
+        read_annotations(path)
+
+
+def test_training_fits_a_practice_map_when_clauses_name_one(fake_encoder, tmp_path):
+    lines = [
+        {"text": t, "labels": {"data_sale": "none" if c == "no sale" else "high"}, "case": c}
+        for c in ("no sale", "sale")
+        for t in PRACTICES[c]
+    ]
+    lines += [{"text": t, "labels": {"arbitration": "high"}} for t in PRACTICES["arbitration"]]
+    for n, line in enumerate(lines):
+        line["platform"] = f"P{n % 3}"
+    path = tmp_path / "cases.jsonl"
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    model = clauseclf.train(path, encoder=fake_encoder, seed=0, progress=False)
+    # named by digests of the case texts: the model folder holds no annotation text
+    assert model.practices is not None
+    assert set(model.practices.names) == {practice_id("no sale"), practice_id("sale  ")}
+    assert practice_id("no sale").startswith("practice-") and len(practice_id("x")) == 21
+    assert model.metadata["training"]["practices"] == 2
+    assert "to 2 practices" in model.metadata["model_card"]
+    without = clauseclf.train(
+        tmp_path / "cases.jsonl",
+        encoder=fake_encoder,
+        seed=0,
+        progress=False,
+        config=TrainingConfig(practice_min_examples=4),
+    )
+    assert without.practices is None
+    assert "Practice map" not in without.metadata["model_card"]
