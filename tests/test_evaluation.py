@@ -65,9 +65,14 @@ def test_top_label_correct_respects_unchecked_types():
         _record({"data_sale": "high"}, annotated=["data_sale"]),  # tracking unchecked: unknown
         _record({}),  # other, and nothing predicted: right
         _record({"data_sale": "high"}),  # nothing predicted but a type applies: wrong
+        _record({}, annotated=["data_sale"]),  # other, but tracking was never checked: unknown
+        _record({"data_sale": "low"}, annotated=["data_sale"]),  # other, but a type applies
     ]
+    probabilities = np.vstack([probabilities, [[0.1, 0.2], [0.1, 0.2]]])
+    predicted = probabilities >= 0.5
     correct = top_label_correct(probabilities, predicted, records, types)
     assert correct[0] == 1.0 and np.isnan(correct[1]) and correct[2] == 1.0 and correct[3] == 0.0
+    assert np.isnan(correct[4]) and correct[5] == 0.0
 
 
 def test_evaluate_output_reports_every_corpus_metric():

@@ -127,7 +127,10 @@ def test_cli_index_build_and_similar(tmp_path, capsys):
     code = main(["similar", query, "--index", str(tmp_path / "idx"), "--format", "json"])
     assert code == 0
     rows = json.loads(capsys.readouterr().out)
-    assert rows and {"platform", "text", "similarity"} <= set(rows[0])
+    assert rows and {"platform", "text", "similarity", "wording_similarity"} <= set(rows[0])
+    assert main(["similar", query, "--index", str(tmp_path / "idx")]) == 0
+    table = capsys.readouterr().out
+    assert table.startswith("ranked by practices;") and "[arbitration," in table
     assert main(["similar", query, "--index", str(tmp_path / "missing")]) == 1
     assert "not a clause index" in capsys.readouterr().err
 

@@ -711,11 +711,13 @@ def _run_similar(args: argparse.Namespace) -> int:
         print("no similar clauses in the index")
         return 0
     width = _terminal_width()
+    print(f"ranked by {index.measure}; similarity, then wording similarity:")
     for row in found.itertuples():
         print(
-            f"{row.similarity:.3f}  {row.platform} - {row.document}  [{row.label}, {row.severity}]"
+            f"{row.similarity:.3f} {row.wording_similarity:.3f}  {row.platform} - "
+            f"{row.document}  [{row.label}, {row.severity}]"
         )
-        print(_wrap("       ", str(row.text), width))
+        print(_wrap("             ", str(row.text), width))
     return 0
 
 

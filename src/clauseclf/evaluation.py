@@ -73,8 +73,10 @@ def top_label_correct(
     records: Sequence[AnnotatedClause],
     types: Sequence[str],
 ) -> np.ndarray:
-    """1.0 where the top label is right, 0.0 where wrong, NaN where the annotation cannot tell
-    (the top type was not checked for that clause)."""
+    """1.0 where the top label is right, 0.0 where wrong, NaN where the annotation cannot tell:
+    the top type was not checked for that clause, or the top label is ``other`` for a clause
+    without labels that was not checked for every type (an untagged CLAUDETTE sentence may
+    still be a warranty disclaimer or a content licence, which CLAUDETTE never tags)."""
     masked = np.where(predicted, probabilities, -1.0)
     correct = np.full(len(records), np.nan)
     for row, record in enumerate(records):
@@ -82,8 +84,10 @@ def top_label_correct(
             type_id = types[int(np.argmax(masked[row]))]
             if record.is_annotated(type_id):
                 correct[row] = float(type_id in record.labels)
-        else:
-            correct[row] = float(not record.labels)
+        elif record.labels:
+            correct[row] = 0.0
+        elif record.annotated_types is None:
+            correct[row] = 1.0
     return correct
 
 
