@@ -5,7 +5,15 @@ import json
 import numpy as np
 import pytest
 
-from clauseclf.inference.head import HEAD_JSON, HEAD_NPZ, ClauseHead, HeadOutput, ModelFormatError
+from clauseclf.inference.head import (
+    HEAD_JSON,
+    HEAD_NPZ,
+    ClauseHead,
+    HeadOutput,
+    ModelFormatError,
+    ranked_top,
+    top_label_probability,
+)
 from clauseclf.taxonomy import default_taxonomy
 from clauseclf.training import TrainingConfig, fit_head
 from conftest import synthetic_records
@@ -88,6 +96,9 @@ def test_save_load_round_trip_predicts_the_same(head, fake_encoder, tmp_path):
     np.testing.assert_array_equal(after.predicted, before.predicted)
     np.testing.assert_array_equal(after.severity, before.severity)
     np.testing.assert_allclose(after.confidence, before.confidence, rtol=0, atol=1e-12)
+    np.testing.assert_array_equal(after.top, before.top)
+    assert loaded.rank_weights is not None
+    np.testing.assert_array_equal(loaded.rank_weights, head.rank_weights)
     assert loaded.types == head.types and loaded.embedding_dim == head.embedding_dim
 
 
@@ -251,3 +262,48 @@ def test_loading_a_model_does_not_import_scikit_learn(tmp_path) -> None:  # type
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=tmp_path
     )
     assert result.stdout.strip() == "[]"
+
+
+def test_ranked_top_chooses_among_predicted_types_only():
+    scores = np.array([[3.0, 1.0, 2.0], [3.0, 1.0, 2.0], [0.0, 0.0, 0.0]])
+    predicted = np.array([[False, True, True], [True, True, False], [False, False, False]])
+    assert ranked_top(scores, predicted).tolist() == [2, 0, -1]
+    assert ranked_top(np.zeros((2, 0)), np.zeros((2, 0), dtype=bool)).tolist() == [-1, -1]
+    # without an explicit top, HeadOutput's top is the most probable predicted type
+    output = HeadOutput(scores / 4, predicted, np.zeros((3, 3), dtype=int), np.ones(3))
+    assert output.top.tolist() == [2, 0, -1]
+    probability = top_label_probability(scores / 4, predicted, np.array([1, 0, -1]))
+    np.testing.assert_allclose(probability, [0.25, 0.75, 1.0])
+
+
+def test_the_type_ranker_picks_the_top_label(head, fake_encoder):
+    assert head.rank_weights is not None and head.rank_weights.shape == head.type_weights.shape
+    out = head.predict(CLAUSES, fake_encoder.encode(CLAUSES))
+    features = head.features.transform(CLAUSES, fake_encoder.encode(CLAUSES))
+    scores = np.asarray(features @ head.rank_weights.astype(np.float64)) + head.rank_bias
+    assert out.top.tolist() == ranked_top(scores, out.predicted).tolist()
+    assert head.types[out.top[0]] == "arbitration" and out.top[2] == -1
+    records = synthetic_records()
+    texts = [r.text for r in records]
+    plain = fit_head(
+        texts,
+        fake_encoder.encode(texts),
+        records,
+        seed=0,
+        config=TrainingConfig(min_df=1, rank_types=False),
+    )
+    assert plain.rank_weights is None and plain.rank_bias is None
+    with pytest.raises(ModelFormatError, match="rank_weights and rank_bias go together"):
+        ClauseHead(
+            types=plain.types,
+            severity_scale=plain.severity_scale,
+            features=plain.features,
+            type_weights=plain.type_weights,
+            type_bias=plain.type_bias,
+            platt=plain.platt,
+            thresholds=plain.thresholds,
+            severity_weights=plain.severity_weights,
+            severity_bias=plain.severity_bias,
+            confidence_curve=plain.confidence_curve,
+            rank_weights=head.rank_weights,
+        )

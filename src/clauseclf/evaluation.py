@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from clauseclf.corpora import AnnotatedClause, platform_key
-from clauseclf.inference.head import ClauseHead, HeadOutput
+from clauseclf.inference.head import ClauseHead, HeadOutput, most_probable_predicted
 
 #: The 8 types CLAUDETTE checked every sentence for.
 CLAUDETTE_TYPES: tuple[str, ...] = (
@@ -72,16 +72,18 @@ def top_label_correct(
     predicted: np.ndarray,
     records: Sequence[AnnotatedClause],
     types: Sequence[str],
+    top: np.ndarray | None = None,
 ) -> np.ndarray:
     """1.0 where the top label is right, 0.0 where wrong, NaN where the annotation cannot tell:
     the top type was not checked for that clause, or the top label is ``other`` for a clause
     without labels that was not checked for every type (an untagged CLAUDETTE sentence may
     still be a warranty disclaimer or a content licence, which CLAUDETTE never tags)."""
-    masked = np.where(predicted, probabilities, -1.0)
+    if top is None:
+        top = most_probable_predicted(probabilities, predicted)
     correct = np.full(len(records), np.nan)
     for row, record in enumerate(records):
-        if masked[row].max() >= 0:
-            type_id = types[int(np.argmax(masked[row]))]
+        if top[row] >= 0:
+            type_id = types[int(top[row])]
             if record.is_annotated(type_id):
                 correct[row] = float(type_id in record.labels)
         elif record.labels:
@@ -95,7 +97,7 @@ def top_label_correctness(
     output: HeadOutput, records: Sequence[AnnotatedClause], types: Sequence[str]
 ) -> tuple[np.ndarray, np.ndarray]:
     """Confidence and correctness of the top label, for clauses where correctness is known."""
-    correct = top_label_correct(output.probabilities, output.predicted, records, types)
+    correct = top_label_correct(output.probabilities, output.predicted, records, types, output.top)
     known = ~np.isnan(correct)
     return output.confidence[known], correct[known]
 
@@ -130,7 +132,12 @@ def evaluate_output(
         )
     tosdr = [i for i, r in enumerate(records) if r.corpus == "tosdr" and r.labels]
     if tosdr:
-        top = np.argmax(output.probabilities[tosdr], axis=1)
+        # The quote has a type: the top label, or the most probable type where none is predicted.
+        top = np.where(
+            output.top[tosdr] >= 0,
+            output.top[tosdr],
+            np.argmax(output.probabilities[tosdr], axis=1),
+        )
         hits = [types[int(t)] in records[i].labels for t, i in zip(top, tosdr, strict=True)]
         metrics["tosdr_top1_accuracy"] = float(np.mean(hits))
     ai_rows = np.flatnonzero(corpus == "ai_training")
@@ -174,11 +181,12 @@ def out_of_fold_output(
     n, t = len(texts), len(head.types)
     probabilities, predicted = np.zeros((n, t)), np.zeros((n, t), dtype=bool)
     severity, confidence = np.zeros((n, t), dtype=np.int64), np.zeros(n)
+    top = np.full(n, -1, dtype=np.int64)
     for rows, fold_head in folds:
         out = fold_head.predict([texts[i] for i in rows], embeddings[rows])
         probabilities[rows], predicted[rows] = out.probabilities, out.predicted
-        severity[rows], confidence[rows] = out.severity, out.confidence
-    return HeadOutput(probabilities, predicted, severity, confidence)
+        severity[rows], confidence[rows], top[rows] = out.severity, out.confidence, out.top
+    return HeadOutput(probabilities, predicted, severity, confidence, top)
 
 
 def evaluate_folds(
@@ -253,9 +261,11 @@ def model_card(
     versions: dict[str, str | None] | None = None,
     encoder: Mapping[str, Any] | None = None,
     practices: int = 0,
+    ranker: bool = True,
 ) -> str:
     """The MODEL_CARD.md text of a trained model; ``encoder`` is the model's encoder spec,
-    ``practices`` the number of practices its practice map knows (0: none)."""
+    ``practices`` the number of practices its practice map knows (0: none), ``ranker`` whether
+    its head has a type ranker."""
     version_lines = "\n".join(f"- {name}: {value}" for name, value in (versions or {}).items())
     table = "\n".join(f"| {name} | {count} |" for name, count in counts.items())
     licences = "\n".join(
@@ -316,6 +326,12 @@ def model_card(
             "(or `clauseclf train data/annotations/stance.jsonl --data ../shared/data "
             f"--out models/default\n--seed {seed}`);"
         )
+    ranker_text = (
+        " a class-balanced multiclass LinearSVC over the labelled clauses that\nranks the "
+        "predicted types to choose the top label;"
+        if ranker
+        else ""
+    )
     practice_text = (
         f"Practice map (`practices.json`, `practices.npz`): a multinomial logistic regression "
         f"(C=10)\nfrom the embedding to {practices} practices (the `case` of the annotated "
@@ -332,10 +348,10 @@ Head (`head.json`, `head.npz`): sublinear TF-IDF over word 1-2 grams (vocabulary
 flags (negated practice, opt-in/consent, opt-out, no choice, de-identified data; weight 1);
 `clauseclf.estimators.ClauseClassifier`: one-vs-rest class-balanced LinearSVC per type (C=0.5),
 per-type Platt calibration and a per-type decision threshold (max F1 on a 0.2-0.8 grid), both
-fitted on out-of-fold scores of a 3-fold platform-grouped inner split of the training data; a
-class-balanced multinomial logistic regression per type for severity (C=10; the majority severity
-when a type has one level or too few examples); an isotonic map, fitted on out-of-fold correctness,
-from the top label's probability to the confidence.
+fitted on out-of-fold scores of a 3-fold platform-grouped inner split of the training
+data;{ranker_text} a class-balanced multinomial logistic regression per type for severity
+(C=10; the majority severity when a type has one level or too few examples); an isotonic map,
+fitted on out-of-fold correctness, from the top label's probability to the confidence.
 Partial labels: a type the annotator checked is a strong label; a type not checked for a clause
 (`annotated_types`) is a weak negative with sample weight 0.1; calibration and thresholds use
 clauses checked for several types where there are enough of them.
@@ -547,6 +563,7 @@ def evaluation_report(
                 output.predicted[rows],
                 output.severity[rows],
                 output.confidence[rows],
+                output.top[rows],
             )
             chosen = [r for r, keep in zip(records, rows, strict=True) if keep]
             grouped.append((name, evaluation_report(sub, chosen, types, severity_scale)))

@@ -205,7 +205,7 @@ def _name(report: DocumentReport) -> str:
 
 
 def _types(clause: AnalyzedClause) -> tuple[str, ...]:
-    """The clause's types, most probable first; ``other`` for a clause without one."""
+    """The clause's types, the top label first; ``other`` for a clause without one."""
     return tuple(clause.prediction.labels) or (OTHER,)
 
 

@@ -189,7 +189,7 @@ class DocumentReport:
     def to_frame(self) -> pd.DataFrame:
         """One row per clause with the columns of ``FRAME_COLUMNS``.
 
-        ``labels`` holds the list of predicted types, most probable first (empty for other);
+        ``labels`` holds the list of predicted types, the top label first (empty for other);
         ``evidence`` the phrases that drove them (``clauseclf.evidence.evidence_texts``).
         """
         import pandas as pd

@@ -39,14 +39,23 @@ class HeadOutput:
 
     ``probabilities`` (n, T): calibrated P(type applies); ``predicted`` (n, T): the decision per
     type; ``severity`` (n, T): index into the severity scale, the severity if that type applies;
-    ``confidence`` (n,): calibrated P(the top label is right), the top label being the most
-    probable predicted type, or "other" when none is predicted.
+    ``confidence`` (n,): calibrated P(the top label is right); ``top`` (n,): the column of the
+    top label, -1 for "other" (no type predicted). The top label is the predicted type the head's
+    type ranker scores highest (without a ranker: the most probable predicted type); when
+    ``top`` is not given it is the most probable predicted type.
     """
 
     probabilities: np.ndarray
     predicted: np.ndarray
     severity: np.ndarray
     confidence: np.ndarray
+    top: np.ndarray = None  # type: ignore[assignment]  # filled in by __post_init__
+
+    def __post_init__(self) -> None:
+        if self.top is None:
+            object.__setattr__(
+                self, "top", most_probable_predicted(self.probabilities, self.predicted)
+            )
 
 
 #: Stance cues of policy wording, as (name, pattern) on lower-cased text. A linear model over
@@ -273,6 +282,8 @@ class ClauseHead:
         severity_weights: np.ndarray,
         severity_bias: np.ndarray,
         confidence_curve: np.ndarray,
+        rank_weights: np.ndarray | None = None,
+        rank_bias: np.ndarray | None = None,
         settings: dict[str, Any] | None = None,
     ) -> None:
         self.types = tuple(types)
@@ -286,6 +297,14 @@ class ClauseHead:
         self.severity_weights = np.asarray(severity_weights, dtype=np.float16).astype(np.float32)
         self.severity_bias = np.asarray(severity_bias, dtype=np.float64)
         self.confidence_curve = np.asarray(confidence_curve, dtype=np.float64)
+        if (rank_weights is None) != (rank_bias is None):
+            raise ModelFormatError("rank_weights and rank_bias go together")
+        #: The type ranker (a multiclass linear model over the same features) that picks the top
+        #: label among the predicted types; None: the most probable predicted type is the top.
+        self.rank_weights = (
+            None if rank_weights is None else np.asarray(rank_weights, dtype=np.float32)
+        )
+        self.rank_bias = None if rank_bias is None else np.asarray(rank_bias, dtype=np.float64)
         self.settings = dict(settings or {})
         self._check_shapes()
 
@@ -307,6 +326,9 @@ class ClauseHead:
             "severity_weights": (self.severity_weights, (n_types, n_features, n_levels)),
             "severity_bias": (self.severity_bias, (n_types, n_levels)),
         }
+        if self.rank_weights is not None and self.rank_bias is not None:
+            expected["rank_weights"] = (self.rank_weights, (n_features, n_types))
+            expected["rank_bias"] = (self.rank_bias, (n_types,))
         for name, (array, shape) in expected.items():
             if array.shape != shape:
                 raise ModelFormatError(
@@ -337,9 +359,19 @@ class ClauseHead:
         probabilities = platt_probabilities(self.decision_scores(features), self.platt)
         predicted = probabilities >= self.thresholds
         severity = self._severity(features)
-        top = top_label_probability(probabilities, predicted)
-        confidence = np.interp(top, self.confidence_curve[0], self.confidence_curve[1])
-        return HeadOutput(probabilities, predicted, severity, confidence)
+        top = self.top_labels(features, probabilities, predicted)
+        top_probability = top_label_probability(probabilities, predicted, top)
+        confidence = np.interp(top_probability, self.confidence_curve[0], self.confidence_curve[1])
+        return HeadOutput(probabilities, predicted, severity, confidence, top)
+
+    def top_labels(
+        self, features: sp.csr_matrix, probabilities: np.ndarray, predicted: np.ndarray
+    ) -> np.ndarray:
+        """Column of each clause's top label among its predicted types, -1 if none."""
+        if self.rank_weights is None or self.rank_bias is None:
+            return most_probable_predicted(probabilities, predicted)
+        scores = np.asarray(features @ self.rank_weights.astype(np.float64)) + self.rank_bias
+        return ranked_top(scores, predicted)
 
     def evidence(
         self,
@@ -462,17 +494,19 @@ class ClauseHead:
             "settings": self.settings,
         }
         (directory / HEAD_JSON).write_text(json.dumps(meta) + "\n", encoding="utf-8")
-        np.savez_compressed(
-            directory / HEAD_NPZ,
-            idf=self.features.idf,
-            type_weights=self.type_weights.astype(np.float32),
-            type_bias=self.type_bias,
-            platt=self.platt,
-            thresholds=self.thresholds,
-            severity_weights=self.severity_weights.astype(np.float16),
-            severity_bias=self.severity_bias,
-            confidence_curve=self.confidence_curve,
-        )
+        arrays: dict[str, np.ndarray] = {
+            "idf": self.features.idf,
+            "type_weights": self.type_weights.astype(np.float32),
+            "type_bias": self.type_bias,
+            "platt": self.platt,
+            "thresholds": self.thresholds,
+            "severity_weights": self.severity_weights.astype(np.float16),
+            "severity_bias": self.severity_bias,
+            "confidence_curve": self.confidence_curve,
+        }
+        if self.rank_weights is not None and self.rank_bias is not None:
+            arrays.update(rank_weights=self.rank_weights, rank_bias=self.rank_bias)
+        np.savez_compressed(directory / HEAD_NPZ, **arrays)  # type: ignore[arg-type]
 
     @classmethod
     def load(cls, directory: str | Path) -> ClauseHead:
@@ -513,6 +547,8 @@ class ClauseHead:
                 severity_weights=arrays["severity_weights"],
                 severity_bias=arrays["severity_bias"],
                 confidence_curve=arrays["confidence_curve"],
+                rank_weights=arrays.get("rank_weights"),
+                rank_bias=arrays.get("rank_bias"),
                 settings=dict(meta.get("settings") or {}),
             )
         except (KeyError, TypeError, ValueError) as exc:
@@ -566,11 +602,32 @@ def platt_probabilities(scores: np.ndarray, platt: np.ndarray) -> np.ndarray:
     return np.asarray(1.0 / (1.0 + np.exp(-np.clip(z, -50.0, 50.0))))
 
 
-def top_label_probability(probabilities: np.ndarray, predicted: np.ndarray) -> np.ndarray:
-    """P of the top label: the best predicted type's probability, or, when no type is predicted,
-    the probability that none applies (estimated as 1 - the highest type probability)."""
-    masked = np.where(predicted, probabilities, -1.0)
-    best = masked.max(axis=1) if masked.shape[1] else np.full(masked.shape[0], -1.0)
-    none_predicted = best < 0
-    highest = probabilities.max(axis=1) if probabilities.shape[1] else np.zeros(len(best))
-    return np.where(none_predicted, 1.0 - highest, best)
+def most_probable_predicted(probabilities: np.ndarray, predicted: np.ndarray) -> np.ndarray:
+    """Column of the most probable predicted type per row, -1 where none is predicted."""
+    return ranked_top(probabilities, predicted)
+
+
+def ranked_top(scores: np.ndarray, predicted: np.ndarray) -> np.ndarray:
+    """Column of the best-scoring predicted type per row, -1 where none is predicted."""
+    n = scores.shape[0]
+    if scores.shape[1] == 0:
+        return np.full(n, -1, dtype=np.int64)
+    masked = np.where(predicted, scores, -np.inf)
+    best = np.argmax(masked, axis=1).astype(np.int64)
+    return np.where(predicted.any(axis=1), best, -1)
+
+
+def top_label_probability(
+    probabilities: np.ndarray, predicted: np.ndarray, top: np.ndarray | None = None
+) -> np.ndarray:
+    """P of the top label (``top``: its column, -1 for other; default the most probable
+    predicted type): that type's probability, or, when no type is predicted, the probability
+    that none applies (estimated as 1 - the highest type probability)."""
+    if top is None:
+        top = most_probable_predicted(probabilities, predicted)
+    n = probabilities.shape[0]
+    highest = probabilities.max(axis=1) if probabilities.shape[1] else np.zeros(n)
+    if probabilities.shape[1] == 0:
+        return 1.0 - highest
+    chosen = probabilities[np.arange(n), np.maximum(top, 0)]
+    return np.where(top < 0, 1.0 - highest, chosen)

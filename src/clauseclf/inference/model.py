@@ -51,15 +51,16 @@ _CHECKOUT_MODEL_DIR = Path(__file__).resolve().parents[3] / "models" / "default"
 class ClausePrediction:
     """What the model says about one clause.
 
-    ``label`` is the most probable predicted type, or ``"other"`` when no type is predicted;
-    ``labels`` maps every predicted type to its probability, most probable first (empty for
-    other); ``severities`` gives each predicted type's severity and ``severity`` the most adverse
-    of them (``"none"`` for other); ``confidence`` is the calibrated probability that ``label``
-    is right; ``probabilities`` holds every type's probability. ``evidence`` maps each predicted
-    type (in ``labels`` order) to the spans of the clause text that drove it, strongest first
-    (``clause_text[span.start:span.end] == span.text``; ``clauseclf.evidence``); it covers the
-    lexical part of the score (n-grams, stance cues), not the sentence embedding's, and is
-    empty for other.
+    ``label`` is the top predicted type (the one the head's type ranker prefers among the
+    predicted ones; see ``ClauseHead.top_labels``), or ``"other"`` when no type is predicted;
+    ``labels`` maps every predicted type to its probability, ``label`` first, then the most
+    probable (empty for other); ``severities`` gives each predicted type's severity and
+    ``severity`` the most adverse of them (``"none"`` for other); ``confidence`` is the
+    calibrated probability that ``label`` is right; ``probabilities`` holds every type's
+    probability. ``evidence`` maps each predicted type (in ``labels`` order) to the spans of the
+    clause text that drove it, strongest first (``clause_text[span.start:span.end] ==
+    span.text``; ``clauseclf.evidence``); it covers the lexical part of the score (n-grams,
+    stance cues), not the sentence embedding's, and is empty for other.
     """
 
     label: str
@@ -207,8 +208,10 @@ class ClauseModel:
             probabilities = {
                 t: float(p) for t, p in zip(types, output.probabilities[row], strict=True)
             }
+            top = int(output.top[row])
             chosen = [column for column in np.flatnonzero(output.predicted[row])]
-            chosen.sort(key=lambda column: -output.probabilities[row, column])
+            # the top label first, then the other predicted types, most probable first
+            chosen.sort(key=lambda column: (column != top, -output.probabilities[row, column]))
             labels = {types[c]: float(output.probabilities[row, c]) for c in chosen}
             severities = {types[c]: scale[int(output.severity[row, c])] for c in chosen}
             severity = max(severities.values(), key=scale.index) if severities else scale[0]
