@@ -512,12 +512,7 @@ class ClauseHead:
     def load(cls, directory: str | Path) -> ClauseHead:
         """Read a head saved by ``save``; ``ModelFormatError`` if missing, corrupt or foreign."""
         directory = Path(directory)
-        try:
-            meta = json.loads((directory / HEAD_JSON).read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise ModelFormatError(f"model file missing: {directory / HEAD_JSON}") from None
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise ModelFormatError(f"cannot read {directory / HEAD_JSON}: {exc}") from None
+        meta = read_model_json(directory / HEAD_JSON)
         if not isinstance(meta, dict) or meta.get("format_version") != HEAD_FORMAT_VERSION:
             raise ModelFormatError(
                 f"{directory / HEAD_JSON}: unsupported head format "
@@ -582,6 +577,16 @@ def _touch(text: str, a_start: int, a_end: int, b_start: int, b_end: int) -> boo
     """Whether two spans overlap or are separated by whitespace only."""
     gap_start, gap_end = min(a_end, b_end), max(a_start, b_start)
     return gap_start >= gap_end or not text[gap_start:gap_end].strip()
+
+
+def read_model_json(path: Path) -> Any:
+    """The parsed JSON of a model file; ``ModelFormatError`` if missing or unreadable."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ModelFormatError(f"model file missing: {path}") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ModelFormatError(f"cannot read {path}: {exc}") from None
 
 
 def _read_npz(path: Path) -> dict[str, np.ndarray]:

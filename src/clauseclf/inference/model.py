@@ -29,7 +29,7 @@ from clauseclf import __version__
 from clauseclf._texts import text_list
 from clauseclf.encoder import CachedEncoder, Encoder, EncoderSpec, StaticEncoder, load_encoder
 from clauseclf.evidence import Evidence, evidence_from_dict, evidence_to_dict
-from clauseclf.inference.head import ClauseHead, HeadOutput, ModelFormatError
+from clauseclf.inference.head import ClauseHead, HeadOutput, ModelFormatError, read_model_json
 from clauseclf.inference.practices import PracticeMap
 from clauseclf.taxonomy import OTHER, Taxonomy, TaxonomyError, taxonomy_from_dict
 
@@ -448,12 +448,7 @@ def load(path: str | Path | None = None) -> ClauseModel:
 
 
 def _read_json(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ModelFormatError(f"model file missing: {path}") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ModelFormatError(f"cannot read {path}: {exc}") from None
+    data = read_model_json(path)
     if not isinstance(data, dict):
         raise ModelFormatError(f"{path} does not hold a JSON object")
     return data

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
-from clauseclf.inference.head import ModelFormatError, _read_npz
+from clauseclf.inference.head import ModelFormatError, _read_npz, read_model_json
 
 PRACTICES_JSON = "practices.json"
 PRACTICES_NPZ = "practices.npz"
@@ -114,12 +114,7 @@ class PracticeMap:
     def load(cls, directory: str | Path) -> PracticeMap:
         """Read a map saved by ``save``; ``ModelFormatError`` if missing, corrupt or foreign."""
         path = Path(directory) / PRACTICES_JSON
-        try:
-            meta = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise ModelFormatError(f"model file missing: {path}") from None
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise ModelFormatError(f"cannot read {path}: {exc}") from None
+        meta = read_model_json(path)
         if not isinstance(meta, dict) or meta.get("format_version") != PRACTICES_FORMAT_VERSION:
             raise ModelFormatError(f"{path}: unsupported practices format")
         names, top_k = meta.get("names"), meta.get("top_k")
