@@ -143,7 +143,10 @@ def test_index_ranks_by_practice_profiles(practice_model, fake_encoder, tmp_path
     again = ClauseIndex.load(folder, practice_model)
     assert again.measure == "practices"
     assert again.similar(query, k=3).equals(index.similar(query, k=3))
-    with pytest.raises(IndexFormatError, match="another practice map"):
+    (folder / "profiles.npz").write_bytes(b"damaged")
+    with pytest.raises(IndexFormatError, match=r"damaged index \("):
+        ClauseIndex.load(folder, practice_model)
+    with pytest.raises(IndexFormatError, match=r"^[^(]*ranks by practice profiles made by another"):
         ClauseIndex.load(
             folder, ClauseModel(fake_encoder, practice_model.head, index.model.taxonomy)
         )

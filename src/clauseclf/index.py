@@ -663,8 +663,10 @@ class ClauseIndex:
                 raise ValueError(f"vectors are {vectors.dtype}, expected float16")
             clauses = pd.read_parquet(directory / "clauses.parquet")
             profiles = _read_profiles(directory, meta, model)
+        except IndexFormatError:
+            raise
         except (OSError, ValueError, KeyError) as exc:
-            raise IndexFormatError(f"{directory}: damaged index ({exc!r})") from None
+            raise IndexFormatError(f"{directory}: damaged index ({exc})") from None
         try:
             index = cls(model, clauses, vectors, scales, profiles)
         except ValueError as exc:
