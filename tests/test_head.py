@@ -307,3 +307,16 @@ def test_the_type_ranker_picks_the_top_label(head, fake_encoder):
             confidence_curve=plain.confidence_curve,
             rank_weights=head.rank_weights,
         )
+
+
+def test_ranker_trains_on_data_too_small_for_inner_folds(fake_encoder):
+    everything = synthetic_records()
+    records = [r for r in everything if r.platform == everything[0].platform]
+    assert len({r.platform for r in records}) == 1  # one platform: no inner split
+    texts = [r.text for r in records]
+    small = fit_head(
+        texts, fake_encoder.encode(texts), records, seed=0, config=TrainingConfig(min_df=1)
+    )
+    assert small.rank_weights is not None
+    out = small.predict(CLAUSES, fake_encoder.encode(CLAUSES))
+    assert out.top.shape == (3,) and np.isfinite(out.confidence).all()

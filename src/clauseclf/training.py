@@ -377,13 +377,15 @@ def _fit_ranker(
             bias[model.classes_] = model.intercept_
         return weights, bias
 
-    oof = np.zeros((len(records), len(types)))
-    folds = group_folds(groups, max(2, config.inner_folds), seed)
-    for held_out in folds:
-        held = np.isin(rows, held_out)
-        weights, bias = fit(np.flatnonzero(~held))
-        oof[held_out] = np.asarray(x[held_out] @ weights) + bias
+    from clauseclf.estimators import _inner_folds
+
     weights, bias = fit(np.arange(len(rows)))
+    # the classifier's inner split (and, for data too small to split, its in-sample fallback)
+    folds = _inner_folds(len(records), groups, config.inner_folds, seed)
+    oof = np.asarray(x @ weights) + bias
+    for held_out in folds or []:
+        fold_weights, fold_bias = fit(np.flatnonzero(~np.isin(rows, held_out)))
+        oof[held_out] = np.asarray(x[held_out] @ fold_weights) + fold_bias
     return weights.astype(np.float32), bias, oof
 
 
