@@ -48,7 +48,11 @@ def main() -> int:
     )
     models = {
         measure: SimpleNamespace(
-            encoder=encoder, metadata={}, types=(), practices=practices if with_map else None
+            encoder=encoder,
+            metadata={},
+            types=(),
+            practices=practices if with_map else None,
+            practice_profiles=lambda texts, vectors: practices.profiles(vectors),
         )
         for measure, with_map in (("practices", True), ("wording", False))
     }

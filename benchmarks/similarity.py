@@ -7,7 +7,9 @@ The quotes are split into platform-grouped folds. For each fold, a practice map
 (``clauseclf.training.fit_practice_map``, the model's recipe) is fitted on the other folds'
 quotes and cases; the fold's quotes are then both the queries and the searched collection, so
 neither the query nor its neighbours were seen by the map. Every method searches the same
-per-fold collections; figures are averaged over all queries. clauseclf's search is
+per-fold collections; figures are averaged over all queries. The map reads the head's TF-IDF
+rows, from a vocabulary fitted (as training does) on every annotated clause outside the fold.
+clauseclf's search is
 ``ClauseIndex.similar``'s rule: the practice profiles' dot product, at most one clause per
 platform; the "same type" rows add ``same_type=True``'s filter with out-of-fold predicted types
 (platform-grouped cross-validation of the shipped head recipe on the shipped encoder). Search
@@ -62,7 +64,12 @@ def main() -> int:
     import clauseclf
     from clauseclf.corpora import load_corpora, platform_key
     from clauseclf.evaluation import out_of_fold_output
-    from clauseclf.training import cross_validate, fit_practice_map, group_folds
+    from clauseclf.training import (
+        cross_validate,
+        fit_practice_map,
+        fit_text_features,
+        group_folds,
+    )
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
@@ -100,7 +107,15 @@ def main() -> int:
 
     for pool in group_folds(list(platforms), args.folds, seed=0):
         train = np.setdiff1d(np.arange(len(rows)), pool)
-        practices = fit_practice_map(ours[rows[train]], list(cases[train]))
+        held_out = set(rows[pool].tolist())
+        features = fit_text_features(
+            [t for i, t in enumerate(texts) if i not in held_out], ours.shape[1]
+        )
+        practices = fit_practice_map(
+            ours[rows[train]],
+            list(cases[train]),
+            tfidf=features.tfidf([texts[i] for i in rows[train]]),
+        )
         x = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True).fit_transform(
             [texts[i] for i in rows[pool]]
         )
@@ -109,7 +124,7 @@ def main() -> int:
         record("frozen MiniLM cosine", e @ e.T, pool)
         o = ours[rows[pool]]
         record(f"{model.encoder.name} cosine", o @ o.T, pool)
-        profiles = practices.profiles(o)
+        profiles = practices.profiles(o, features.tfidf([texts[i] for i in rows[pool]]))
         by_practice = (profiles @ profiles.T).toarray()
         labels = predicted_label[rows[pool]]
         same_type = labels[:, None] == labels[None, :]

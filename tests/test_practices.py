@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 
 import clauseclf
 from clauseclf.corpora import AnnotationError, read_annotations
@@ -190,6 +191,8 @@ def test_training_fits_a_practice_map_when_clauses_name_one(fake_encoder, tmp_pa
     assert set(model.practices.names) == {practice_id("no sale"), practice_id("sale  ")}
     assert practice_id("no sale").startswith("practice-") and len(practice_id("x")) == 21
     assert model.metadata["training"]["practices"] == 2
+    # the map reads the head's TF-IDF rows next to the embeddings
+    assert model.practices.text_features == len(model.head.features.vocabulary)
     assert "to 2 practices" in model.metadata["model_card"]
     without = clauseclf.train(
         tmp_path / "cases.jsonl",
@@ -200,3 +203,126 @@ def test_training_fits_a_practice_map_when_clauses_name_one(fake_encoder, tmp_pa
     )
     assert without.practices is None
     assert "Practice map" not in without.metadata["model_card"]
+
+
+@pytest.fixture
+def text_practice_model(tiny_model, fake_encoder):
+    """A model whose practice map also reads the head's TF-IDF rows (as training fits it)."""
+    texts = [t for ts in PRACTICES.values() for t in ts]
+    cases = [c for c, ts in PRACTICES.items() for _ in ts]
+    practices = fit_practice_map(
+        fake_encoder.encode(texts),
+        cases,
+        tfidf=tiny_model.head.features.tfidf(texts),
+        text_density=0.5,
+        top_k=2,
+    )
+    return ClauseModel(
+        tiny_model.encoder, tiny_model.head, tiny_model.taxonomy, practices=practices
+    )
+
+
+def test_a_map_with_text_weights_needs_the_tfidf_rows(text_practice_model, fake_encoder):
+    practices = text_practice_model.practices
+    vocabulary = len(text_practice_model.head.features.vocabulary)
+    assert practices.text_features == vocabulary
+    assert practices.text_weights.shape == (vocabulary, 3)
+    # at most half of the n-gram weights kept (ties at the threshold may keep a few more)
+    assert 0 < practices.text_weights.nnz <= 0.5 * vocabulary * 3 + 3
+    texts = PRACTICES["sale"]
+    embeddings = fake_encoder.encode(texts)
+    with pytest.raises(ValueError, match="also reads the clauses' TF-IDF rows"):
+        practices.probabilities(embeddings)
+    with pytest.raises(ValueError, match=r"tfidf has shape \(1, "):
+        practices.probabilities(embeddings, text_practice_model.head.features.tfidf(texts[:1]))
+    profiles = text_practice_model.practice_profiles(texts, embeddings)
+    tfidf = text_practice_model.head.features.tfidf(texts)
+    np.testing.assert_allclose(profiles.toarray(), practices.profiles(embeddings, tfidf).toarray())
+    assert {practices.names[i] for i in profiles.toarray().argmax(axis=1)} == {"sale"}
+    with pytest.raises(ValueError, match="reads embeddings only"):
+        fit_practice_map(embeddings, ["a", "a", "b"], min_examples=1).probabilities(
+            embeddings, tfidf
+        )
+    with pytest.raises(ValueError, match="3 embeddings but 1 TF-IDF rows"):
+        fit_practice_map(embeddings, ["a", "a", "b"], tfidf=tfidf[:1], min_examples=1)
+    with pytest.raises(ValueError, match="text_density"):
+        fit_practice_map(embeddings, ["a", "a", "b"], tfidf=tfidf, text_density=0)
+
+
+def test_model_without_a_map_has_no_practice_profiles(tiny_model):
+    with pytest.raises(ValueError, match="no practice map"):
+        tiny_model.practice_profiles(["We sell data."], tiny_model.encoder.encode(["x"]))
+
+
+def test_text_weights_are_saved_and_checked(text_practice_model, fake_encoder, tmp_path):
+    folder = text_practice_model.save(tmp_path / "model")
+    assert json.loads((folder / "practices.json").read_text())["format_version"] == 2
+    loaded = ClauseModel.load(folder, encoder=fake_encoder)
+    texts = PRACTICES["no sale"] + PRACTICES["arbitration"]
+    embeddings = fake_encoder.encode(texts)
+    np.testing.assert_allclose(
+        loaded.practice_profiles(texts, embeddings).toarray(),
+        text_practice_model.practice_profiles(texts, embeddings).toarray(),
+        rtol=1e-6,
+    )
+    # a map made for another vocabulary is refused when the model is put together
+    meta = json.loads((folder / "practices.json").read_text())
+    (folder / "practices.json").write_text(json.dumps(meta | {"text_features": 3}))
+    with pytest.raises(ModelFormatError, match="damaged practice text weights"):
+        ClauseModel.load(folder, encoder=fake_encoder)
+    other = PracticeMap(
+        ("a", "b"),
+        np.zeros((fake_encoder.dimension, 2)),
+        np.zeros(2),
+        text_weights=sp.csr_matrix((7, 2)),
+    )
+    with pytest.raises(ModelFormatError, match="reads a 7-term TF-IDF vocabulary"):
+        ClauseModel(fake_encoder, loaded.head, loaded.taxonomy, practices=other)
+    with pytest.raises(ModelFormatError, match="sparse \\(vocabulary, 2\\)"):
+        PracticeMap(("a", "b"), np.zeros((4, 2)), np.zeros(2), text_weights=np.zeros((7, 2)))
+
+
+def test_a_version_1_practice_map_still_loads(practice_model, fake_encoder, tmp_path):
+    folder = practice_model.save(tmp_path / "model")
+    meta = json.loads((folder / "practices.json").read_text())
+    del meta["text_features"]
+    (folder / "practices.json").write_text(json.dumps(meta | {"format_version": 1}))
+    loaded = ClauseModel.load(folder, encoder=fake_encoder)
+    assert loaded.practices is not None and loaded.practices.text_features == 0
+    np.testing.assert_array_equal(loaded.practices.weights, practice_model.practices.weights)
+
+
+def test_index_ranks_by_a_map_that_reads_text(text_practice_model, tmp_path):
+    documents = [{"text": t, "platform": p, "id": p} for p, t in PLATFORMS.items()]
+    index = ClauseIndex.build(text_practice_model, documents, progress=False)
+    assert index.measure == "practices"
+    query = "We do not sell personal information to anyone."
+    found = index.similar(query, k=10, same_type=False, one_per_platform=False)
+    encoder = text_practice_model.encoder
+    expected_profile = text_practice_model.practice_profiles([query], encoder.encode([query]))
+    rows = [index.clauses.index[index.clauses["text"] == t][0] for t in found["text"]]
+    expected = (index.profiles[rows] @ expected_profile.T).toarray().ravel()
+    np.testing.assert_allclose(found["similarity"], expected, rtol=1e-5, atol=1e-6)
+    folder = index.save(tmp_path / "index")
+    assert (
+        ClauseIndex.load(folder, text_practice_model)
+        .similar(query, k=3)
+        .equals(index.similar(query, k=3))
+    )
+    # the digest covers the n-gram weights: the same map with other text weights is refused
+    practices = text_practice_model.practices
+    changed = PracticeMap(
+        practices.names,
+        practices.weights,
+        practices.bias,
+        practices.top_k,
+        practices.text_weights * 2,
+    )
+    other_model = ClauseModel(
+        text_practice_model.encoder,
+        text_practice_model.head,
+        text_practice_model.taxonomy,
+        practices=changed,
+    )
+    with pytest.raises(IndexFormatError, match="another practice map"):
+        ClauseIndex.load(folder, other_model)

@@ -333,9 +333,11 @@ def model_card(
         else ""
     )
     practice_text = (
-        f"Practice map (`practices.json`, `practices.npz`): a multinomial logistic regression "
-        f"(C=10)\nfrom the embedding to {practices} practices (the `case` of the annotated "
-        "clauses that name one, seen\nat least twice); `ClauseIndex.similar` ranks by it.\n"
+        f"Practice map (`practices.json`, `practices.npz`): a one-vs-rest linear SVM over the "
+        "head's TF-IDF\nrows and the embedding, its scores scaled into softmax logits, to "
+        f"{practices} practices (the `case` of\nthe annotated clauses that name one, seen at "
+        "least twice; only the largest n-gram weights\nare kept, as a sparse matrix); "
+        "`ClauseIndex.similar` ranks by it.\n"
         if practices
         else ""
     )

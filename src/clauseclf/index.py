@@ -138,7 +138,7 @@ class ClauseIndex:
     ``vectors``: float unit vectors (quantised to int8 here), or int8 codes with ``scales`` (one
     float32 per row; a row's vector is ``vectors[i] * scales[i]``). The index starts with the
     exact backend; ``use_backend("hnsw")`` builds the approximate one. ``profiles``: each row's
-    practice profile (``model.practices.profiles``); without them ``similar`` ranks by wording.
+    practice profile (``model.practice_profiles``); without them ``similar`` ranks by wording.
     """
 
     def __init__(
@@ -257,7 +257,9 @@ class ClauseIndex:
         if vectors is None:
             vectors = np.zeros((0, model.encoder.dimension), dtype=np.float32)
         vectors = np.asarray(vectors)
-        profiles = model.practices.profiles(vectors) if model.practices is not None else None
+        profiles = None
+        if model.practices is not None:
+            profiles = model.practice_profiles(list(clauses["text"]), vectors)
         index = cls(model, clauses, vectors, profiles=profiles)
         return index.use_backend(backend) if backend != "exact" else index
 
@@ -368,7 +370,7 @@ class ClauseIndex:
         if exclude_platform is not None:
             keep &= self._platform_keys != platform_key(exclude_platform)
         if self.profiles is not None and self.model.practices is not None:
-            profile = self.model.practices.profiles(query[None]).toarray()[0]
+            profile = self.model.practice_profiles([text], query[None]).toarray()[0]
             candidates = np.flatnonzero(keep)
             scores = np.asarray(self.profiles @ profile, dtype=np.float32)[candidates]
             chosen, similarity = self._rank(candidates, scores, k, one_per_platform)
@@ -701,6 +703,10 @@ def _practices_digest(model: ClauseModel) -> str | None:
         return None
     digest = hashlib.sha256("\n".join(practices.names).encode("utf-8"))
     digest.update(np.ascontiguousarray(practices.weights, dtype=np.float32).tobytes())
+    if practices.text_weights is not None:
+        text = sp.csr_matrix(practices.text_weights, dtype=np.float32)
+        for part in (text.data, text.indices.astype(np.int32), text.indptr.astype(np.int64)):
+            digest.update(np.ascontiguousarray(part).tobytes())
     return digest.hexdigest()
 
 

@@ -35,6 +35,7 @@ from clauseclf.taxonomy import OTHER, Taxonomy, TaxonomyError, taxonomy_from_dic
 
 if TYPE_CHECKING:
     import pandas as pd
+    import scipy.sparse as sp
 
     from clauseclf.report import DocumentReport
 
@@ -150,6 +151,14 @@ class ClauseModel:
                 f"practice map expects {practices.dimension}-d embeddings but encoder "
                 f"{encoder.name!r} gives {encoder.dimension}-d"
             )
+        if practices is not None and practices.text_features not in (
+            0,
+            len(head.features.vocabulary),
+        ):
+            raise ModelFormatError(
+                f"practice map reads a {practices.text_features}-term TF-IDF vocabulary but the "
+                f"head's has {len(head.features.vocabulary)} terms"
+            )
         self.encoder = encoder
         self.head = head
         self.taxonomy = taxonomy
@@ -167,6 +176,16 @@ class ClauseModel:
             f"ClauseModel(encoder={self.encoder.name!r}, types={len(self.types)}, "
             f"version={self.metadata.get('model_version')!r})"
         )
+
+    def practice_profiles(self, texts: Sequence[str], embeddings: np.ndarray) -> sp.csr_matrix:
+        """The clauses' practice profiles (``PracticeMap.profiles``) from their texts and
+        embeddings; the map reads the head's TF-IDF rows when it was trained with them.
+        ValueError if the model has no practice map."""
+        if self.practices is None:
+            raise ValueError("this model has no practice map (train it on clauses with a case)")
+        texts = text_list(texts, caller="practice_profiles")
+        tfidf = self.head.features.tfidf(texts) if self.practices.text_features else None
+        return self.practices.profiles(embeddings, tfidf)
 
     def classify(self, texts: Sequence[str], *, batch_size: int = 64) -> list[ClausePrediction]:
         """Predict type, severity, confidence and evidence for each clause text, in order."""

@@ -1,8 +1,10 @@
 """Practice profiles: which known practice (a ToS;DR case such as "This service does not sell
-your personal data") a clause embedding most likely expresses.
+your personal data") a clause most likely expresses.
 
-A ``PracticeMap`` is a multinomial logistic regression from clause embeddings to practices,
-trained on annotated clauses that name their practice (the ``case`` field). Its probabilities
+A ``PracticeMap`` is a softmax over linear scores of a clause's embedding and, optionally, its
+TF-IDF n-grams (the head's ``TextFeatures.tfidf`` block; the model passes it, see
+``ClauseModel.practice_profiles``), trained on annotated clauses that name their practice (the
+``case`` field). Its probabilities
 give a clause's *profile*; the dot product of two profiles is the probability that the two
 clauses express the same practice, which is what "how other platforms handle this" searches by
 (``ClauseIndex.similar``). Saved next to the head as ``practices.json`` and ``practices.npz``.
@@ -24,7 +26,9 @@ from clauseclf.inference.head import ModelFormatError, _read_npz, read_model_jso
 
 PRACTICES_JSON = "practices.json"
 PRACTICES_NPZ = "practices.npz"
-PRACTICES_FORMAT_VERSION = 1
+PRACTICES_FORMAT_VERSION = 2
+#: Versions ``load`` reads (1: embedding weights only).
+READABLE_FORMAT_VERSIONS = (1, 2)
 
 
 def practice_id(case: str) -> str:
@@ -36,7 +40,8 @@ def practice_id(case: str) -> str:
 
 @dataclass(frozen=True, eq=False)
 class PracticeMap:
-    """Softmax-linear map from ``dimension``-d embeddings to probabilities over ``names``.
+    """Softmax-linear map from ``dimension``-d embeddings (and, when ``text_weights`` is set,
+    TF-IDF rows over a ``text_features``-term vocabulary) to probabilities over ``names``.
 
     ``top_k``: a profile keeps the ``top_k`` most probable practices (all, if there are fewer),
     renormalised, so an index stores ``top_k`` numbers per clause instead of one per practice.
@@ -46,6 +51,7 @@ class PracticeMap:
     weights: np.ndarray  # (dimension, len(names))
     bias: np.ndarray  # (len(names),)
     top_k: int = 8
+    text_weights: sp.csr_matrix | None = None  # (vocabulary size, len(names)), sparse
 
     def __post_init__(self) -> None:
         n = len(self.names)
@@ -61,28 +67,57 @@ class PracticeMap:
             raise ModelFormatError("practice weights must be finite")
         if self.top_k < 1:
             raise ModelFormatError(f"top_k must be at least 1, got {self.top_k}")
+        if self.text_weights is not None:
+            if not sp.issparse(self.text_weights) or self.text_weights.shape[1] != n:
+                raise ModelFormatError(
+                    f"practice text weights must be a sparse (vocabulary, {n}) matrix, got "
+                    f"{getattr(self.text_weights, 'shape', type(self.text_weights).__name__)}"
+                )
+            if not np.isfinite(self.text_weights.data).all():
+                raise ModelFormatError("practice text weights must be finite")
 
     @property
     def dimension(self) -> int:
         """The embedding dimension the map takes."""
         return int(self.weights.shape[0])
 
-    def probabilities(self, embeddings: np.ndarray) -> np.ndarray:
-        """Practice probabilities, shape ``(len(embeddings), len(names))``; rows sum to 1."""
+    @property
+    def text_features(self) -> int:
+        """The TF-IDF vocabulary size the map reads (0: it reads embeddings only)."""
+        return 0 if self.text_weights is None else int(self.text_weights.shape[0])
+
+    def probabilities(self, embeddings: np.ndarray, tfidf: sp.spmatrix | None = None) -> np.ndarray:
+        """Practice probabilities, shape ``(len(embeddings), len(names))``; rows sum to 1.
+
+        ``tfidf``: the clauses' TF-IDF rows, required when the map has ``text_weights``."""
         embeddings = np.asarray(embeddings, dtype=np.float32)
         if embeddings.ndim != 2 or embeddings.shape[1] != self.dimension:
             raise ValueError(
                 f"embeddings have shape {embeddings.shape}, expected (n, {self.dimension})"
             )
         logits = embeddings @ self.weights.astype(np.float32) + self.bias.astype(np.float32)
+        if self.text_weights is not None:
+            if tfidf is None:
+                raise ValueError(
+                    "this practice map also reads the clauses' TF-IDF rows: pass tfidf= "
+                    "(ClauseModel.practice_profiles does)"
+                )
+            if tfidf.shape != (len(embeddings), self.text_features):
+                raise ValueError(
+                    f"tfidf has shape {tfidf.shape}, expected "
+                    f"({len(embeddings)}, {self.text_features})"
+                )
+            logits += np.asarray((sp.csr_matrix(tfidf) @ self.text_weights).todense())
+        elif tfidf is not None:
+            raise ValueError("this practice map reads embeddings only; tfidf must be None")
         logits -= logits.max(axis=1, keepdims=True)
         np.exp(logits, out=logits)
         logits /= logits.sum(axis=1, keepdims=True)
         return logits
 
-    def profiles(self, embeddings: np.ndarray) -> sp.csr_matrix:
+    def profiles(self, embeddings: np.ndarray, tfidf: sp.spmatrix | None = None) -> sp.csr_matrix:
         """Each clause's ``top_k`` practice probabilities, renormalised, as a sparse matrix."""
-        probabilities = self.probabilities(embeddings)
+        probabilities = self.probabilities(embeddings, tfidf)
         n, k = len(probabilities), min(self.top_k, len(self.names))
         if n == 0:
             return sp.csr_matrix((0, len(self.names)), dtype=np.float32)
@@ -102,28 +137,52 @@ class PracticeMap:
             "format_version": PRACTICES_FORMAT_VERSION,
             "names": list(self.names),
             "top_k": self.top_k,
+            "text_features": self.text_features,
         }
         (directory / PRACTICES_JSON).write_text(json.dumps(meta) + "\n", encoding="utf-8")
-        np.savez_compressed(
-            directory / PRACTICES_NPZ,
-            weights=self.weights.astype(np.float32),
-            bias=self.bias.astype(np.float32),
-        )
+        arrays: dict[str, np.ndarray] = {
+            "weights": self.weights.astype(np.float32),
+            "bias": self.bias.astype(np.float32),
+        }
+        if self.text_weights is not None:
+            text = sp.csr_matrix(self.text_weights, dtype=np.float32)
+            arrays |= {
+                "text_data": text.data,
+                "text_indices": text.indices.astype(np.int32),
+                "text_indptr": text.indptr.astype(np.int64),
+            }
+        np.savez_compressed(directory / PRACTICES_NPZ, allow_pickle=False, **arrays)
 
     @classmethod
     def load(cls, directory: str | Path) -> PracticeMap:
         """Read a map saved by ``save``; ``ModelFormatError`` if missing, corrupt or foreign."""
         path = Path(directory) / PRACTICES_JSON
         meta = read_model_json(path)
-        if not isinstance(meta, dict) or meta.get("format_version") != PRACTICES_FORMAT_VERSION:
+        if not isinstance(meta, dict) or meta.get("format_version") not in READABLE_FORMAT_VERSIONS:
             raise ModelFormatError(f"{path}: unsupported practices format")
         names, top_k = meta.get("names"), meta.get("top_k")
+        text_features = meta.get("text_features", 0)
         if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
             raise ModelFormatError(f"{path}: 'names' must be a list of str")
         if not isinstance(top_k, int) or isinstance(top_k, bool):
             raise ModelFormatError(f"{path}: 'top_k' must be an integer")
+        if (
+            not isinstance(text_features, int)
+            or isinstance(text_features, bool)
+            or text_features < 0
+        ):
+            raise ModelFormatError(f"{path}: 'text_features' must be a non-negative integer")
         arrays = _read_npz(Path(directory) / PRACTICES_NPZ)
         try:
-            return cls(tuple(names), arrays["weights"], arrays["bias"], top_k)
+            text_weights = None
+            if text_features:
+                text_weights = sp.csr_matrix(
+                    (arrays["text_data"], arrays["text_indices"], arrays["text_indptr"]),
+                    shape=(text_features, len(names)),
+                )
+                text_weights.check_format(full_check=True)
+            return cls(tuple(names), arrays["weights"], arrays["bias"], top_k, text_weights)
         except KeyError as exc:
             raise ModelFormatError(f"{directory}: incomplete practices file: {exc!r}") from None
+        except ValueError as exc:  # sparse arrays that do not fit together
+            raise ModelFormatError(f"{directory}: damaged practice text weights: {exc}") from None
