@@ -187,9 +187,15 @@ def test_stance_flags_see_negation_consent_and_choice():
             "We train on your content and you cannot opt out.",
             "We may use aggregated data; you can opt out in settings.",
             "We sell your data.",
+            "You will not use the Services to train a competing model.",
+            "(c) do not use any output to develop similar products;",
+            "We will not use your content to train our models.",
         ]
     )
     on = [{names[c] for c in range(len(names)) if row[c]} for row in flags]
+    # "will not use" is also a negation: the user_prohibition flag tells the two apart
+    assert "user_prohibition" in on[6] and "user_prohibition" in on[7]
+    assert on[8] == {"negated_practice"}  # the service's promise, not a rule for the user
     assert on[0] == {"negated_practice"} and on[1] == {"negated_practice"}
     assert on[2] == {"opt_in_or_consent"}
     assert "no_choice" in on[3]
@@ -225,6 +231,56 @@ def test_stance_weight_roundtrips_and_old_heads_load(tmp_path, fake_encoder):
     (tmp_path / "head.json").write_text(json.dumps(meta), "utf-8")
     with pytest.raises(ModelFormatError, match="stance weight"):
         ClauseHead.load(tmp_path)
+    meta["stance_weight"] = 1.0
+    meta["stance_cues"] = ["opt_out", "not_a_cue"]
+    (tmp_path / "head.json").write_text(json.dumps(meta), "utf-8")
+    with pytest.raises(ModelFormatError, match="stance cues must be distinct names"):
+        ClauseHead.load(tmp_path)
+
+
+def test_heads_saved_before_cues_were_named_read_the_legacy_cues(tmp_path, fake_encoder):
+    import json
+
+    from clauseclf.inference.head import LEGACY_STANCE_CUES, ClauseHead
+    from clauseclf.training import TrainingConfig, fit_head
+    from conftest import synthetic_records
+
+    records = synthetic_records()
+    texts = [r.text for r in records]
+    embeddings = fake_encoder.encode(texts)
+    config = TrainingConfig(min_df=1, C=1.0, stance_weight=1.0)
+    features = fit_head(texts, embeddings, records, config=config).features
+    assert features.stance_cues[: len(LEGACY_STANCE_CUES)] == LEGACY_STANCE_CUES
+    # a head fitted with the five cues of earlier versions, saved without their names
+    from clauseclf.inference import head as head_module
+
+    legacy = head_module.TextFeatures(
+        features.vocabulary, features.idf, 32, 0.5, 1.0, stance_cues=LEGACY_STANCE_CUES
+    )
+    x = legacy.transform(texts, embeddings)
+    assert x.shape[1] == len(features.vocabulary) + 32 + len(LEGACY_STANCE_CUES)
+    head = fit_head(texts, embeddings, records, config=config)
+    old = ClauseHead(
+        types=head.types,
+        severity_scale=head.severity_scale,
+        features=legacy,
+        type_weights=head.type_weights[: x.shape[1]],
+        type_bias=head.type_bias,
+        platt=head.platt,
+        thresholds=head.thresholds,
+        severity_weights=head.severity_weights[:, : x.shape[1]],
+        severity_bias=head.severity_bias,
+        confidence_curve=head.confidence_curve,
+    )
+    old.save(tmp_path)
+    meta = json.loads((tmp_path / "head.json").read_text("utf-8"))
+    del meta["stance_cues"]
+    (tmp_path / "head.json").write_text(json.dumps(meta), "utf-8")
+    loaded = ClauseHead.load(tmp_path)
+    assert loaded.features.stance_cues == LEGACY_STANCE_CUES
+    np.testing.assert_array_equal(
+        loaded.predict(texts, embeddings).predicted, old.predict(texts, embeddings).predicted
+    )
 
 
 def test_ngram_counts_match_the_training_vectorizer(head) -> None:  # type: ignore[no-untyped-def]

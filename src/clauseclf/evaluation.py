@@ -346,8 +346,9 @@ def model_card(
 {encoder_text}
 Head (`head.json`, `head.npz`): sublinear TF-IDF over word 1-2 grams (vocabulary: n-grams in
 >= 3 clauses, at most 20,000 of them, so no clause text is stored) concatenated with the
-{dimension}-d sentence embedding (weight 0.5 against the L2-normalised TF-IDF block) and 5 stance
-flags (negated practice, opt-in/consent, opt-out, no choice, de-identified data; weight 1);
+{dimension}-d sentence embedding (weight 0.5 against the L2-normalised TF-IDF block) and 6 stance
+flags (negated practice, opt-in/consent, opt-out, no choice, de-identified data, a rule for
+the user such as "you will not use..."; weight 1);
 `clauseclf.estimators.ClauseClassifier`: one-vs-rest class-balanced LinearSVC per type (C=0.5),
 per-type Platt calibration and a per-type decision threshold (max F1 on a 0.2-0.8 grid), both
 fitted on out-of-fold scores of a 3-fold platform-grouped inner split of the training
