@@ -333,10 +333,10 @@ def model_card(
         else ""
     )
     practice_text = (
-        f"Practice map (`practices.json`, `practices.npz`): a one-vs-rest linear SVM over the "
-        "head's TF-IDF\nrows and the embedding, its scores scaled into softmax logits, to "
-        f"{practices} practices (the `case` of\nthe annotated clauses that name one, seen at "
-        "least twice; only the largest n-gram weights\nare kept, as a sparse matrix); "
+        "Practice map (`practices.json`, `practices.npz`): a class-balanced one-vs-rest linear "
+        "SVM over\nthe head's TF-IDF rows and the embedding, its scores scaled into softmax "
+        f"logits, to {practices}\npractices (the `case` of the annotated clauses that name one, "
+        "seen at least twice; only the\nlargest n-gram weights are kept, as a sparse matrix); "
         "`ClauseIndex.similar` ranks by it.\n"
         if practices
         else ""
