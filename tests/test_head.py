@@ -238,37 +238,28 @@ def test_stance_weight_roundtrips_and_old_heads_load(tmp_path, fake_encoder):
         ClauseHead.load(tmp_path)
 
 
-def test_heads_saved_before_cues_were_named_read_the_legacy_cues(tmp_path, fake_encoder):
+def test_heads_saved_before_cues_were_named_read_the_legacy_cues(head, tmp_path, fake_encoder):
     import json
 
-    from clauseclf.inference.head import LEGACY_STANCE_CUES, ClauseHead
-    from clauseclf.training import TrainingConfig, fit_head
-    from conftest import synthetic_records
+    from clauseclf.inference.head import LEGACY_STANCE_CUES, ClauseHead, TextFeatures
 
-    records = synthetic_records()
-    texts = [r.text for r in records]
-    embeddings = fake_encoder.encode(texts)
-    config = TrainingConfig(min_df=1, C=1.0, stance_weight=1.0)
-    features = fit_head(texts, embeddings, records, config=config).features
+    features = head.features
     assert features.stance_cues[: len(LEGACY_STANCE_CUES)] == LEGACY_STANCE_CUES
-    # a head fitted with the five cues of earlier versions, saved without their names
-    from clauseclf.inference import head as head_module
-
-    legacy = head_module.TextFeatures(
+    # the head as an earlier version fitted it: the five legacy cues, saved without their names
+    legacy = TextFeatures(
         features.vocabulary, features.idf, 32, 0.5, 1.0, stance_cues=LEGACY_STANCE_CUES
     )
-    x = legacy.transform(texts, embeddings)
-    assert x.shape[1] == len(features.vocabulary) + 32 + len(LEGACY_STANCE_CUES)
-    head = fit_head(texts, embeddings, records, config=config)
+    width = legacy.size
+    assert width == features.size - (len(features.stance_cues) - len(LEGACY_STANCE_CUES))
     old = ClauseHead(
         types=head.types,
         severity_scale=head.severity_scale,
         features=legacy,
-        type_weights=head.type_weights[: x.shape[1]],
+        type_weights=head.type_weights[:width],
         type_bias=head.type_bias,
         platt=head.platt,
         thresholds=head.thresholds,
-        severity_weights=head.severity_weights[:, : x.shape[1]],
+        severity_weights=head.severity_weights[:, :width],
         severity_bias=head.severity_bias,
         confidence_curve=head.confidence_curve,
     )
@@ -278,8 +269,10 @@ def test_heads_saved_before_cues_were_named_read_the_legacy_cues(tmp_path, fake_
     (tmp_path / "head.json").write_text(json.dumps(meta), "utf-8")
     loaded = ClauseHead.load(tmp_path)
     assert loaded.features.stance_cues == LEGACY_STANCE_CUES
+    embeddings = fake_encoder.encode(CLAUSES)
     np.testing.assert_array_equal(
-        loaded.predict(texts, embeddings).predicted, old.predict(texts, embeddings).predicted
+        loaded.predict(CLAUSES, embeddings).probabilities,
+        old.predict(CLAUSES, embeddings).probabilities,
     )
 
 

@@ -697,17 +697,8 @@ class ClauseIndex:
 
 
 def _practices_digest(model: ClauseModel) -> str | None:
-    """SHA-256 of the model's practice names and weights: which map made the profiles."""
-    practices = model.practices
-    if practices is None:
-        return None
-    digest = hashlib.sha256("\n".join(practices.names).encode("utf-8"))
-    digest.update(np.ascontiguousarray(practices.weights, dtype=np.float32).tobytes())
-    if practices.text_weights is not None:
-        text = sp.csr_matrix(practices.text_weights, dtype=np.float32)
-        for part in (text.data, text.indices.astype(np.int32), text.indptr.astype(np.int64)):
-            digest.update(np.ascontiguousarray(part).tobytes())
-    return digest.hexdigest()
+    """The digest of the model's practice map (``PracticeMap.digest``), None without one."""
+    return None if model.practices is None else model.practices.digest()
 
 
 def _read_profiles(

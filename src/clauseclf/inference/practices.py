@@ -140,18 +140,32 @@ class PracticeMap:
             "text_features": self.text_features,
         }
         (directory / PRACTICES_JSON).write_text(json.dumps(meta) + "\n", encoding="utf-8")
-        arrays: dict[str, np.ndarray] = {
+        arrays = {
             "weights": self.weights.astype(np.float32),
             "bias": self.bias.astype(np.float32),
+            **self._text_arrays(),
         }
-        if self.text_weights is not None:
-            text = sp.csr_matrix(self.text_weights, dtype=np.float32)
-            arrays |= {
-                "text_data": text.data,
-                "text_indices": text.indices.astype(np.int32),
-                "text_indptr": text.indptr.astype(np.int64),
-            }
         np.savez_compressed(directory / PRACTICES_NPZ, allow_pickle=False, **arrays)
+
+    def digest(self) -> str:
+        """SHA-256 of the names and weights: which map made a set of profiles (an index keeps
+        it to refuse another map)."""
+        digest = hashlib.sha256("\n".join(self.names).encode("utf-8"))
+        digest.update(np.ascontiguousarray(self.weights, dtype=np.float32).tobytes())
+        for part in self._text_arrays().values():
+            digest.update(np.ascontiguousarray(part).tobytes())
+        return digest.hexdigest()
+
+    def _text_arrays(self) -> dict[str, np.ndarray]:
+        """The sparse n-gram weights as the arrays ``save`` writes (none without them)."""
+        if self.text_weights is None:
+            return {}
+        text = sp.csr_matrix(self.text_weights, dtype=np.float32)
+        return {
+            "text_data": text.data,
+            "text_indices": text.indices.astype(np.int32),
+            "text_indptr": text.indptr.astype(np.int64),
+        }
 
     @classmethod
     def load(cls, directory: str | Path) -> PracticeMap:
