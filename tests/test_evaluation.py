@@ -105,3 +105,21 @@ def test_evaluate_output_reports_every_corpus_metric():
     assert metrics["severity"]["exact_accuracy"] == 1.0
     assert metrics["calibration"]["accuracy"] == 1.0
     assert metrics["calibration"]["ece"] == pytest.approx(0.1)
+
+
+def test_tosdr_top1_takes_the_type_ranked_first_where_none_is_predicted():
+    types = list(default_taxonomy().type_ids)
+    scale = list(default_taxonomy().severity_scale)
+    records = [
+        _record({"tracking": "medium"}, corpus="tosdr", annotated=["tracking"]),
+        _record({"data_sale": "high"}, corpus="tosdr", annotated=["data_sale"]),
+    ]
+    probabilities = np.full((2, len(types)), 0.01)
+    probabilities[:, types.index("tracking")] = 0.3  # most probable for both, predicted for none
+    severity = np.zeros((2, len(types)), dtype=np.int64)
+    predicted = np.zeros((2, len(types)), dtype=bool)
+    ranked = np.array([types.index("tracking"), types.index("data_sale")])
+    output = HeadOutput(probabilities, predicted, severity, np.full(2, 0.5), None, ranked)
+    assert evaluate_output(output, records, types, scale)["tosdr_top1_accuracy"] == 1.0
+    unranked = HeadOutput(probabilities, predicted, severity, np.full(2, 0.5))
+    assert evaluate_output(unranked, records, types, scale)["tosdr_top1_accuracy"] == 0.5

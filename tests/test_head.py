@@ -321,6 +321,8 @@ def test_ranked_top_chooses_among_predicted_types_only():
     # without an explicit top, HeadOutput's top is the most probable predicted type
     output = HeadOutput(scores / 4, predicted, np.zeros((3, 3), dtype=int), np.ones(3))
     assert output.top.tolist() == [2, 0, -1]
+    # and the type ranked first is the most probable one, predicted or not
+    assert output.ranked_first.tolist() == [0, 0, 0]
     probability = top_label_probability(scores / 4, predicted, np.array([1, 0, -1]))
     np.testing.assert_allclose(probability, [0.25, 0.75, 1.0])
 
@@ -332,6 +334,9 @@ def test_the_type_ranker_picks_the_top_label(head, fake_encoder):
     scores = np.asarray(features @ head.rank_weights.astype(np.float64)) + head.rank_bias
     assert out.top.tolist() == ranked_top(scores, out.predicted).tolist()
     assert head.types[out.top[0]] == "arbitration" and out.top[2] == -1
+    # the ranker's first type among all types, also where none is predicted
+    assert out.ranked_first.tolist() == np.argmax(scores, axis=1).tolist()
+    assert out.ranked_first[2] >= 0
     records = synthetic_records()
     texts = [r.text for r in records]
     plain = fit_head(

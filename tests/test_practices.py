@@ -326,3 +326,97 @@ def test_index_ranks_by_a_map_that_reads_text(text_practice_model, tmp_path):
     )
     with pytest.raises(IndexFormatError, match="another practice map"):
         ClauseIndex.load(folder, other_model)
+
+
+def _case_lines() -> list[dict]:
+    lines: list[dict] = [
+        {"text": t, "labels": {"data_sale": "none" if c == "no sale" else "high"}, "case": c}
+        for c in ("no sale", "sale")
+        for t in PRACTICES[c]
+    ]
+    lines += [{"text": t, "labels": {"arbitration": "high"}} for t in PRACTICES["arbitration"]]
+    for n, line in enumerate(lines):
+        line["platform"] = f"P{n % 3}"
+    return lines
+
+
+def test_the_type_ranker_adds_practice_evidence(fake_encoder, tmp_path):
+    path = tmp_path / "cases.jsonl"
+    path.write_text("".join(json.dumps(line) + "\n" for line in _case_lines()))
+    model = clauseclf.train(path, encoder=fake_encoder, seed=0, progress=False)
+    head = model.head
+    ranking = head.rank_practices
+    assert ranking is not None and ranking.weight == TrainingConfig().practice_rank_weight
+    # one map: the model's similar-clause search uses the ranker's
+    assert model.practices is ranking.practices
+    assert "each type's probability through the practice map" in " ".join(
+        model.metadata["model_card"].split()
+    )
+    sale = head.types.index("data_sale")
+    for name in (practice_id("no sale"), practice_id("sale")):
+        shares = ranking.types[ranking.practices.names.index(name)]
+        assert shares[sale] == 1.0 and shares.sum() == 1.0
+    texts = ["We sell your data to brokers.", "Disputes go to arbitration.", "Hello."]
+    embeddings = fake_encoder.encode(texts)
+    features = head.features.transform(texts, embeddings)
+    probabilities = head.predict(texts, embeddings).probabilities
+    expected = (
+        np.asarray(features @ head.rank_weights.astype(np.float64))
+        + head.rank_bias
+        + ranking.weight
+        * (ranking.practices.probabilities(embeddings, head.features.tfidf(texts)) @ ranking.types)
+    )
+    np.testing.assert_allclose(
+        head.rank_scores(texts, embeddings, features, probabilities), expected, rtol=1e-6
+    )
+    out = head.predict(texts, embeddings)
+    assert out.ranked_first.tolist() == np.argmax(expected, axis=1).tolist()
+    # saved in the head's files and read back: the same ranking
+    model.save(tmp_path / "model")
+    loaded = ClauseModel.load(tmp_path / "model", encoder=fake_encoder)
+    assert loaded.head.rank_practices is not None
+    again = loaded.head.predict(texts, embeddings)
+    assert again.top.tolist() == out.top.tolist()
+    np.testing.assert_allclose(again.confidence, out.confidence)
+    assert loaded.practices is not None and loaded.practices.digest() == model.practices.digest()
+    # weight 0 turns it off; the similar-clause map stays
+    off = clauseclf.train(
+        path,
+        encoder=fake_encoder,
+        seed=0,
+        progress=False,
+        config=TrainingConfig(practice_rank_weight=0.0),
+    )
+    assert off.head.rank_practices is None and off.practices is not None
+    assert off.practices.digest() == model.practices.digest()
+
+
+def test_a_head_checks_its_practice_evidence(text_practice_model):
+    from clauseclf.inference.head import ClauseHead, PracticeRanking
+
+    head = text_practice_model.head
+    practices = text_practice_model.practices
+    arrays = {
+        name: getattr(head, name)
+        for name in (
+            "types",
+            "severity_scale",
+            "features",
+            "type_weights",
+            "type_bias",
+            "platt",
+            "thresholds",
+            "severity_weights",
+            "severity_bias",
+            "confidence_curve",
+        )
+    }
+    good = np.zeros((len(practices.names), len(head.types)))
+    with pytest.raises(ModelFormatError, match="needs the type ranker"):
+        ClauseHead(**arrays, rank_practices=PracticeRanking(practices, good, 2.0))
+    ranked = {**arrays, "rank_weights": head.type_weights, "rank_bias": head.type_bias}
+    with pytest.raises(ModelFormatError, match="types have shape"):
+        ClauseHead(**ranked, rank_practices=PracticeRanking(practices, good[:, :2], 2.0))
+    with pytest.raises(ModelFormatError, match="must be finite"):
+        ClauseHead(**ranked, rank_practices=PracticeRanking(practices, good, float("nan")))
+    ClauseHead(**ranked, rank_practices=PracticeRanking(practices, good, 2.0))

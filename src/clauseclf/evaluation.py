@@ -132,12 +132,10 @@ def evaluate_output(
         )
     tosdr = [i for i, r in enumerate(records) if r.corpus == "tosdr" and r.labels]
     if tosdr:
-        # The quote has a type: the top label, or the most probable type where none is predicted.
-        top = np.where(
-            output.top[tosdr] >= 0,
-            output.top[tosdr],
-            np.argmax(output.probabilities[tosdr], axis=1),
-        )
+        # The quote has a type: the top label, or where none is predicted the type the model
+        # ranks first (its ranker, which also picks the top label; no longer the highest
+        # probability: per-type calibrated probabilities are not made to be compared).
+        top = np.where(output.top[tosdr] >= 0, output.top[tosdr], output.ranked_first[tosdr])
         hits = [types[int(t)] in records[i].labels for t, i in zip(top, tosdr, strict=True)]
         metrics["tosdr_top1_accuracy"] = float(np.mean(hits))
     ai_rows = np.flatnonzero(corpus == "ai_training")
@@ -181,12 +179,13 @@ def out_of_fold_output(
     n, t = len(texts), len(head.types)
     probabilities, predicted = np.zeros((n, t)), np.zeros((n, t), dtype=bool)
     severity, confidence = np.zeros((n, t), dtype=np.int64), np.zeros(n)
-    top = np.full(n, -1, dtype=np.int64)
+    top, first = np.full(n, -1, dtype=np.int64), np.full(n, -1, dtype=np.int64)
     for rows, fold_head in folds:
         out = fold_head.predict([texts[i] for i in rows], embeddings[rows])
         probabilities[rows], predicted[rows] = out.probabilities, out.predicted
         severity[rows], confidence[rows], top[rows] = out.severity, out.confidence, out.top
-    return HeadOutput(probabilities, predicted, severity, confidence, top)
+        first[rows] = out.ranked_first
+    return HeadOutput(probabilities, predicted, severity, confidence, top, first)
 
 
 def evaluate_folds(
@@ -262,10 +261,12 @@ def model_card(
     encoder: Mapping[str, Any] | None = None,
     practices: int = 0,
     ranker: bool = True,
+    practice_rank_weight: float = 0.0,
 ) -> str:
     """The MODEL_CARD.md text of a trained model; ``encoder`` is the model's encoder spec,
     ``practices`` the number of practices its practice map knows (0: none), ``ranker`` whether
-    its head has a type ranker."""
+    its head has a type ranker, ``practice_rank_weight`` the weight of the practice evidence in
+    that ranker (0: none)."""
     version_lines = "\n".join(f"- {name}: {value}" for name, value in (versions or {}).items())
     table = "\n".join(f"| {name} | {count} |" for name, count in counts.items())
     licences = "\n".join(
@@ -326,9 +327,15 @@ def model_card(
             "(or `clauseclf train data/annotations/stance.jsonl --data ../shared/data "
             f"--out models/default\n--seed {seed}`);"
         )
+    practice_evidence = (
+        f" (its scores plus {practice_rank_weight:g}\ntimes each type's probability through the "
+        "practice map below, a practice's type shares\namong its clauses)"
+        if ranker and practice_rank_weight
+        else ""
+    )
     ranker_text = (
         " a class-balanced multiclass LinearSVC over the labelled clauses that\nranks the "
-        "predicted types to choose the top label;"
+        f"predicted types to choose the top label{practice_evidence};"
         if ranker
         else ""
     )
@@ -337,7 +344,13 @@ def model_card(
         "SVM over\nthe head's TF-IDF rows and the embedding, its scores scaled into softmax "
         f"logits, to {practices}\npractices (the `case` of the annotated clauses that name one, "
         "seen at least twice; only the\nlargest n-gram weights are kept, as a sparse matrix); "
-        "`ClauseIndex.similar` ranks by it.\n"
+        "`ClauseIndex.similar` ranks by it"
+        + (
+            "\nand the type ranker reads it (a copy sits in the head's files)"
+            if practice_evidence
+            else ""
+        )
+        + ".\n"
         if practices
         else ""
     )
@@ -567,6 +580,7 @@ def evaluation_report(
                 output.severity[rows],
                 output.confidence[rows],
                 output.top[rows],
+                output.ranked_first[rows],
             )
             chosen = [r for r, keep in zip(records, rows, strict=True) if keep]
             grouped.append((name, evaluation_report(sub, chosen, types, severity_scale)))

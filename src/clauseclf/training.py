@@ -19,7 +19,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import scipy.sparse as sp
@@ -34,6 +34,7 @@ from clauseclf.corpora import (
 from clauseclf.evaluation import prf, top_label_correct
 from clauseclf.inference.head import (
     ClauseHead,
+    PracticeRanking,
     TextFeatures,
     most_probable_predicted,
     ranked_top,
@@ -82,6 +83,11 @@ class TrainingConfig:
     practice_scale: float = 6.0
     practice_text_density: float = 0.05
     practice_min_examples: int = 2
+    # The ranker adds this weight times P(type) through that practice map (each practice's type
+    # shares among its clauses) to its scores; 0 turns it off. Measured (5 platform folds, on
+    # out-of-fold outputs): ToS;DR top-1 0.847 -> 0.861 with weight 2 (0.858 with 1, 0.862
+    # with 3); CLAUDETTE and ai_training top labels unchanged.
+    practice_rank_weight: float = 2.0
 
 
 @dataclass(frozen=True)
@@ -324,6 +330,14 @@ def fit_head(
     oof_probabilities = classifier.oof_probabilities_
     oof_predicted = oof_probabilities >= classifier.thresholds_
     ranker = _fit_ranker(x, records, types, groups, config, seed) if config.rank_types else None
+    practice_ranking = None
+    if ranker is not None:
+        fitted = _fit_practice_ranking(
+            embeddings, features.tfidf(texts), records, types, groups, config, seed
+        )
+        if fitted is not None:
+            practice_ranking = fitted[0]
+            ranker = (ranker[0], ranker[1], ranker[2] + fitted[1])
     oof_top = (
         ranked_top(ranker[2], oof_predicted)
         if ranker is not None
@@ -349,6 +363,7 @@ def fit_head(
         confidence_curve=_confidence_curve(top, correct),
         rank_weights=ranker[0] if ranker is not None else None,
         rank_bias=ranker[1] if ranker is not None else None,
+        rank_practices=practice_ranking,
         settings={"config": asdict(config), "seed": seed, "sources": sources},
     )
 
@@ -401,6 +416,59 @@ def _fit_ranker(
         fold_weights, fold_bias = fit(np.flatnonzero(~np.isin(rows, held_out)))
         oof[held_out] = np.asarray(x[held_out] @ fold_weights) + fold_bias
     return weights.astype(np.float32), bias, oof
+
+
+def _fit_practice_ranking(
+    embeddings: np.ndarray,
+    tfidf: sp.csr_matrix,
+    records: Sequence[AnnotatedClause],
+    types: Sequence[str],
+    groups: Sequence[str],
+    config: TrainingConfig,
+    seed: int,
+) -> tuple[PracticeRanking, np.ndarray] | None:
+    """The ranker's practice evidence: the practice map (``fit_practice_map`` on the clauses that
+    name a practice) and each practice's type shares, with its out-of-fold scores (n, T) from
+    the classifier's inner split; None when off or with too few practices."""
+    from clauseclf.estimators import _inner_folds
+
+    rows = np.array([i for i, r in enumerate(records) if r.case], dtype=int)
+    if config.practice_rank_weight <= 0 or not len(rows):
+        return None
+    column = {t: j for j, t in enumerate(types)}
+
+    def fit(train: np.ndarray) -> PracticeRanking | None:
+        cases = [practice_id(records[i].case or "") for i in train]
+        counts = Counter(cases)
+        if sum(1 for n in counts.values() if n >= config.practice_min_examples) < 2:
+            return None
+        practices = fit_practice_map(
+            embeddings[train],
+            cases,
+            tfidf=tfidf[train],
+            C=config.practice_C,
+            scale=config.practice_scale,
+            text_density=config.practice_text_density,
+            min_examples=config.practice_min_examples,
+        )
+        index = {name: k for k, name in enumerate(practices.names)}
+        shares = np.zeros((len(practices.names), len(types)))
+        for i, case in zip(train, cases, strict=True):
+            for type_id in records[i].labels:
+                if case in index and type_id in column:
+                    shares[index[case], column[type_id]] += 1.0
+        shares /= np.maximum(shares.sum(axis=1, keepdims=True), 1.0)
+        return PracticeRanking(practices, shares, config.practice_rank_weight)
+
+    final = fit(rows)
+    if final is None:
+        return None
+    # the classifier's inner split (and, for data too small to split, its in-sample fallback)
+    oof = final.scores(embeddings, tfidf)
+    for held_out in _inner_folds(len(records), groups, config.inner_folds, seed) or []:
+        fold = fit(np.setdiff1d(rows, held_out))
+        oof[held_out] = 0.0 if fold is None else fold.scores(embeddings[held_out], tfidf[held_out])
+    return final, oof
 
 
 def fit_practice_map(
@@ -599,6 +667,7 @@ def train(
         encoder=spec,
         practices=training["practices"],
         ranker=head.rank_weights is not None,
+        practice_rank_weight=head.rank_practices.weight if head.rank_practices else 0.0,
     )
     return ClauseModel(
         encoder,
@@ -623,6 +692,8 @@ def _fit_practices(
 ) -> PracticeMap | None:
     """The practice map on the records that name a practice (their embeddings and the head's
     TF-IDF rows), or None (logged) if too few."""
+    if head.rank_practices is not None:  # the ranker's map: the same recipe on the same clauses
+        return cast(PracticeMap, head.rank_practices.practices)
     rows = [i for i, r in enumerate(records) if r.case]
     cases = [practice_id(records[i].case) for i in rows]  # no annotation text in the model
     counts = Counter(cases)

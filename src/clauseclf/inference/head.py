@@ -42,7 +42,10 @@ class HeadOutput:
     ``confidence`` (n,): calibrated P(the top label is right); ``top`` (n,): the column of the
     top label, -1 for "other" (no type predicted). The top label is the predicted type the head's
     type ranker scores highest (without a ranker: the most probable predicted type); when
-    ``top`` is not given it is the most probable predicted type.
+    ``top`` is not given it is the most probable predicted type. ``ranked_first`` (n,): the
+    column of the type the ranker puts first among all types, predicted or not: the head's
+    best guess of the type of a clause known to have one; when not given, the most probable
+    type.
     """
 
     probabilities: np.ndarray
@@ -50,12 +53,20 @@ class HeadOutput:
     severity: np.ndarray
     confidence: np.ndarray
     top: np.ndarray = None  # type: ignore[assignment]  # filled in by __post_init__
+    ranked_first: np.ndarray = None  # type: ignore[assignment]  # filled in by __post_init__
 
     def __post_init__(self) -> None:
         if self.top is None:
             object.__setattr__(
                 self, "top", most_probable_predicted(self.probabilities, self.predicted)
             )
+        if self.ranked_first is None:
+            first = (
+                np.argmax(self.probabilities, axis=1)
+                if self.probabilities.shape[1]
+                else np.full(self.probabilities.shape[0], -1)
+            )
+            object.__setattr__(self, "ranked_first", np.asarray(first, dtype=np.int64))
 
 
 #: Stance cues of policy wording, as (name, pattern) on lower-cased text. A linear model over
@@ -294,6 +305,23 @@ def _original_span(origin: list[int] | None, start: int, end: int) -> tuple[int,
     return origin[start], origin[end - 1] + 1
 
 
+@dataclass(frozen=True, eq=False)
+class PracticeRanking:
+    """Practice evidence for the type ranker. ``practices``: a ``PracticeMap`` over the head's
+    TF-IDF rows and the embeddings (``clauseclf.inference.practices``); ``types`` (P, T): each
+    practice's share of each type among the training clauses that name it; ``weight``: the
+    ranker adds ``weight`` times P(type) through the practices to its scores."""
+
+    practices: Any  # a PracticeMap (its module imports this one)
+    types: np.ndarray
+    weight: float
+
+    def scores(self, embeddings: np.ndarray, tfidf: sp.spmatrix) -> np.ndarray:
+        """``weight`` times each clause's type distribution through its practice probabilities."""
+        probabilities = np.asarray(self.practices.probabilities(embeddings, tfidf))
+        return np.asarray(self.weight * (probabilities @ self.types))
+
+
 class ClauseHead:
     """One-vs-rest linear type scores with per-type Platt calibration and thresholds, a linear
     severity model per type, and an isotonic map from top-label probability to confidence."""
@@ -313,6 +341,7 @@ class ClauseHead:
         confidence_curve: np.ndarray,
         rank_weights: np.ndarray | None = None,
         rank_bias: np.ndarray | None = None,
+        rank_practices: PracticeRanking | None = None,
         settings: dict[str, Any] | None = None,
     ) -> None:
         self.types = tuple(types)
@@ -334,12 +363,39 @@ class ClauseHead:
             None if rank_weights is None else np.asarray(rank_weights, dtype=np.float32)
         )
         self.rank_bias = None if rank_bias is None else np.asarray(rank_bias, dtype=np.float64)
+        #: Practice evidence the ranker adds to its scores (None: the ranker alone).
+        self.rank_practices = rank_practices
         self.settings = dict(settings or {})
         self._check_shapes()
+        self._check_rank_practices()
 
     @property
     def embedding_dim(self) -> int:
         return self.features.embedding_dim
+
+    def _check_rank_practices(self) -> None:
+        ranking = self.rank_practices
+        if ranking is None:
+            return
+        if self.rank_weights is None:
+            raise ModelFormatError("rank_practices needs the type ranker (rank_weights)")
+        names = len(ranking.practices.names)
+        if ranking.types.shape != (names, len(self.types)):
+            raise ModelFormatError(
+                f"rank_practices types have shape {ranking.types.shape}, expected "
+                f"({names}, {len(self.types)})"
+            )
+        if not (np.isfinite(ranking.types).all() and np.isfinite(ranking.weight)):
+            raise ModelFormatError("rank_practices types and weight must be finite")
+        if ranking.practices.dimension != self.embedding_dim or ranking.practices.text_features != (
+            len(self.features.vocabulary)
+        ):
+            raise ModelFormatError(
+                "rank_practices reads "
+                f"{ranking.practices.dimension}-d embeddings and "
+                f"{ranking.practices.text_features} n-grams, the head "
+                f"{self.embedding_dim} and {len(self.features.vocabulary)}"
+            )
 
     def _check_shapes(self) -> None:
         n_types, n_features, n_levels = (
@@ -388,19 +444,29 @@ class ClauseHead:
         probabilities = platt_probabilities(self.decision_scores(features), self.platt)
         predicted = probabilities >= self.thresholds
         severity = self._severity(features)
-        top = self.top_labels(features, probabilities, predicted)
+        scores = self.rank_scores(texts, embeddings, features, probabilities)
+        top = ranked_top(scores, predicted)
         top_probability = top_label_probability(probabilities, predicted, top)
         confidence = np.interp(top_probability, self.confidence_curve[0], self.confidence_curve[1])
-        return HeadOutput(probabilities, predicted, severity, confidence, top)
+        first = np.argmax(scores, axis=1) if scores.shape[1] else np.full(len(texts), -1)
+        return HeadOutput(probabilities, predicted, severity, confidence, top, first)
 
-    def top_labels(
-        self, features: sp.csr_matrix, probabilities: np.ndarray, predicted: np.ndarray
+    def rank_scores(
+        self,
+        texts: Sequence[str],
+        embeddings: np.ndarray,
+        features: sp.csr_matrix,
+        probabilities: np.ndarray,
     ) -> np.ndarray:
-        """Column of each clause's top label among its predicted types, -1 if none."""
+        """The scores (n, T) that order the types (the top label is the best predicted one):
+        the type ranker's plus its practice evidence, or without a ranker the probabilities.
+        ``features``: ``self.features.transform(texts, embeddings)``."""
         if self.rank_weights is None or self.rank_bias is None:
-            return most_probable_predicted(probabilities, predicted)
+            return probabilities
         scores = np.asarray(features @ self.rank_weights.astype(np.float64)) + self.rank_bias
-        return ranked_top(scores, predicted)
+        if self.rank_practices is not None:
+            scores += self.rank_practices.scores(embeddings, self.features.tfidf(texts))
+        return scores
 
     def evidence(
         self,
@@ -527,6 +593,14 @@ class ClauseHead:
             "vocabulary": self.features.vocabulary,
             "settings": self.settings,
         }
+        ranking = self.rank_practices
+        if ranking is not None:
+            meta["rank_practices"] = {
+                "names": list(ranking.practices.names),
+                "top_k": ranking.practices.top_k,
+                "text_features": ranking.practices.text_features,
+                "weight": float(ranking.weight),
+            }
         (directory / HEAD_JSON).write_text(json.dumps(meta) + "\n", encoding="utf-8")
         arrays: dict[str, np.ndarray] = {
             "idf": self.features.idf,
@@ -540,6 +614,14 @@ class ClauseHead:
         }
         if self.rank_weights is not None and self.rank_bias is not None:
             arrays.update(rank_weights=self.rank_weights, rank_bias=self.rank_bias)
+        if ranking is not None:
+            practice_arrays = {
+                "weights": ranking.practices.weights.astype(np.float32),
+                "bias": ranking.practices.bias.astype(np.float32),
+                "types": ranking.types.astype(np.float32),
+                **ranking.practices._text_arrays(),
+            }
+            arrays.update({f"rank_practice_{k}": v for k, v in practice_arrays.items()})
         np.savez_compressed(directory / HEAD_NPZ, **arrays)  # type: ignore[arg-type]
 
     @classmethod
@@ -580,12 +662,45 @@ class ClauseHead:
                 confidence_curve=arrays["confidence_curve"],
                 rank_weights=arrays.get("rank_weights"),
                 rank_bias=arrays.get("rank_bias"),
+                rank_practices=_load_rank_practices(meta.get("rank_practices"), arrays),
                 settings=dict(meta.get("settings") or {}),
             )
         except (KeyError, TypeError, ValueError) as exc:
             if isinstance(exc, ModelFormatError):
                 raise
             raise ModelFormatError(f"{directory}: incomplete or malformed head: {exc!r}") from None
+
+
+def _load_rank_practices(meta: Any, arrays: dict[str, np.ndarray]) -> PracticeRanking | None:
+    """The ranker's practice evidence from ``head.json``'s ``rank_practices`` and the
+    ``rank_practice_*`` arrays (None when the head has none)."""
+    if meta is None:
+        return None
+    from clauseclf.inference.practices import PracticeMap
+
+    if not isinstance(meta, dict) or not isinstance(meta.get("names"), list):
+        raise ModelFormatError("head.json: 'rank_practices' must be an object with 'names'")
+    names = [str(name) for name in meta["names"]]
+    text_features = int(meta["text_features"])
+    text_weights = None
+    if text_features:
+        text_weights = sp.csr_matrix(
+            (
+                arrays["rank_practice_text_data"],
+                arrays["rank_practice_text_indices"],
+                arrays["rank_practice_text_indptr"],
+            ),
+            shape=(text_features, len(names)),
+        )
+        text_weights.check_format(full_check=True)
+    practices = PracticeMap(
+        tuple(names),
+        arrays["rank_practice_weights"],
+        arrays["rank_practice_bias"],
+        int(meta["top_k"]),
+        text_weights,
+    )
+    return PracticeRanking(practices, arrays["rank_practice_types"], float(meta["weight"]))
 
 
 def _select_spans(

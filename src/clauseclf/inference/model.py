@@ -53,7 +53,7 @@ class ClausePrediction:
     """What the model says about one clause.
 
     ``label`` is the top predicted type (the one the head's type ranker prefers among the
-    predicted ones; see ``ClauseHead.top_labels``), or ``"other"`` when no type is predicted;
+    predicted ones; see ``ClauseHead.rank_scores``), or ``"other"`` when no type is predicted;
     ``labels`` maps every predicted type to its probability, ``label`` first, then the most
     probable (empty for other); ``severities`` gives each predicted type's severity and
     ``severity`` the most adverse of them (``"none"`` for other); ``confidence`` is the
