@@ -420,3 +420,20 @@ def test_a_head_checks_its_practice_evidence(text_practice_model):
     with pytest.raises(ModelFormatError, match="must be finite"):
         ClauseHead(**ranked, rank_practices=PracticeRanking(practices, good, float("nan")))
     ClauseHead(**ranked, rank_practices=PracticeRanking(practices, good, 2.0))
+
+
+def test_a_head_with_broken_practice_evidence_is_refused(fake_encoder, tmp_path):
+    path = tmp_path / "cases.jsonl"
+    path.write_text("".join(json.dumps(line) + "\n" for line in _case_lines()))
+    model = clauseclf.train(path, encoder=fake_encoder, seed=0, progress=False)
+    model.save(tmp_path / "model")
+    head_json = tmp_path / "model" / "head.json"
+    meta = json.loads(head_json.read_text())
+    meta["rank_practices"]["names"] = "not a list"
+    head_json.write_text(json.dumps(meta))
+    with pytest.raises(ModelFormatError, match="rank_practices"):
+        ClauseModel.load(tmp_path / "model", encoder=fake_encoder)
+    meta["rank_practices"]["names"] = ["only-one"]
+    head_json.write_text(json.dumps(meta))
+    with pytest.raises(ModelFormatError):
+        ClauseModel.load(tmp_path / "model", encoder=fake_encoder)

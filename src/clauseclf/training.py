@@ -691,7 +691,7 @@ def _fit_practices(
     config: TrainingConfig,
 ) -> PracticeMap | None:
     """The practice map on the records that name a practice (their embeddings and the head's
-    TF-IDF rows), or None (logged) if too few."""
+    TF-IDF rows; the type ranker's own map when the head has one), or None (logged) if too few."""
     if head.rank_practices is not None:  # the ranker's map: the same recipe on the same clauses
         return cast(PracticeMap, head.rank_practices.practices)
     rows = [i for i, r in enumerate(records) if r.case]
