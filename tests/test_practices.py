@@ -175,16 +175,8 @@ def test_annotation_case_is_read_and_checked(tmp_path):
 
 
 def test_training_fits_a_practice_map_when_clauses_name_one(fake_encoder, tmp_path):
-    lines = [
-        {"text": t, "labels": {"data_sale": "none" if c == "no sale" else "high"}, "case": c}
-        for c in ("no sale", "sale")
-        for t in PRACTICES[c]
-    ]
-    lines += [{"text": t, "labels": {"arbitration": "high"}} for t in PRACTICES["arbitration"]]
-    for n, line in enumerate(lines):
-        line["platform"] = f"P{n % 3}"
     path = tmp_path / "cases.jsonl"
-    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    path.write_text("".join(json.dumps(line) + "\n" for line in _case_lines()))
     model = clauseclf.train(path, encoder=fake_encoder, seed=0, progress=False)
     # named by digests of the case texts: the model folder holds no annotation text
     assert model.practices is not None
@@ -329,6 +321,7 @@ def test_index_ranks_by_a_map_that_reads_text(text_practice_model, tmp_path):
 
 
 def _case_lines() -> list[dict]:
+    """Annotation lines: two practices of data_sale (with their case) and arbitration without."""
     lines: list[dict] = [
         {"text": t, "labels": {"data_sale": "none" if c == "no sale" else "high"}, "case": c}
         for c in ("no sale", "sale")

@@ -21,6 +21,8 @@ from clauseclf.evidence import Evidence, EvidenceSpan
 HEAD_JSON = "head.json"
 HEAD_NPZ = "head.npz"
 HEAD_FORMAT_VERSION = 1
+#: Names of the ranker's practice-map arrays in head.npz start with this.
+RANK_PRACTICE_PREFIX = "rank_practice_"
 _TOKEN_PATTERN = r"(?u)\b\w\w+\b"
 _TOKEN_RE = re.compile(_TOKEN_PATTERN)
 #: Most evidence spans returned per predicted type (after merging).
@@ -615,13 +617,8 @@ class ClauseHead:
         if self.rank_weights is not None and self.rank_bias is not None:
             arrays.update(rank_weights=self.rank_weights, rank_bias=self.rank_bias)
         if ranking is not None:
-            practice_arrays = {
-                "weights": ranking.practices.weights.astype(np.float32),
-                "bias": ranking.practices.bias.astype(np.float32),
-                "types": ranking.types.astype(np.float32),
-                **ranking.practices._text_arrays(),
-            }
-            arrays.update({f"rank_practice_{k}": v for k, v in practice_arrays.items()})
+            arrays.update(ranking.practices.arrays(prefix=RANK_PRACTICE_PREFIX))
+            arrays[RANK_PRACTICE_PREFIX + "types"] = ranking.types.astype(np.float32)
         np.savez_compressed(directory / HEAD_NPZ, **arrays)  # type: ignore[arg-type]
 
     @classmethod
@@ -680,27 +677,15 @@ def _load_rank_practices(meta: Any, arrays: dict[str, np.ndarray]) -> PracticeRa
 
     if not isinstance(meta, dict) or not isinstance(meta.get("names"), list):
         raise ModelFormatError("head.json: 'rank_practices' must be an object with 'names'")
-    names = [str(name) for name in meta["names"]]
-    text_features = int(meta["text_features"])
-    text_weights = None
-    if text_features:
-        text_weights = sp.csr_matrix(
-            (
-                arrays["rank_practice_text_data"],
-                arrays["rank_practice_text_indices"],
-                arrays["rank_practice_text_indptr"],
-            ),
-            shape=(text_features, len(names)),
-        )
-        text_weights.check_format(full_check=True)
-    practices = PracticeMap(
-        tuple(names),
-        arrays["rank_practice_weights"],
-        arrays["rank_practice_bias"],
+    practices = PracticeMap.from_arrays(
+        [str(name) for name in meta["names"]],
         int(meta["top_k"]),
-        text_weights,
+        int(meta["text_features"]),
+        arrays,
+        prefix=RANK_PRACTICE_PREFIX,
     )
-    return PracticeRanking(practices, arrays["rank_practice_types"], float(meta["weight"]))
+    types = arrays[RANK_PRACTICE_PREFIX + "types"]
+    return PracticeRanking(practices, types, float(meta["weight"]))
 
 
 def _select_spans(

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -140,12 +141,44 @@ class PracticeMap:
             "text_features": self.text_features,
         }
         (directory / PRACTICES_JSON).write_text(json.dumps(meta) + "\n", encoding="utf-8")
+        np.savez_compressed(directory / PRACTICES_NPZ, allow_pickle=False, **self.arrays())
+
+    def arrays(self, prefix: str = "") -> dict[str, np.ndarray]:
+        """The map's arrays as ``save`` writes them (names after ``prefix``); ``from_arrays``
+        reads them back."""
         arrays = {
             "weights": self.weights.astype(np.float32),
             "bias": self.bias.astype(np.float32),
             **self._text_arrays(),
         }
-        np.savez_compressed(directory / PRACTICES_NPZ, allow_pickle=False, **arrays)
+        return {prefix + name: value for name, value in arrays.items()}
+
+    @classmethod
+    def from_arrays(
+        cls,
+        names: Sequence[str],
+        top_k: int,
+        text_features: int,
+        arrays: Mapping[str, np.ndarray],
+        prefix: str = "",
+    ) -> PracticeMap:
+        """The map of ``arrays`` (as ``arrays(prefix)`` gives them); ``KeyError`` for a missing
+        array, ``ValueError`` (``ModelFormatError`` for the map's own checks) for ones that do
+        not fit together."""
+        text_weights = None
+        if text_features:
+            text_weights = sp.csr_matrix(
+                (
+                    arrays[prefix + "text_data"],
+                    arrays[prefix + "text_indices"],
+                    arrays[prefix + "text_indptr"],
+                ),
+                shape=(text_features, len(names)),
+            )
+            text_weights.check_format(full_check=True)
+        return cls(
+            tuple(names), arrays[prefix + "weights"], arrays[prefix + "bias"], top_k, text_weights
+        )
 
     def digest(self) -> str:
         """SHA-256 of the names and weights: which map made a set of profiles (an index keeps
@@ -188,14 +221,7 @@ class PracticeMap:
             raise ModelFormatError(f"{path}: 'text_features' must be a non-negative integer")
         arrays = _read_npz(Path(directory) / PRACTICES_NPZ)
         try:
-            text_weights = None
-            if text_features:
-                text_weights = sp.csr_matrix(
-                    (arrays["text_data"], arrays["text_indices"], arrays["text_indptr"]),
-                    shape=(text_features, len(names)),
-                )
-                text_weights.check_format(full_check=True)
-            return cls(tuple(names), arrays["weights"], arrays["bias"], top_k, text_weights)
+            return cls.from_arrays(names, top_k, text_features, arrays)
         except KeyError as exc:
             raise ModelFormatError(f"{directory}: incomplete practices file: {exc!r}") from None
         except ValueError as exc:  # sparse arrays that do not fit together
