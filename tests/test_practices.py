@@ -360,7 +360,7 @@ def test_the_type_ranker_adds_practice_evidence(fake_encoder, tmp_path):
         * (ranking.practices.probabilities(embeddings, head.features.tfidf(texts)) @ ranking.types)
     )
     np.testing.assert_allclose(
-        head.rank_scores(texts, embeddings, features, probabilities), expected, rtol=1e-6
+        head.rank_scores(features, embeddings, probabilities), expected, rtol=1e-6
     )
     out = head.predict(texts, embeddings)
     assert out.ranked_first.tolist() == np.argmax(expected, axis=1).tolist()

@@ -332,9 +332,8 @@ def fit_head(
     ranker = _fit_ranker(x, records, types, groups, config, seed) if config.rank_types else None
     practice_ranking = None
     if ranker is not None:
-        fitted = _fit_practice_ranking(
-            embeddings, features.tfidf(texts), records, types, groups, config, seed
-        )
+        tfidf = x[:, : len(features.vocabulary)]  # the TF-IDF block leads the feature rows
+        fitted = _fit_practice_ranking(embeddings, tfidf, records, types, groups, config, seed)
         if fitted is not None:
             practice_ranking = fitted[0]
             ranker = (ranker[0], ranker[1], ranker[2] + fitted[1])

@@ -446,7 +446,7 @@ class ClauseHead:
         probabilities = platt_probabilities(self.decision_scores(features), self.platt)
         predicted = probabilities >= self.thresholds
         severity = self._severity(features)
-        scores = self.rank_scores(texts, embeddings, features, probabilities)
+        scores = self.rank_scores(features, embeddings, probabilities)
         top = ranked_top(scores, predicted)
         top_probability = top_label_probability(probabilities, predicted, top)
         confidence = np.interp(top_probability, self.confidence_curve[0], self.confidence_curve[1])
@@ -454,20 +454,18 @@ class ClauseHead:
         return HeadOutput(probabilities, predicted, severity, confidence, top, first)
 
     def rank_scores(
-        self,
-        texts: Sequence[str],
-        embeddings: np.ndarray,
-        features: sp.csr_matrix,
-        probabilities: np.ndarray,
+        self, features: sp.csr_matrix, embeddings: np.ndarray, probabilities: np.ndarray
     ) -> np.ndarray:
         """The scores (n, T) that order the types (the top label is the best predicted one):
         the type ranker's plus its practice evidence, or without a ranker the probabilities.
-        ``features``: ``self.features.transform(texts, embeddings)``."""
+        ``features``: ``self.features.transform(texts, embeddings)``, whose first columns are
+        the TF-IDF block the practice map reads."""
         if self.rank_weights is None or self.rank_bias is None:
             return probabilities
         scores = np.asarray(features @ self.rank_weights.astype(np.float64)) + self.rank_bias
         if self.rank_practices is not None:
-            scores += self.rank_practices.scores(embeddings, self.features.tfidf(texts))
+            tfidf = features[:, : len(self.features.vocabulary)]
+            scores += self.rank_practices.scores(embeddings, tfidf)
         return scores
 
     def evidence(
