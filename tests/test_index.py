@@ -183,7 +183,11 @@ def test_hnsw_matches_exact_top_results(tiny_model):
     ann_rows, ann_scores = index._search_vectors(queries, 10)
     recall = np.mean([len(set(a) & set(e)) / 10 for a, e in zip(ann_rows, exact_rows, strict=True)])
     assert recall >= 0.9
-    assert np.allclose(ann_scores[:, 0], exact_scores[:, 0])  # re-scored exactly
+    # candidates are re-scored exactly: where both find the same best row, the same score (HNSW
+    # insertion is multithreaded, so which rows a small graph misses varies from run to run)
+    same = ann_rows[:, 0] == exact_rows[:, 0]
+    assert same.mean() >= 0.9
+    assert np.allclose(ann_scores[same, 0], exact_scores[same, 0])
     assert "hnsw" in repr(index) and index.use_backend("exact").backend == "exact"
     with pytest.raises(ValueError, match="unknown backend"):
         index.use_backend("annoy")
