@@ -6,9 +6,10 @@
 For each platform-grouped fold of the training data (``training.group_folds``, seed 0, as the
 model card's cross-validation), all-MiniLM-L6-v2 (from its package) is fine-tuned on the other
 folds: its top ``--top-layers`` transformer layers, mean pooling, a multi-label type head
-(binary cross-entropy; unchecked types are weak negatives with the training weight 0.1) and a
-practice head (softmax over the ToS;DR cases seen at least twice, weight 0.5). The lower layers
-stay frozen, so their outputs are computed once for every clause and reused by all folds.
+(binary cross-entropy; unchecked types are weak negatives with training's weight for them)
+and a practice head (softmax over the ToS;DR cases seen at least twice, weight 0.5). The
+lower layers stay frozen, so their outputs are computed once for every clause and reused by
+all folds.
 
 The shipped head recipe (``training.fit_head``) is then fitted on the fold's training rows with
 (a) the shipped static embedding, (b) the static embedding next to the tuned MiniLM embedding
@@ -41,7 +42,6 @@ from similarity import precision_at_k
 
 REPO = Path(__file__).resolve().parents[1]
 
-HIDDEN = 384
 BATCH = 32
 PRACTICE_LOSS_WEIGHT = 0.5
 
@@ -49,7 +49,7 @@ PRACTICE_LOSS_WEIGHT = 0.5
 def frozen_states(
     model: Any, tokenizer: Any, texts: list[str], layer: int, max_tokens: int
 ) -> list:
-    """Hidden states after ``layer`` transformer layers, one float16 (tokens, 384) tensor each."""
+    """Hidden states after ``layer`` transformer layers: a float16 (tokens, hidden) tensor each."""
     import torch
 
     states: list[Any] = [None] * len(texts)
@@ -76,6 +76,7 @@ class TopLayers:
 
     def __init__(self, model: Any, first_layer: int) -> None:
         self.config = model.config
+        self.hidden = int(model.config.hidden_size)
         self.layers = copy.deepcopy(model.encoder.layer[first_layer:])
 
     def __call__(self, states: list, rows: np.ndarray) -> Any:
@@ -83,7 +84,7 @@ class TopLayers:
         from transformers.masking_utils import create_bidirectional_mask
 
         length = max(states[i].shape[0] for i in rows)
-        x = torch.zeros(len(rows), length, HIDDEN)
+        x = torch.zeros(len(rows), length, self.hidden)
         mask = torch.zeros(len(rows), length, dtype=torch.long)
         for j, i in enumerate(rows):
             n = states[i].shape[0]
@@ -124,8 +125,8 @@ def tune_fold(
     w = torch.tensor(weights, dtype=torch.float32)
     top = TopLayers(model, first_layer)
     top.layers.train()
-    type_head = torch.nn.Linear(HIDDEN, y.shape[1])
-    practice_head = torch.nn.Linear(HIDDEN, len(names))
+    type_head = torch.nn.Linear(top.hidden, y.shape[1])
+    practice_head = torch.nn.Linear(top.hidden, len(names))
     positive = (y[train] * w[train]).sum(0)
     negative = ((1 - y[train]) * w[train]).sum(0)
     pos_weight = torch.clamp(negative / positive.clamp(min=1), max=30) ** 0.5
@@ -161,7 +162,7 @@ def tune_fold(
             schedule.step()
             optimizer.zero_grad()
     top.layers.eval()
-    embeddings = np.zeros((len(states), HIDDEN), dtype=np.float32)
+    embeddings = np.zeros((len(states), top.hidden), dtype=np.float32)
     order = np.argsort(lengths, kind="stable")
     with torch.no_grad():
         for start in range(0, len(order), 128):
@@ -185,7 +186,13 @@ def main() -> int:
     from clauseclf.inference.model import default_model_dir, load_model_encoder
     from clauseclf.inference.practices import practice_id
     from clauseclf.taxonomy import default_taxonomy
-    from clauseclf.training import fit_head, fit_practice_map, group_folds, label_matrix
+    from clauseclf.training import (
+        TrainingConfig,
+        fit_head,
+        fit_practice_map,
+        group_folds,
+        label_matrix,
+    )
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
@@ -208,7 +215,7 @@ def main() -> int:
     records = list(load_annotations([args.annotations], taxonomy=taxonomy).records)
     records += load_corpora(args.data, taxonomy=taxonomy)  # the order training uses
     texts = [r.text for r in records]
-    labels = label_matrix(records, taxonomy.type_ids, 0.1)
+    labels = label_matrix(records, taxonomy.type_ids, TrainingConfig().weak_negative_weight)
     practices = [practice_id(r.case) if r.case else None for r in records]
     folds = group_folds(platforms(records), 5, 0)
     chosen = [int(k) for k in args.folds.split(",")]
