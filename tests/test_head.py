@@ -12,6 +12,7 @@ from clauseclf.inference.head import (
     HeadOutput,
     ModelFormatError,
     ranked_top,
+    stance_flags,
     top_label_probability,
 )
 from clauseclf.taxonomy import default_taxonomy
@@ -201,6 +202,58 @@ def test_stance_flags_see_negation_consent_and_choice():
     assert "no_choice" in on[3]
     assert on[4] == {"opt_out", "deidentified"}
     assert on[5] == set()
+
+
+def test_ai_wording_flag_marks_what_a_clause_is_about():
+    flags = stance_flags(
+        [
+            "We may use your content to train our machine learning models.",
+            "Our A.I. assistant summarises your notes.",
+            "We use your information to improve our products and services.",
+            "We keep your email address for two years.",
+        ],
+        ["ai_wording"],
+    )
+    assert flags[:, 0].tolist() == [1.0, 1.0, 0.0, 0.0]
+
+
+def test_a_required_cue_gates_its_type(head, fake_encoder, tmp_path):
+    assert head.required_cues == {"ai_training": "ai_wording"}  # TrainingConfig's default
+    texts = [
+        "Fernwick uses your photos to train its machine learning models.",
+        "Fernwick uses your photos to improve its products.",
+    ]
+    embeddings = fake_encoder.encode(texts)
+    column = head.types.index("ai_training")
+    head.save(tmp_path)
+    meta = _meta(tmp_path)
+    assert meta["required_cues"] == {"ai_training": "ai_wording"}
+    meta["required_cues"] = {}
+    (tmp_path / HEAD_JSON).write_text(json.dumps(meta), encoding="utf-8")
+    ungated = ClauseHead.load(tmp_path)
+    before, after = ungated.predict(texts, embeddings), head.predict(texts, embeddings)
+    assert before.probabilities[1, column] > 0.0
+    assert after.probabilities[0, column] == before.probabilities[0, column]
+    assert after.probabilities[1, column] == 0.0 and not after.predicted[1, column]
+    others = [c for c in range(len(head.types)) if c != column]
+    np.testing.assert_array_equal(after.probabilities[:, others], before.probabilities[:, others])
+
+
+@pytest.mark.parametrize(
+    ("required", "message"),
+    [
+        ({"ai_training": "no_such_cue"}, "required cue"),
+        ({"no_such_type": "ai_wording"}, "required cue"),
+        (["ai_training"], "'required_cues' must map str to str"),
+    ],
+)
+def test_bad_required_cues_are_refused(head, tmp_path, required, message):
+    head.save(tmp_path)
+    meta = _meta(tmp_path)
+    meta["required_cues"] = required
+    (tmp_path / HEAD_JSON).write_text(json.dumps(meta), encoding="utf-8")
+    with pytest.raises(ModelFormatError, match=message):
+        ClauseHead.load(tmp_path)
 
 
 def test_stance_weight_roundtrips_and_old_heads_load(tmp_path, fake_encoder):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -242,12 +243,24 @@ def format_metrics(metrics: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+_CUE_DESCRIPTIONS = {
+    "negated_practice": "negated practice",
+    "opt_in_or_consent": "opt-in/consent",
+    "opt_out": "opt-out",
+    "no_choice": "no choice",
+    "deidentified": "de-identified data",
+    "user_prohibition": 'a rule for the user such as "you will not use..."',
+    "ai_wording": "AI, machine-learning or training wording",
+}
+
 _LICENCES = {
     "claudette": "CLAUDETTE corpus (Galassi et al. 2024): CC BY 4.0.",
     "tosdr": "ToS;DR (tosdr.org) quotes and cases: CC BY-SA 3.0; this model is derived from them.",
     "ai_training": "ai_training labels: ours; the sentences are the services' own texts.",
     "stance": "stance (data/annotations/stance.jsonl): clauses we wrote for fictional services; "
     "MIT, like this repository.",
+    "background": "background: unlabelled clauses of the shared policies-2023 documents (scraped "
+    "from ToS;DR's document store; research use), used only as negatives; no text is stored.",
 }
 
 
@@ -262,11 +275,16 @@ def model_card(
     practices: int = 0,
     ranker: bool = True,
     practice_rank_weight: float = 0.0,
+    stance_cues: Sequence[str] = (),
+    background: int = 0,
+    required_cues: Mapping[str, str] | None = None,
 ) -> str:
     """The MODEL_CARD.md text of a trained model; ``encoder`` is the model's encoder spec,
     ``practices`` the number of practices its practice map knows (0: none), ``ranker`` whether
     its head has a type ranker, ``practice_rank_weight`` the weight of the practice evidence in
-    that ranker (0: none)."""
+    that ranker (0: none), ``stance_cues`` the names of its cue flags, ``background`` the number
+    of background clauses it was trained on, ``required_cues`` the types it predicts only with a
+    cue (type -> cue)."""
     version_lines = "\n".join(f"- {name}: {value}" for name, value in (versions or {}).items())
     table = "\n".join(f"| {name} | {count} |" for name, count in counts.items())
     licences = "\n".join(
@@ -354,14 +372,43 @@ def model_card(
         if practices
         else ""
     )
+    cues = [_CUE_DESCRIPTIONS.get(cue, cue) for cue in stance_cues]
+    cue_text = (
+        f"{len(cues)} stance\n" + textwrap.fill(f"flags ({', '.join(cues)}; weight 1);", 95)
+        if cues
+        else "no stance\nflags;"
+    )
+    background_text = (
+        "\n"
+        + textwrap.fill(
+            f"Background: {background:,} unlabelled clauses of real policies (platforms no "
+            "annotation names) are negatives too: weak for every type, strong for ai_training "
+            "when they have no AI wording; they take part in calibration and thresholds.",
+            95,
+        )
+        if background
+        else ""
+    )
+    gates = "; ".join(
+        f"`{type_id}` is predicted only for clauses with the `{cue}` cue"
+        + (
+            " (AI, machine-learning, model, algorithm, automation, training, "
+            "assistant, speech or voice wording: `inference.head.AI_WORDING`), so that plain "
+            '"to improve our services" wording is not taken for AI training'
+            if cue == "ai_wording"
+            else ""
+        )
+        for type_id, cue in (required_cues or {}).items()
+    )
+    gate_text = (
+        "\n" + textwrap.fill(f"Cue gate: {gates}.", 95, break_on_hyphens=False) if gates else ""
+    )
     return f"""# clauseclf model
 
 {encoder_text}
 Head (`head.json`, `head.npz`): sublinear TF-IDF over word 1-2 grams (vocabulary: n-grams in
 >= 3 clauses, at most 20,000 of them, so no clause text is stored) concatenated with the
-{dimension}-d sentence embedding (weight 0.5 against the L2-normalised TF-IDF block) and 6 stance
-flags (negated practice, opt-in/consent, opt-out, no choice, de-identified data, a rule for
-the user such as "you will not use..."; weight 1);
+{dimension}-d sentence embedding (weight 0.5 against the L2-normalised TF-IDF block) and {cue_text}
 `clauseclf.estimators.ClauseClassifier`: one-vs-rest class-balanced LinearSVC per type (C=0.5),
 per-type Platt calibration and a per-type decision threshold (max F1 on a 0.2-0.8 grid), both
 fitted on out-of-fold scores of a 3-fold platform-grouped inner split of the training
@@ -370,7 +417,7 @@ data;{ranker_text} a class-balanced multinomial logistic regression per type for
 fitted on out-of-fold correctness, from the top label's probability to the confidence.
 Partial labels: a type the annotator checked is a strong label; a type not checked for a clause
 (`annotated_types`) is a weak negative with sample weight 0.1; calibration and thresholds use
-clauses checked for several types where there are enough of them.
+clauses checked for several types where there are enough of them.{background_text}{gate_text}
 {practice_text}
 ## Data (annotated clauses; texts are not stored in the model)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import itertools
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -74,6 +74,15 @@ class HeadOutput:
 #: Stance cues of policy wording, as (name, pattern) on lower-cased text. A linear model over
 #: n-grams and embeddings cannot tell "we sell" from "we do not sell" well; these flags let the
 #: severity model see the negation, opt-in / opt-out and anonymisation that decide it.
+#: Wording about AI, machine learning, models, algorithms, automation or training (a superset of
+#: the keyword groups with which the shared ai_training set was collected, except "improve our
+#: services"), assistants, speech, voice, detection or an "engine"; matched on lower-cased text.
+AI_WORDING = (
+    r"\ba\.?i\b|artificial|intelligen|machine|learn|neural|generative|\bllms?\b|gpt|openai"
+    r"|chat ?bot|copilot|assistant|\bmodel|algorithm|\btrain|automat|predict|recogni[sz]"
+    r"|large language|speech|voice|engine|detect|biometric|synthe[st]"
+)
+
 STANCE_PATTERNS: tuple[tuple[str, str], ...] = (
     (
         "negated_practice",
@@ -105,6 +114,10 @@ STANCE_PATTERNS: tuple[tuple[str, str], ...] = (
     ),
 )
 
+#: Cues of what a clause is about rather than its stance. A head can require one for a type
+#: (``ClauseHead.required_cues``): ai_training only where a clause has AI wording.
+TOPIC_PATTERNS: tuple[tuple[str, str], ...] = (("ai_wording", AI_WORDING),)
+
 #: The stance cues of heads saved before cues were named in ``head.json``.
 LEGACY_STANCE_CUES = (
     "negated_practice",
@@ -114,8 +127,24 @@ LEGACY_STANCE_CUES = (
     "deidentified",
 )
 
-_STANCE_RES = {name: re.compile(pattern) for name, pattern in STANCE_PATTERNS}
+_STANCE_RES = {name: re.compile(pattern) for name, pattern in STANCE_PATTERNS + TOPIC_PATTERNS}
 ALL_STANCE_CUES = tuple(name for name, _ in STANCE_PATTERNS)
+
+
+def has_ai_wording(text: str) -> bool:
+    """Whether ``text`` has ``AI_WORDING``."""
+    return _STANCE_RES["ai_wording"].search(text.lower()) is not None
+
+
+def cue_gate(
+    texts: Sequence[str], types: Sequence[str], required_cues: Mapping[str, str]
+) -> np.ndarray:
+    """(n, len(types)) 1/0 multipliers of the type probabilities: 0 where a type in
+    ``required_cues`` (type -> cue name) lacks its cue, 1 elsewhere."""
+    gate = np.ones((len(texts), len(types)))
+    for type_id, cue in required_cues.items():
+        gate[:, list(types).index(type_id)] = stance_flags(texts, [cue])[:, 0]
+    return gate
 
 
 def stance_flags(texts: Sequence[str], cues: Sequence[str] = ALL_STANCE_CUES) -> np.ndarray:
@@ -344,9 +373,13 @@ class ClauseHead:
         rank_weights: np.ndarray | None = None,
         rank_bias: np.ndarray | None = None,
         rank_practices: PracticeRanking | None = None,
+        required_cues: Mapping[str, str] | None = None,
         settings: dict[str, Any] | None = None,
     ) -> None:
         self.types = tuple(types)
+        #: Types predicted only for clauses with a cue (type -> cue name in ``STANCE_PATTERNS``
+        #: or ``TOPIC_PATTERNS``): elsewhere their probability is 0.
+        self.required_cues = dict(required_cues or {})
         self.severity_scale = tuple(severity_scale)
         self.features = features
         self.type_weights = np.asarray(type_weights, dtype=np.float32)
@@ -370,6 +403,12 @@ class ClauseHead:
         self.settings = dict(settings or {})
         self._check_shapes()
         self._check_rank_practices()
+        for type_id, cue in self.required_cues.items():
+            if type_id not in self.types or cue not in _STANCE_RES:
+                raise ModelFormatError(
+                    f"required cue {type_id!r} -> {cue!r}: the type must be one of the head's "
+                    f"and the cue one of {sorted(_STANCE_RES)}"
+                )
 
     @property
     def embedding_dim(self) -> int:
@@ -444,6 +483,8 @@ class ClauseHead:
         """Types, severities and confidences for clause ``texts`` and their ``embeddings``."""
         features = self.features.transform(texts, embeddings)
         probabilities = platt_probabilities(self.decision_scores(features), self.platt)
+        if self.required_cues:
+            probabilities *= cue_gate(texts, self.types, self.required_cues)
         predicted = probabilities >= self.thresholds
         severity = self._severity(features)
         scores = self.rank_scores(features, embeddings, probabilities)
@@ -591,6 +632,7 @@ class ClauseHead:
             "stance_weight": self.features.stance_weight,
             "stance_cues": list(self.features.stance_cues),
             "vocabulary": self.features.vocabulary,
+            "required_cues": self.required_cues,
             "settings": self.settings,
         }
         ranking = self.rank_practices
@@ -631,6 +673,11 @@ class ClauseHead:
             )
         arrays = _read_npz(directory / HEAD_NPZ)
         meta.setdefault("stance_cues", list(LEGACY_STANCE_CUES))  # heads saved before naming
+        required = meta.get("required_cues", {})  # heads saved before cues gated types: none
+        if not isinstance(required, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in required.items()
+        ):
+            raise ModelFormatError(f"{directory / HEAD_JSON}: 'required_cues' must map str to str")
         for key in ("vocabulary", "types", "severity_scale", "stance_cues"):
             value = meta.get(key)
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
@@ -658,6 +705,7 @@ class ClauseHead:
                 rank_weights=arrays.get("rank_weights"),
                 rank_bias=arrays.get("rank_bias"),
                 rank_practices=_load_rank_practices(meta.get("rank_practices"), arrays),
+                required_cues=required,
                 settings=dict(meta.get("settings") or {}),
             )
         except (KeyError, TypeError, ValueError) as exc:
