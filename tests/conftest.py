@@ -231,3 +231,20 @@ def static_model(folder: Path):
         texts, encoder.encode(texts), records, seed=0, config=TrainingConfig(min_df=1, C=1.0)
     )
     return ClauseModel(encoder, head, default_taxonomy(), metadata={"model_version": "static"})
+
+
+def write_policy_archive(data_dir: Path, documents: dict[str, str]) -> Path:
+    """A ``policies-2023/corpus_text.tar.xz`` under ``data_dir`` holding ``documents`` (file
+    name -> text) as ``corpus/text/<name>``, like the shared data; returns ``data_dir``."""
+    import io
+    import tarfile
+
+    folder = data_dir / "policies-2023"
+    folder.mkdir(parents=True)
+    with tarfile.open(folder / "corpus_text.tar.xz", "w:xz") as tar:
+        for name, text in documents.items():
+            data = text.encode("utf-8")
+            info = tarfile.TarInfo(f"corpus/text/{name}")
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return data_dir

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import io
-import tarfile
 from pathlib import Path
 
 import pytest
@@ -11,6 +9,7 @@ import pytest
 from clauseclf.background import BACKGROUND_CORPUS, background_clauses
 from clauseclf.inference.head import has_ai_wording
 from clauseclf.training import label_matrix
+from conftest import write_policy_archive
 
 POLICIES = {
     "Acme_Privacy Policy.txt": (
@@ -28,15 +27,7 @@ POLICIES = {
 
 
 def _data_dir(tmp_path: Path, files: dict[str, str] = POLICIES) -> Path:
-    folder = tmp_path / "data" / "policies-2023"
-    folder.mkdir(parents=True)
-    with tarfile.open(folder / "corpus_text.tar.xz", "w:xz") as tar:
-        for name, text in files.items():
-            payload = text.encode("utf-8")
-            member = tarfile.TarInfo(f"corpus/text/{name}")
-            member.size = len(payload)
-            tar.addfile(member, io.BytesIO(payload))
-    return tmp_path / "data"
+    return write_policy_archive(tmp_path / "data", files)
 
 
 def test_clauses_come_from_unannotated_platforms_without_labels(tmp_path):

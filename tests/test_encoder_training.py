@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import io
-import tarfile
-
 import numpy as np
 import pytest
 
 from clauseclf.cli import main
 from clauseclf.encoder import StaticEncoder
 from clauseclf.encoder_training import adapt_static_encoder, policy_clauses
-from conftest import VOCABULARY, write_static_encoder
+from conftest import VOCABULARY, write_policy_archive, write_static_encoder
 
 pytest.importorskip("torch", reason="adapting an encoder needs torch")
 
@@ -73,19 +70,8 @@ def test_adapting_refuses_mismatched_targets(tmp_path):
         )
 
 
-def _write_policy_archive(data_dir, documents: dict[str, str]) -> None:
-    folder = data_dir / "policies-2023"
-    folder.mkdir(parents=True)
-    with tarfile.open(folder / "corpus_text.tar.xz", "w:xz") as tar:
-        for name, text in documents.items():
-            data = text.encode("utf-8")
-            info = tarfile.TarInfo(f"corpus/text/{name}")
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-
-
 def test_policy_clauses_reads_the_archive_in_name_order(tmp_path):
-    _write_policy_archive(
+    write_policy_archive(
         tmp_path,
         {
             "b_Terms.txt": "We may close your account. We sell your data.",

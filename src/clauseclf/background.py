@@ -1,10 +1,12 @@
 """Background clauses: clauses of real, unlabelled policies, used as negatives in training.
 
 The annotated corpora are curated. ToS;DR quotes and the ai_training set were picked for what
-they say, so their types are far more common there than in a whole policy. A head that learns
-only from them flags such types in ordinary clauses of real documents: before background
-clauses, the default recipe flagged ``ai_training`` on about 0.4% of all clauses of unseen
-policies, nearly all of them plain "to improve our services" wording.
+they say, so their types are far more common there than in a whole policy, and a head that
+learns only from them flags such types in ordinary clauses of real documents more often than
+the curated data shows. Background clauses are the real-document negatives the corpora lack.
+They are off by default (``TrainingConfig.background_clauses``): measured on platform folds
+(``benchmarks/background.py``) they cost ai_training F1 on the ai_training set, whose hard
+negatives all use AI wording.
 
 ``background_clauses`` samples clauses from the plain-text policies of the shared data
 (``policies-2023/corpus_text.tar.xz``), from platforms that no annotation names, and returns

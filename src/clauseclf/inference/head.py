@@ -71,9 +71,6 @@ class HeadOutput:
             object.__setattr__(self, "ranked_first", np.asarray(first, dtype=np.int64))
 
 
-#: Stance cues of policy wording, as (name, pattern) on lower-cased text. A linear model over
-#: n-grams and embeddings cannot tell "we sell" from "we do not sell" well; these flags let the
-#: severity model see the negation, opt-in / opt-out and anonymisation that decide it.
 #: Wording about AI, machine learning, models, algorithms, automation or training (a superset of
 #: the keyword groups with which the shared ai_training set was collected, except "improve our
 #: services"), assistants, speech, voice, detection or an "engine"; matched on lower-cased text.
@@ -83,6 +80,9 @@ AI_WORDING = (
     r"|large language|speech|voice|engine|detect|biometric|synthe[st]"
 )
 
+#: Stance cues of policy wording, as (name, pattern) on lower-cased text. A linear model over
+#: n-grams and embeddings cannot tell "we sell" from "we do not sell" well; these flags let the
+#: severity model see the negation, opt-in / opt-out and anonymisation that decide it.
 STANCE_PATTERNS: tuple[tuple[str, str], ...] = (
     (
         "negated_practice",
