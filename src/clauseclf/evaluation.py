@@ -250,7 +250,8 @@ _CUE_DESCRIPTIONS = {
     "no_choice": "no choice",
     "deidentified": "de-identified data",
     "user_prohibition": 'a rule for the user such as "you will not use..."',
-    "ai_wording": "AI, machine-learning or training wording",
+    "ai_wording": "AI, machine-learning, model, algorithm, automation, training, assistant, "
+    "speech or voice wording",
 }
 
 _LICENCES = {
@@ -390,14 +391,8 @@ def model_card(
         else ""
     )
     gates = "; ".join(
-        f"`{type_id}` is predicted only for clauses with the `{cue}` cue"
-        + (
-            " (AI, machine-learning, model, algorithm, automation, training, "
-            "assistant, speech or voice wording: `inference.head.AI_WORDING`), so that plain "
-            '"to improve our services" wording is not taken for AI training'
-            if cue == "ai_wording"
-            else ""
-        )
+        f"`{type_id}` is predicted only for clauses with {_CUE_DESCRIPTIONS.get(cue, cue)} "
+        f"(the `{cue}` cue)"
         for type_id, cue in (required_cues or {}).items()
     )
     gate_text = (
