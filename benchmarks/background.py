@@ -31,12 +31,13 @@ REPO = Path(__file__).resolve().parents[1]
 
 def main() -> int:
     import clauseclf
-    from clauseclf.background import background_clauses, service_of
+    from clauseclf.background import background_clauses
     from clauseclf.corpora import load_annotations, load_corpora, platform_key, platforms
-    from clauseclf.encoder_training import POLICY_ARCHIVE, archive_texts
+    from clauseclf.documents import POLICY_ARCHIVE, archive_texts
     from clauseclf.evaluation import evaluate_output, out_of_fold_output, summarize
     from clauseclf.inference.head import has_ai_wording
     from clauseclf.segmentation import segment_document
+    from clauseclf.standoff import service_of
     from clauseclf.taxonomy import default_taxonomy
     from clauseclf.training import TrainingConfig, fit_head, group_folds
 

@@ -29,6 +29,7 @@ import numpy as np
 
 from clauseclf.corpora import AnnotatedClause, platform_key
 from clauseclf.inference.head import has_ai_wording
+from clauseclf.standoff import service_of
 
 BACKGROUND_CORPUS = "background"
 
@@ -37,12 +38,6 @@ CHECKED_TYPE = "ai_training"
 #: Clauses shorter or longer than these (characters) are not sampled: headings, list stubs and
 #: run-together walls of text say little about a clause type.
 MIN_CHARS, MAX_CHARS = 30, 1500
-
-
-def service_of(member_name: str) -> str:
-    """The platform of a policies-2023 file, ``<Service>_<Title>.txt`` (the part before the
-    first ``_``)."""
-    return Path(member_name).name.split("_", 1)[0]
 
 
 def background_clauses(
@@ -59,7 +54,7 @@ def background_clauses(
     ``exclude_platforms`` (compared by ``platform_key``), as unlabelled records of corpus
     ``"background"``; each clause without ``AI_WORDING`` is checked for the types in
     ``checked_types``."""
-    from clauseclf.encoder_training import POLICY_ARCHIVE, archive_texts
+    from clauseclf.documents import POLICY_ARCHIVE, archive_texts
     from clauseclf.segmentation import segment_document
 
     if clauses < 1 or documents < 1:

@@ -13,7 +13,9 @@ import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
+from clauseclf.standoff import StandoffError, is_standoff, resolve_standoff
 from clauseclf.taxonomy import Taxonomy, default_taxonomy
 
 #: The shared corpora the default model is trained on, by folder name under the data folder.
@@ -45,14 +47,19 @@ class AnnotatedClause:
 
 
 def read_annotations(
-    path: str | Path, *, corpus: str | None = None, taxonomy: Taxonomy | None = None
+    path: str | Path,
+    *,
+    corpus: str | None = None,
+    taxonomy: Taxonomy | None = None,
+    documents: str | Path | None = None,
 ) -> list[AnnotatedClause]:
-    """Read one JSON Lines annotation file; ``AnnotationError`` names file and line on bad data."""
+    """Read one JSON Lines annotation file (standoff records resolved against ``documents``, see
+    ``load_annotations``); ``AnnotationError`` names file and line on bad data."""
     path = Path(path)
     taxonomy = taxonomy or default_taxonomy()
     return [
         _record(raw, where, taxonomy, corpus or path.parent.name)
-        for raw, where in _jsonl_lines(path)
+        for raw, where in _with_standoff(_jsonl_lines(path), documents)
     ]
 
 
@@ -156,6 +163,7 @@ def load_annotations(
     strict: bool = False,
     taxonomy: Taxonomy | None = None,
     format: str = "auto",
+    documents: str | Path | None = None,
 ) -> AnnotationSet:
     """Read and validate annotation files: JSON Lines (``.jsonl``), CSV (``.csv``, columns
     ``text,label,severity,platform`` and optionally ``document``), a Label Studio JSON export
@@ -165,7 +173,11 @@ def load_annotations(
     In CSV, ``label`` is a type id, ``other``, or several ids joined by ``;`` (``severity`` then
     holds one level per id, or one for all; empty = the type's default severity). Checked: bad
     JSON or CSV, wrong encoding, empty text, unknown type or severity, and the same clause
-    annotated twice with different labels. Every problem names the file and line. With
+    annotated twice with different labels. JSON Lines files may hold standoff records
+    (``doc_file``, ``start``, ``end``, ``sha256`` instead of ``text``; ``clauseclf.standoff``):
+    their text is read from ``documents`` (the policies-2023 folder or its archive; default
+    ``../shared/data/policies-2023``), and a record whose text does not hash to its
+    ``sha256`` is a problem of its line. Every problem names the file and line. With
     ``strict`` the first problem raises ``AnnotationError``; otherwise bad rows are skipped and
     listed in ``problems`` (an unreadable file is one problem).
     """
@@ -195,7 +207,7 @@ def load_annotations(
             problems.extend(imported.problems)
             continue
         try:
-            for raw, where in _rows(path, file_format, taxonomy):
+            for raw, where in _with_standoff(_rows(path, file_format, taxonomy), documents):
                 try:
                     records.append(_record(raw, where, taxonomy, corpus=path.stem))
                     wheres.append(where)
@@ -219,6 +231,25 @@ def _file_format(path: Path, requested: str) -> str:
     return {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".json": "label-studio"}.get(
         path.suffix.lower(), "unknown"
     )
+
+
+def _with_standoff(
+    rows: Iterable[tuple[object, str]], documents: str | Path | None
+) -> list[tuple[object, str]]:
+    """The rows, with standoff records resolved against ``documents`` (one read for all)."""
+    rows = list(rows)
+    standoff = [(i, raw, where) for i, (raw, where) in enumerate(rows) if is_standoff(raw)]
+    if not standoff:
+        return rows
+    resolved = resolve_standoff(
+        [(cast(dict[str, object], raw), where) for _, raw, where in standoff], documents
+    )
+    for (index, _, _), (filled, where) in zip(standoff, resolved, strict=True):
+        rows[index] = (
+            _Invalid(str(filled)) if isinstance(filled, StandoffError) else filled,
+            where,
+        )
+    return rows
 
 
 def _rows(path: Path, file_format: str, taxonomy: Taxonomy) -> Iterator[tuple[object, str]]:

@@ -12,15 +12,14 @@ from __future__ import annotations
 
 import tarfile
 import time
-from collections.abc import Container, Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from clauseclf.documents import POLICY_ARCHIVE, archive_texts
 from clauseclf.encoder import CachedEncoder, Encoder, StaticEncoder, write_static_encoder
-
-POLICY_ARCHIVE = Path("policies-2023") / "corpus_text.tar.xz"
 
 
 def policy_clauses(data_dir: str | Path, *, documents: int | None = None) -> list[str]:
@@ -48,28 +47,6 @@ def policy_clauses(data_dir: str | Path, *, documents: int | None = None) -> lis
     for name in sorted(by_name):
         clauses.update(dict.fromkeys(by_name[name]))
     return list(clauses)
-
-
-def archive_texts(
-    archive: str | Path, names: Container[str] | None = None
-) -> Iterator[tuple[str, str]]:
-    """``(member name, decoded text)`` of the ``.txt`` files of a tar archive, in stream order
-    (``names``: only those members); empty or undecodable files are left out."""
-    from clauseclf.documents import DocumentError, decode_document
-
-    with tarfile.open(archive, "r|*") as tar:
-        for member in tar:
-            if not member.isfile() or not member.name.endswith(".txt"):
-                continue
-            if names is not None and member.name not in names:
-                continue
-            handle = tar.extractfile(member)
-            if handle is None:
-                continue
-            try:
-                yield member.name, decode_document(handle.read(), name=member.name)
-            except DocumentError:
-                continue  # empty or undecodable files hold no text to use
 
 
 def transformer_targets(
