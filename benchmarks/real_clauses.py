@@ -14,8 +14,10 @@ that use them, the real clauses of the training folds; then it classifies the te
 ``p.labels``, ``p.severities`` and ``p.confidence`` exactly as returned. TF-IDF+SVM (one-vs-rest
 LinearSVC, C=1, balanced, on the same training clauses) is scored on types in the same run.
 
-Variants: ``shipped`` (the shipped recipe: no real clauses), ``real`` (with them),
-``real-x3`` (real clauses weighted three times, by repetition).
+Variants (``_variants``): ``shipped`` (no real clauses: the recipe before them), ``real`` (with
+them; they calibrate probabilities, thresholds and confidence), ``real-uncalibrated`` (with them,
+calibrated on every informative clause as before), ``real-x3`` (real clauses repeated three
+times), ``real-nogate`` (without the ai_training cue gate).
 """
 
 from __future__ import annotations
@@ -26,10 +28,23 @@ import re
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
+
+
+def _variants() -> dict[str, tuple[int, Any]]:
+    from clauseclf.training import TrainingConfig
+
+    return {
+        "shipped": (0, TrainingConfig()),
+        "real": (1, TrainingConfig()),
+        "real-uncalibrated": (1, TrainingConfig(calibration_corpora=())),
+        "real-x3": (3, TrainingConfig()),
+        "real-nogate": (1, TrainingConfig(required_cues=())),
+    }
 
 
 def near_duplicate_groups(records: list) -> list[str]:
@@ -86,11 +101,13 @@ def main() -> int:
     from clauseclf.corpora import load_annotations, load_corpora, platform_key
     from clauseclf.inference.model import ClauseModel, ClausePrediction
     from clauseclf.scoring import score_predictions
-    from clauseclf.training import TrainingConfig, fit_head, group_folds, label_matrix
+    from clauseclf.training import fit_head, group_folds, label_matrix
+
+    table = _variants()
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
-    parser.add_argument("--labels", type=Path, default=REPO / "data/annotations/real/labels.jsonl")
+    parser.add_argument("--labels", type=Path, default=REPO / "data/annotations/real.jsonl")
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--variants", default="shipped,real")
@@ -128,7 +145,7 @@ def main() -> int:
         base = [r for r in shared if platform_key(r.platform) not in test_platforms] + stance
         test_texts = [real[i].text for i in test_rows]
         for variant in variants:
-            repeat = {"shipped": 0, "real": 1, "real-x3": 3}[variant]
+            repeat, config = table[variant]
             records = base + train_real * repeat
             texts = [r.text for r in records]
             started = time.time()
@@ -138,7 +155,7 @@ def main() -> int:
                 records,
                 taxonomy=taxonomy,
                 seed=args.seed,
-                config=TrainingConfig(),
+                config=config,
             )
             model = ClauseModel(encoder, head, taxonomy)
             for row, p in zip(test_rows, model.classify(test_texts), strict=True):

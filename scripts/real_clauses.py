@@ -93,6 +93,28 @@ AI_TRAINING_STRONG = re.compile(
     re.DOTALL,
 )
 
+#: Second-round patterns for types the first round left short of positives (``extend``).
+STRONG_PATTERNS: dict[str, re.Pattern[str]] = {
+    "data_sale": re.compile(
+        r"\b(sell|sells|sold|selling|sale of|rent)\b.{0,60}\b(personal|your|data|information)"
+        r"|\b(personal|your) (data|information).{0,60}\b(sell|sold|rent)\b",
+        re.I | re.S,
+    ),
+    "content_license": re.compile(
+        r"\bgrants?\b.{0,60}licen[cs]e|(worldwide|royalty[- ]free|non[- ]exclusive|perpetual"
+        r"|irrevocable|sublicensable).{0,40}licen[cs]e|you (retain|keep|own)\b.{0,40}"
+        r"(ownership|rights|content)|moral rights",
+        re.I | re.S,
+    ),
+    "claim_time_limit": re.compile(
+        r"(within|after) (one|1|two|2|six|6|three|3)\s*(\(\d\)\s*)?(year|month)s?.{0,120}"
+        r"(claim|action|cause)|(claim|action|cause of action).{0,150}(within|after) (one|1|two|2"
+        r"|six|6|three|3)\s*(\(\d\)\s*)?(year|month)|forever barred|permanently barred"
+        r"|time[- ]barred",
+        re.I | re.S,
+    ),
+}
+
 #: Smaller targeted parts for types that whole documents already hold many of.
 COMMON = (
     "data_collection",
@@ -260,6 +282,94 @@ def _write_batch(path: Path, batch: list[dict[str, object]]) -> None:
             handle.write(json.dumps(row, ensure_ascii=False) + "\n")
 
 
+def extend(args: argparse.Namespace) -> None:
+    """Add batches to an existing sample: every ai_training candidate not yet in it (no cap per
+    document), a second targeted round (``STRONG_PATTERNS``, ``--quotas``, one clause per
+    document not yet sampled) and a model-uncertainty part (the shipped model's least certain
+    clause of each of ``--uncertain-documents`` documents not yet sampled). The model only
+    chooses clauses; labellers never see its output."""
+    from clauseclf.annotation_tools import prediction_margins
+    from clauseclf.inference.model import ClauseModel
+
+    out = Path(args.out)
+    manifest = [json.loads(line) for line in (out / "manifest.jsonl").read_text().splitlines()]
+    reserved = {
+        line.strip().lower()
+        for line in Path(args.reserved).read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    }
+    files = _documents(Path(args.corpus), reserved)
+    seen = {normalised(item["text"]) for item in _batch_items(out)}
+    used = {item["doc_file"] for item in manifest}
+    rng = random.Random(args.seed + 1)
+    items: list[dict[str, object]] = []
+    unsampled: list[Path] = []
+    candidates: dict[str, list[tuple[str, tuple[int, int, str, str]]]] = {
+        t: [] for t in STRONG_PATTERNS
+    }
+    for path in files:
+        segments = [s for s in _segments(path) if args.min_chars <= len(s[2]) <= args.max_chars]
+        for segment in segments:
+            text = segment[2]
+            if AI_TRAINING_STRONG.search(text) and normalised(text) not in seen:
+                items.append(_item(path.name, *segment, "targeted:ai_training"))
+                seen.add(normalised(text))
+        if path.name not in used:
+            unsampled.append(path)
+            for type_id, pattern in STRONG_PATTERNS.items():
+                hits = [s for s in segments if pattern.search(s[2])]
+                if hits:
+                    candidates[type_id].append((path.name, rng.choice(hits)))
+    print(f"ai_training: {len(items)} more candidates", file=sys.stderr)
+    quotas = dict(q.split(":") for q in args.quotas.split(","))
+    for type_id, found in candidates.items():
+        rng.shuffle(found)
+        taken = 0
+        for name, segment in found:
+            if taken >= int(quotas.get(type_id, 0)):
+                break
+            if normalised(segment[2]) in seen or name in used:
+                continue
+            items.append(_item(name, *segment, f"targeted:{type_id}"))
+            seen.add(normalised(segment[2]))
+            used.add(name)
+            taken += 1
+        print(f"{type_id}: {len(found)} documents match, {taken} taken", file=sys.stderr)
+    model = ClauseModel.load()
+    rng.shuffle(unsampled)
+    uncertain = 0
+    for path in [p for p in unsampled if p.name not in used][: args.uncertain_documents]:
+        segments = [s for s in _segments(path) if args.min_chars <= len(s[2]) <= args.max_chars]
+        segments = [s for s in segments if normalised(s[2]) not in seen]
+        if not segments:
+            continue
+        margins = prediction_margins(model.classify([s[2] for s in segments]))
+        start, end, text, heading = segments[int(margins.argmin())]
+        items.append(_item(path.name, start, end, text, heading, "uncertain"))
+        seen.add(normalised(text))
+        uncertain += 1
+    print(f"uncertain: {uncertain} clauses", file=sys.stderr)
+    rng.shuffle(items)
+    first = len(manifest)
+    with (out / "manifest.jsonl").open("a", encoding="utf-8") as handle:
+        for offset, item in enumerate(items):
+            item["id"] = f"c{first + offset:05d}"
+            row = {k: item[k] for k in ("id", "doc_file", "start", "end", "sha256", "part")}
+            handle.write(json.dumps(row) + "\n")
+    number = len(list(out.glob("batch_*.jsonl")))
+    for start in range(0, len(items), args.batch_size):
+        _write_batch(out / f"batch_{number:03d}.jsonl", items[start : start + args.batch_size])
+        number += 1
+
+
+def _batch_items(folder: Path) -> list[dict[str, str]]:
+    return [
+        json.loads(line)
+        for path in sorted(folder.glob("batch_*.jsonl"))
+        for line in path.read_text(encoding="utf-8").splitlines()
+    ]
+
+
 def _read_labels(path: Path) -> dict[str, dict[str, str]]:
     labels: dict[str, dict[str, str]] = {}
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
@@ -355,37 +465,58 @@ def collect(args: argparse.Namespace) -> None:
             with (work / "batches" / f"third_{number:02d}.jsonl").open("w") as handle:
                 handle.writelines(by_id[i] + "\n" for i in todo[start : start + args.batch_size])
         print(f"{len(todo)} disagreements written for a third reading", file=sys.stderr)
+    texts = {item["id"]: item["text"] for item in _batch_items(work / "batches")}
+    settled: dict[str, dict[str, str]] = {}
+    readings_of: dict[str, list[dict[str, str]]] = {}
+    for item in manifest:
+        clause_id = item["id"]
+        if clause_id not in first:
+            continue
+        readings = [first[clause_id][0]]
+        if clause_id in second:
+            readings.append(second[clause_id][0])
+            if clause_id in third:
+                readings.append(third[clause_id][0])
+        if len(readings) == 2 and readings[0] != readings[1]:
+            continue  # unsettled until its third reading
+        readings_of[clause_id] = readings
+        settled[clause_id] = _settled(readings) if len(readings) > 1 else readings[0]
+    # The same wording in several documents gets one answer: labels are judged from the
+    # clause's text, so differing labels of one text are settled by the same majority rule.
+    by_text: dict[str, list[str]] = {}
+    for clause_id in settled:
+        by_text.setdefault(normalised(texts[clause_id]), []).append(clause_id)
+    repeated_conflicts = 0
+    for ids in by_text.values():
+        if len({json.dumps(settled[i], sort_keys=True) for i in ids}) > 1:
+            repeated_conflicts += 1
+            common = _settled([settled[i] for i in ids])
+            for i in ids:
+                settled[i] = common
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     written = 0
     with out.open("w", encoding="utf-8") as handle:
         for item in manifest:
             clause_id = item["id"]
-            if clause_id not in first:
+            if clause_id not in settled:
                 continue
-            labels, batch = first[clause_id]
-            readings = [labels]
-            if clause_id in second:
-                readings.append(second[clause_id][0])
-                if clause_id in third:
-                    readings.append(third[clause_id][0])
-            if len(readings) == 2 and readings[0] != readings[1]:
-                continue  # unsettled until its third reading
             record = {
                 "doc_file": item["doc_file"],
                 "start": item["start"],
                 "end": item["end"],
                 "sha256": item["sha256"],
-                "labels": _settled(readings) if len(readings) > 1 else labels,
-                "batch": batch,
+                "labels": settled[clause_id],
+                "batch": first[clause_id][1],
                 "part": item["part"],
-                "readings": len(readings),
+                "readings": len(readings_of[clause_id]),
             }
             handle.write(json.dumps(record, ensure_ascii=False) + "\n")
             written += 1
     report["disagreements"] = len(disagreeing)
     report["settled_by_third_reading"] = sum(1 for i in disagreeing if i in third)
     report["records"] = written
+    report["repeated_texts_settled"] = repeated_conflicts
     Path(args.agreement).write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
     print(
         f"{written} records; agreement micro-F1 {report['micro_f1']} on {report['clauses']} "
@@ -413,6 +544,16 @@ def main(argv: list[str] | None = None) -> None:
     s.add_argument("--max-chars", type=int, default=1500)
     s.add_argument("--batch-size", type=int, default=250)
     s.add_argument("--double", type=int, default=520, help="clauses labelled a second time")
+    e = sub.add_parser("extend", help="add ai_training candidates and uncertain clauses")
+    e.add_argument("--corpus", required=True)
+    e.add_argument("--reserved", default="../shared/annotation/reserved_services.txt")
+    e.add_argument("--out", required=True, help="the work folder of the sample (batches)")
+    e.add_argument("--seed", type=int, default=0)
+    e.add_argument("--uncertain-documents", type=int, default=500)
+    e.add_argument("--quotas", default="data_sale:350,content_license:150,claim_time_limit:120")
+    e.add_argument("--min-chars", type=int, default=30)
+    e.add_argument("--max-chars", type=int, default=1500)
+    e.add_argument("--batch-size", type=int, default=250)
     c = sub.add_parser("collect", help="labellers' output -> standoff records")
     c.add_argument("--work", required=True, help="the work folder (batches/ and out/)")
     c.add_argument("--taxonomy", default="../shared/data/taxonomy.json")
@@ -421,10 +562,7 @@ def main(argv: list[str] | None = None) -> None:
     c.add_argument("--third-batch", action="store_true", help="write disagreements to label")
     c.add_argument("--batch-size", type=int, default=250)
     args = parser.parse_args(argv)
-    if args.command == "sample":
-        sample(args)
-    else:
-        collect(args)
+    {"sample": sample, "extend": extend, "collect": collect}[args.command](args)
 
 
 if __name__ == "__main__":

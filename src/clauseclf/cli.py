@@ -143,6 +143,13 @@ def _build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="fail on the first bad annotation row instead of skipping it",
     )
+    train.add_argument(
+        "--documents",
+        type=Path,
+        default=None,
+        help="policies-2023 folder or archive for standoff records "
+        "(default: DATA/policies-2023, else ../shared/data/policies-2023)",
+    )
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--quiet", action="store_true", help="no progress bar")
     train.set_defaults(run=_run_train)
@@ -247,6 +254,13 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument(
         "--strict", action="store_true", help="fail on the first bad annotation row"
+    )
+    evaluate.add_argument(
+        "--documents",
+        type=Path,
+        default=None,
+        help="policies-2023 folder or archive for standoff records "
+        "(default ../shared/data/policies-2023)",
     )
     evaluate.set_defaults(run=_run_evaluate)
     export = commands.add_parser(
@@ -595,6 +609,7 @@ def _run_train(args: argparse.Namespace) -> int:
             strict=args.strict,
             annotation_format=args.annotation_format,
             progress=not args.quiet,
+            documents=args.documents,
         )
     except (AnnotationError, TaxonomyError, ModelFormatError, FileNotFoundError) as exc:
         raise CLIError(str(exc)) from None
@@ -731,12 +746,16 @@ def _run_evaluate(args: argparse.Namespace) -> int:
     model = _load_model(args.model)
     try:
         annotations = load_annotations(
-            args.files, strict=args.strict, taxonomy=None, format=args.annotation_format
+            args.files,
+            strict=args.strict,
+            taxonomy=None,
+            format=args.annotation_format,
+            documents=args.documents,
         )
         for problem in annotations.problems:
             print(f"clauseclf: skipped {problem}", file=sys.stderr)
         report = evaluate(annotations, model, group_by=args.group_by)
-    except (AnnotationError, ValueError) as exc:
+    except (AnnotationError, ValueError, FileNotFoundError) as exc:
         raise CLIError(str(exc)) from None
     if args.reliability_plot is not None:
         try:

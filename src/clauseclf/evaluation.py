@@ -737,10 +737,12 @@ def evaluate(
     strict: bool = False,
     annotation_format: str = "auto",
     batch_size: int = 64,
+    documents: str | Path | None = None,
 ) -> EvaluationReport:
     """Score ``model`` (a ``ClauseModel``, a model folder, or None for the default model) on
     annotated clauses: annotation file path(s), an ``AnnotationSet`` or ``AnnotatedClause``s.
 
+    ``documents``: where standoff records find their text (see ``load_annotations``).
     Types the model does not know are ignored; ``group_by`` ("platform", "document" or
     "corpus") adds the same metrics per group.
     """
@@ -755,7 +757,11 @@ def evaluate(
         and all(isinstance(a, (str, Path)) for a in annotations)
     ):
         annotations = load_annotations(
-            annotations, strict=strict, taxonomy=None, format=annotation_format
+            annotations,
+            strict=strict,
+            taxonomy=None,
+            format=annotation_format,
+            documents=documents,
         )
     records = list(annotations.records if isinstance(annotations, AnnotationSet) else annotations)
     if not records:

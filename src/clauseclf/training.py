@@ -66,6 +66,12 @@ class TrainingConfig:
     severity_class_weight: str = "balanced"
     inner_folds: int = 3
     calibrate_on_full_checks: bool = True
+    # Corpora (``AnnotatedClause.corpus``) whose clauses alone calibrate the probabilities, tune
+    # the thresholds and fit the confidence curve, where present: clauses of whole real
+    # documents, every type checked (``data/annotations/real.jsonl``, corpus "real"), are the
+    # distribution users score; curated quotes are not. A type with fewer than five positives
+    # there falls back to every informative clause.
+    calibration_corpora: tuple[str, ...] = ("real",)
     # Per type, choose by inner grouped CV between training on every clause and training only on
     # the clauses fully checked for the type (CLAUDETTE's sentences for its 8 types); only types
     # with at least these many fully checked clauses and positives take part (a small, targeted
@@ -151,12 +157,21 @@ def group_folds(groups: Sequence[str], n_folds: int, seed: int) -> list[np.ndarr
     return [np.flatnonzero(assignment == k) for k in range(n_folds)]
 
 
-def _calibration_mask(labels: LabelMatrix, full_checks: bool) -> np.ndarray:
-    """Pairs calibration and thresholds use: fully checked clauses, or strong labels if too few."""
+def _calibration_mask(
+    labels: LabelMatrix, full_checks: bool, preferred: np.ndarray | None = None
+) -> np.ndarray:
+    """Pairs calibration and thresholds use: the informative pairs of the ``preferred`` rows
+    (a boolean row mask), else fully checked clauses, else strong labels, per type, whichever
+    first has five positives."""
     if not full_checks:
         return labels.strong.copy()
     mask = labels.informative.copy()
     for column in range(labels.y.shape[1]):
+        if preferred is not None and preferred.any():
+            chosen = labels.informative[:, column] & preferred
+            if labels.y[chosen, column].sum() >= 5:
+                mask[:, column] = chosen
+                continue
         if labels.y[mask[:, column], column].sum() < 5:
             mask[:, column] = labels.strong[:, column]
     return mask
@@ -334,7 +349,8 @@ def fit_head(
 
     labels = label_matrix(records, types, config.weak_negative_weight)
     groups = platforms(records)
-    calibration = _calibration_mask(labels, config.calibrate_on_full_checks)
+    preferred = np.array([r.corpus in config.calibration_corpora for r in records], dtype=bool)
+    calibration = _calibration_mask(labels, config.calibrate_on_full_checks, preferred)
     label_weight, sources = labels.weight, dict[str, str]()
     if config.select_sources:
         label_weight, sources = _select_sources(x, labels, calibration, groups, types, config, seed)
@@ -366,6 +382,8 @@ def fit_head(
     )
     correct = top_label_correct(oof_probabilities, oof_predicted, records, types, oof_top)
     known = ~np.isnan(correct)
+    if (known & preferred).sum() >= 50:  # the confidence curve on the preferred clauses
+        known &= preferred
     top = top_label_probability(oof_probabilities, oof_predicted, oof_top)[known]
     correct = correct[known]
     severity_weights, severity_bias = _fit_severity(
@@ -603,6 +621,7 @@ def train(
     n_folds: int = 5,
     progress: bool = True,
     config: TrainingConfig | None = None,
+    documents: str | Path | None = None,
 ) -> ClauseModel:
     """Train a model on annotation files (or records), optionally with the shared corpora.
 
@@ -611,7 +630,9 @@ def train(
     ``taxonomy``: a taxonomy file or object, e.g. with an added type; the model carries it.
     ``data_dir``: also train on the corpora of ``../shared/data`` (CLAUDETTE, ToS;DR,
     ai_training), and on ``config.background_clauses`` unlabelled clauses of its policies as
-    negatives (``clauseclf.background``). Grouped cross-validation metrics (by platform) are
+    negatives (``clauseclf.background``). ``documents``: where standoff annotation records
+    find their text (``clauseclf.standoff``; default ``data_dir``'s ``policies-2023``, else
+    ``../shared/data/policies-2023``). Grouped cross-validation metrics (by platform) are
     printed before the final fit and kept in ``model.metadata["training"]``;
     ``model.save(dir)`` writes the model card.
     """
@@ -630,7 +651,11 @@ def train(
         taxonomy = load_taxonomy(taxonomy)
     taxonomy = taxonomy or (base_model.taxonomy if base_model else default_taxonomy())
     config = config or TrainingConfig()
-    records = list(_annotation_records(annotations, taxonomy, strict, annotation_format))
+    if documents is None and data_dir is not None:
+        documents = Path(data_dir) / "policies-2023"
+    records = list(
+        _annotation_records(annotations, taxonomy, strict, annotation_format, documents)
+    )
     if data_dir is not None:
         records += load_corpora(data_dir, taxonomy=taxonomy)
     if not records:
@@ -758,6 +783,7 @@ def _annotation_records(
     taxonomy: Taxonomy,
     strict: bool,
     annotation_format: str = "auto",
+    documents: str | Path | None = None,
 ) -> list[AnnotatedClause]:
     if isinstance(annotations, AnnotationSet):
         return list(annotations.records)
@@ -769,7 +795,9 @@ def _annotation_records(
     paths = [Path(item) for item in items if isinstance(item, (str, Path))]
     if len(paths) != len(items):
         raise TypeError("annotations must be paths, AnnotatedClause records or an AnnotationSet")
-    loaded = load_annotations(paths, strict=strict, taxonomy=taxonomy, format=annotation_format)
+    loaded = load_annotations(
+        paths, strict=strict, taxonomy=taxonomy, format=annotation_format, documents=documents
+    )
     _log(loaded.summary())
     for problem in loaded.problems:
         _log(f"  skipped: {problem}")
