@@ -76,3 +76,16 @@ def test_cached_vectors_do_not_keep_the_encoded_batch_alive(fake_encoder):
     (kept,) = cache._memory.values()
     assert kept.base is None  # its own memory, not a row view of the batch
     assert kept.nbytes == fake_encoder.dimension * 4
+
+
+def test_a_cached_model_keeps_the_practice_map(tmp_path):
+    import clauseclf
+
+    model = clauseclf.load()
+    assert model.practices is not None
+    cached = model.with_cache(tmp_path / "cache.sqlite")
+    assert cached.practices is model.practices
+    texts = ["We may sell your personal data to advertisers.", "Disputes go to arbitration."]
+    embeddings = model.encoder.encode(texts)
+    expected = model.practice_profiles(texts, embeddings).toarray()
+    assert np.allclose(cached.practice_profiles(texts, embeddings).toarray(), expected)

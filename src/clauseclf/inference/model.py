@@ -255,7 +255,9 @@ class ClauseModel:
         from clauseclf.encoder import CachedEncoder
 
         encoder = CachedEncoder(self.encoder, path=path, max_items=max_items)
-        return ClauseModel(encoder, self.head, self.taxonomy, metadata=self.metadata)
+        return ClauseModel(
+            encoder, self.head, self.taxonomy, metadata=self.metadata, practices=self.practices
+        )
 
     def score(
         self,
