@@ -99,7 +99,8 @@ def tfidf_svm_labels(
 
 def main() -> int:
     from clauseclf.corpora import load_annotations, load_corpora, platform_key
-    from clauseclf.inference.model import ClauseModel, ClausePrediction
+    from clauseclf.inference.model import ClauseModel
+    from clauseclf.predictions import ClausePrediction
     from clauseclf.scoring import score_predictions
     from clauseclf.training import fit_head, group_folds, label_matrix
 

@@ -19,8 +19,8 @@ from clauseclf.evidence import (
     highlight,
 )
 from clauseclf.inference.head import MAX_EVIDENCE_SPANS, ClauseHead
-from clauseclf.inference.model import ClausePrediction
 from clauseclf.pipeline import analyze_text
+from clauseclf.predictions import ClausePrediction
 from clauseclf.report import DocumentReport
 
 DEFAULT_MODEL = Path(__file__).resolve().parents[1] / "models" / "default"

@@ -7,7 +7,8 @@ import pytest
 import clauseclf
 from clauseclf.encoder import StaticEncoder
 from clauseclf.inference.head import HEAD_NPZ, ClauseHead, ModelFormatError
-from clauseclf.inference.model import ClauseModel, ClausePrediction
+from clauseclf.inference.model import ClauseModel
+from clauseclf.predictions import ClausePrediction
 from clauseclf.report import FRAME_COLUMNS, DocumentReport
 from conftest import EXAMPLE_POLICY, FakeEncoder, synthetic_records
 

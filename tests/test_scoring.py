@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from clauseclf.corpora import AnnotatedClause
-from clauseclf.inference.model import ClausePrediction
+from clauseclf.predictions import ClausePrediction
 from clauseclf.scoring import score_predictions
 
 TYPES = ["arbitration", "data_sale", "tracking"]

@@ -116,5 +116,5 @@ def test_bad_records_name_the_problem(
 
 def test_a_missing_document_source_says_where_to_point(tmp_path: Path) -> None:
     rows = [(_record(SALE, {"data_sale": "none"}), "x.jsonl, line 1")]
-    with pytest.raises(FileNotFoundError, match="corpus_text.tar.xz"):
+    with pytest.raises(FileNotFoundError, match=r"corpus_text\.tar\.xz"):
         resolve_standoff(rows, tmp_path / "absent")

@@ -15,7 +15,8 @@ from datetime import UTC, date, datetime, timedelta, timezone
 import pytest
 
 import clauseclf
-from clauseclf.inference.model import ClauseModel, ClausePrediction
+from clauseclf.inference.model import ClauseModel
+from clauseclf.predictions import ClausePrediction
 from clauseclf.provenance import CLAUSE_ID_LENGTH, clause_id, normalize_clause_text
 from clauseclf.report import FRAME_COLUMNS, AnalyzedClause, DocumentReport
 from clauseclf.segmentation import Segment

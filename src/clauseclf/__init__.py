@@ -59,8 +59,8 @@ if TYPE_CHECKING:
     from clauseclf.evaluation import evaluate as evaluate
     from clauseclf.inference.head import ModelFormatError as ModelFormatError
     from clauseclf.inference.model import ClauseModel as ClauseModel
-    from clauseclf.inference.model import ClausePrediction as ClausePrediction
     from clauseclf.inference.model import load as load
+    from clauseclf.predictions import ClausePrediction as ClausePrediction
     from clauseclf.report import AnalyzedClause as AnalyzedClause
     from clauseclf.report import DocumentReport as DocumentReport
     from clauseclf.segmentation import Segment as Segment

@@ -23,7 +23,8 @@ from clauseclf.corpora import AnnotatedClause, AnnotationError
 from clauseclf.taxonomy import OTHER, Taxonomy, default_taxonomy
 
 if TYPE_CHECKING:
-    from clauseclf.inference.model import ClauseModel, ClausePrediction
+    from clauseclf.inference.model import ClauseModel
+    from clauseclf.predictions import ClausePrediction
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from clauseclf.evidence import evidence_from_dict, evidence_texts
-from clauseclf.inference.model import ClausePrediction
+from clauseclf.predictions import ClausePrediction
 from clauseclf.provenance import clause_id
 from clauseclf.segmentation import Segment
 

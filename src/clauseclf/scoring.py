@@ -17,7 +17,7 @@ import numpy as np
 
 from clauseclf.corpora import AnnotatedClause
 from clauseclf.evaluation import expected_calibration_error, prf
-from clauseclf.inference.model import ClausePrediction
+from clauseclf.predictions import ClausePrediction
 
 OTHER = "other"
 

@@ -19,7 +19,6 @@ import os
 import shutil
 import tempfile
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,10 +27,10 @@ import numpy as np
 from clauseclf import __version__
 from clauseclf._texts import text_list
 from clauseclf.encoder import CachedEncoder, Encoder, EncoderSpec, StaticEncoder, load_encoder
-from clauseclf.evidence import Evidence, evidence_from_dict, evidence_to_dict
 from clauseclf.inference.head import ClauseHead, HeadOutput, ModelFormatError, read_model_json
 from clauseclf.inference.practices import PracticeMap
-from clauseclf.taxonomy import OTHER, Taxonomy, TaxonomyError, taxonomy_from_dict
+from clauseclf.predictions import ClausePrediction, predictions_from_output
+from clauseclf.taxonomy import Taxonomy, TaxonomyError, taxonomy_from_dict
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -46,79 +45,6 @@ TAXONOMY_FILE = "taxonomy.json"
 DEFAULT_MODEL_ENV = "CLAUSECLF_DEFAULT_MODEL"
 # The embedded default model lives in the source checkout's models/default (src layout).
 _CHECKOUT_MODEL_DIR = Path(__file__).resolve().parents[3] / "models" / "default"
-
-
-@dataclass(frozen=True)
-class ClausePrediction:
-    """What the model says about one clause.
-
-    ``label`` is the top predicted type (the one the head's type ranker prefers among the
-    predicted ones; see ``ClauseHead.rank_scores``), or ``"other"`` when no type is predicted;
-    ``labels`` maps every predicted type to its probability, ``label`` first, then the most
-    probable (empty for other); ``severities`` gives each predicted type's severity and
-    ``severity`` the most adverse of them (``"none"`` for other); ``confidence`` is the
-    calibrated probability that ``label`` is right; ``probabilities`` holds every type's
-    probability. ``evidence`` maps each predicted type (in ``labels`` order) to the spans of the
-    clause text that drove it, strongest first (``clause_text[span.start:span.end] ==
-    span.text``; ``clauseclf.evidence``); it covers the lexical part of the score (n-grams,
-    stance cues), not the sentence embedding's, and is empty for other.
-    """
-
-    label: str
-    labels: dict[str, float]
-    severity: str
-    severities: dict[str, str]
-    confidence: float
-    probabilities: dict[str, float] = field(repr=False)
-    evidence: Evidence = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form (``from_dict`` reads it back)."""
-        return {
-            "label": self.label,
-            "labels": dict(self.labels),
-            "severity": self.severity,
-            "severities": dict(self.severities),
-            "confidence": self.confidence,
-            "probabilities": dict(self.probabilities),
-            "evidence": evidence_to_dict(self.evidence),
-        }
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> ClausePrediction:
-        """The prediction ``to_dict`` gave (``evidence`` optional, for older output);
-        ``ValueError`` naming the missing or bad key otherwise."""
-        if not isinstance(data, Mapping):
-            raise ValueError(f"a prediction must be an object, not {type(data).__name__}")
-        for key, kind in (("label", str), ("severity", str), ("confidence", (int, float))):
-            if key not in data:
-                raise ValueError(f"prediction is missing the key {key!r}")
-            if isinstance(data[key], bool) or not isinstance(data[key], kind):
-                raise ValueError(f"prediction key {key!r} has the wrong type")
-        return cls(
-            label=data["label"],
-            labels={k: float(v) for k, v in _mapping(data, "labels", numbers=True).items()},
-            severity=data["severity"],
-            severities={k: str(v) for k, v in _mapping(data, "severities").items()},
-            confidence=float(data["confidence"]),
-            probabilities={
-                k: float(v) for k, v in _mapping(data, "probabilities", numbers=True).items()
-            },
-            evidence=evidence_from_dict(data.get("evidence", {})),
-        )
-
-
-def _mapping(data: Mapping[str, Any], key: str, *, numbers: bool = False) -> dict[str, Any]:
-    """``data[key]`` (default empty): an object of numbers, or of str; ``ValueError`` if not."""
-    raw = data.get(key, {})
-    if not isinstance(raw, Mapping):
-        raise ValueError(f"prediction key {key!r} must be an object")
-    for name, value in raw.items():
-        number = isinstance(value, (int, float)) and not isinstance(value, bool)
-        if not (number if numbers else isinstance(value, str)):
-            kind = "a number" if numbers else "a str"
-            raise ValueError(f"prediction key '{key}.{name}' must be {kind}")
-    return {str(name): value for name, value in raw.items()}
 
 
 class ClauseModel:
@@ -216,36 +142,13 @@ class ClauseModel:
         """One ``ClausePrediction`` per row of the head's arrays (see ``predict_arrays``);
         ``texts`` are the clause texts of the rows, from which each prediction's ``evidence`` is
         taken."""
-        types = self.head.types
-        scale = self.head.severity_scale
         n_rows = output.probabilities.shape[0]
         if isinstance(texts, str) or len(texts) != n_rows:
             raise ValueError(f"texts must be a sequence of {n_rows} clause texts, one per row")
         evidence = self.head.evidence(texts, output.predicted)
-        predictions = []
-        for row in range(output.probabilities.shape[0]):
-            probabilities = {
-                t: float(p) for t, p in zip(types, output.probabilities[row], strict=True)
-            }
-            top = int(output.top[row])
-            chosen = [column for column in np.flatnonzero(output.predicted[row])]
-            # the top label first, then the other predicted types, most probable first
-            chosen.sort(key=lambda column: (column != top, -output.probabilities[row, column]))
-            labels = {types[c]: float(output.probabilities[row, c]) for c in chosen}
-            severities = {types[c]: scale[int(output.severity[row, c])] for c in chosen}
-            severity = max(severities.values(), key=scale.index) if severities else scale[0]
-            predictions.append(
-                ClausePrediction(
-                    label=types[chosen[0]] if chosen else OTHER,
-                    labels=labels,
-                    severity=severity,
-                    severities=severities,
-                    confidence=float(output.confidence[row]),
-                    probabilities=probabilities,
-                    evidence={types[c]: evidence[row][types[c]] for c in chosen},
-                )
-            )
-        return predictions
+        return predictions_from_output(
+            output, self.head.types, self.head.severity_scale, evidence=evidence
+        )
 
     def with_cache(
         self, path: str | Path | None = None, *, max_items: int = 200_000
