@@ -121,7 +121,6 @@ def main() -> int:
     real = list(
         load_annotations(args.labels, documents=args.data / "policies-2023", strict=True).records
     )
-    parts = _parts(args.labels)
     shared = load_corpora(args.data, taxonomy=taxonomy)
     stance = list(load_annotations(REPO / "data/annotations/stance.jsonl", strict=True).records)
     groups = near_duplicate_groups(real)
@@ -177,7 +176,7 @@ def main() -> int:
                 evidence={},
             )
     results = {}
-    random_part = [parts.get(r.source, "") == "random" for r in real]
+    random_part = [r.part == "random" for r in real]
     for name, found in predictions.items():
         scores = score_predictions(
             [p for p in found if p is not None], real, types, random_part=random_part
@@ -187,17 +186,6 @@ def main() -> int:
     if args.out:
         args.out.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
     return 0
-
-
-def _parts(path: Path) -> dict[str, str]:
-    """Each standoff record's sampling part, keyed like ``AnnotatedClause.source``."""
-    parts = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            row = json.loads(line)
-            source = f"policies-2023:{row['doc_file']}:{row['start']}-{row['end']}"
-            parts[source] = str(row.get("part", ""))
-    return parts
 
 
 def _fmt(value: object) -> str:

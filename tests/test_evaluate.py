@@ -48,11 +48,13 @@ def test_hand_computed_metrics():
     assert arbitration.checked == 4 and arbitration.support == 2
     assert (jurisdiction.precision, jurisdiction.recall, jurisdiction.checked) == (1.0, 1.0, 3)
     assert report.macro_f1 == pytest.approx((0.5 + 1.0) / 2)
-    # severity pairs: arbitration high->high ok, medium->low wrong; jurisdiction low->low ok
-    assert report.severity_pairs == 3
-    assert report.severity_exact_accuracy == pytest.approx(2 / 3)
+    # severity pairs, of types both predicted and labelled (what users see): arbitration of "a"
+    # high->high ok, jurisdiction of "b" low->low ok; arbitration of "b" is not predicted, so
+    # its severity (low, against medium) is not shown to anyone and not scored
+    assert report.severity_pairs == 2
+    assert report.severity_exact_accuracy == 1.0
     by_type = {s.type_id: s for s in report.severity_per_type}
-    assert by_type["arbitration"].exact_accuracy == 0.5
+    assert by_type["arbitration"].exact_accuracy == 1.0 and by_type["arbitration"].pairs == 1
     assert [name for name, _ in report.groups] == ["acme", "other"]
     # the top label of "d" (jurisdiction) was not checked, so its correctness is unknown
     assert sum(b.count for b in report.reliability) == 3

@@ -107,7 +107,9 @@ def test_evaluate_output_reports_every_corpus_metric():
     assert metrics["calibration"]["ece"] == pytest.approx(0.1)
 
 
-def test_tosdr_top1_takes_the_type_ranked_first_where_none_is_predicted():
+def test_tosdr_top1_and_severity_score_what_users_see():
+    # Users see "other" where no type is predicted: the quote counts as wrong whatever type the
+    # model would rank first, and a severity of a type the model does not predict is not scored.
     types = list(default_taxonomy().type_ids)
     scale = list(default_taxonomy().severity_scale)
     records = [
@@ -115,11 +117,17 @@ def test_tosdr_top1_takes_the_type_ranked_first_where_none_is_predicted():
         _record({"data_sale": "high"}, corpus="tosdr", annotated=["data_sale"]),
     ]
     probabilities = np.full((2, len(types)), 0.01)
-    probabilities[:, types.index("tracking")] = 0.3  # most probable for both, predicted for none
+    probabilities[:, types.index("tracking")] = 0.3
     severity = np.zeros((2, len(types)), dtype=np.int64)
+    severity[0, types.index("tracking")] = scale.index("medium")
     predicted = np.zeros((2, len(types)), dtype=bool)
     ranked = np.array([types.index("tracking"), types.index("data_sale")])
     output = HeadOutput(probabilities, predicted, severity, np.full(2, 0.5), None, ranked)
-    assert evaluate_output(output, records, types, scale)["tosdr_top1_accuracy"] == 1.0
-    unranked = HeadOutput(probabilities, predicted, severity, np.full(2, 0.5))
-    assert evaluate_output(unranked, records, types, scale)["tosdr_top1_accuracy"] == 0.5
+    metrics = evaluate_output(output, records, types, scale)
+    assert metrics["tosdr_top1_accuracy"] == 0.0
+    assert "severity" not in metrics  # no predicted type that the clause has
+    predicted[0, types.index("tracking")] = True
+    shown = HeadOutput(probabilities, predicted, severity, np.full(2, 0.5), None, ranked)
+    metrics = evaluate_output(shown, records, types, scale)
+    assert metrics["tosdr_top1_accuracy"] == 0.5
+    assert metrics["severity"]["pairs"] == 1 and metrics["severity"]["exact_accuracy"] == 1.0

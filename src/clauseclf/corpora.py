@@ -40,6 +40,9 @@ class AnnotatedClause:
     #: The practice the clause expresses, e.g. its ToS;DR case ("" when not given); used to
     #: train the model's practice map (``clauseclf.inference.practices``).
     case: str = ""
+    #: How the clause was sampled for labelling, where recorded (``data/annotations/real.jsonl``:
+    #: "random" for clauses of whole random documents, "targeted:<type>", "uncertain").
+    part: str = ""
 
     def is_annotated(self, type_id: str) -> bool:
         """Whether the annotator checked ``type_id`` for this clause (else it is unknown)."""
@@ -103,6 +106,9 @@ def _record(raw: object, where: str, taxonomy: Taxonomy, corpus: str) -> Annotat
     case = raw.get("case")
     if case is not None and not isinstance(case, str):
         raise AnnotationError(f"{where}: 'case' must be a string")
+    part = raw.get("part")
+    if part is not None and not isinstance(part, str):
+        raise AnnotationError(f"{where}: 'part' must be a string")
     return AnnotatedClause(
         text=text,
         labels=dict(labels),
@@ -112,6 +118,7 @@ def _record(raw: object, where: str, taxonomy: Taxonomy, corpus: str) -> Annotat
         source=str(raw.get("source") or ""),
         corpus=corpus,
         case=" ".join((case or "").split()),
+        part=part or "",
     )
 
 

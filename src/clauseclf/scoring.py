@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from clauseclf.corpora import AnnotatedClause
-from clauseclf.evaluation import expected_calibration_error, prf
+from clauseclf.metrics import expected_calibration_error, prf
 from clauseclf.predictions import ClausePrediction
 
 OTHER = "other"

@@ -32,7 +32,7 @@ from clauseclf.corpora import (
     load_corpora,
     platforms,
 )
-from clauseclf.evaluation import prf, top_label_correct
+from clauseclf.evaluation import top_label_correct
 from clauseclf.inference.head import (
     ClauseHead,
     PracticeRanking,
@@ -43,6 +43,7 @@ from clauseclf.inference.head import (
     top_label_probability,
 )
 from clauseclf.inference.practices import PracticeMap, practice_id
+from clauseclf.metrics import prf
 from clauseclf.taxonomy import Taxonomy, default_taxonomy, load_taxonomy
 
 if TYPE_CHECKING:
@@ -653,9 +654,7 @@ def train(
     config = config or TrainingConfig()
     if documents is None and data_dir is not None:
         documents = Path(data_dir) / "policies-2023"
-    records = list(
-        _annotation_records(annotations, taxonomy, strict, annotation_format, documents)
-    )
+    records = list(_annotation_records(annotations, taxonomy, strict, annotation_format, documents))
     if data_dir is not None:
         records += load_corpora(data_dir, taxonomy=taxonomy)
     if not records:
