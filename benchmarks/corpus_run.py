@@ -68,7 +68,8 @@ def peak_rss_mb() -> float:
 
 
 def segment_sweep(files: list[Path]) -> tuple[dict[str, int], dict[str, str], int]:
-    from clauseclf.documents import DocumentError, format_from_path, read_document
+    from clauseclf.documents import format_from_path, read_document
+    from clauseclf.errors import DocumentError
     from clauseclf.segmentation import segment_document
 
     errors: collections.Counter[str] = collections.Counter()

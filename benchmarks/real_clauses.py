@@ -17,7 +17,8 @@ LinearSVC, C=1, balanced, on the same training clauses) is scored on types in th
 Variants (``_variants``): ``shipped`` (no real clauses: the recipe before them), ``real`` (with
 them; they calibrate probabilities, thresholds and confidence), ``real-uncalibrated`` (with them,
 calibrated on every informative clause as before), ``real-x3`` (real clauses repeated three
-times), ``real-nogate`` (without the ai_training cue gate).
+times), ``real-nogate`` (without the ai_training cue gate), ``real-severity-all`` (severity
+models fitted on every corpus' positives instead of the real clauses').
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ def _variants() -> dict[str, tuple[int, Any]]:
         "real-uncalibrated": (1, TrainingConfig(calibration_corpora=())),
         "real-x3": (3, TrainingConfig()),
         "real-nogate": (1, TrainingConfig(required_cues=())),
+        "real-severity-all": (1, TrainingConfig(severity_corpora=())),
     }
 
 

@@ -12,7 +12,7 @@ from clauseclf.annotation_tools import (
     write_doccano_tasks,
     write_label_studio_tasks,
 )
-from clauseclf.corpora import AnnotationError
+from clauseclf.errors import AnnotationError
 
 TEXTS = [
     "Any dispute with Zephyr will be resolved by binding arbitration.",

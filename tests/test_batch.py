@@ -9,8 +9,9 @@ import joblib
 import pandas as pd
 import pytest
 
-from clauseclf.batch import SCORE_COLUMNS, ScoringError, score, write_scores
+from clauseclf.batch import SCORE_COLUMNS, score, write_scores
 from clauseclf.cli import main
+from clauseclf.errors import ScoringError
 from conftest import EXAMPLE_POLICY
 
 POLICY_A = "1. Disputes\nAny dispute will be resolved by binding arbitration. We may change terms."

@@ -1,7 +1,13 @@
+import importlib
+import importlib.metadata
 import json
+import pkgutil
+import subprocess
+import sys
 
 import pytest
 
+from clauseclf import cli
 from clauseclf.cli import main
 from conftest import EXAMPLE_POLICY
 
@@ -89,3 +95,95 @@ def test_classify_lines_with_shipped_model(tmp_path, capsys):
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [r["index"] for r in rows] == [0, 1]
     assert rows[0]["text"].startswith("We sell")
+
+
+# -- the package layout: clauseclf.cli is cheap to import and every module stands alone ----------
+
+#: Every module of the package but ``__main__`` (importing it runs the command line; see
+#: test_console_script_and_python_m_cli).
+CLI_MODULES = sorted(
+    f"clauseclf.cli.{info.name}"
+    for info in pkgutil.iter_modules(cli.__path__)
+    if info.name != "__main__"
+)
+
+#: Importing clauseclf.cli may load these clauseclf modules besides its own, and nothing else.
+LIGHT_MODULES = {"clauseclf", "clauseclf.rendering"}
+
+IMPORT_CHECK = """
+import json, os, signal, sys, threading, warnings
+
+environ, argv, path = dict(os.environ), list(sys.argv), list(sys.path)
+streams = (sys.stdin, sys.stdout, sys.stderr)
+handlers = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGPIPE)}
+filters, before = list(warnings.filters), set(sys.modules)
+
+import clauseclf.cli
+
+print(json.dumps({
+    "new_modules": sorted(set(sys.modules) - before),
+    "stdlib": sorted(sys.stdlib_module_names),
+    "environ": dict(os.environ) == environ,
+    "argv": sys.argv == argv,
+    "path": sys.path == path,
+    "streams": (sys.stdin, sys.stdout, sys.stderr) == streams,
+    "signals": {s: signal.getsignal(s) for s in handlers} == handlers,
+    "warnings": warnings.filters == filters,
+    "threads": threading.active_count(),
+    "cwd_files": os.listdir("."),
+}), file=sys.__stdout__)
+"""
+
+
+def _python(*args, cwd):
+    """Run a fresh interpreter with ``args`` in the folder ``cwd``."""
+    return subprocess.run(
+        [sys.executable, *args], capture_output=True, text=True, cwd=cwd, check=False
+    )
+
+
+def test_cli_package_has_the_command_modules():
+    assert "clauseclf.cli._common" in CLI_MODULES
+    commands = [name for name in CLI_MODULES if not name.rsplit(".", 1)[1].startswith("_")]
+    assert len(commands) == 8
+    for name in commands:
+        module = importlib.import_module(name)
+        assert callable(module.add_parser), name
+        assert callable(module.run), name
+
+
+@pytest.mark.parametrize("name", ["clauseclf.cli", *CLI_MODULES])
+def test_every_cli_module_imports_on_its_own(name, tmp_path):
+    result = _python("-c", f"import importlib; importlib.import_module({name!r})", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert (result.stdout, result.stderr) == ("", "")
+
+
+def test_importing_the_cli_only_defines_things(tmp_path):
+    result = _python("-c", IMPORT_CHECK, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    (line,) = result.stdout.splitlines()  # the check's own line: the import printed nothing
+    state = json.loads(line)
+    stdlib = set(state["stdlib"])
+    new = state["new_modules"]
+    third_party = [
+        m for m in new if m.split(".")[0] not in stdlib and m.split(".")[0] != "clauseclf"
+    ]
+    assert third_party == []  # no numpy, pandas, torch, ... until a command runs
+    ours = {m for m in new if m.split(".")[0] == "clauseclf"}
+    assert {m for m in ours if not m.startswith("clauseclf.cli")} <= LIGHT_MODULES
+    assert set(CLI_MODULES) <= ours
+    for key in ("environ", "argv", "path", "streams", "signals", "warnings"):
+        assert state[key] is True, f"importing clauseclf.cli changed {key}"
+    assert state["threads"] == 1
+    assert state["cwd_files"] == []
+
+
+def test_console_script_and_python_m_cli(tmp_path):
+    (script,) = importlib.metadata.entry_points(group="console_scripts", name="clauseclf")
+    assert script.value == "clauseclf.cli:main"
+    assert script.load() is main
+    result = _python("-m", "clauseclf.cli", "--version", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("clauseclf ")

@@ -1,6 +1,7 @@
 import pytest
 
-from clauseclf.documents import DocumentError, decode_document, format_from_path, read_document
+from clauseclf.documents import decode_document, format_from_path, read_document
+from clauseclf.errors import DocumentError
 
 
 def test_reads_utf8_and_drops_bom(tmp_path):

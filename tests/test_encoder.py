@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from clauseclf import encoder as encoder_module
-from clauseclf.encoder import EncoderNotFoundError, EncoderSpec, default_encoder_spec, load_encoder
+from clauseclf.encoder import EncoderSpec, default_encoder_spec, load_encoder
+from clauseclf.errors import EncoderNotFoundError
 
 
 def test_missing_encoder_package_is_a_clear_error(monkeypatch):

@@ -8,7 +8,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from clauseclf.batch import ScoringError, score, write_scores
+from clauseclf.batch import score, write_scores
+from clauseclf.errors import ScoringError
 from clauseclf.evidence import (
     ANSI_OFF,
     ANSI_ON,

@@ -5,12 +5,12 @@ import json
 import numpy as np
 import pytest
 
+from clauseclf.errors import ModelFormatError
 from clauseclf.inference.head import (
     HEAD_JSON,
     HEAD_NPZ,
     ClauseHead,
     HeadOutput,
-    ModelFormatError,
     ranked_top,
     stance_flags,
     top_label_probability,

@@ -15,7 +15,8 @@ import joblib
 import numpy as np
 import pytest
 
-from clauseclf.inference.head import HEAD_NPZ, ModelFormatError
+from clauseclf.errors import ModelFormatError
+from clauseclf.inference.head import HEAD_NPZ
 from clauseclf.inference.model import ClauseModel
 
 

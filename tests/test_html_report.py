@@ -17,10 +17,12 @@ import pandas as pd
 import pytest
 
 from clauseclf import cli, html_report
-from clauseclf.cli import _wrap, _wrap_ansi, main
+from clauseclf.cli import main
+from clauseclf.cli.analyze import _wrap_ansi
 from clauseclf.evidence import ANSI_OFF, ANSI_ON
 from clauseclf.html_report import REGULATION_NOTE, render_html
 from clauseclf.index import ClauseIndex
+from clauseclf.rendering import wrap
 from clauseclf.taxonomy import RegulationRef
 from conftest import EXAMPLE_POLICY, FERNWICK_POLICY
 
@@ -355,7 +357,7 @@ def test_wrap_ansi_counts_visible_width_and_reopens_highlights():
     plain = "one two three four five six seven"
     text = f"one two {ANSI_ON}three four five six{ANSI_OFF} seven"
     lines = _wrap_ansi(">> ", text, 16).split("\n")
-    assert [strip_ansi(line) for line in lines] == _wrap(">> ", plain, 16).split("\n")
+    assert [strip_ansi(line) for line in lines] == wrap(">> ", plain, 16).split("\n")
     assert [strip_ansi(line) for line in lines] == [
         ">> one two three",
         "   four five six",

@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 
 from clauseclf.cli import main
-from clauseclf.index import SIMILAR_COLUMNS, ClauseIndex, IndexFormatError, Prevalence
+from clauseclf.errors import IndexFormatError
+from clauseclf.index import SIMILAR_COLUMNS, ClauseIndex, Prevalence
 from clauseclf.inference.model import ClauseModel
 from conftest import EXAMPLE_POLICY
 

@@ -6,7 +6,8 @@ import pytest
 
 import clauseclf
 from clauseclf.encoder import StaticEncoder
-from clauseclf.inference.head import HEAD_NPZ, ClauseHead, ModelFormatError
+from clauseclf.errors import ModelFormatError
+from clauseclf.inference.head import HEAD_NPZ, ClauseHead
 from clauseclf.inference.model import ClauseModel
 from clauseclf.predictions import ClausePrediction
 from clauseclf.report import FRAME_COLUMNS, DocumentReport

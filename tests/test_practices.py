@@ -9,9 +9,9 @@ import pytest
 import scipy.sparse as sp
 
 import clauseclf
-from clauseclf.corpora import AnnotationError, read_annotations
-from clauseclf.index import SIMILAR_COLUMNS, ClauseIndex, IndexFormatError
-from clauseclf.inference.head import ModelFormatError
+from clauseclf.corpora import read_annotations
+from clauseclf.errors import AnnotationError, IndexFormatError, ModelFormatError
+from clauseclf.index import SIMILAR_COLUMNS, ClauseIndex
 from clauseclf.inference.model import ClauseModel
 from clauseclf.inference.practices import PracticeMap, practice_id
 from clauseclf.training import TrainingConfig, fit_practice_map

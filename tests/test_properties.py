@@ -19,8 +19,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from clauseclf.corpora import AnnotationError, load_annotations
-from clauseclf.documents import DocumentError, decode_document
+from clauseclf.corpora import load_annotations
+from clauseclf.documents import decode_document
+from clauseclf.errors import AnnotationError, DocumentError
 from clauseclf.extraction import extract
 from clauseclf.segmentation import segment_document
 from clauseclf.segmentation.splitter import ClauseSplitter

@@ -6,7 +6,8 @@ import pytest
 
 import clauseclf
 from clauseclf.cli import main
-from clauseclf.corpora import AnnotationError, load_annotations
+from clauseclf.corpora import load_annotations
+from clauseclf.errors import AnnotationError
 from clauseclf.inference.model import ClauseModel
 from clauseclf.taxonomy import default_taxonomy
 from conftest import REPO_ROOT, write_biometric_taxonomy

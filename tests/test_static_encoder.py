@@ -9,7 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from clauseclf.encoder import EncoderNotFoundError, StaticEncoder
+from clauseclf.encoder import StaticEncoder
+from clauseclf.errors import EncoderNotFoundError
 from conftest import static_model, write_static_encoder
 
 
@@ -118,7 +119,7 @@ def test_a_model_folder_carries_its_static_encoder(static_folder, tmp_path):
 
 @pytest.mark.parametrize("bad_path", ["../elsewhere", "/etc", ""])
 def test_static_encoder_path_must_stay_inside_the_model_folder(static_folder, tmp_path, bad_path):
-    from clauseclf.inference.head import ModelFormatError
+    from clauseclf.errors import ModelFormatError
     from clauseclf.inference.model import ClauseModel
 
     saved = static_model(static_folder).save(tmp_path / "model")
@@ -130,7 +131,7 @@ def test_static_encoder_path_must_stay_inside_the_model_folder(static_folder, tm
 
 
 def test_pickle_files_in_the_encoder_folder_are_refused(static_folder, tmp_path):
-    from clauseclf.inference.head import ModelFormatError
+    from clauseclf.errors import ModelFormatError
     from clauseclf.inference.model import ClauseModel
 
     saved = static_model(static_folder).save(tmp_path / "model")

@@ -3,11 +3,11 @@ from importlib import resources
 
 import pytest
 
+from clauseclf.errors import TaxonomyError
 from clauseclf.inference.model import ClauseModel
 from clauseclf.taxonomy import (
     OTHER,
     RegulationRef,
-    TaxonomyError,
     default_taxonomy,
     load_taxonomy,
     regulations_for,

@@ -18,8 +18,13 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "load": "clauseclf.inference.model",
     "ClauseModel": "clauseclf.inference.model",
-    "ClausePrediction": "clauseclf.inference.model",
-    "ModelFormatError": "clauseclf.inference.head",
+    "ClausePrediction": "clauseclf.predictions",
+    "ClauseIndex": "clauseclf.index",
+    "ModelFormatError": "clauseclf.errors",
+    "IndexFormatError": "clauseclf.errors",
+    "TaxonomyError": "clauseclf.errors",
+    "ScoringError": "clauseclf.errors",
+    "StandoffError": "clauseclf.errors",
     "segment": "clauseclf.segmentation",
     "segment_document": "clauseclf.segmentation",
     "Segment": "clauseclf.segmentation",
@@ -27,15 +32,16 @@ _EXPORTS = {
     "DocumentReport": "clauseclf.report",
     "AnalyzedClause": "clauseclf.report",
     "read_document": "clauseclf.documents",
-    "DocumentError": "clauseclf.documents",
+    "DocumentError": "clauseclf.errors",
     "load_taxonomy": "clauseclf.taxonomy",
     "Taxonomy": "clauseclf.taxonomy",
-    "EncoderNotFoundError": "clauseclf.encoder",
+    "EncoderNotFoundError": "clauseclf.errors",
     "load_annotations": "clauseclf.corpora",
     "AnnotationSet": "clauseclf.corpora",
-    "AnnotationError": "clauseclf.corpora",
+    "AnnotationError": "clauseclf.errors",
     "train": "clauseclf.training",
     "evaluate": "clauseclf.evaluation",
+    "score_predictions": "clauseclf.scoring",
     "EvaluationReport": "clauseclf.evaluation",
     "ClauseClassifier": "clauseclf.estimators",
     "ClauseFeaturizer": "clauseclf.estimators",
@@ -47,22 +53,28 @@ _EXPORTS = {
 __all__ = ["__version__", *_EXPORTS]
 
 if TYPE_CHECKING:
-    from clauseclf.corpora import AnnotationError as AnnotationError
     from clauseclf.corpora import AnnotationSet as AnnotationSet
     from clauseclf.corpora import load_annotations as load_annotations
-    from clauseclf.documents import DocumentError as DocumentError
     from clauseclf.documents import read_document as read_document
-    from clauseclf.encoder import EncoderNotFoundError as EncoderNotFoundError
+    from clauseclf.errors import AnnotationError as AnnotationError
+    from clauseclf.errors import DocumentError as DocumentError
+    from clauseclf.errors import EncoderNotFoundError as EncoderNotFoundError
+    from clauseclf.errors import IndexFormatError as IndexFormatError
+    from clauseclf.errors import ModelFormatError as ModelFormatError
+    from clauseclf.errors import ScoringError as ScoringError
+    from clauseclf.errors import StandoffError as StandoffError
+    from clauseclf.errors import TaxonomyError as TaxonomyError
     from clauseclf.estimators import ClauseClassifier as ClauseClassifier
     from clauseclf.estimators import ClauseFeaturizer as ClauseFeaturizer
     from clauseclf.evaluation import EvaluationReport as EvaluationReport
     from clauseclf.evaluation import evaluate as evaluate
-    from clauseclf.inference.head import ModelFormatError as ModelFormatError
+    from clauseclf.index import ClauseIndex as ClauseIndex
     from clauseclf.inference.model import ClauseModel as ClauseModel
     from clauseclf.inference.model import load as load
     from clauseclf.predictions import ClausePrediction as ClausePrediction
     from clauseclf.report import AnalyzedClause as AnalyzedClause
     from clauseclf.report import DocumentReport as DocumentReport
+    from clauseclf.scoring import score_predictions as score_predictions
     from clauseclf.segmentation import Segment as Segment
     from clauseclf.segmentation import SegmentedDocument as SegmentedDocument
     from clauseclf.segmentation import segment as segment

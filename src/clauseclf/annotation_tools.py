@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from clauseclf.corpora import AnnotatedClause, AnnotationError
+from clauseclf.corpora import AnnotatedClause
+from clauseclf.errors import AnnotationError
 from clauseclf.taxonomy import OTHER, Taxonomy, default_taxonomy
 
 if TYPE_CHECKING:

@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from clauseclf.documents import DocumentError, format_from_path, read_document
+from clauseclf.documents import format_from_path, read_document
+from clauseclf.errors import DocumentError, ScoringError
 from clauseclf.evidence import evidence_texts
 from clauseclf.provenance import clause_id
 from clauseclf.report import FRAME_COLUMNS
@@ -38,10 +39,6 @@ if TYPE_CHECKING:
 SCORE_COLUMNS: tuple[str, ...] = ("document_id", *FRAME_COLUMNS, "error")
 ERROR_MODES = ("record", "raise")
 INPUT_COLUMNS = ("text", "path", "platform", "document", "id", "format", "encoding")
-
-
-class ScoringError(ValueError):
-    """A document could not be scored (with ``errors="raise"``)."""
 
 
 @dataclass(frozen=True)

@@ -15,15 +15,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
 
-from clauseclf.standoff import StandoffError, is_standoff, resolve_standoff
+from clauseclf.errors import AnnotationError, StandoffError
+from clauseclf.standoff import is_standoff, resolve_standoff
 from clauseclf.taxonomy import Taxonomy, default_taxonomy
 
 #: The shared corpora the default model is trained on, by folder name under the data folder.
 DEFAULT_CORPORA: tuple[str, ...] = ("claudette", "tosdr", "ai_training")
-
-
-class AnnotationError(ValueError):
-    """An annotation file has a bad record; the message names the file and line."""
 
 
 @dataclass(frozen=True)

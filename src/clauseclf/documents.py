@@ -16,6 +16,8 @@ import tarfile
 from collections.abc import Container, Iterator
 from pathlib import Path
 
+from clauseclf.errors import DocumentError
+
 _FORMAT_BY_SUFFIX = {
     ".html": "html",
     ".htm": "html",
@@ -45,10 +47,6 @@ PDF_MAGIC = b"%PDF-"
 
 #: The plain-text policies of the shared data, relative to its folder.
 POLICY_ARCHIVE = Path("policies-2023") / "corpus_text.tar.xz"
-
-
-class DocumentError(ValueError):
-    """A document cannot be read as text."""
 
 
 def format_from_path(path: str | Path) -> str:

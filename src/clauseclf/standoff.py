@@ -14,21 +14,13 @@ import hashlib
 from collections.abc import Sequence
 from pathlib import Path
 
-from clauseclf.documents import (
-    POLICY_ARCHIVE,
-    DocumentError,
-    archive_texts,
-    decode_document,
-)
+from clauseclf.documents import POLICY_ARCHIVE, archive_texts, decode_document
+from clauseclf.errors import DocumentError, StandoffError
 
 #: Fields a standoff record has instead of ``text``.
 STANDOFF_FIELDS = ("doc_file", "start", "end", "sha256")
 #: Where the policies are looked for when no folder is given (the shared data's layout).
 DEFAULT_DOCUMENTS = Path("../shared/data/policies-2023")
-
-
-class StandoffError(ValueError):
-    """A standoff record cannot be resolved; the message names the file and line."""
 
 
 def is_standoff(raw: object) -> bool:

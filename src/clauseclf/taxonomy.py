@@ -15,12 +15,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from clauseclf.errors import TaxonomyError
+
 OTHER = "other"
 SEVERITY_SCALE: tuple[str, ...] = ("none", "low", "medium", "high")
-
-
-class TaxonomyError(ValueError):
-    """A taxonomy file is malformed."""
 
 
 @dataclass(frozen=True)

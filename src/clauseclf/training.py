@@ -73,6 +73,11 @@ class TrainingConfig:
     # distribution users score; curated quotes are not. A type with fewer than five positives
     # there falls back to every informative clause.
     calibration_corpora: tuple[str, ...] = ("real",)
+    # Corpora whose positives alone fit a type's severity model when it has at least
+    # ``min_severity_examples`` there (the corpora grade the same type differently; the real
+    # clauses follow our guideline); () fits every type on all its positives.
+    severity_corpora: tuple[str, ...] = ("real",)
+    min_severity_examples: int = 30
     # Per type, choose by inner grouped CV between training on every clause and training only on
     # the clauses fully checked for the type (CLAUDETTE's sentences for its 8 types); only types
     # with at least these many fully checked clauses and positives take part (a small, targeted
@@ -243,7 +248,9 @@ def _fit_severity(
     scale: Sequence[str],
     config: TrainingConfig,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """A multinomial logistic regression per type on its positives (constant if one level)."""
+    """A multinomial logistic regression per type on its positives (constant if one level):
+    the positives of ``config.severity_corpora`` where a type has at least
+    ``config.min_severity_examples`` of them, else all its positives."""
     from sklearn.linear_model import LogisticRegression
 
     n_levels = len(scale)
@@ -251,6 +258,9 @@ def _fit_severity(
     bias = np.full((len(types), n_levels), -30.0)
     for column, type_id in enumerate(types):
         rows = [i for i, r in enumerate(records) if type_id in r.labels]
+        preferred = [i for i in rows if records[i].corpus in config.severity_corpora]
+        if len(preferred) >= config.min_severity_examples:
+            rows = preferred
         levels = np.array([scale.index(records[i].labels[type_id]) for i in rows], dtype=int)
         if len(levels) == 0:
             bias[column, 0] = 0.0

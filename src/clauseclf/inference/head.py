@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from clauseclf.errors import ModelFormatError
 from clauseclf.evidence import Evidence, EvidenceSpan
 
 HEAD_JSON = "head.json"
@@ -29,10 +30,6 @@ _TOKEN_RE = re.compile(_TOKEN_PATTERN)
 MAX_EVIDENCE_SPANS = 3
 #: An n-gram or stance cue is evidence only if it weighs at least this share of the strongest.
 EVIDENCE_MIN_SHARE = 0.2
-
-
-class ModelFormatError(ValueError):
-    """A model folder is missing files, corrupt, or incompatible with this clauseclf."""
 
 
 @dataclass(frozen=True)

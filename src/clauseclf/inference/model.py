@@ -27,10 +27,11 @@ import numpy as np
 from clauseclf import __version__
 from clauseclf._texts import text_list
 from clauseclf.encoder import CachedEncoder, Encoder, EncoderSpec, StaticEncoder, load_encoder
-from clauseclf.inference.head import ClauseHead, HeadOutput, ModelFormatError, read_model_json
+from clauseclf.errors import ModelFormatError, TaxonomyError
+from clauseclf.inference.head import ClauseHead, HeadOutput, read_model_json
 from clauseclf.inference.practices import PracticeMap
 from clauseclf.predictions import ClausePrediction, predictions_from_output
-from clauseclf.taxonomy import Taxonomy, TaxonomyError, taxonomy_from_dict
+from clauseclf.taxonomy import Taxonomy, taxonomy_from_dict
 
 if TYPE_CHECKING:
     import pandas as pd

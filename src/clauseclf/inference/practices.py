@@ -23,7 +23,8 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
-from clauseclf.inference.head import ModelFormatError, _read_npz, read_model_json
+from clauseclf.errors import ModelFormatError
+from clauseclf.inference.head import _read_npz, read_model_json
 
 PRACTICES_JSON = "practices.json"
 PRACTICES_NPZ = "practices.npz"
