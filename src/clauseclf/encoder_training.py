@@ -128,7 +128,10 @@ def adapt_static_encoder(
     projection = np.linalg.lstsq(initial, targets[train_rows[:50_000]], rcond=None)[0]
 
     bag = torch.nn.EmbeddingBag(table.shape[0], table.shape[1], mode="mean")
-    bag.weight.data = torch.from_numpy(table.copy())
+    # A little seeded noise breaks exact ties: token vectors that are all equal would sit at a
+    # saddle where the cosine loss gives them no gradient.
+    jitter = rng.normal(0.0, 1e-3 * (float(np.std(table)) or 1.0), table.shape)
+    bag.weight.data = torch.from_numpy((table + jitter).astype(np.float32))
     linear = torch.nn.Parameter(torch.from_numpy(projection.astype(np.float32)))
     teacher = torch.from_numpy(targets)
     optimizer = torch.optim.Adam([bag.weight, linear], lr=learning_rate)
