@@ -25,6 +25,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from clauseclf.evidence import highlight
+from clauseclf.rendering import clause_types, display_name, report_name
 from clauseclf.taxonomy import (
     OTHER,
     SEVERITY_SCALE,
@@ -143,8 +144,11 @@ def render_html(
         if not isinstance(index, ClauseIndex):
             raise TypeError(f"index must be a ClauseIndex or None, not {type(index).__name__}")
 
-    name = _name(report)
-    type_counts = Counter(t for clause in report.clauses for t in _types(clause))
+    name = report_name(report)
+    # Each clause's types, the top label first; ``other`` for a clause without one.
+    type_counts = Counter(
+        t for clause in report.clauses for t in clause_types(clause.prediction.labels, OTHER)
+    )
     severity_counts = Counter(clause.severity for clause in report.clauses)
     types = _ordered_types(type_counts)
     severities = list(SEVERITY_SCALE) + sorted(set(severity_counts) - set(SEVERITY_SCALE))
@@ -195,18 +199,6 @@ def _csp() -> str:
 def _sha256(text: str) -> str:
     digest = hashlib.sha256(text.encode("utf-8")).digest()
     return "sha256-" + base64.b64encode(digest).decode("ascii")
-
-
-def _name(report: DocumentReport) -> str:
-    parts = [p for p in (report.platform, report.document) if p]
-    if parts:
-        return " - ".join(parts)
-    return report.source or f"document {report.sha256[:12]}"
-
-
-def _types(clause: AnalyzedClause) -> tuple[str, ...]:
-    """The clause's types, the top label first; ``other`` for a clause without one."""
-    return tuple(clause.prediction.labels) or (OTHER,)
 
 
 def _ordered_types(counts: Counter[str]) -> list[str]:
@@ -299,7 +291,7 @@ def _clause_html(
     clause: AnalyzedClause, report: DocumentReport, index: ClauseIndex | None, similar_k: int
 ) -> str:
     prediction = clause.prediction
-    types = _types(clause)
+    types = clause_types(prediction.labels, OTHER)
     severity = clause.severity
     try:
         text = highlight(clause.text, prediction.evidence, style="html")
@@ -387,10 +379,10 @@ def _similar_html(
         )
     items = []
     for row in found.itertuples(index=False):
-        where = " - ".join(v for v in (_text(row.platform), _text(row.document)) if v)
+        where = display_name(_text(row.platform), _text(row.document), "unknown platform")
         items.append(
             f'<li><span class="muted">similarity {_number(row.similarity)}</span> '
-            f"<strong>{_e(where or 'unknown platform')}</strong> "
+            f"<strong>{_e(where)}</strong> "
             f"[{_e(_text(row.label))}, {_e(_text(row.severity))}]<br>"
             f"<q>{_e(_text(row.text))}</q></li>"
         )

@@ -25,15 +25,16 @@ from __future__ import annotations
 
 import html
 import re
-import textwrap
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from difflib import SequenceMatcher
+from functools import partial
 from typing import TYPE_CHECKING, Any, Literal
 
 from clauseclf.provenance import normalize_clause_text
+from clauseclf.rendering import clause_types, report_name, wrap
 from clauseclf.report import AnalyzedClause, DocumentReport
 from clauseclf.taxonomy import OTHER, SEVERITY_SCALE
 
@@ -147,11 +148,11 @@ class ClauseChange:
 
     @property
     def old_types(self) -> tuple[str, ...]:
-        return _types(self.old) if self.old else ()
+        return clause_types(self.old.prediction.labels, self.old.label) if self.old else ()
 
     @property
     def new_types(self) -> tuple[str, ...]:
-        return _types(self.new) if self.new else ()
+        return clause_types(self.new.prediction.labels, self.new.label) if self.new else ()
 
     def word_diff_text(self) -> str:
         """The word diff in ``git diff --word-diff`` style: ``[-dropped-]{+added+}``."""
@@ -351,7 +352,7 @@ class PolicyDiff:
         removed, reworded (word diff) and moved (``unchanged=True``: every clause)."""
         paint = _paint if color else _no_paint
         lines = [
-            f"{_name(self.old)}  ->  {_name(self.new)}",
+            f"{report_name(self.old)}  ->  {report_name(self.new)}",
             _wrap("  old: ", _provenance_line(self.old), width),
             _wrap("  new: ", _provenance_line(self.new), width),
         ]
@@ -395,9 +396,9 @@ class PolicyDiff:
         parts = [
             "<!DOCTYPE html>",
             '<html lang="en"><head><meta charset="utf-8">',
-            f"<title>Policy diff: {e(_name(self.new))}</title>",
+            f"<title>Policy diff: {e(report_name(self.new))}</title>",
             f"<style>{_CSS}</style></head><body>",
-            f"<h1>{e(_name(self.old))} &rarr; {e(_name(self.new))}</h1>",
+            f"<h1>{e(report_name(self.old))} &rarr; {e(report_name(self.new))}</h1>",
             '<table class="provenance">',
             f"<tr><th>old</th><td>{e(_provenance_line(self.old))}</td></tr>",
             f"<tr><th>new</th><td>{e(_provenance_line(self.new))}</td></tr></table>",
@@ -774,6 +775,9 @@ def parse_date(value: DateLike) -> date:
 _STATUSES: tuple[Status, ...] = ("added", "removed", "reworded", "unchanged")
 _EDGE_PUNCTUATION = re.compile(r"^[\W_]+|[\W_]+$")
 _ANSI = {"red": "\x1b[31m", "green": "\x1b[32m", "bold": "\x1b[1m"}
+#: ``PolicyDiff.format``'s wrapping: never inside a hyphenated word and at least 20 columns of
+#: text however long the prefix.
+_wrap = partial(wrap, min_text_width=20, break_on_hyphens=False)
 _CSS = (
     "body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;"
     "color:#222}table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;"
@@ -927,10 +931,6 @@ def _moved(pairs: list[tuple[int, int, float]]) -> set[tuple[int, int]]:
     return {pair for position, pair in enumerate(ordered) if position not in kept}
 
 
-def _types(clause: AnalyzedClause) -> tuple[str, ...]:
-    return tuple(clause.prediction.labels) or (clause.label,)
-
-
 def _summary(
     clauses: tuple[ClauseChange, ...],
     old: DocumentReport,
@@ -969,12 +969,12 @@ def _summary(
         before, after = item.old, item.new
         if before is None and after is not None:
             if after.label != OTHER or after.prediction.labels:
-                types = _types(after)
+                types = clause_types(after.prediction.labels, after.label)
                 adverse = scale.index(after.severity) >= adverse_rank
                 add("new_clause", types, (None, after.severity), adverse, after, gained=types)
         elif before is not None and after is None:
             if before.label != OTHER or before.prediction.labels:
-                types = _types(before)
+                types = clause_types(before.prediction.labels, before.label)
                 adverse = before.severity == protective
                 add("removed_clause", types, (before.severity, None), adverse, before, lost=types)
         elif before is not None and after is not None and item.status == "reworded":
@@ -1091,13 +1091,6 @@ def _provenance(report: DocumentReport) -> dict[str, Any]:
     }
 
 
-def _name(report: DocumentReport) -> str:
-    parts = [p for p in (report.platform, report.document) if p]
-    if parts:
-        return " - ".join(parts)
-    return report.source or f"document {report.sha256[:12]}"
-
-
 def _provenance_line(report: DocumentReport) -> str:
     parts = [f"sha256 {report.sha256[:12]}"]
     if report.source:
@@ -1125,16 +1118,6 @@ def _type_and_severity(change: ClauseChange) -> str:
 
 def _quote(text: str) -> str:
     return f'"{text}"'
-
-
-def _wrap(prefix: str, text: str, width: int) -> str:
-    return textwrap.fill(
-        " ".join(text.split()),
-        width=max(width, len(prefix) + 20),
-        initial_indent=prefix,
-        subsequent_indent=" " * len(prefix),
-        break_on_hyphens=False,
-    )
 
 
 def _paint(text: str, style: str) -> str:

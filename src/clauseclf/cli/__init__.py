@@ -1,0 +1,58 @@
+"""The ``clauseclf`` command line: analyze, classify, segment, train.
+
+``main`` builds the parser from the command modules (each has ``add_parser(sub)``, whose
+parsers set ``run``, and ``run(args)``): ``analyze`` (analyze, classify), ``segment``, ``train``
+(train, distill-encoder, adapt-encoder), ``score``, ``index`` (index build, similar),
+``evaluate``, ``export`` (export-uncertain) and ``diff``; ``_common`` holds what they share.
+Importing the package only defines things: the commands import the heavy modules they need
+when they run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from clauseclf import __version__
+from clauseclf.cli import analyze, diff, evaluate, export, index, score, segment, train
+from clauseclf.cli._common import CLIError, read_model
+
+__all__ = ["CLIError", "main"]
+
+#: How every command loads its model (``_common.load_model`` looks it up here at call time):
+#: tests replace it to run the commands on a stand-in model.
+_load_model = read_model
+
+#: The command modules, in the order ``clauseclf --help`` lists their commands.
+_COMMAND_MODULES = (analyze, segment, train, score, index, evaluate, export, diff)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code (0 ok, 1 bad input or model, 2 usage)."""
+    parser = _build_parser()
+    args = parser.parse_args(argv)
+    try:
+        result: int = args.run(args)
+        return result
+    except CLIError as exc:
+        print(f"clauseclf: error: {exc}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:
+        # The reader went away (e.g. `| head`): stop quietly, as Unix tools do.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="clauseclf",
+        description="Segment platform policies into clauses and classify each clause.",
+    )
+    parser.add_argument("--version", action="version", version=f"clauseclf {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for module in _COMMAND_MODULES:
+        module.add_parser(commands)
+    return parser

@@ -1,0 +1,299 @@
+"""``clauseclf analyze`` (segment a policy and classify every clause) and ``clauseclf classify``
+(classify clause texts), with the clause table both print."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import os
+import re
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from clauseclf.cli._common import (
+    ANALYZE_FORMATS,
+    COLOR_CHOICES,
+    ENCODING_HELP,
+    INPUT_FORMATS,
+    MODEL_HELP,
+    OUTPUT_FORMATS,
+    CLIError,
+    input_format,
+    load_model,
+    read_input,
+    terminal_width,
+    write_json,
+    write_rows,
+    write_text_file,
+)
+from clauseclf.rendering import clause_types, display_name, wrap
+
+if TYPE_CHECKING:
+    from clauseclf.index import ClauseIndex
+    from clauseclf.inference.model import ClauseModel
+    from clauseclf.report import DocumentReport
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``analyze`` and ``classify`` to the subcommands ``sub``."""
+    analyze = sub.add_parser("analyze", help="segment a policy and classify every clause")
+    analyze.add_argument("file", type=Path, help="policy file (.txt, .html, .md); '-' for stdin")
+    analyze.add_argument("--platform", help="platform name recorded in the output")
+    analyze.add_argument("--document", help="document title recorded in the output")
+    analyze.add_argument(
+        "--format",
+        choices=ANALYZE_FORMATS,
+        default="table",
+        help="output format (default: table; html: a self-contained page with filters)",
+    )
+    analyze.add_argument(
+        "--input-format",
+        choices=INPUT_FORMATS,
+        default=None,
+        help="input format (default: from the file name, else detected)",
+    )
+    analyze.add_argument("--model", type=Path, help=MODEL_HELP)
+    analyze.add_argument("--encoding", default=None, help=ENCODING_HELP)
+    analyze.add_argument(
+        "--index",
+        type=Path,
+        default=None,
+        help="html: list each clause's most similar clauses of other platforms from this "
+        "clause index folder (clauseclf index build)",
+    )
+    analyze.add_argument(
+        "--out", type=Path, default=None, help="write the output to this file (default: stdout)"
+    )
+    analyze.add_argument(
+        "--color",
+        choices=COLOR_CHOICES,
+        default="auto",
+        help="table: highlight the evidence (auto: when stdout is a terminal and NO_COLOR is "
+        "not set)",
+    )
+    analyze.set_defaults(run=run)
+
+    classify = sub.add_parser(
+        "classify", help="classify clause texts, one per line or JSON Lines with a 'text' field"
+    )
+    classify.add_argument(
+        "file", type=Path, nargs="?", default=Path("-"), help="input file (default: stdin)"
+    )
+    classify.add_argument(
+        "--input",
+        choices=("lines", "jsonl"),
+        default=None,
+        help="input layout (default: jsonl for .jsonl files, else lines)",
+    )
+    classify.add_argument("--format", choices=OUTPUT_FORMATS, default="jsonl")
+    classify.add_argument("--model", type=Path, help=MODEL_HELP)
+    classify.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``analyze`` or ``classify`` (``args.command``); returns the exit code."""
+    commands: dict[str, Callable[[argparse.Namespace], int]] = {
+        "analyze": _analyze,
+        "classify": _classify,
+    }
+    return commands[args.command](args)
+
+
+def _analyze(args: argparse.Namespace) -> int:
+    if args.index is not None and args.format != "html":
+        raise CLIError("--index is only used with --format html")
+    if args.out is not None and args.out.is_dir():
+        raise CLIError(f"{args.out}: is a directory; give --out a file name")
+    text, name = read_input(args.file, getattr(args, "encoding", None))
+    model = load_model(args.model)
+    index = None if args.index is None else _load_index(args.index, model)
+    report = model.analyze(
+        text,
+        platform=args.platform,
+        document=args.document,
+        format=input_format(args),
+        source=None if name == "<stdin>" else name,
+    )
+    if not report.clauses:
+        raise CLIError(f"{name}: no clauses found in the document")
+    if args.out is None:
+        _write_analysis(report, args, name, index)
+        return 0
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        _write_analysis(report, args, name, index)
+    write_text_file(args.out, buffer.getvalue())
+    print(f"{len(report.clauses)} clauses ({args.format}) written to {args.out}")
+    return 0
+
+
+def _classify(args: argparse.Namespace) -> int:
+    text, name = read_input(args.file, getattr(args, "encoding", None))
+    layout = args.input or ("jsonl" if args.file.suffix.lower() == ".jsonl" else "lines")
+    texts = _clause_texts(text, layout, name)
+    if not texts:
+        raise CLIError(f"{name}: no clause texts to classify")
+    model = load_model(args.model)
+    rows = [
+        {"index": i, "text": t, **p.to_dict()}
+        for i, (t, p) in enumerate(zip(texts, model.classify(texts), strict=True))
+    ]
+    if args.format == "table":
+        _write_prediction_table(rows, title=None)
+    elif args.format == "json":
+        write_json(rows)
+    else:
+        write_rows(rows, args.format)
+    return 0
+
+
+def _clause_texts(text: str, layout: str, name: str) -> list[str]:
+    """``classify``'s input: one clause per non-blank line, or the ``text`` of each JSON line."""
+    if layout == "lines":
+        return [line.strip() for line in text.splitlines() if line.strip()]
+    texts = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise CLIError(f"{name}, line {number}: invalid JSON: {exc.msg}") from None
+        if not isinstance(record, dict) or not isinstance(record.get("text"), str):
+            raise CLIError(f"{name}, line {number}: expected an object with a 'text' string")
+        if not record["text"].strip():
+            raise CLIError(f"{name}, line {number}: empty 'text'")
+        texts.append(record["text"])
+    return texts
+
+
+def _load_index(path: Path, model: ClauseModel) -> ClauseIndex:
+    from clauseclf.errors import IndexFormatError
+    from clauseclf.index import ClauseIndex
+
+    try:
+        return ClauseIndex.load(path, model)
+    except (IndexFormatError, OSError) as exc:
+        raise CLIError(str(exc)) from None
+
+
+def _write_analysis(
+    report: DocumentReport, args: argparse.Namespace, name: str, index: ClauseIndex | None
+) -> None:
+    """``analyze``'s output for ``report`` in ``args.format``, on stdout."""
+    from clauseclf.evidence import highlight
+
+    rows = [clause.to_dict() for clause in report.clauses]
+    if args.format == "json":
+        write_json(report.to_dict())
+    elif args.format == "html":
+        sys.stdout.write(report.to_html(index=index))
+    elif args.format == "table":
+        texts = None
+        if _use_color(args.color):
+            texts = [highlight(c.text, c.prediction.evidence, style="ansi") for c in report.clauses]
+        _write_prediction_table(
+            rows, title=display_name(report.platform, report.document, name), texts=texts
+        )
+        _write_regulation_pointers(report, terminal_width())
+    else:
+        write_rows(rows, args.format)
+
+
+def _write_regulation_pointers(report: DocumentReport, width: int) -> None:
+    """Below the table: for each type found with medium or high severity, the regulations to
+    check (``clauseclf.taxonomy.regulations_for``)."""
+    from clauseclf.taxonomy import regulations_for
+
+    adverse: dict[str, None] = {}
+    for clause in report.clauses:
+        for type_id, level in clause.prediction.severities.items():
+            if level in ("medium", "high"):
+                adverse[type_id] = None
+    lines = []
+    for type_id in adverse:
+        try:
+            refs = regulations_for(type_id)
+        except KeyError:
+            continue  # a custom type the package taxonomy does not know
+        if refs:
+            cited = "; ".join(
+                f"{r.regulation} {r.reference}" if r.reference else r.regulation for r in refs
+            )
+            lines.append(wrap(f"  {type_id}: ", cited, width))
+    if lines:
+        sys.stdout.write(
+            "\nRegulations to check for the adverse types (pointers for review, not legal "
+            "advice):\n" + "\n".join(lines) + "\n"
+        )
+
+
+def _use_color(choice: str) -> bool:
+    """``--color``: always, never, or auto (stdout is a terminal and NO_COLOR is not set)."""
+    if choice == "auto":
+        return sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    return choice == "always"
+
+
+def _write_prediction_table(
+    rows: list[dict[str, Any]], *, title: str | None, texts: Sequence[str] | None = None
+) -> None:
+    """Readable table: one block per clause with its types, severity and confidence.
+
+    ``texts`` replaces the rows' texts (e.g. with the evidence highlighted in ANSI codes)."""
+    width = terminal_width()
+    out = sys.stdout
+    if title:
+        out.write(f"{title}: {len(rows)} clauses\n")
+    out.write(f"{'#':>4}  {'type':<26} {'severity':<8} {'conf':>5}  clause\n")
+    heading: str | None = None
+    for position, row in enumerate(rows):
+        if row.get("heading") != heading:
+            heading = row.get("heading")
+            if heading:
+                out.write(f"\n      == {heading} ==\n")
+        types = clause_types(row["labels"], row["label"])
+        number = row.get("clause_index", row.get("index"))
+        prefix = (
+            f"{number:>4}  {', '.join(types):<26} {row['severity']:<8} {row['confidence']:>5.2f}  "
+        )
+        if len(prefix) > width // 2:
+            out.write(prefix.rstrip() + "\n")
+            prefix = " " * 6
+        if texts is None:
+            out.write(wrap(prefix, str(row["text"]), width) + "\n")
+        else:
+            out.write(_wrap_ansi(prefix, texts[position], width) + "\n")
+
+
+_ANSI_CODE = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def _wrap_ansi(prefix: str, text: str, width: int) -> str:
+    """``clauseclf.rendering.wrap`` for a text with ANSI codes (``highlight(..., style="ansi")``):
+    widths count visible characters only, and a highlight running over a line break is closed at
+    the end of the line and reopened on the next, so the indentation is never underlined."""
+    from clauseclf.evidence import ANSI_OFF, ANSI_ON
+
+    lines: list[list[str]] = [[]]
+    used = len(prefix)
+    for word in text.split():
+        size = len(_ANSI_CODE.sub("", word))
+        if lines[-1] and used + 1 + size > width:
+            lines.append([])
+            used = len(prefix)
+        used += size + (1 if lines[-1] else 0)
+        lines[-1].append(word)
+    out, highlighted = [], False
+    for number, words in enumerate(lines):
+        body = (ANSI_ON if highlighted else "") + " ".join(words)
+        codes = _ANSI_CODE.findall(body)
+        highlighted = bool(codes) and codes[-1] == ANSI_ON
+        out.append((prefix if number == 0 else " " * len(prefix)) + body)
+        if highlighted:
+            out[-1] += ANSI_OFF
+    return "\n".join(out)

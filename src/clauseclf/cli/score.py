@@ -1,0 +1,79 @@
+"""``clauseclf score``: score many policy files into one results table, resumable."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from clauseclf.cli._common import MODEL_HELP, CLIError, load_model
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``score`` to the subcommands ``sub``."""
+    score = sub.add_parser(
+        "score",
+        help="score many policy files into one table (.parquet, .csv or .jsonl), resumable",
+    )
+    score.add_argument("paths", type=Path, nargs="+", help="policy files or folders of them")
+    score.add_argument("--out", type=Path, required=True, help="results file to write")
+    score.add_argument("--jobs", type=int, default=1, help="parallel workers (joblib; -1 = all)")
+    score.add_argument("--resume", action="store_true", help="continue an interrupted run")
+    score.add_argument("--model", type=Path, help=MODEL_HELP)
+    score.add_argument(
+        "--pattern", default="*", help="file name pattern inside folders (default: *)"
+    )
+    score.add_argument(
+        "--cache", type=Path, default=None, help="embedding cache file (SQLite), kept across runs"
+    )
+    score.add_argument("--batch-size", type=int, default=64)
+    score.add_argument("--quiet", action="store_true", help="no progress bar")
+    score.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``score``; returns the exit code (130 when interrupted)."""
+    from clauseclf.batch import output_format, write_scores
+    from clauseclf.errors import ScoringError
+
+    try:
+        output_format(args.out)
+    except ValueError as exc:
+        raise CLIError(str(exc)) from None
+    if args.jobs == 0:
+        raise CLIError("--jobs must not be 0")
+    files: list[Path] = []
+    for path in args.paths:
+        if path.is_dir():
+            files.extend(sorted(p for p in path.rglob(args.pattern) if p.is_file()))
+        elif path.exists():
+            files.append(path)
+        else:
+            raise CLIError(f"{path}: no such file or folder")
+    if not files:
+        raise CLIError("no files to score")
+    model = load_model(args.model).with_cache(args.cache)
+    try:
+        summary = write_scores(
+            model,
+            files,
+            args.out,
+            resume=args.resume,
+            n_jobs=args.jobs,
+            batch_size=args.batch_size,
+            progress=not args.quiet,
+        )
+    except (FileExistsError, ScoringError, ValueError) as exc:
+        raise CLIError(str(exc)) from None
+    except KeyboardInterrupt:
+        print(
+            f"interrupted: what was scored is saved in {args.out}; run the same command with "
+            "--resume to continue",
+            file=sys.stderr,
+        )
+        return 130
+    print(
+        f"{summary.scored} documents scored ({summary.clauses} clauses, {summary.failed} "
+        f"failed, {summary.skipped} already done) -> {summary.path}"
+    )
+    return 0

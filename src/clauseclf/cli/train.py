@@ -1,0 +1,178 @@
+"""``clauseclf train`` (a model from annotations and corpora), ``clauseclf distill-encoder`` and
+``clauseclf adapt-encoder`` (static encoders)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from clauseclf.cli._common import ANNOTATION_FORMATS, CLIError
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``train``, ``distill-encoder`` and ``adapt-encoder`` to the subcommands ``sub``."""
+    train = sub.add_parser(
+        "train",
+        help="train a model on annotation files (.jsonl/.csv) and/or the shared corpora",
+    )
+    train.add_argument("files", type=Path, nargs="*", help="annotation files (.jsonl or .csv)")
+    train.add_argument("--out", type=Path, required=True, help="model folder to write")
+    train.add_argument(
+        "--data",
+        type=Path,
+        default=None,
+        help="also train on the corpora in this folder (e.g. ../shared/data)",
+    )
+    train.add_argument(
+        "--base", type=Path, default=None, help="model folder whose taxonomy and encoder to reuse"
+    )
+    train.add_argument(
+        "--taxonomy", type=Path, default=None, help="taxonomy file (e.g. with an added clause type)"
+    )
+    train.add_argument(
+        "--annotation-format",
+        default="auto",
+        choices=ANNOTATION_FORMATS,
+        help="annotation file format (default: from the name; .json = Label Studio export)",
+    )
+    train.add_argument(
+        "--strict",
+        action="store_true",
+        help="fail on the first bad annotation row instead of skipping it",
+    )
+    train.add_argument(
+        "--documents",
+        type=Path,
+        default=None,
+        help="policies-2023 folder or archive for standoff records "
+        "(default: DATA/policies-2023, else ../shared/data/policies-2023)",
+    )
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--quiet", action="store_true", help="no progress bar")
+    train.set_defaults(run=run)
+
+    distill = sub.add_parser(
+        "distill-encoder",
+        help="distil a fast static encoder from the packaged MiniLM (needs clauseclf[distill])",
+    )
+    distill.add_argument("--out", type=Path, required=True, help="encoder folder to write")
+    distill.add_argument(
+        "--dimensions", type=int, default=256, help="PCA dimensions of the vectors (default 256)"
+    )
+    distill.set_defaults(run=run)
+
+    adapt = sub.add_parser(
+        "adapt-encoder",
+        help="train a static encoder's token vectors on policy clauses against MiniLM",
+    )
+    adapt.add_argument("source", type=Path, help="static encoder folder to start from")
+    adapt.add_argument("--data", type=Path, required=True, help="shared data folder")
+    adapt.add_argument("--out", type=Path, required=True, help="encoder folder to write")
+    adapt.add_argument(
+        "--documents", type=int, default=None, help="only the first N policies (file-name order)"
+    )
+    adapt.add_argument(
+        "--cache",
+        type=Path,
+        default=None,
+        help="SQLite cache of MiniLM clause embeddings (the slow part; kept across runs)",
+    )
+    adapt.add_argument("--dimensions", type=int, default=None)
+    adapt.add_argument("--epochs", type=int, default=3)
+    adapt.add_argument("--seed", type=int, default=0)
+    adapt.add_argument("--quiet", action="store_true", help="no progress bars")
+    adapt.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``train``, ``distill-encoder`` or ``adapt-encoder`` (``args.command``); returns the
+    exit code."""
+    commands: dict[str, Callable[[argparse.Namespace], int]] = {
+        "train": _train,
+        "distill-encoder": _distill_encoder,
+        "adapt-encoder": _adapt_encoder,
+    }
+    return commands[args.command](args)
+
+
+def _train(args: argparse.Namespace) -> int:
+    from clauseclf.errors import AnnotationError, ModelFormatError, TaxonomyError
+    from clauseclf.training import train
+
+    if not args.files and args.data is None:
+        raise CLIError("give annotation files, --data DIR, or both")
+    if args.data is not None and not args.data.is_dir():
+        raise CLIError(f"{args.data}: no such data folder")
+    for path in args.files:
+        if not path.is_file():
+            raise CLIError(f"{path}: no such file")
+    try:
+        model = train(
+            args.files,
+            base=args.base,
+            taxonomy=args.taxonomy,
+            seed=args.seed,
+            data_dir=args.data,
+            strict=args.strict,
+            annotation_format=args.annotation_format,
+            progress=not args.quiet,
+            documents=args.documents,
+        )
+    except (AnnotationError, TaxonomyError, ModelFormatError, FileNotFoundError) as exc:
+        raise CLIError(str(exc)) from None
+    except ValueError as exc:
+        raise CLIError(str(exc)) from None
+    model.save(args.out)
+    print(f"model written to {args.out}")
+    return 0
+
+
+def _distill_encoder(args: argparse.Namespace) -> int:
+    from clauseclf.encoder import distill_static_encoder
+
+    if args.dimensions < 1:
+        raise CLIError("--dimensions must be at least 1")
+    try:
+        encoder = distill_static_encoder(args.out, dimensions=args.dimensions)
+    except ImportError as exc:
+        raise CLIError(str(exc)) from None
+    print(f"static encoder {encoder.name} ({encoder.dimension}-d) written to {args.out}")
+    return 0
+
+
+def _adapt_encoder(args: argparse.Namespace) -> int:
+    from clauseclf.encoder import StaticEncoder
+    from clauseclf.encoder_training import (
+        adapt_static_encoder,
+        policy_clauses,
+        transformer_targets,
+    )
+    from clauseclf.errors import EncoderNotFoundError
+
+    try:
+        source = StaticEncoder(args.source)
+        texts = policy_clauses(args.data, documents=args.documents)
+        print(f"{len(texts):,} distinct clauses", file=sys.stderr)
+        targets = transformer_targets(texts, cache=args.cache, progress=not args.quiet)
+        adapted = adapt_static_encoder(
+            source,
+            texts,
+            targets,
+            args.out,
+            dimensions=args.dimensions,
+            epochs=args.epochs,
+            seed=args.seed,
+            progress=not args.quiet,
+            corpus={"archive": "policies-2023/corpus_text.tar.xz", "documents": args.documents},
+        )
+    except (EncoderNotFoundError, FileNotFoundError, ValueError) as exc:
+        raise CLIError(str(exc)) from None
+    report = adapted.metadata["adapted"]
+    print(
+        f"{adapted.name} ({adapted.dimension}-d) written to {args.out}: mean cosine to MiniLM on "
+        f"{report['validation_clauses']:,} held-out clauses {report['validation_cosine_before']}"
+        f" -> {report['validation_cosine_after']}"
+    )
+    return 0
