@@ -85,13 +85,22 @@ PATTERNS: dict[str, str] = {
     r"(models?|systems?|algorithms?)",
 }
 
-#: AI wording near training wording: the ai_training candidates (up to three per document).
-AI_TRAINING_STRONG = re.compile(
-    r"(?=.*(?i:train|learn|improv|develop|model))"
-    r"(?=.*((?i:artificial intelligence|machine[- ]learning|\bA\.I\.|algorithm|generative"
-    r"|large language|neural|deep learning)|\bAIs?\b|\bLLMs?\b|\bML\b))",
-    re.DOTALL,
+#: AI wording and training wording in one clause: the ai_training candidates.
+_AI_WORDING = re.compile(
+    r"(?i:artificial intelligence|machine[- ]learning|\bA\.I\.|algorithm|generative"
+    r"|large language|neural|deep learning)|\bAIs?\b|\bLLMs?\b|\bML\b"
 )
+_TRAINING_WORDING = re.compile(r"train|learn|improv|develop|model", re.I)
+
+
+class _BothWordings:
+    """``search`` finds clauses with both AI and training wording (two linear scans)."""
+
+    def search(self, text: str) -> bool:
+        return bool(_AI_WORDING.search(text) and _TRAINING_WORDING.search(text))
+
+
+AI_TRAINING_STRONG = _BothWordings()
 
 #: Second-round patterns for types the first round left short of positives (``extend``).
 STRONG_PATTERNS: dict[str, re.Pattern[str]] = {
@@ -202,7 +211,9 @@ def sample(args: argparse.Namespace) -> None:
         if type_id in COMMON:
             quota = args.common_quota
         per_doc = 3 if type_id == "ai_training" else 1
-        regex = AI_TRAINING_STRONG if type_id == "ai_training" else re.compile(pattern, re.I)
+        regex: _BothWordings | re.Pattern[str] = (
+            AI_TRAINING_STRONG if type_id == "ai_training" else re.compile(pattern, re.I)
+        )
         candidates = []
         for name in names:
             if name in random_docs:
