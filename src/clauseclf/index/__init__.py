@@ -1,0 +1,64 @@
+"""A clause index across platforms: similar clauses, prevalence and uniqueness.
+
+Built from a scored DataFrame (``ClauseModel.score``): every clause is embedded with the model's
+encoder and kept with its platform, document, label and severity. Vectors are stored as int8 with
+one float32 scale per row (a quarter of float32's memory, cosine error below 0.002). Search is
+exact by default (a float32 dot product over cache-sized blocks, about 0.1 s per query over a
+million clauses); ``use_backend("hnsw")`` adds an approximate HNSW graph (the optional extra
+``pip install 'clauseclf[ann]'``, usearch) behind the same methods::
+
+    index = ClauseIndex.build(model, documents)
+    index.similar("We may train AI models on your content.", k=5)
+    index.prevalence("ai_training")          # Prevalence(platforms=31, total=343)
+    index.uniqueness("We may train ...")     # platforms with a near-identical wording
+    index.use_backend("hnsw")                # approximate search for large indexes
+
+``similar`` ranks by *practice*: when the model has a practice map (``ClauseModel.practices``,
+trained on ToS;DR cases), each clause keeps its practice profile and two clauses score the
+probability that they express the same practice, so "we never sell your data" finds other
+platforms' no-sale promises rather than any sentence about selling. An index of a model without
+a practice map ranks by wording (encoder cosine); ``index.measure`` says which. Near-identical
+wording (``uniqueness``) always uses the encoder vectors.
+
+Saved as a folder without pickle: ``vectors.npy`` (int8), ``scales.npy`` (float32),
+``profiles.npz`` (practice profiles, sparse), ``clauses.parquet``, ``index.json`` and, with the
+approximate backend, ``ann.usearch`` (usearch's own file format, checked against its SHA-256 in
+``index.json`` on load).
+
+Modules: ``core`` (``ClauseIndex``: building, backends, queries), ``search`` (exact and
+approximate search over the int8 vectors, quantisation), ``prevalence`` (``Prevalence``,
+``Uniqueness``), ``storage`` (the saved folder and its format checks). Everything public is
+re-exported here: import from ``clauseclf.index``.
+"""
+
+from __future__ import annotations
+
+# Defined in clauseclf.errors (import it from there); still importable from here as before.
+from clauseclf.index.core import INDEX_COLUMNS, SIMILAR_COLUMNS, ClauseIndex
+from clauseclf.index.prevalence import NEAR_IDENTICAL, Prevalence, Uniqueness
+from clauseclf.index.search import ANN_INSTALL, BACKENDS
+from clauseclf.index.storage import (
+    ANN_FILE,
+    INDEX_FORMAT,
+    INDEX_FORMAT_VERSION,
+    MEASURES,
+    PROFILES_FILE,
+    READABLE_FORMAT_VERSIONS,
+)
+
+__all__ = [
+    "ANN_FILE",
+    "ANN_INSTALL",
+    "BACKENDS",
+    "INDEX_COLUMNS",
+    "INDEX_FORMAT",
+    "INDEX_FORMAT_VERSION",
+    "MEASURES",
+    "NEAR_IDENTICAL",
+    "PROFILES_FILE",
+    "READABLE_FORMAT_VERSIONS",
+    "SIMILAR_COLUMNS",
+    "ClauseIndex",
+    "Prevalence",
+    "Uniqueness",
+]

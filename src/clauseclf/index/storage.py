@@ -1,0 +1,224 @@
+"""Saving and loading a ``ClauseIndex`` folder (no pickle): ``vectors.npy``, ``scales.npy``,
+``profiles.npz``, ``clauses.parquet``, ``index.json`` and the optional ``ann.usearch``, with the
+checks that turn a missing, damaged or foreign folder into an ``IndexFormatError``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import warnings
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from clauseclf.errors import IndexFormatError
+from clauseclf.index.search import ANN_INSTALL, BACKENDS, _check_backend, _usearch_index
+
+if TYPE_CHECKING:
+    from clauseclf.index.core import ClauseIndex
+    from clauseclf.inference.model import ClauseModel
+
+INDEX_FORMAT = "clauseclf-index"
+INDEX_FORMAT_VERSION = 3
+#: Format versions ``load`` reads (version 1 stored float16 vectors, quantised on load; versions
+#: 1 and 2 have no practice profiles and rank by wording).
+READABLE_FORMAT_VERSIONS = (1, 2, 3)
+#: ``similar`` ranks by practice profile (``"practices"``) or by encoder cosine (``"wording"``).
+MEASURES = ("practices", "wording")
+ANN_FILE = "ann.usearch"
+PROFILES_FILE = "profiles.npz"
+
+
+def _save(index: ClauseIndex, directory: str | Path) -> Path:
+    """``ClauseIndex.save``: write ``index``'s folder atomically (replacing an existing index
+    there), with the approximate backend's graph if it is in use."""
+    directory = Path(directory)
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".index-", dir=directory.parent))
+    try:
+        np.save(staging / "vectors.npy", index.vectors, allow_pickle=False)
+        np.save(staging / "scales.npy", index.scales, allow_pickle=False)
+        if index.profiles is not None:
+            np.savez(
+                staging / PROFILES_FILE,
+                data=index.profiles.data,
+                indices=index.profiles.indices,
+                indptr=index.profiles.indptr,
+                shape=np.array(index.profiles.shape, dtype=np.int64),
+            )
+        index.clauses.to_parquet(staging / "clauses.parquet", index=False)
+        backend: dict[str, Any] = {"name": index.backend}
+        if index._ann is not None:
+            index._ann.save(str(staging / ANN_FILE))
+            backend.update(
+                file=ANN_FILE,
+                bytes=(staging / ANN_FILE).stat().st_size,
+                sha256=_sha256(staging / ANN_FILE),
+                **index._ann_options,
+            )
+        meta = {
+            "format": INDEX_FORMAT,
+            "format_version": INDEX_FORMAT_VERSION,
+            "encoder": index.model.encoder.name,
+            "dimension": int(index.model.encoder.dimension),
+            "model_version": index.model.metadata.get("model_version"),
+            "clauses": len(index),
+            "platforms": index.platform_count,
+            "backend": backend,
+            "measure": index.measure,
+            "practices": _practices_digest(index.model) if index.profiles is not None else None,
+        }
+        (staging / "index.json").write_text(json.dumps(meta, indent=2) + "\n", "utf-8")
+        if directory.exists():
+            if not (directory / "index.json").is_file():
+                raise FileExistsError(f"{directory} exists and is not a clause index")
+            backup = directory.with_name(directory.name + ".old")
+            os.replace(directory, backup)
+            os.replace(staging, directory)
+            shutil.rmtree(backup, ignore_errors=True)
+        else:
+            os.replace(staging, directory)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return directory
+
+
+def _load(
+    cls: type[ClauseIndex], directory: str | Path, model: ClauseModel | None, *, backend: str | None
+) -> ClauseIndex:
+    """``ClauseIndex.load``: the index of ``directory`` as a ``cls``, every check failing with
+    an ``IndexFormatError``."""
+    import pandas as pd
+
+    if backend is not None:
+        _check_backend(backend)
+    directory = Path(directory)
+    meta_path = directory / "index.json"
+    if not meta_path.is_file():
+        raise IndexFormatError(f"{directory}: not a clause index (no index.json)")
+    try:
+        meta = json.loads(meta_path.read_text("utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise IndexFormatError(f"{meta_path}: unreadable ({exc})") from None
+    if not isinstance(meta, dict) or meta.get("format") != INDEX_FORMAT:
+        raise IndexFormatError(f"{meta_path}: not a {INDEX_FORMAT} file")
+    version = meta.get("format_version")
+    if version not in READABLE_FORMAT_VERSIONS:
+        raise IndexFormatError(
+            f"{meta_path}: format version {version!r}, this clauseclf reads "
+            f"{', '.join(map(str, READABLE_FORMAT_VERSIONS))}"
+        )
+    saved = meta.get("backend", {"name": "exact"})
+    if not isinstance(saved, dict) or saved.get("name") not in BACKENDS:
+        raise IndexFormatError(f"{meta_path}: unknown backend {saved!r}")
+    if model is None:
+        from clauseclf.inference.model import ClauseModel
+
+        model = ClauseModel.load()
+    if meta.get("encoder") != model.encoder.name:
+        raise IndexFormatError(
+            f"{directory} was built with encoder {meta.get('encoder')!r}; the model uses "
+            f"{model.encoder.name!r}"
+        )
+    try:
+        vectors = np.load(directory / "vectors.npy", allow_pickle=False)
+        scales = None
+        if version >= 2:
+            scales = np.load(directory / "scales.npy", allow_pickle=False)
+            if vectors.dtype != np.int8 or scales.dtype != np.float32:
+                raise ValueError(f"vectors {vectors.dtype} / scales {scales.dtype}")
+        elif vectors.dtype != np.float16:
+            raise ValueError(f"vectors are {vectors.dtype}, expected float16")
+        clauses = pd.read_parquet(directory / "clauses.parquet")
+        profiles = _read_profiles(directory, meta, model)
+    except IndexFormatError:
+        raise
+    except (OSError, ValueError, KeyError) as exc:
+        raise IndexFormatError(f"{directory}: damaged index ({exc})") from None
+    try:
+        index = cls(model, clauses, vectors, scales, profiles)
+    except ValueError as exc:
+        raise IndexFormatError(f"{directory}: {exc}") from None
+    wanted = saved["name"] if backend is None else backend
+    if wanted == "exact":
+        return index
+    if saved["name"] != "hnsw":
+        return index.use_backend("hnsw")
+    try:
+        index._ann = _read_ann(directory, saved, index)
+    except ImportError:
+        if backend is not None:
+            raise
+        warnings.warn(
+            f"{directory} has an approximate (hnsw) graph but usearch is not installed "
+            f"({ANN_INSTALL}); searching exactly",
+            stacklevel=3,  # the caller of ClauseIndex.load
+        )
+        return index
+    options = ("connectivity", "expansion_add", "expansion_search")
+    index._ann_options = {o: int(saved[o]) for o in options if isinstance(saved.get(o), int)}
+    if "expansion_search" in index._ann_options:
+        index._ann.expansion_search = index._ann_options["expansion_search"]
+    return index
+
+
+def _practices_digest(model: ClauseModel) -> str | None:
+    """The digest of the model's practice map (``PracticeMap.digest``), None without one."""
+    return None if model.practices is None else model.practices.digest()
+
+
+def _read_profiles(
+    directory: Path, meta: dict[str, Any], model: ClauseModel
+) -> sp.csr_matrix | None:
+    """The saved practice profiles (None for an index ranking by wording); IndexFormatError
+    if ``model`` lacks the practice map that made them."""
+    measure = meta.get("measure", "wording")
+    if measure not in MEASURES:
+        raise IndexFormatError(f"{directory}: unknown measure {measure!r}")
+    if measure == "wording":
+        return None
+    if meta.get("practices") != _practices_digest(model):
+        raise IndexFormatError(
+            f"{directory} ranks by practice profiles made by another practice map than the "
+            f"model's ({'none' if model.practices is None else len(model.practices.names)}); "
+            f"load it with the model it was built with, or rebuild it"
+        )
+    with np.load(directory / PROFILES_FILE, allow_pickle=False) as saved:
+        shape = tuple(int(v) for v in saved["shape"])
+        return sp.csr_matrix((saved["data"], saved["indices"], saved["indptr"]), shape=shape)
+
+
+def _read_ann(directory: Path, saved: dict[str, Any], index: ClauseIndex) -> Any:
+    """The saved HNSW graph of ``index``, checked against ``index.json`` before usearch reads it."""
+    usearch_index = _usearch_index()
+    path = directory / ANN_FILE
+    if saved.get("file") != ANN_FILE or not path.is_file():
+        raise IndexFormatError(f"{path}: missing (index.json names an hnsw graph)")
+    if saved.get("bytes") != path.stat().st_size or saved.get("sha256") != _sha256(path):
+        raise IndexFormatError(
+            f"{path}: damaged approximate index (size or SHA-256 differs from index.json)"
+        )
+    try:
+        ann = usearch_index.restore(str(path))
+    except (ValueError, RuntimeError, OSError) as exc:
+        raise IndexFormatError(f"{path}: damaged approximate index ({exc})") from None
+    if ann is None or len(ann) != len(index) or ann.ndim != index.vectors.shape[1]:
+        raise IndexFormatError(
+            f"{path}: approximate index of {0 if ann is None else len(ann)} vectors, "
+            f"expected {len(index)} of dimension {index.vectors.shape[1]}"
+        )
+    return ann
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 22), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
