@@ -33,7 +33,6 @@ re-exported here: import from ``clauseclf.index``.
 
 from __future__ import annotations
 
-# Defined in clauseclf.errors (import it from there); still importable from here as before.
 from clauseclf.index.core import INDEX_COLUMNS, SIMILAR_COLUMNS, ClauseIndex
 from clauseclf.index.prevalence import NEAR_IDENTICAL, Prevalence, Uniqueness
 from clauseclf.index.search import ANN_INSTALL, BACKENDS
