@@ -327,6 +327,7 @@ def extend(args: argparse.Namespace) -> None:
                 seen.add(normalised(text))
         if path.name not in used:
             unsampled.append(path)
+        if path.name not in used or args.sampled_documents_too:
             for type_id, pattern in STRONG_PATTERNS.items():
                 hits = [s for s in segments if pattern.search(s[2])]
                 if hits:
@@ -339,7 +340,9 @@ def extend(args: argparse.Namespace) -> None:
         for name, segment in found:
             if taken >= int(quotas.get(type_id, 0)):
                 break
-            if normalised(segment[2]) in seen or name in used:
+            if normalised(segment[2]) in seen:
+                continue
+            if name in used and not args.sampled_documents_too:
                 continue
             items.append(_item(name, *segment, f"targeted:{type_id}"))
             seen.add(normalised(segment[2]))
@@ -472,8 +475,10 @@ def collect(args: argparse.Namespace) -> None:
                 row = json.loads(line)
                 by_id[row["id"]] = line
         todo = [i for i in disagreeing if i not in third]
-        for number, start in enumerate(range(0, len(todo), args.batch_size)):
-            with (work / "batches" / f"third_{number:02d}.jsonl").open("w") as handle:
+        numbers = [int(p.stem.split("_")[1]) for p in (work / "batches").glob("third_*.jsonl")]
+        first_number = max(numbers, default=-1) + 1
+        for number, start in enumerate(range(0, len(todo), args.batch_size), first_number):
+            with (work / "batches" / f"third_{number:02d}.jsonl").open("x") as handle:
                 handle.writelines(by_id[i] + "\n" for i in todo[start : start + args.batch_size])
         print(f"{len(todo)} disagreements written for a third reading", file=sys.stderr)
     texts = {item["id"]: item["text"] for item in _batch_items(work / "batches")}
@@ -562,6 +567,11 @@ def main(argv: list[str] | None = None) -> None:
     e.add_argument("--seed", type=int, default=0)
     e.add_argument("--uncertain-documents", type=int, default=500)
     e.add_argument("--quotas", default="data_sale:350,content_license:150,claim_time_limit:120")
+    e.add_argument(
+        "--sampled-documents-too",
+        action="store_true",
+        help="second-round candidates may come from documents already sampled",
+    )
     e.add_argument("--min-chars", type=int, default=30)
     e.add_argument("--max-chars", type=int, default=1500)
     e.add_argument("--batch-size", type=int, default=250)

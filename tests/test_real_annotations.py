@@ -61,8 +61,12 @@ def test_every_record_resolves_against_the_shared_documents() -> None:
     data = require_shared_data()
     loaded = load_annotations(REAL, documents=data / "policies-2023", strict=True)
     # exact repeats of one wording (several documents) are read once
-    assert len(loaded.records) >= 9_800
+    assert len(loaded.records) >= 11_000
     record = loaded.records[0]
     assert record.annotated_types is None and record.corpus == "real"
     positives = Counter(t for r in loaded.records for t in r.labels)
-    assert min(positives[t] for t in default_taxonomy().type_ids) >= 90
+    # every type has 150 positives but ai_training: all 261 clauses of the corpus with AI and
+    # training wording were labelled (data/annotations/README.md)
+    assert min(n for t, n in positives.items() if t != "ai_training") >= 150
+    assert positives["ai_training"] >= 100
+    assert min(positives[t] for t in ("arbitration", "class_action_waiver", "data_sale")) >= 300

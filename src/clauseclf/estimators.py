@@ -364,7 +364,8 @@ def _f1(gold: np.ndarray, predicted: np.ndarray) -> float:
 
 
 class ClauseFeaturizer(TransformerMixin, BaseEstimator):  # type: ignore[misc]
-    """Clause texts -> [sublinear TF-IDF word 1-2 grams | embedding_weight * sentence embedding].
+    """Clause texts -> [sublinear TF-IDF word 1-2 grams | embedding_weight * sentence embedding
+    | stance_weight * stance flags], the features of the shipped model's head (its defaults).
 
     ``encoder`` is any object with ``encode(texts) -> ndarray`` (default: the default model's
     encoder, loaded on first use).
@@ -376,11 +377,13 @@ class ClauseFeaturizer(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         embedding_weight: float = 0.5,
         min_df: int = 3,
         max_features: int | None = 20000,
+        stance_weight: float = 1.0,
     ) -> None:
         self.encoder = encoder
         self.embedding_weight = embedding_weight
         self.min_df = min_df
         self.max_features = max_features
+        self.stance_weight = stance_weight
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
@@ -394,9 +397,7 @@ class ClauseFeaturizer(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         from .inference.head import TextFeatures
 
         texts = _texts(X)
-        vectorizer = _vectorizer(min(self.min_df, max(1, len(texts) // 10)), self.max_features)
-        vectorizer.fit(texts)
-        vocabulary = sorted(vectorizer.vocabulary_, key=vectorizer.vocabulary_.__getitem__)
+        vocabulary, idf = fit_tfidf(texts, self.min_df, self.max_features)
         if self.encoder is None:
             from .inference.model import default_model_dir, load_model_encoder
 
@@ -405,7 +406,11 @@ class ClauseFeaturizer(TransformerMixin, BaseEstimator):  # type: ignore[misc]
             self.encoder_ = self.encoder
         embeddings = self._embed(texts[:1])
         self.features_ = TextFeatures(
-            vocabulary, vectorizer.idf_, embeddings.shape[1], self.embedding_weight
+            vocabulary,
+            idf,
+            embeddings.shape[1],
+            self.embedding_weight,
+            stance_weight=self.stance_weight,
         )
         self.n_features_out_ = self.features_.size
         return self
@@ -427,13 +432,23 @@ def _texts(X: Any) -> list[str]:
     return texts
 
 
-def _vectorizer(min_df: int, max_features: int | None) -> Any:
+def fit_tfidf(
+    texts: Sequence[str], min_df: int, max_features: int | None
+) -> tuple[list[str], np.ndarray]:
+    """The n-gram vocabulary (in column order) and idf of the head's TF-IDF block, fitted on
+    ``texts``: word 1-2 grams of ``TOKEN_PATTERN``, sublinear tf, in at least ``min_df`` texts
+    (at most a tenth of them), the ``max_features`` most frequent."""
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    return TfidfVectorizer(
+    from .inference.head import TOKEN_PATTERN
+
+    vectorizer = TfidfVectorizer(
         ngram_range=(1, 2),
-        min_df=min_df,
+        min_df=min(min_df, max(1, len(texts) // 10)),
         max_features=max_features,
         sublinear_tf=True,
-        token_pattern=r"(?u)\b\w\w+\b",
+        token_pattern=TOKEN_PATTERN,
     )
+    vectorizer.fit(texts)
+    vocabulary = sorted(vectorizer.vocabulary_, key=vectorizer.vocabulary_.__getitem__)
+    return vocabulary, np.asarray(vectorizer.idf_)

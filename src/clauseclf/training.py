@@ -315,21 +315,13 @@ def fit_text_features(
 ) -> TextFeatures:
     """The head's features (``TextFeatures``): a TF-IDF vocabulary fitted on ``texts``, the
     embedding and stance weights of ``config``."""
-    from sklearn.feature_extraction.text import TfidfVectorizer
+    from clauseclf.estimators import fit_tfidf
 
     config = config or TrainingConfig()
-    vectorizer = TfidfVectorizer(
-        ngram_range=(1, 2),
-        min_df=min(config.min_df, max(1, len(texts) // 10)),
-        max_features=config.max_features,
-        sublinear_tf=True,
-        token_pattern=r"(?u)\b\w\w+\b",
-    )
-    vectorizer.fit(texts)
-    vocabulary = sorted(vectorizer.vocabulary_, key=vectorizer.vocabulary_.__getitem__)
+    vocabulary, idf = fit_tfidf(texts, config.min_df, config.max_features)
     return TextFeatures(
         vocabulary,
-        vectorizer.idf_,
+        idf,
         embedding_dim,
         config.embedding_weight,
         stance_weight=config.stance_weight,

@@ -24,8 +24,9 @@ HEAD_NPZ = "head.npz"
 HEAD_FORMAT_VERSION = 1
 #: Names of the ranker's practice-map arrays in head.npz start with this.
 RANK_PRACTICE_PREFIX = "rank_practice_"
-_TOKEN_PATTERN = r"(?u)\b\w\w+\b"
-_TOKEN_RE = re.compile(_TOKEN_PATTERN)
+#: The word tokens of the TF-IDF features (scikit-learn's default pattern), here and in training.
+TOKEN_PATTERN = r"(?u)\b\w\w+\b"
+_TOKEN_RE = re.compile(TOKEN_PATTERN)
 #: Most evidence spans returned per predicted type (after merging).
 MAX_EVIDENCE_SPANS = 3
 #: An n-gram or stance cue is evidence only if it weighs at least this share of the strongest.
