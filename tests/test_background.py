@@ -111,11 +111,13 @@ def test_training_with_background_clauses_records_them(tmp_path, fake_encoder):
     for index, corpus in enumerate(("claudette", "tosdr", "ai_training")):
         (data / corpus).mkdir()
         (data / corpus / "annotations.jsonl").write_text("\n".join(lines[index::3]) + "\n")
+    # 2 platform folds (not 5): cross-validation still runs with the background clauses.
     model = clauseclf.train(
         [],
         data_dir=data,
         encoder=fake_encoder,
         progress=False,
+        n_folds=2,
         config=TrainingConfig(background_clauses=5, background_documents=3),
     )
     counts = model.metadata["training"]["data"]

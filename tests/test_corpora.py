@@ -85,6 +85,7 @@ def test_platform_key_folds_spelling():
     assert platform_key("Electronic_Arts") == platform_key(" electronic  arts ")
 
 
+@pytest.mark.shared_data
 def test_shared_corpora_load():
     data = require_shared_data()
     records = load_corpora(data, taxonomy=default_taxonomy())

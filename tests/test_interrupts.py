@@ -22,7 +22,8 @@ from conftest import FakeEncoder
 TESTS_DIR = Path(__file__).resolve().parent
 
 # Scores the policies in a folder with a saved tiny model and a deliberately slow fake encoder,
-# one document per chunk, so that a signal lands in the middle of the run.
+# one document per chunk, so that a signal lands in the middle of the run. Only the run that
+# gets interrupted is slowed down: the resumed run just has to finish.
 _RUNNER = textwrap.dedent(
     """
     import sys, time
@@ -31,12 +32,14 @@ _RUNNER = textwrap.dedent(
     from clauseclf.inference.model import ClauseModel
     from conftest import FakeEncoder
 
+    model_dir, folder, out, resume = sys.argv[1:5]
+    DELAY = 0.0 if resume == "1" else 0.3
+
     class SlowEncoder(FakeEncoder):
         def encode(self, texts, *, batch_size=64):
-            time.sleep(0.3)
+            time.sleep(DELAY)
             return super().encode(texts, batch_size=batch_size)
 
-    model_dir, folder, out, resume = sys.argv[1:5]
     model = ClauseModel.load(model_dir, encoder=SlowEncoder())
     paths = sorted(Path(folder).glob("*.txt"))
     write_scores(model, paths, out, chunk_size=1, progress=False, resume=resume == "1")

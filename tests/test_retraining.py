@@ -65,10 +65,14 @@ def test_train_save_load_gives_the_same_predictions(tmp_path, fake_encoder):
 
 
 def test_training_is_reproducible_with_a_seed(fake_encoder):
-    first = clauseclf.train(ANNOTATIONS, encoder=fake_encoder, seed=7, progress=False)
-    second = clauseclf.train(ANNOTATIONS, encoder=fake_encoder, seed=7, progress=False)
+    # 2 folds instead of the default 5: the folds only produce the metrics, which must repeat
+    # too; the default fold count is checked by test_train_save_load_gives_the_same_predictions.
+    first = clauseclf.train(ANNOTATIONS, encoder=fake_encoder, seed=7, progress=False, n_folds=2)
+    second = clauseclf.train(ANNOTATIONS, encoder=fake_encoder, seed=7, progress=False, n_folds=2)
     texts = [r.text for r in load_annotations(ANNOTATIONS).records]
     assert first.classify(texts) == second.classify(texts)
+    assert first.metadata["training"]["cv_folds"] == 2
+    assert first.metadata["training"]["cv_metrics"] == second.metadata["training"]["cv_metrics"]
 
 
 def test_an_added_type_becomes_predictable(tmp_path, fake_encoder):
@@ -83,8 +87,13 @@ def test_an_added_type_becomes_predictable(tmp_path, fake_encoder):
             ):
                 record = {"text": text, "labels": {"biometric_data": "high"}, "platform": company}
                 handle.write(json.dumps(record) + "\n")
+    # 2 platform folds (not 5): cross-validation still runs with the added type.
     model = clauseclf.train(
-        [ANNOTATIONS, extra], taxonomy=taxonomy_path, encoder=fake_encoder, progress=False
+        [ANNOTATIONS, extra],
+        taxonomy=taxonomy_path,
+        encoder=fake_encoder,
+        progress=False,
+        n_folds=2,
     )
     assert "biometric_data" in model.types
     (prediction,) = model.classify(["Zephyr scans your face geometry to build a faceprint."])

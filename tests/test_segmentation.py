@@ -222,6 +222,7 @@ def test_offset_invariants_markup(text: str, fmt: str) -> None:
     _check_invariants(text, fmt)
 
 
+@pytest.mark.shared_data
 def test_claudette_boundary_f1() -> None:
     from clauseclf.segmentation.evaluation import BoundaryScore, load_claudette, score
 

@@ -20,6 +20,7 @@ def _without_regulations(types):
     return {t["id"]: {k: v for k, v in t.items() if k != "regulations"} for t in types}
 
 
+@pytest.mark.shared_data
 def test_package_taxonomy_matches_shared_taxonomy():
     """Everything but the package's own ``regulations`` agrees with the shared taxonomy."""
     shared = json.loads((require_shared_data() / "taxonomy.json").read_text(encoding="utf-8"))
