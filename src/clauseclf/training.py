@@ -337,7 +337,27 @@ def fit_head(
     seed: int = 0,
     config: TrainingConfig | None = None,
 ) -> ClauseHead:
-    """Fit a head on clause ``texts``, their ``embeddings`` and annotation ``records``."""
+    """Fit a head on clause ``texts``, their ``embeddings`` and annotation ``records``.
+
+    BLAS runs on one thread here: the fit is thousands of tiny solves (Platt scaling, the
+    per-type linear models), for which starting and syncing a BLAS thread per core costs more
+    than it saves, several times over on a busy machine; one thread also makes the result
+    independent of the core count."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _fit_head(texts, embeddings, records, taxonomy=taxonomy, seed=seed, config=config)
+
+
+def _fit_head(
+    texts: Sequence[str],
+    embeddings: np.ndarray,
+    records: Sequence[AnnotatedClause],
+    *,
+    taxonomy: Taxonomy | None,
+    seed: int,
+    config: TrainingConfig | None,
+) -> ClauseHead:
     taxonomy = taxonomy or default_taxonomy()
     config = config or TrainingConfig()
     if not (len(texts) == len(records) == embeddings.shape[0]):
