@@ -18,10 +18,10 @@ from conftest import REPO_ROOT
 SRC = REPO_ROOT / "src"
 PACKAGE = SRC / "clauseclf"
 
-# Every module stays under this many lines. The goal is about 500 lines a module; 1,200 is the
-# ceiling while the largest modules are split (versions and index now; training, evaluation
-# and inference/head later). Lower it as they shrink; do not raise it.
-MODULE_LINE_LIMIT = 1200
+# Every module stays under this many lines. The goal is about 500 lines a module; 900 is the
+# ceiling while the largest modules are split (versions, index, training and evaluation now;
+# inference/head later). Lower it as they shrink; do not raise it.
+MODULE_LINE_LIMIT = 900
 
 
 def _module_name(path: Path) -> str:

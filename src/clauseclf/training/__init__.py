@@ -1,0 +1,43 @@
+"""Training the head and the default model, with cross-validation grouped by platform.
+
+Partial labels: a type the annotator checked is a strong label (positive or negative); a type
+not checked for a clause (``annotated_types``) is taken as a *weak* negative, with a small sample
+weight, so the 20 types CLAUDETTE never checked still see CLAUDETTE sentences as (mostly right)
+negatives. Rebuild the default model with::
+
+    python -m clauseclf.training --data ../shared/data \\
+        --annotations data/annotations/stance.jsonl data/annotations/real.jsonl \\
+        --out models/default --seed 0
+
+(``clauseclf train`` trains a model from annotation files; both commands are in
+``clauseclf.cli.train``.)
+
+Modules: ``config`` (``TrainingConfig``, every hyper-parameter with its reason), ``labels``
+(``LabelMatrix``: strong and weak labels; the pairs calibration uses), ``head_fit``
+(``fit_text_features``, ``fit_head``: classifiers, calibration, severity, confidence curve),
+``ranking`` (the type ranker, its practice evidence, ``fit_practice_map``), ``cv``
+(``group_folds``, ``cross_validate``), ``orchestration`` (``train``, ``train_default_model``).
+Everything public is re-exported here: import from ``clauseclf.training``.
+"""
+
+from __future__ import annotations
+
+from clauseclf.training.config import TrainingConfig
+from clauseclf.training.cv import cross_validate, group_folds
+from clauseclf.training.head_fit import fit_head, fit_text_features
+from clauseclf.training.labels import LabelMatrix, label_matrix
+from clauseclf.training.orchestration import train, train_default_model
+from clauseclf.training.ranking import fit_practice_map
+
+__all__ = [
+    "LabelMatrix",
+    "TrainingConfig",
+    "cross_validate",
+    "fit_head",
+    "fit_practice_map",
+    "fit_text_features",
+    "group_folds",
+    "label_matrix",
+    "train",
+    "train_default_model",
+]

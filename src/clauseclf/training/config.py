@@ -1,0 +1,122 @@
+"""``TrainingConfig``: the hyper-parameters of the head, with what each does and why it has its
+default."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    """Hyper-parameters of the head (chosen by grouped cross-validation, see the model card).
+
+    "Measured" means cross-validation with folds grouped by platform (5 folds unless said),
+    as the model card reports it. The fields are saved, in this order, in the head's settings
+    (``head.json``).
+
+    Attributes:
+        C: Regularisation of the per-type linear models (``ClauseClassifier``) and of the type
+            ranker.
+        linear_model: The per-type linear model: ``"svc"`` (LinearSVC) or ``"logistic"``
+            (liblinear logistic regression).
+        embedding_weight: Weight of the sentence embedding next to the L2-normalised TF-IDF
+            block of the features.
+        stance_weight: Weight of the stance flags (``inference.head.STANCE_PATTERNS``) in the
+            features; 0 leaves them out.
+        min_df: The TF-IDF vocabulary keeps word 1-2 grams seen in at least this many clauses
+            (so no clause text is stored).
+        max_features: At most this many n-grams in the TF-IDF vocabulary (the most frequent).
+        weak_negative_weight: Sample weight of a weak negative: a type the annotator did not
+            check for a clause (``annotated_types``) is taken as a negative with this weight, so
+            the types a corpus never checked still see its clauses as (mostly right) negatives.
+        severity_C: Regularisation of the per-type multinomial logistic regression for
+            severity.
+        severity_class_weight: How severity levels are weighted in that regression:
+            ``"balanced"`` inversely to their frequency, ``"sqrt"`` by the square root of that
+            (a level seen twice among 70 cannot take over), ``"none"`` not at all.
+        inner_folds: Number of platform-grouped inner folds of the training data whose
+            out-of-fold scores fit the Platt calibration, the thresholds, the type ranker's and
+            the practice evidence's scores and the confidence curve.
+        calibrate_on_full_checks: Calibrate and tune thresholds on the informative pairs
+            (clauses checked for several types, or background clauses), per type where they have
+            five positives; False: on every strong label.
+        calibration_corpora: Corpora (``AnnotatedClause.corpus``) whose clauses alone calibrate
+            the probabilities, tune the thresholds and fit the confidence curve, where present:
+            clauses of whole real documents, every type checked (``data/annotations/real.jsonl``,
+            corpus ``"real"``), are the distribution users score; curated quotes are not. A type
+            with fewer than five positives there falls back to every informative clause.
+        severity_corpora: Corpora whose positives alone fit a type's severity model when it has
+            at least ``min_severity_examples`` there (the corpora grade the same type
+            differently; the real clauses follow our guideline); ``()`` fits every type on all
+            its positives.
+        min_severity_examples: See ``severity_corpora``.
+        select_sources: Per type, choose by inner grouped CV between training on every clause
+            and training only on the clauses fully checked for the type (CLAUDETTE's sentences
+            for its 8 types). Off by default: measured, CLAUDETTE macro-F1 0.717 vs 0.703,
+            ToS;DR top-1 0.778 vs 0.807.
+        min_checked_clauses: With ``select_sources``, only types with at least this many fully
+            checked clauses take part (a small, targeted set such as the ai_training one does
+            not represent whole documents).
+        min_checked_positives: With ``select_sources``, only types with at least this many
+            positives among their fully checked clauses take part.
+        rank_types: A multiclass type ranker picks the top label among the predicted types.
+            Measured on the out-of-fold outputs of 5 platform folds: ToS;DR top-1 among
+            predicted types 0.771 -> 0.796.
+        practice_C: Regularisation of the practice map (similar-clause search) on clauses that
+            name their practice (``case``): a LinearSVC over their TF-IDF rows and embeddings
+            (``fit_practice_map``). Measured (``benchmarks/similarity.py``): p@5 0.506 with the
+            former logistic regression on embeddings alone, 0.525 with an unweighted LinearSVC,
+            0.529 class-balanced; C 0.25 to 0.5 tie.
+        practice_scale: The practice map's scores times this are its softmax logits (6 to 9
+            tie).
+        practice_text_density: The practice map keeps only this share of its largest n-gram
+            weights (a sparse matrix); 5% costs nothing measurable.
+        practice_min_examples: Practices with fewer clauses than this are left out of the
+            practice map.
+        practice_rank_weight: The ranker adds this weight times P(type) through the practice
+            map (each practice's type shares among its clauses) to its scores; 0 turns it off.
+            Measured (training CV): ToS;DR top-1 0.847 -> 0.861 with weight 2, CLAUDETTE and
+            ai_training top labels unchanged; weights 1 and 3 gave 0.858 and 0.862 on
+            out-of-fold outputs of the same folds.
+        background_clauses: Background clauses (``clauseclf.background``): this many clauses of
+            unlabelled policies in the shared data (from ``background_documents`` documents of
+            platforms no annotation names), added as negatives when training with
+            ``data_dir``; 0 turns them off. Off by default: measured
+            (``benchmarks/background.py``, with the cue gate, 10,000 clauses) ai_training F1
+            0.749 -> 0.679, CLAUDETTE micro-F1 0.703 -> 0.699; they lower the share of
+            unseen-policy clauses flagged per type (data_collection 9.1% -> 5.3%), which has no
+            labels.
+        background_documents: The number of documents the background clauses come from.
+        required_cues: Types predicted only for clauses with a cue
+            (``ClauseHead.required_cues``), as (type, cue) pairs: ai_training only with AI
+            wording. Measured (``benchmarks/background.py``): ai_training F1 0.751 -> 0.749 on
+            the ai_training set, the other CV metrics unchanged; clauses of 200 unseen policies
+            flagged ai_training 0.352% -> 0.029%.
+    """
+
+    C: float = 0.5
+    linear_model: str = "svc"
+    embedding_weight: float = 0.5
+    stance_weight: float = 1.0
+    min_df: int = 3
+    max_features: int = 20000
+    weak_negative_weight: float = 0.1
+    severity_C: float = 10.0
+    severity_class_weight: str = "balanced"
+    inner_folds: int = 3
+    calibrate_on_full_checks: bool = True
+    calibration_corpora: tuple[str, ...] = ("real",)
+    severity_corpora: tuple[str, ...] = ("real",)
+    min_severity_examples: int = 30
+    select_sources: bool = False
+    min_checked_clauses: int = 1000
+    min_checked_positives: int = 20
+    rank_types: bool = True
+    practice_C: float = 0.5
+    practice_scale: float = 6.0
+    practice_text_density: float = 0.05
+    practice_min_examples: int = 2
+    practice_rank_weight: float = 2.0
+    background_clauses: int = 0
+    background_documents: int = 1500
+    required_cues: tuple[tuple[str, str], ...] = (("ai_training", "ai_wording"),)

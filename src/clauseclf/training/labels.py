@@ -1,0 +1,69 @@
+"""Targets of the head: ``LabelMatrix`` (strong and weak labels per clause and type) and the
+(clause, type) pairs that calibration and thresholds are fitted on."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from clauseclf.background import BACKGROUND_CORPUS
+from clauseclf.corpora import AnnotatedClause
+
+
+@dataclass(frozen=True)
+class LabelMatrix:
+    """Targets per (clause, type): ``y`` 1/0, ``weight`` 1 for strong labels, less for weak."""
+
+    y: np.ndarray
+    weight: np.ndarray
+    strong: np.ndarray
+    informative: np.ndarray
+
+
+def label_matrix(
+    records: Sequence[AnnotatedClause], types: Sequence[str], weak_weight: float
+) -> LabelMatrix:
+    """Targets for each record and type; unchecked types become weak negatives."""
+    n, t = len(records), len(types)
+    y = np.zeros((n, t), dtype=np.int8)
+    strong = np.zeros((n, t), dtype=bool)
+    for row, record in enumerate(records):
+        for column, type_id in enumerate(types):
+            if type_id in record.labels:
+                y[row, column] = 1
+                strong[row, column] = True
+            elif record.is_annotated(type_id):
+                strong[row, column] = True
+    weight = np.where(strong, 1.0, weak_weight)
+    # Negatives are informative only where the annotator checked several types (a ToS;DR quote is
+    # checked for its one case), or in background clauses (a random sample of real policies):
+    # calibration and thresholds are fitted on those rows.
+    several = np.array(
+        [
+            r.annotated_types is None or len(r.annotated_types) > 1 or r.corpus == BACKGROUND_CORPUS
+            for r in records
+        ]
+    )
+    return LabelMatrix(y=y, weight=weight, strong=strong, informative=strong & several[:, None])
+
+
+def _calibration_mask(
+    labels: LabelMatrix, full_checks: bool, preferred: np.ndarray | None = None
+) -> np.ndarray:
+    """Pairs calibration and thresholds use: the informative pairs of the ``preferred`` rows
+    (a boolean row mask), else fully checked clauses, else strong labels, per type, whichever
+    first has five positives."""
+    if not full_checks:
+        return labels.strong.copy()
+    mask = labels.informative.copy()
+    for column in range(labels.y.shape[1]):
+        if preferred is not None and preferred.any():
+            chosen = labels.informative[:, column] & preferred
+            if labels.y[chosen, column].sum() >= 5:
+                mask[:, column] = chosen
+                continue
+        if labels.y[mask[:, column], column].sum() < 5:
+            mask[:, column] = labels.strong[:, column]
+    return mask
