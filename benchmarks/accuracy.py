@@ -65,7 +65,7 @@ def main() -> int:
     from sklearn.linear_model import LogisticRegression
     from sklearn.svm import LinearSVC
 
-    from clauseclf.corpora import load_annotations, load_corpora, platforms
+    from clauseclf.annotations import load_annotations, load_corpora, platforms
     from clauseclf.evaluation import (
         CLAUDETTE_TYPES,
         evaluate_output,

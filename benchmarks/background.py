@@ -9,7 +9,7 @@ flagged in an ordinary policy. This script scores the recipes two ways:
   the default model): the model card's metrics;
 - "in the wild": ``--documents`` policies of policies-2023 from platforms that neither the
   annotations nor the background sample use, segmented and scored by each fold's head. Nearly
-  none of their clauses can be ``ai_training`` without AI wording (``inference.head.
+  none of their clauses can be ``ai_training`` without AI wording (``head.cues.
   AI_WORDING``; the ai_training set was collected by such keywords), so the share of those
   flagged is a false-positive rate; the share of all clauses flagged per type is printed too.
 """
@@ -31,13 +31,19 @@ REPO = Path(__file__).resolve().parents[1]
 
 def main() -> int:
     import clauseclf
+    from clauseclf.annotations import (
+        POLICY_ARCHIVE,
+        archive_texts,
+        load_annotations,
+        load_corpora,
+        platform_key,
+        platforms,
+        service_of,
+    )
     from clauseclf.background import background_clauses
-    from clauseclf.corpora import load_annotations, load_corpora, platform_key, platforms
-    from clauseclf.documents import POLICY_ARCHIVE, archive_texts
     from clauseclf.evaluation import evaluate_output, out_of_fold_output, summarize
-    from clauseclf.inference.head import has_ai_wording
+    from clauseclf.head import has_ai_wording
     from clauseclf.segmentation import segment_document
-    from clauseclf.standoff import service_of
     from clauseclf.taxonomy import default_taxonomy
     from clauseclf.training import TrainingConfig, fit_head, group_folds
 

@@ -38,7 +38,7 @@ def edits(text: str, rng: np.random.Generator) -> list[str]:
 
 def main() -> int:
     import clauseclf
-    from clauseclf.corpora import load_corpora
+    from clauseclf.annotations import load_corpora
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")

@@ -51,7 +51,7 @@ def _variants() -> dict[str, tuple[int, Any]]:
 
 def near_duplicate_groups(records: list) -> list[str]:
     """A group per record: platforms joined when they share a clause's normalised wording."""
-    from clauseclf.corpora import platform_key
+    from clauseclf.annotations import platform_key
 
     parent: dict[str, str] = {}
 
@@ -100,7 +100,7 @@ def tfidf_svm_labels(
 
 
 def main() -> int:
-    from clauseclf.corpora import load_annotations, load_corpora, platform_key
+    from clauseclf.annotations import load_annotations, load_corpora, platform_key
     from clauseclf.inference.model import ClauseModel
     from clauseclf.predictions import ClausePrediction
     from clauseclf.scoring import score_predictions

@@ -63,7 +63,7 @@ def precision_at_k(
 
 def main() -> int:
     import clauseclf
-    from clauseclf.corpora import load_corpora, platform_key
+    from clauseclf.annotations import load_corpora, platform_key
     from clauseclf.evaluation import out_of_fold_output
     from clauseclf.training import (
         cross_validate,

@@ -25,7 +25,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def read_documents(archive: Path, n: int) -> list[dict[str, str]]:
-    from clauseclf.documents import archive_texts
+    from clauseclf.annotations import archive_texts
 
     documents = []
     for member_name, text in archive_texts(archive):

@@ -180,9 +180,9 @@ def main() -> int:
     import torch
     from transformers import AutoModel, AutoTokenizer
 
-    from clauseclf.corpora import load_annotations, load_corpora, platform_key, platforms
+    from clauseclf.annotations import load_annotations, load_corpora, platform_key, platforms
     from clauseclf.evaluation import evaluate_output, out_of_fold_output, summarize
-    from clauseclf.inference.head import HeadOutput
+    from clauseclf.head import HeadOutput
     from clauseclf.inference.model import default_model_dir, load_model_encoder
     from clauseclf.inference.practices import practice_id
     from clauseclf.taxonomy import default_taxonomy

@@ -82,8 +82,8 @@ BATCH = [
         "scores = model.score(documents, progress=False) if documents else None\n"
         "if scores is not None:\n"
         "    failed = scores[scores['error'].notna()]\n"
-        "    print(f\"{len(scores) - len(failed):,} clauses scored, \"\n"
-        "          f\"{len(failed)} documents failed\")\n"
+        '    print(f"{len(scores) - len(failed):,} clauses scored, "\n'
+        '          f"{len(failed)} documents failed")\n'
         "    scores = scores[scores['error'].isna()]\n"
         "scores.head() if scores is not None else None"
     ),
@@ -134,7 +134,7 @@ RETRAINING = [
         "from pathlib import Path\n\n"
         "import pandas as pd\n\n"
         "import clauseclf\n"
-        "from clauseclf.corpora import platform_key\n"
+        "from clauseclf.annotations import platform_key\n"
         "from clauseclf.evaluation import evaluate\n\n"
         "REPO = Path.cwd().parent if Path.cwd().name == 'notebooks' else Path.cwd()\n"
         "annotations = clauseclf.load_annotations(\n"

@@ -299,7 +299,7 @@ def extend(args: argparse.Namespace) -> None:
     document not yet sampled) and a model-uncertainty part (the shipped model's least certain
     clause of each of ``--uncertain-documents`` documents not yet sampled). The model only
     chooses clauses; labellers never see its output."""
-    from clauseclf.annotation_tools import prediction_margins
+    from clauseclf.annotations import prediction_margins
     from clauseclf.inference.model import ClauseModel
 
     out = Path(args.out)

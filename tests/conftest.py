@@ -128,7 +128,7 @@ _PLACES = ["Delaware", "Ontario", "Bavaria", "Victoria", "Oregon", "Leinster"]
 
 def synthetic_records():
     """AnnotatedClause records over 6 fictional platforms (every type checked)."""
-    from clauseclf.corpora import AnnotatedClause
+    from clauseclf.annotations import AnnotatedClause
 
     records = []
     for k, (company, place) in enumerate(zip(_COMPANIES, _PLACES, strict=True)):

@@ -3,7 +3,7 @@ import json
 import numpy as np
 import pytest
 
-from clauseclf.annotation_tools import (
+from clauseclf.annotations import (
     label_studio_config,
     least_certain,
     prediction_margins,
@@ -128,7 +128,7 @@ def test_label_studio_config_lists_every_type():
 
 
 def test_load_annotations_reads_tool_exports(tmp_path):
-    from clauseclf.corpora import load_annotations
+    from clauseclf.annotations import load_annotations
 
     label_studio = tmp_path / "export.json"
     label_studio.write_text(

@@ -18,10 +18,10 @@ from conftest import REPO_ROOT
 SRC = REPO_ROOT / "src"
 PACKAGE = SRC / "clauseclf"
 
-# Every module stays under this many lines. The goal is about 500 lines a module; 900 is the
-# ceiling while the largest modules are split (versions, index, training and evaluation now;
-# inference/head later). Lower it as they shrink; do not raise it.
-MODULE_LINE_LIMIT = 900
+# Every module stays under this many lines. The goal is about 500 lines a module; 600 is the
+# ceiling now that the largest modules are split (versions, index, training, evaluation, head).
+# Lower it as they shrink; do not raise it.
+MODULE_LINE_LIMIT = 600
 
 
 def _module_name(path: Path) -> str:
@@ -259,7 +259,7 @@ def test_the_import_graph_reads_module_level_imports_only(tmp_path: Path) -> Non
         import clauseclf.taxonomy
         from clauseclf.inference import model
         from . import errors
-        from .corpora import load_annotations
+        from .annotations import load_annotations
         try:
             from clauseclf import metrics
         except ImportError:
@@ -281,7 +281,7 @@ def test_the_import_graph_reads_module_level_imports_only(tmp_path: Path) -> Non
         "clauseclf.taxonomy",
         "clauseclf.inference.model",
         "clauseclf.errors",
-        "clauseclf.corpora",
+        "clauseclf.annotations",
         "clauseclf.metrics",
         "clauseclf.report",
     }

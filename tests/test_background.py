@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from clauseclf.background import BACKGROUND_CORPUS, background_clauses
-from clauseclf.inference.head import has_ai_wording
+from clauseclf.head import has_ai_wording
 from clauseclf.training import label_matrix
 from conftest import write_policy_archive
 

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from clauseclf.corpora import AnnotatedClause, load_corpora, platform_key, read_annotations
+from clauseclf.annotations import AnnotatedClause, load_corpora, platform_key, read_annotations
 from clauseclf.errors import AnnotationError
 from clauseclf.taxonomy import default_taxonomy
 from conftest import require_shared_data

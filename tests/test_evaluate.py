@@ -7,10 +7,10 @@ import json
 import numpy as np
 import pytest
 
+from clauseclf.annotations import AnnotatedClause
 from clauseclf.cli import main
-from clauseclf.corpora import AnnotatedClause
 from clauseclf.evaluation import evaluate, evaluation_report, save_reliability_diagram
-from clauseclf.inference.head import HeadOutput
+from clauseclf.head import HeadOutput
 from conftest import REPO_ROOT, synthetic_records
 
 SCALE = ("none", "low", "medium", "high")

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from clauseclf.corpora import AnnotatedClause
+from clauseclf.annotations import AnnotatedClause
 from clauseclf.evaluation import CLAUDETTE_TYPES, evaluate_output, top_label_correct
-from clauseclf.inference.head import HeadOutput
+from clauseclf.head import HeadOutput
 from clauseclf.metrics import expected_calibration_error, multilabel_scores, prf
 from clauseclf.taxonomy import default_taxonomy
 

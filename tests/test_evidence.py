@@ -19,7 +19,7 @@ from clauseclf.evidence import (
     evidence_to_dict,
     highlight,
 )
-from clauseclf.inference.head import MAX_EVIDENCE_SPANS, ClauseHead
+from clauseclf.head import MAX_EVIDENCE_SPANS, ClauseHead
 from clauseclf.pipeline import analyze_text
 from clauseclf.predictions import ClausePrediction
 from clauseclf.report import DocumentReport

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from clauseclf.errors import ModelFormatError
-from clauseclf.inference.head import (
+from clauseclf.head import (
     HEAD_JSON,
     HEAD_NPZ,
     ClauseHead,
@@ -177,7 +177,7 @@ def test_pickled_object_arrays_are_refused(head, tmp_path):
 
 
 def test_stance_flags_see_negation_consent_and_choice():
-    from clauseclf.inference.head import STANCE_PATTERNS, stance_flags
+    from clauseclf.head import STANCE_PATTERNS, stance_flags
 
     names = [name for name, _ in STANCE_PATTERNS]
     flags = stance_flags(
@@ -259,7 +259,7 @@ def test_bad_required_cues_are_refused(head, tmp_path, required, message):
 def test_stance_weight_roundtrips_and_old_heads_load(tmp_path, fake_encoder):
     import json
 
-    from clauseclf.inference.head import STANCE_PATTERNS, ClauseHead
+    from clauseclf.head import STANCE_PATTERNS, ClauseHead
     from clauseclf.training import TrainingConfig, fit_head
     from conftest import synthetic_records
 
@@ -294,7 +294,7 @@ def test_stance_weight_roundtrips_and_old_heads_load(tmp_path, fake_encoder):
 def test_heads_saved_before_cues_were_named_read_the_legacy_cues(head, tmp_path, fake_encoder):
     import json
 
-    from clauseclf.inference.head import LEGACY_STANCE_CUES, ClauseHead, TextFeatures
+    from clauseclf.head import LEGACY_STANCE_CUES, ClauseHead, TextFeatures
 
     features = head.features
     assert features.stance_cues[: len(LEGACY_STANCE_CUES)] == LEGACY_STANCE_CUES

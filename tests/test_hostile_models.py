@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from clauseclf.errors import ModelFormatError
-from clauseclf.inference.head import HEAD_NPZ
+from clauseclf.head import HEAD_NPZ
 from clauseclf.inference.model import ClauseModel
 
 

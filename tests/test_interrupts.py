@@ -156,7 +156,7 @@ def test_cli_score_interrupt_tells_how_to_resume(monkeypatch, tmp_path, capsys, 
 
 
 def test_interrupted_save_keeps_the_previous_model(tiny_model, tmp_path, monkeypatch, fake_encoder):
-    from clauseclf.inference import head as head_module
+    from clauseclf.head import io as head_io
 
     target = tiny_model.save(tmp_path / "model")
     before = {p.name: p.read_bytes() for p in target.iterdir()}
@@ -164,8 +164,8 @@ def test_interrupted_save_keeps_the_previous_model(tiny_model, tmp_path, monkeyp
     def crash(*args, **kwargs):
         raise KeyboardInterrupt  # Ctrl-C while the new weights are being written
 
-    monkeypatch.setattr(head_module.np, "savez_compressed", crash)
-    monkeypatch.setattr(head_module.np, "savez", crash)
+    monkeypatch.setattr(head_io.np, "savez_compressed", crash)
+    monkeypatch.setattr(head_io.np, "savez", crash)
     with pytest.raises(KeyboardInterrupt):
         tiny_model.save(target)
     assert {p.name: p.read_bytes() for p in target.iterdir()} == before
@@ -179,18 +179,18 @@ def test_killed_save_keeps_the_previous_model(tiny_model, tmp_path, fake_encoder
     script = textwrap.dedent(
         f"""
         import os, signal
-        from clauseclf.inference import head as head_module
+        from clauseclf.head import io as head_io
         from clauseclf.inference.model import ClauseModel
         from conftest import FakeEncoder
 
         model = ClauseModel.load({str(target)!r}, encoder=FakeEncoder())
-        real = head_module.np.savez_compressed
+        real = head_io.np.savez_compressed
 
         def die(*args, **kwargs):
             os.kill(os.getpid(), signal.SIGKILL)
 
-        head_module.np.savez_compressed = die
-        head_module.np.savez = die
+        head_io.np.savez_compressed = die
+        head_io.np.savez = die
         model.save({str(target)!r})
         """
     )

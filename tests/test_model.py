@@ -7,7 +7,7 @@ import pytest
 import clauseclf
 from clauseclf.encoder import StaticEncoder
 from clauseclf.errors import ModelFormatError
-from clauseclf.inference.head import HEAD_NPZ, ClauseHead
+from clauseclf.head import HEAD_NPZ, ClauseHead
 from clauseclf.inference.model import ClauseModel
 from clauseclf.predictions import ClausePrediction
 from clauseclf.report import FRAME_COLUMNS, DocumentReport

@@ -9,7 +9,7 @@ import pytest
 import scipy.sparse as sp
 
 import clauseclf
-from clauseclf.corpora import read_annotations
+from clauseclf.annotations import read_annotations
 from clauseclf.errors import AnnotationError, IndexFormatError, ModelFormatError
 from clauseclf.index import SIMILAR_COLUMNS, ClauseIndex
 from clauseclf.inference.model import ClauseModel
@@ -385,7 +385,7 @@ def test_the_type_ranker_adds_practice_evidence(fake_encoder, tmp_path):
 
 
 def test_a_head_checks_its_practice_evidence(text_practice_model):
-    from clauseclf.inference.head import ClauseHead, PracticeRanking
+    from clauseclf.head import ClauseHead, PracticeRanking
 
     head = text_practice_model.head
     practices = text_practice_model.practices

@@ -19,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from clauseclf.corpora import load_annotations
+from clauseclf.annotations import load_annotations
 from clauseclf.documents import decode_document
 from clauseclf.errors import AnnotationError, DocumentError
 from clauseclf.extraction import extract

@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from clauseclf.corpora import load_annotations
-from clauseclf.standoff import service_of
+from clauseclf.annotations import load_annotations, service_of
 from clauseclf.taxonomy import default_taxonomy
 from conftest import require_shared_data
 

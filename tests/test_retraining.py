@@ -5,8 +5,8 @@ import json
 import pytest
 
 import clauseclf
+from clauseclf.annotations import load_annotations
 from clauseclf.cli import main
-from clauseclf.corpora import load_annotations
 from clauseclf.errors import AnnotationError
 from clauseclf.inference.model import ClauseModel
 from clauseclf.taxonomy import default_taxonomy
@@ -33,8 +33,11 @@ def test_stance_annotations_are_valid_and_kept_apart_from_the_check_set():
     for record in stance:
         assert record.annotated_types and set(record.labels) <= set(record.annotated_types)
     graded = {(t, s) for r in stance for t, s in r.labels.items()}
-    for type_id in ("data_sale", "ai_training"):
-        assert {(type_id, level) for level in ("none", "medium", "high")} <= graded
+    # graded as the guideline grades them: selling is high even with an opt-out; training on
+    # de-identified data is medium
+    assert {("data_sale", "none"), ("data_sale", "high")} <= graded
+    assert ("data_sale", "medium") not in graded
+    assert {("ai_training", level) for level in ("none", "medium", "high")} <= graded
     # hard negatives: sharing checked for data_sale, improvement checked for ai_training
     assert any("data_sale" in r.annotated_types and "data_sale" not in r.labels for r in stance)
     assert any("ai_training" in r.annotated_types and not r.labels for r in stance)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from clauseclf.corpora import AnnotatedClause
+from clauseclf.annotations import AnnotatedClause
 from clauseclf.predictions import ClausePrediction
 from clauseclf.scoring import score_predictions
 

@@ -9,9 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from clauseclf.corpora import load_annotations, read_annotations
+from clauseclf.annotations import load_annotations, read_annotations, resolve_standoff, text_sha256
 from clauseclf.errors import AnnotationError
-from clauseclf.standoff import resolve_standoff, text_sha256
 
 # A fictional policy we wrote: no corpus text.
 POLICY = (

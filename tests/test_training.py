@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from clauseclf.corpora import AnnotatedClause, read_annotations
+from clauseclf.annotations import AnnotatedClause, read_annotations
 from clauseclf.errors import AnnotationError
 from clauseclf.evaluation import evaluate_folds
 from clauseclf.training import TrainingConfig, cross_validate, fit_head, label_matrix

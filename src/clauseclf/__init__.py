@@ -36,8 +36,8 @@ _EXPORTS = {
     "load_taxonomy": "clauseclf.taxonomy",
     "Taxonomy": "clauseclf.taxonomy",
     "EncoderNotFoundError": "clauseclf.errors",
-    "load_annotations": "clauseclf.corpora",
-    "AnnotationSet": "clauseclf.corpora",
+    "load_annotations": "clauseclf.annotations",
+    "AnnotationSet": "clauseclf.annotations",
     "AnnotationError": "clauseclf.errors",
     "train": "clauseclf.training",
     "evaluate": "clauseclf.evaluation",
@@ -53,8 +53,8 @@ _EXPORTS = {
 __all__ = ["__version__", *_EXPORTS]
 
 if TYPE_CHECKING:
-    from clauseclf.corpora import AnnotationSet as AnnotationSet
-    from clauseclf.corpora import load_annotations as load_annotations
+    from clauseclf.annotations import AnnotationSet as AnnotationSet
+    from clauseclf.annotations import load_annotations as load_annotations
     from clauseclf.documents import read_document as read_document
     from clauseclf.errors import AnnotationError as AnnotationError
     from clauseclf.errors import DocumentError as DocumentError

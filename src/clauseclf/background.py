@@ -13,7 +13,7 @@ negatives all use AI wording.
 them as ``AnnotatedClause`` records of corpus ``"background"`` with no labels. Training treats
 every type of such a clause as unchecked, so a weak negative (``TrainingConfig.
 weak_negative_weight``). ``ai_training`` is the one checked type, a strong negative, when a
-clause has none of the AI wording (``inference.head.AI_WORDING``) with which the ai_training
+clause has none of the AI wording (``head.cues.AI_WORDING``) with which the ai_training
 set was collected (keyword recall over the same corpus; see its SOURCE.md): such a clause
 cannot say that user data trains AI models. Background clauses are negatives for calibration
 and thresholds as well (``training.label_matrix``); the evaluation never scores them.
@@ -27,9 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
-from clauseclf.corpora import AnnotatedClause, platform_key
-from clauseclf.inference.head import has_ai_wording
-from clauseclf.standoff import service_of
+from clauseclf.annotations import AnnotatedClause, platform_key, service_of
+from clauseclf.head.cues import has_ai_wording
 
 BACKGROUND_CORPUS = "background"
 
@@ -54,7 +53,7 @@ def background_clauses(
     ``exclude_platforms`` (compared by ``platform_key``), as unlabelled records of corpus
     ``"background"``; each clause without ``AI_WORDING`` is checked for the types in
     ``checked_types``."""
-    from clauseclf.documents import POLICY_ARCHIVE, archive_texts
+    from clauseclf.annotations import POLICY_ARCHIVE, archive_texts
     from clauseclf.segmentation import segment_document
 
     if clauses < 1 or documents < 1:

@@ -12,8 +12,6 @@ from __future__ import annotations
 import codecs
 import io
 import re
-import tarfile
-from collections.abc import Container, Iterator
 from pathlib import Path
 
 from clauseclf.errors import DocumentError
@@ -43,10 +41,6 @@ _DECLARED_CHARSET = re.compile(
     re.IGNORECASE,
 )
 PDF_MAGIC = b"%PDF-"
-
-
-#: The plain-text policies of the shared data, relative to its folder.
-POLICY_ARCHIVE = Path("policies-2023") / "corpus_text.tar.xz"
 
 
 def format_from_path(path: str | Path) -> str:
@@ -169,23 +163,3 @@ def _guess_encoding(data: bytes) -> str | None:
         return None
     best = from_bytes(data[:65536]).best()
     return None if best is None or best.encoding in {"utf_8", "ascii"} else str(best.encoding)
-
-
-def archive_texts(
-    archive: str | Path, names: Container[str] | None = None
-) -> Iterator[tuple[str, str]]:
-    """``(member name, decoded text)`` of the ``.txt`` files of a tar archive, in stream order
-    (``names``: only those members); empty or undecodable files are left out."""
-    with tarfile.open(archive, "r|*") as tar:
-        for member in tar:
-            if not member.isfile() or not member.name.endswith(".txt"):
-                continue
-            if names is not None and member.name not in names:
-                continue
-            handle = tar.extractfile(member)
-            if handle is None:
-                continue
-            try:
-                yield member.name, decode_document(handle.read(), name=member.name)
-            except DocumentError:
-                continue  # empty or undecodable files hold no text to use

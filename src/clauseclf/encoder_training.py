@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from clauseclf.documents import POLICY_ARCHIVE, archive_texts
+from clauseclf.annotations import POLICY_ARCHIVE, archive_texts
 from clauseclf.encoder import CachedEncoder, Encoder, StaticEncoder, write_static_encoder
 
 

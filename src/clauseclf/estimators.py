@@ -394,7 +394,7 @@ class ClauseFeaturizer(TransformerMixin, BaseEstimator):  # type: ignore[misc]
 
     def fit(self, X: Sequence[str], y: Any = None) -> ClauseFeaturizer:
         """Learn the n-gram vocabulary and idf from the clause texts."""
-        from .inference.head import TextFeatures
+        from .head.features import TextFeatures
 
         texts = _texts(X)
         vocabulary, idf = fit_tfidf(texts, self.min_df, self.max_features)
@@ -440,7 +440,7 @@ def fit_tfidf(
     (at most a tenth of them), the ``max_features`` most frequent."""
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    from .inference.head import TOKEN_PATTERN
+    from .head.features import TOKEN_PATTERN
 
     vectorizer = TfidfVectorizer(
         ngram_range=(1, 2),

@@ -1,9 +1,10 @@
 """Evidence: the words of a clause that drove a prediction, as character spans of the clause.
 
-The head computes them (``ClauseHead.evidence``) from the lexical part of its linear type score:
-each n-gram's TF-IDF value times its coefficient, in calibrated log-odds (times the type's Platt
-slope), plus the stance cues (``STANCE_PATTERNS``) that push the type up. The sentence-embedding
-part of the score is not attributable to words, so evidence covers the lexical part only.
+The head computes them (``ClauseHead.evidence``, in ``clauseclf.head.evidence``) from the lexical
+part of its linear type score: each n-gram's TF-IDF value times its coefficient, in calibrated
+log-odds (times the type's Platt slope), plus the stance cues (``clauseclf.head.cues``) that push
+the type up. The sentence-embedding part of the score is not attributable to words, so evidence
+covers the lexical part only.
 
 This module holds the span type, its JSON form, and ``highlight`` for terminals and HTML.
 """

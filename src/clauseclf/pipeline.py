@@ -1,21 +1,25 @@
 """The pipeline: the one place that composes the stages.
 
 text -> segments (``segmentation``) -> predictions (``ClauseModel.classify``: embeddings, head)
--> ``DocumentReport``.
+-> ``DocumentReport``. ``document_report`` assembles a report from a segmented document and its
+clauses' predictions: ``analyze_text`` uses it for one document, ``clauseclf.batch`` for each
+document of a chunk whose clauses were classified together.
 """
 
 from __future__ import annotations
 
-import hashlib
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from clauseclf.provenance import document_sha256
 from clauseclf.report import AnalyzedClause, DocumentReport
-from clauseclf.segmentation import segment_document
+from clauseclf.segmentation import SegmentedDocument, segment_document
 
 if TYPE_CHECKING:
     from clauseclf.inference.model import ClauseModel
+    from clauseclf.predictions import ClausePrediction
 
 
 def analyze_text(
@@ -35,22 +39,49 @@ def analyze_text(
         raise TypeError(f"analyze() takes the document as str, not {type(text).__name__}")
     segmented = segment_document(text, format=format)
     predictions = model.classify([s.text for s in segmented.segments])
+    version = model.metadata.get("model_version")
+    return document_report(
+        segmented,
+        predictions,
+        sha256=document_sha256(text),
+        platform=platform,
+        document=document,
+        source=source,
+        model_version=str(version) if version is not None else None,
+        model_id=model_id(model),
+        analyzed_at=datetime.now(UTC),
+    )
+
+
+def document_report(
+    segmented: SegmentedDocument,
+    predictions: Sequence[ClausePrediction],
+    *,
+    sha256: str,
+    platform: str | None = None,
+    document: str | None = None,
+    source: str | None = None,
+    model_version: str | None = None,
+    model_id: str | None = None,
+    analyzed_at: datetime | None = None,
+) -> DocumentReport:
+    """The report of ``segmented`` with one prediction per segment, in order; ``sha256`` is the
+    input document's ``clauseclf.provenance.document_sha256``, the rest its provenance."""
     clauses = tuple(
         AnalyzedClause(index=i, segment=s, prediction=p)
         for i, (s, p) in enumerate(zip(segmented.segments, predictions, strict=True))
     )
-    version = model.metadata.get("model_version")
     return DocumentReport(
         platform=platform,
         document=document,
         source=source,
         format=segmented.format,
-        sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        sha256=sha256,
         text=segmented.text,
         clauses=clauses,
-        model_version=str(version) if version is not None else None,
-        model_id=model_id(model),
-        analyzed_at=datetime.now(UTC),
+        model_version=model_version,
+        model_id=model_id,
+        analyzed_at=analyzed_at,
     )
 
 

@@ -16,7 +16,7 @@ from clauseclf.evidence import Evidence, EvidenceSpan, evidence_from_dict, evide
 from clauseclf.taxonomy import OTHER
 
 if TYPE_CHECKING:
-    from clauseclf.inference.head import HeadOutput
+    from clauseclf.head.output import HeadOutput
 
 
 @dataclass(frozen=True)

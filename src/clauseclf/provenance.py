@@ -1,4 +1,5 @@
-"""Stable clause ids: the same clause wording gets the same id in every version of a policy.
+"""Provenance hashes: a document's SHA-256, and stable clause ids (the same clause wording gets the
+same id in every version of a policy).
 
 The id is a short SHA-256 of the clause's normalised text (``normalize_clause_text``): Unicode
 NFKC, curly quotes and apostrophes folded to straight ones, whitespace collapsed, casefolded.
@@ -46,3 +47,10 @@ def clause_id(text: str) -> str:
     normalised text."""
     digest = hashlib.sha256(normalize_clause_text(text).encode("utf-8")).hexdigest()
     return digest[:CLAUSE_ID_LENGTH]
+
+
+def document_sha256(text: str) -> str:
+    """The SHA-256 (hex) of a document's text, UTF-8 encoded: the ``sha256`` of a
+    ``DocumentReport`` and the ``document_sha256`` column of its rows (``UnicodeEncodeError`` for
+    a text holding lone surrogates)."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -194,7 +194,25 @@ class DocumentReport:
         """
         import pandas as pd
 
-        rows = [
+        frame = pd.DataFrame.from_records(self.frame_rows(), columns=list(FRAME_COLUMNS))
+        return frame.astype(
+            {
+                "platform": "object",
+                "document": "object",
+                "clause_index": "int64",
+                "start": "int64",
+                "end": "int64",
+                "heading": "object",
+                "confidence": "float64",
+                "evidence": "object",
+                "clause_id": "object",
+            }
+        )
+
+    def frame_rows(self) -> list[tuple[Any, ...]]:
+        """The rows of ``to_frame()`` as tuples, values in the order of ``FRAME_COLUMNS`` (the one
+        row layout: ``clauseclf.batch`` builds its tables from these rows too)."""
+        return [
             (
                 self.platform,
                 self.document,
@@ -213,20 +231,6 @@ class DocumentReport:
             )
             for clause in self.clauses
         ]
-        frame = pd.DataFrame.from_records(rows, columns=list(FRAME_COLUMNS))
-        return frame.astype(
-            {
-                "platform": "object",
-                "document": "object",
-                "clause_index": "int64",
-                "start": "int64",
-                "end": "int64",
-                "heading": "object",
-                "confidence": "float64",
-                "evidence": "object",
-                "clause_id": "object",
-            }
-        )
 
     def to_html(self, *, index: ClauseIndex | None = None, similar_k: int = 3) -> str:
         """A self-contained HTML page of the report: provenance, summary, filters by type and

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from clauseclf.corpora import AnnotatedClause
+from clauseclf.annotations import AnnotatedClause
 from clauseclf.metrics import expected_calibration_error, prf
 from clauseclf.predictions import ClausePrediction
 

@@ -49,7 +49,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 def run(args: argparse.Namespace) -> int:
     """Run ``evaluate``; returns the exit code."""
-    from clauseclf.corpora import load_annotations
+    from clauseclf.annotations import load_annotations
     from clauseclf.errors import AnnotationError
     from clauseclf.evaluation import evaluate, save_reliability_diagram
 

@@ -25,7 +25,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 def run(args: argparse.Namespace) -> int:
     """Run ``export-uncertain``; returns the exit code."""
-    from clauseclf.annotation_tools import (
+    from clauseclf.annotations import (
         prediction_margins,
         write_doccano_tasks,
         write_label_studio_tasks,

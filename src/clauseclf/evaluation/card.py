@@ -9,17 +9,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from clauseclf.evaluation.cv_metrics import format_metrics
-
-_CUE_DESCRIPTIONS = {
-    "negated_practice": "negated practice",
-    "opt_in_or_consent": "opt-in/consent",
-    "opt_out": "opt-out",
-    "no_choice": "no choice",
-    "deidentified": "de-identified data",
-    "user_prohibition": 'a rule for the user such as "you will not use..."',
-    "ai_wording": "AI, machine-learning, model, algorithm, automation, training, assistant, "
-    "speech or voice wording",
-}
+from clauseclf.head.cues import cue_description
 
 _LICENCES = {
     "claudette": "CLAUDETTE corpus (Galassi et al. 2024): CC BY 4.0.",
@@ -195,7 +185,7 @@ def model_card(
         if practices
         else ""
     )
-    cues = [_CUE_DESCRIPTIONS.get(cue, cue) for cue in stance_cues]
+    cues = [cue_description(cue) for cue in stance_cues]
     cue_text = (
         f"{len(cues)} stance\n" + textwrap.fill(f"flags ({', '.join(cues)}; weight 1);", 95)
         if cues
@@ -213,8 +203,7 @@ def model_card(
         else ""
     )
     gates = "; ".join(
-        f"`{type_id}` is predicted only for clauses with {_CUE_DESCRIPTIONS.get(cue, cue)} "
-        f"(the `{cue}` cue)"
+        f"`{type_id}` is predicted only for clauses with {cue_description(cue)} (the `{cue}` cue)"
         for type_id, cue in (required_cues or {}).items()
     )
     gate_text = (

@@ -9,8 +9,9 @@ from typing import Any
 
 import numpy as np
 
-from clauseclf.corpora import AnnotatedClause
-from clauseclf.inference.head import ClauseHead, HeadOutput, most_probable_predicted
+from clauseclf.annotations import AnnotatedClause
+from clauseclf.head.core import ClauseHead
+from clauseclf.head.output import HeadOutput, most_probable_predicted
 from clauseclf.metrics import expected_calibration_error, multilabel_scores, prf
 
 #: The corpus name of the real clauses (``data/annotations/real.jsonl``), every type checked.

@@ -11,10 +11,10 @@ from typing import Any
 
 import numpy as np
 
-from clauseclf.corpora import AnnotatedClause, platform_key
+from clauseclf.annotations import AnnotatedClause, platform_key
 from clauseclf.evaluation.cv_metrics import _rows, top_label_correctness
 from clauseclf.evaluation.plots import ReliabilityBin, reliability_bins
-from clauseclf.inference.head import HeadOutput
+from clauseclf.head.output import HeadOutput
 from clauseclf.metrics import expected_calibration_error, prf
 
 
@@ -221,7 +221,7 @@ def evaluate(
     Types the model does not know are ignored; ``group_by`` ("platform", "document" or
     "corpus") adds the same metrics per group.
     """
-    from clauseclf.corpora import AnnotationSet, load_annotations
+    from clauseclf.annotations import AnnotationSet, load_annotations
     from clauseclf.inference.model import ClauseModel
 
     if model is None or isinstance(model, (str, Path)):

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import scipy.sparse as sp
 
-from clauseclf.corpora import platform_key
+from clauseclf.annotations import platform_key
 from clauseclf.index.prevalence import (
     NEAR_IDENTICAL,
     Prevalence,

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from clauseclf.corpora import platform_key
+from clauseclf.annotations import platform_key
 from clauseclf.index.search import _ann_rows, _exact_scores
 
 if TYPE_CHECKING:

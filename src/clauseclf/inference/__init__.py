@@ -1,1 +1,2 @@
-"""Inference: the model object (encoder + head) and its trained head."""
+"""Inference: the model object (``model``: encoder + head + taxonomy, one folder) and the
+practice map (``practices``); the trained head is ``clauseclf.head``."""

@@ -28,7 +28,9 @@ from clauseclf import __version__
 from clauseclf._texts import text_list
 from clauseclf.encoder import CachedEncoder, Encoder, EncoderSpec, StaticEncoder, load_encoder
 from clauseclf.errors import ModelFormatError, TaxonomyError
-from clauseclf.inference.head import ClauseHead, HeadOutput, read_model_json
+from clauseclf.head.core import ClauseHead
+from clauseclf.head.io import read_model_json
+from clauseclf.head.output import HeadOutput
 from clauseclf.inference.practices import PracticeMap
 from clauseclf.predictions import ClausePrediction, predictions_from_output
 from clauseclf.taxonomy import Taxonomy, taxonomy_from_dict

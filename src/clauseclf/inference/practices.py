@@ -24,7 +24,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from clauseclf.errors import ModelFormatError
-from clauseclf.inference.head import _read_npz, read_model_json
+from clauseclf.head.io import read_model_json, read_npz
 
 PRACTICES_JSON = "practices.json"
 PRACTICES_NPZ = "practices.npz"
@@ -220,7 +220,7 @@ class PracticeMap:
             or text_features < 0
         ):
             raise ModelFormatError(f"{path}: 'text_features' must be a non-negative integer")
-        arrays = _read_npz(Path(directory) / PRACTICES_NPZ)
+        arrays = read_npz(Path(directory) / PRACTICES_NPZ)
         try:
             return cls.from_arrays(names, top_k, text_features, arrays)
         except KeyError as exc:

@@ -21,7 +21,7 @@ class TrainingConfig:
             (liblinear logistic regression).
         embedding_weight: Weight of the sentence embedding next to the L2-normalised TF-IDF
             block of the features.
-        stance_weight: Weight of the stance flags (``inference.head.STANCE_PATTERNS``) in the
+        stance_weight: Weight of the stance flags (``head.cues.STANCE_PATTERNS``) in the
             features; 0 leaves them out.
         min_df: The TF-IDF vocabulary keeps word 1-2 grams seen in at least this many clauses
             (so no clause text is stored).

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from clauseclf.corpora import AnnotatedClause, platforms
-from clauseclf.inference.head import ClauseHead
+from clauseclf.annotations import AnnotatedClause, platforms
+from clauseclf.head.core import ClauseHead
 from clauseclf.taxonomy import Taxonomy
 from clauseclf.training.config import TrainingConfig
 from clauseclf.training.head_fit import fit_head

@@ -10,11 +10,11 @@ from dataclasses import asdict
 import numpy as np
 import scipy.sparse as sp
 
-from clauseclf.corpora import AnnotatedClause, platforms
+from clauseclf.annotations import AnnotatedClause, platforms
 from clauseclf.evaluation.cv_metrics import top_label_correct
-from clauseclf.inference.head import (
-    ClauseHead,
-    TextFeatures,
+from clauseclf.head.core import ClauseHead
+from clauseclf.head.features import TextFeatures
+from clauseclf.head.output import (
     cue_gate,
     most_probable_predicted,
     ranked_top,

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from clauseclf.annotations import AnnotatedClause
 from clauseclf.background import BACKGROUND_CORPUS
-from clauseclf.corpora import AnnotatedClause
 
 
 @dataclass(frozen=True)

@@ -9,19 +9,19 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from clauseclf.background import BACKGROUND_CORPUS, CHECKED_TYPE, background_clauses
-from clauseclf.corpora import (
+from clauseclf.annotations import (
     AnnotatedClause,
     AnnotationSet,
     load_annotations,
     load_corpora,
     platforms,
 )
-from clauseclf.inference.head import ClauseHead
+from clauseclf.background import BACKGROUND_CORPUS, CHECKED_TYPE, background_clauses
+from clauseclf.head.core import ClauseHead
 from clauseclf.inference.practices import PracticeMap, practice_id
 from clauseclf.taxonomy import Taxonomy, default_taxonomy, load_taxonomy
 from clauseclf.training.config import TrainingConfig
@@ -56,9 +56,9 @@ def train(
     ``data_dir``: also train on the corpora of ``../shared/data`` (CLAUDETTE, ToS;DR,
     ai_training), and on ``config.background_clauses`` unlabelled clauses of its policies as
     negatives (``clauseclf.background``). ``documents``: where standoff annotation records
-    find their text (``clauseclf.standoff``; default ``data_dir``'s ``policies-2023``, else
-    ``../shared/data/policies-2023``). Grouped cross-validation metrics (by platform) are
-    printed before the final fit and kept in ``model.metadata["training"]``;
+    find their text (``clauseclf.annotations.standoff``; default ``data_dir``'s
+    ``policies-2023``, else ``../shared/data/policies-2023``). Grouped cross-validation metrics
+    (by platform) are printed before the final fit and kept in ``model.metadata["training"]``;
     ``model.save(dir)`` writes the model card.
     """
     from clauseclf.encoder import default_encoder_spec
@@ -178,7 +178,7 @@ def _fit_practices(
     """The practice map on the records that name a practice (their embeddings and the head's
     TF-IDF rows; the type ranker's own map when the head has one), or None (logged) if too few."""
     if head.rank_practices is not None:  # the ranker's map: the same recipe on the same clauses
-        return cast(PracticeMap, head.rank_practices.practices)
+        return head.rank_practices.practices
     rows = [i for i, r in enumerate(records) if r.case]
     cases = [practice_id(records[i].case) for i in rows]  # no annotation text in the model
     counts = Counter(cases)

@@ -11,8 +11,8 @@ from collections.abc import Sequence
 import numpy as np
 import scipy.sparse as sp
 
-from clauseclf.corpora import AnnotatedClause
-from clauseclf.inference.head import PracticeRanking
+from clauseclf.annotations import AnnotatedClause
+from clauseclf.head.output import PracticeRanking
 from clauseclf.inference.practices import PracticeMap, practice_id
 from clauseclf.training.config import TrainingConfig
 

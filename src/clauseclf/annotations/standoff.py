@@ -5,22 +5,23 @@ the clause's character offsets in the decoded file (``start``, ``end``) and the 
 clause text (``sha256``), beside ``labels`` (and optionally ``annotated_types``, ``batch``,
 ``part``). The corpus text stays outside the repository; :func:`resolve_standoff` reads the
 documents (an unpacked folder of ``.txt`` files, or the ``corpus_text.tar.xz`` archive, read in
-one pass) and fills in the text, refusing any record whose text does not hash to ``sha256``.
+one pass: ``clauseclf.annotations.archive``) and fills in the text, refusing any record whose
+text does not hash to ``sha256``.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import cast
 
-from clauseclf.documents import POLICY_ARCHIVE, archive_texts, decode_document
-from clauseclf.errors import DocumentError, StandoffError
+from clauseclf.annotations.archive import DEFAULT_DOCUMENTS, read_documents
+from clauseclf.annotations.records import InvalidRow
+from clauseclf.errors import StandoffError
 
 #: Fields a standoff record has instead of ``text``.
 STANDOFF_FIELDS = ("doc_file", "start", "end", "sha256")
-#: Where the policies are looked for when no folder is given (the shared data's layout).
-DEFAULT_DOCUMENTS = Path("../shared/data/policies-2023")
 
 
 def is_standoff(raw: object) -> bool:
@@ -45,44 +46,33 @@ def title_of(doc_file: str) -> str:
     return stem.split("_", 1)[1] if "_" in stem else stem
 
 
-def read_documents(names: Sequence[str], documents: str | Path | None = None) -> dict[str, str]:
-    """Decoded text of each named ``policies-2023`` file, from ``documents``: a folder of the
-    unpacked ``.txt`` files, a folder holding ``corpus_text.tar.xz``, or the archive itself
-    (default: ``../shared/data/policies-2023``). Missing names are left out of the result."""
-    source = Path(documents) if documents is not None else DEFAULT_DOCUMENTS
-    wanted = set(names)
-    if source.is_dir():
-        archive = source / POLICY_ARCHIVE.name
-        loose = {name: source / name for name in wanted if (source / name).is_file()}
-        if loose or not archive.is_file():
-            found = {}
-            for name, path in loose.items():
-                try:
-                    found[name] = decode_document(path.read_bytes(), name=name)
-                except DocumentError:
-                    continue
-            return found
-        source = archive
-    if not source.is_file():
-        raise FileNotFoundError(
-            f"{source}: no policies-2023 documents there (pass the folder of the unpacked .txt "
-            "files, or the corpus_text.tar.xz archive)"
+def with_standoff(
+    rows: Iterable[tuple[object, str]], documents: str | Path | None
+) -> list[tuple[object, str]]:
+    """The rows, with standoff records resolved against ``documents`` (one read for all); a
+    record that cannot be resolved becomes an ``InvalidRow`` with the reason."""
+    rows = list(rows)
+    standoff = [(i, raw, where) for i, (raw, where) in enumerate(rows) if is_standoff(raw)]
+    if not standoff:
+        return rows
+    resolved = resolve_standoff(
+        [(cast(dict[str, object], raw), where) for _, raw, where in standoff], documents
+    )
+    for (index, _, _), (filled, where) in zip(standoff, resolved, strict=True):
+        rows[index] = (
+            InvalidRow(str(filled)) if isinstance(filled, StandoffError) else filled,
+            where,
         )
-    by_member = {f"corpus/text/{name}": name for name in wanted}
-    by_member.update({name: name for name in wanted})
-    found = {}
-    for member, text in archive_texts(source, set(by_member)):
-        found[by_member[member]] = text
-    return found
+    return rows
 
 
 def resolve_standoff(
     rows: Sequence[tuple[dict[str, object], str]], documents: str | Path | None = None
 ) -> list[tuple[dict[str, object] | StandoffError, str]]:
     """The standoff ``(record, where)`` rows with ``text``, ``platform``, ``document`` and
-    ``source`` filled in from the documents (see :func:`read_documents`), in order. A row that
-    cannot be resolved (bad fields or offsets, a missing document, a text whose SHA-256 differs
-    from the record's) comes back as a ``StandoffError`` naming its file and line."""
+    ``source`` filled in from the documents (see ``archive.read_documents``), in order. A row
+    that cannot be resolved (bad fields or offsets, a missing document, a text whose SHA-256
+    differs from the record's) comes back as a ``StandoffError`` naming its file and line."""
     checked: list[tuple[dict[str, object] | StandoffError, str]] = []
     for raw, where in rows:
         try:

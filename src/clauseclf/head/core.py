@@ -1,0 +1,156 @@
+"""``ClauseHead``: clause features (TF-IDF n-grams + sentence embedding + stance flags) ->
+types, severity, calibrated probabilities and confidence, the top label its type ranker
+chooses, and the evidence spans behind each predicted type."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from clauseclf.errors import ModelFormatError
+from clauseclf.evidence import Evidence
+from clauseclf.head.evidence import MAX_EVIDENCE_SPANS, lexical_evidence
+from clauseclf.head.features import TextFeatures
+from clauseclf.head.io import check_head, load_head, save_head
+from clauseclf.head.output import (
+    HeadOutput,
+    PracticeRanking,
+    cue_gate,
+    platt_probabilities,
+    ranked_top,
+    top_label_probability,
+)
+
+
+class ClauseHead:
+    """One-vs-rest linear type scores with per-type Platt calibration and thresholds, a linear
+    severity model per type, and an isotonic map from top-label probability to confidence.
+    Stored as ``head.json`` + ``head.npz`` (no pickle; ``clauseclf.head.io``)."""
+
+    def __init__(
+        self,
+        *,
+        types: Sequence[str],
+        severity_scale: Sequence[str],
+        features: TextFeatures,
+        type_weights: np.ndarray,
+        type_bias: np.ndarray,
+        platt: np.ndarray,
+        thresholds: np.ndarray,
+        severity_weights: np.ndarray,
+        severity_bias: np.ndarray,
+        confidence_curve: np.ndarray,
+        rank_weights: np.ndarray | None = None,
+        rank_bias: np.ndarray | None = None,
+        rank_practices: PracticeRanking | None = None,
+        required_cues: Mapping[str, str] | None = None,
+        settings: dict[str, Any] | None = None,
+    ) -> None:
+        self.types = tuple(types)
+        #: Types predicted only for clauses with a cue (type -> cue name in ``STANCE_PATTERNS``
+        #: or ``TOPIC_PATTERNS``): elsewhere their probability is 0.
+        self.required_cues = dict(required_cues or {})
+        self.severity_scale = tuple(severity_scale)
+        self.features = features
+        self.type_weights = np.asarray(type_weights, dtype=np.float32)
+        self.type_bias = np.asarray(type_bias, dtype=np.float64)
+        self.platt = np.asarray(platt, dtype=np.float64)
+        self.thresholds = np.asarray(thresholds, dtype=np.float64)
+        # Stored as float16 on disk: round now so a loaded head predicts exactly like this one.
+        self.severity_weights = np.asarray(severity_weights, dtype=np.float16).astype(np.float32)
+        self.severity_bias = np.asarray(severity_bias, dtype=np.float64)
+        self.confidence_curve = np.asarray(confidence_curve, dtype=np.float64)
+        if (rank_weights is None) != (rank_bias is None):
+            raise ModelFormatError("rank_weights and rank_bias go together")
+        #: The type ranker (a multiclass linear model over the same features) that picks the top
+        #: label among the predicted types; None: the most probable predicted type is the top.
+        self.rank_weights = (
+            None if rank_weights is None else np.asarray(rank_weights, dtype=np.float32)
+        )
+        self.rank_bias = None if rank_bias is None else np.asarray(rank_bias, dtype=np.float64)
+        #: Practice evidence the ranker adds to its scores (None: the ranker alone).
+        self.rank_practices = rank_practices
+        self.settings = dict(settings or {})
+        check_head(self)
+
+    @property
+    def embedding_dim(self) -> int:
+        return self.features.embedding_dim
+
+    def decision_scores(self, features: sp.csr_matrix) -> np.ndarray:
+        """Uncalibrated one-vs-rest scores (n, T)."""
+        scores = features @ self.type_weights.astype(np.float64)
+        return np.asarray(scores) + self.type_bias
+
+    def predict(self, texts: Sequence[str], embeddings: np.ndarray) -> HeadOutput:
+        """Types, severities and confidences for clause ``texts`` and their ``embeddings``."""
+        features = self.features.transform(texts, embeddings)
+        probabilities = platt_probabilities(self.decision_scores(features), self.platt)
+        if self.required_cues:
+            probabilities *= cue_gate(texts, self.types, self.required_cues)
+        predicted = probabilities >= self.thresholds
+        severity = self._severity(features)
+        scores = self.rank_scores(features, embeddings, probabilities)
+        top = ranked_top(scores, predicted)
+        top_probability = top_label_probability(probabilities, predicted, top)
+        confidence = np.interp(top_probability, self.confidence_curve[0], self.confidence_curve[1])
+        first = np.argmax(scores, axis=1) if scores.shape[1] else np.full(len(texts), -1)
+        return HeadOutput(probabilities, predicted, severity, confidence, top, first)
+
+    def rank_scores(
+        self, features: sp.csr_matrix, embeddings: np.ndarray, probabilities: np.ndarray
+    ) -> np.ndarray:
+        """The scores (n, T) that order the types (the top label is the best predicted one):
+        the type ranker's plus its practice evidence, or without a ranker the probabilities.
+        ``features``: ``self.features.transform(texts, embeddings)``, whose first columns are
+        the TF-IDF block the practice map reads."""
+        if self.rank_weights is None or self.rank_bias is None:
+            return probabilities
+        scores = np.asarray(features @ self.rank_weights.astype(np.float64)) + self.rank_bias
+        if self.rank_practices is not None:
+            tfidf = features[:, : len(self.features.vocabulary)]
+            scores += self.rank_practices.scores(embeddings, tfidf)
+        return scores
+
+    def evidence(
+        self,
+        texts: Sequence[str],
+        predicted: np.ndarray,
+        *,
+        max_spans: int = MAX_EVIDENCE_SPANS,
+    ) -> list[Evidence]:
+        """For each text, its predicted types (``predicted`` (n, T), as in ``HeadOutput``) ->
+        up to ``max_spans`` evidence spans, strongest first ({} when no type is predicted):
+        the n-grams and stance cues that raise the type's calibrated log-odds most
+        (``clauseclf.head.evidence.lexical_evidence`` tells how)."""
+        return lexical_evidence(
+            texts,
+            predicted,
+            features=self.features,
+            types=self.types,
+            type_weights=self.type_weights,
+            platt=self.platt,
+            max_spans=max_spans,
+        )
+
+    def _severity(self, features: sp.csr_matrix) -> np.ndarray:
+        n = features.shape[0]
+        severity = np.zeros((n, len(self.types)), dtype=np.int64)
+        weights = self.severity_weights.astype(np.float64)
+        for column in range(len(self.types)):
+            scores = np.asarray(features @ weights[column]) + self.severity_bias[column]
+            severity[:, column] = np.argmax(scores, axis=1)
+        return severity
+
+    def save(self, directory: str | Path) -> None:
+        """Write ``head.json`` and ``head.npz`` into an existing folder."""
+        save_head(self, directory)
+
+    @classmethod
+    def load(cls, directory: str | Path) -> ClauseHead:
+        """Read a head saved by ``save``; ``ModelFormatError`` if missing, corrupt or foreign."""
+        return load_head(directory, cls)
