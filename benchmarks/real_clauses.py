@@ -15,8 +15,8 @@ that use them, the real clauses of the training folds; then it classifies the te
 LinearSVC, C=1, balanced, on the same training clauses) is scored on types in the same run.
 
 Variants (``_variants``): ``shipped`` (no real clauses: the recipe before them), ``real`` (with
-them; they calibrate probabilities, thresholds and confidence), ``real-uncalibrated`` (with them,
-calibrated on every informative clause as before), ``real-x3`` (real clauses repeated three
+them, the shipped recipe), ``real-calibrated`` (the real clauses alone calibrate probabilities,
+thresholds and confidence), ``real-x3`` (real clauses repeated three
 times), ``real-nogate`` (without the ai_training cue gate), ``real-severity-all`` (severity
 models fitted on every corpus' positives instead of the real clauses').
 """
@@ -42,7 +42,7 @@ def _variants() -> dict[str, tuple[int, Any]]:
     return {
         "shipped": (0, TrainingConfig()),
         "real": (1, TrainingConfig()),
-        "real-uncalibrated": (1, TrainingConfig(calibration_corpora=())),
+        "real-calibrated": (1, TrainingConfig(calibration_corpora=("real",))),
         "real-x3": (3, TrainingConfig()),
         "real-nogate": (1, TrainingConfig(required_cues=())),
         "real-severity-all": (1, TrainingConfig(severity_corpora=())),
