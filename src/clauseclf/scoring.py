@@ -146,11 +146,10 @@ def score_predictions(
         dtype=float,
     )
     confidence = np.array([p.confidence for p in preds], dtype=float)
-    quantiles = (
-        tuple(float(q) for q in np.quantile(confidence, [0.05, 0.25, 0.5, 0.75, 0.95]))
-        if len(confidence)
-        else (0.0,) * 5
+    q5, q25, q50, q75, q95 = (
+        np.quantile(confidence, [0.05, 0.25, 0.5, 0.75, 0.95]) if len(confidence) else [0.0] * 5
     )
+    quantiles = (float(q5), float(q25), float(q50), float(q75), float(q95))
     return UserFacingScores(
         clauses=len(keep),
         micro_f1=float(micro),
@@ -165,7 +164,7 @@ def score_predictions(
         high_flags_right=_mean(high),
         label_accuracy=float(correct.mean()) if len(correct) else 0.0,
         ece=expected_calibration_error(confidence, correct, 10) if len(correct) else 0.0,
-        confidence_quantiles=quantiles,  # type: ignore[arg-type]
+        confidence_quantiles=quantiles,
     )
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from clauseclf.annotations.records import AnnotatedClause
+from clauseclf.annotations.records import AnnotatedClause, read_text
 from clauseclf.errors import AnnotationError
 from clauseclf.taxonomy import OTHER, Taxonomy, default_taxonomy
 
@@ -78,15 +78,6 @@ def _record(
     )
 
 
-def _read(path: Path) -> str:
-    try:
-        return path.read_bytes().decode("utf-8-sig")
-    except FileNotFoundError:
-        raise AnnotationError(f"{path}: no such file") from None
-    except UnicodeDecodeError as exc:
-        raise AnnotationError(f"{path}: not valid UTF-8 (byte {exc.start})") from None
-
-
 def read_label_studio(
     path: str | Path,
     *,
@@ -100,7 +91,7 @@ def read_label_studio(
     """
     path, taxonomy = Path(path), taxonomy or default_taxonomy()
     try:
-        tasks = json.loads(_read(path))
+        tasks = json.loads(read_text(path))
     except json.JSONDecodeError as exc:
         raise AnnotationError(f"{path}: invalid JSON: {exc.msg} (line {exc.lineno})") from None
     if not isinstance(tasks, list):
@@ -146,7 +137,7 @@ def read_doccano(
     """Import a doccano text-classification export (JSONL: ``text`` and ``label`` list)."""
     path, taxonomy = Path(path), taxonomy or default_taxonomy()
     records, problems = [], []
-    for number, line in enumerate(_read(path).splitlines(), start=1):
+    for number, line in enumerate(read_text(path).splitlines(), start=1):
         if not line.strip():
             continue
         where = f"{path}, line {number}"
