@@ -296,9 +296,11 @@ def _write_batch(path: Path, batch: list[dict[str, object]]) -> None:
 def extend(args: argparse.Namespace) -> None:
     """Add batches to an existing sample: every ai_training candidate not yet in it (no cap per
     document), a second targeted round (``STRONG_PATTERNS``, ``--quotas``, one clause per
-    document not yet sampled) and a model-uncertainty part (the shipped model's least certain
-    clause of each of ``--uncertain-documents`` documents not yet sampled). The model only
-    chooses clauses; labellers never see its output."""
+    document not yet sampled), more whole random documents not yet sampled
+    (``--random-clauses``, part "random"), a model-uncertainty part (the shipped model's least
+    certain clause of each of ``--uncertain-documents`` documents not yet sampled) and a batch
+    of ``--double`` of the new clauses for a second reading. The model only chooses clauses;
+    labellers never see its output."""
     from clauseclf.annotations import prediction_margins
     from clauseclf.inference.model import ClauseModel
 
@@ -333,7 +335,7 @@ def extend(args: argparse.Namespace) -> None:
                 if hits:
                     candidates[type_id].append((path.name, rng.choice(hits)))
     print(f"ai_training: {len(items)} more candidates", file=sys.stderr)
-    quotas = dict(q.split(":") for q in args.quotas.split(","))
+    quotas = dict(q.split(":") for q in args.quotas.split(",") if q)
     for type_id, found in candidates.items():
         rng.shuffle(found)
         taken = 0
@@ -349,8 +351,21 @@ def extend(args: argparse.Namespace) -> None:
             used.add(name)
             taken += 1
         print(f"{type_id}: {len(found)} documents match, {taken} taken", file=sys.stderr)
-    model = ClauseModel.load()
     rng.shuffle(unsampled)
+    added_random = 0
+    for path in unsampled:
+        if added_random >= args.random_clauses:
+            break
+        segments = _segments(path)
+        if not segments or len(segments) > args.max_doc_clauses:
+            continue
+        for segment in segments:
+            items.append(_item(path.name, *segment, "random"))
+            seen.add(normalised(segment[2]))
+        used.add(path.name)
+        added_random += len(segments)
+    print(f"random: {added_random} clauses of whole documents", file=sys.stderr)
+    model = ClauseModel.load()
     uncertain = 0
     for path in [p for p in unsampled if p.name not in used][: args.uncertain_documents]:
         segments = [s for s in _segments(path) if args.min_chars <= len(s[2]) <= args.max_chars]
@@ -374,19 +389,26 @@ def extend(args: argparse.Namespace) -> None:
     for start in range(0, len(items), args.batch_size):
         _write_batch(out / f"batch_{number:03d}.jsonl", items[start : start + args.batch_size])
         number += 1
+    if args.double:
+        doubles = len(list(out.glob("double_*.jsonl")))
+        second = rng.sample(items, min(args.double, len(items)))
+        for start in range(0, len(second), args.batch_size):
+            _write_batch(out / f"double_{doubles:02d}.jsonl", second[start : start + args.batch_size])
+            doubles += 1
 
 
 def _batch_items(folder: Path) -> list[dict[str, str]]:
     return [
         json.loads(line)
         for path in sorted(folder.glob("batch_*.jsonl"))
-        for line in path.read_text(encoding="utf-8").splitlines()
+        for line in path.read_text(encoding="utf-8").split("\n")
+        if line.strip()
     ]
 
 
 def _read_labels(path: Path) -> dict[str, dict[str, str]]:
     labels: dict[str, dict[str, str]] = {}
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    for number, line in enumerate(path.read_text(encoding="utf-8").split("\n"), start=1):
         if not line.strip():
             continue
         row = json.loads(line)
@@ -471,7 +493,9 @@ def collect(args: argparse.Namespace) -> None:
     if args.third_batch:
         by_id = {}
         for path in sorted((work / "batches").glob("batch_*.jsonl")):
-            for line in path.read_text(encoding="utf-8").splitlines():
+            for line in path.read_text(encoding="utf-8").split("\n"):
+                if not line.strip():
+                    continue
                 row = json.loads(line)
                 by_id[row["id"]] = line
         todo = [i for i in disagreeing if i not in third]
@@ -566,6 +590,9 @@ def main(argv: list[str] | None = None) -> None:
     e.add_argument("--out", required=True, help="the work folder of the sample (batches)")
     e.add_argument("--seed", type=int, default=0)
     e.add_argument("--uncertain-documents", type=int, default=500)
+    e.add_argument("--random-clauses", type=int, default=0, help="more whole random documents")
+    e.add_argument("--max-doc-clauses", type=int, default=300)
+    e.add_argument("--double", type=int, default=0, help="new clauses labelled a second time")
     e.add_argument("--quotas", default="data_sale:350,content_license:150,claim_time_limit:120")
     e.add_argument(
         "--sampled-documents-too",
