@@ -124,7 +124,9 @@ def load_head(directory: str | Path, make: Callable[..., _Head]) -> _Head:
         )
     except (KeyError, TypeError, ValueError) as exc:
         if isinstance(exc, ModelFormatError):
-            raise
+            if str(directory) in str(exc):
+                raise
+            raise ModelFormatError(f"{directory}: {exc}") from None
         raise ModelFormatError(f"{directory}: incomplete or malformed head: {exc!r}") from None
 
 
