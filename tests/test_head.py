@@ -282,7 +282,7 @@ def test_stance_weight_roundtrips_and_old_heads_load(tmp_path, fake_encoder):
     meta = json.loads((tmp_path / "head.json").read_text("utf-8"))
     meta["stance_weight"] = -1
     (tmp_path / "head.json").write_text(json.dumps(meta), "utf-8")
-    with pytest.raises(ModelFormatError, match="stance weight"):
+    with pytest.raises(ModelFormatError, match=r"stance.weight"):
         ClauseHead.load(tmp_path)
     meta["stance_weight"] = 1.0
     meta["stance_cues"] = ["opt_out", "not_a_cue"]

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 from pathlib import Path
 
@@ -21,8 +22,9 @@ from hypothesis import strategies as st
 
 from clauseclf.annotations import load_annotations
 from clauseclf.documents import decode_document
-from clauseclf.errors import AnnotationError, DocumentError
+from clauseclf.errors import AnnotationError, DocumentError, ModelFormatError
 from clauseclf.extraction import extract
+from clauseclf.inference.model import ClauseModel
 from clauseclf.segmentation import segment_document
 from clauseclf.segmentation.splitter import ClauseSplitter
 
@@ -175,6 +177,8 @@ _MARKDOWN_LINES = st.lists(
                 "<div>",
                 "***",
                 "\\",
+                ">" * 25 + " deep quote",  # past markdown-it's 20 levels
+                "> - " * 12 + "deep item",
             ]
         ),
     ),
@@ -185,6 +189,30 @@ _MARKDOWN_LINES = st.lists(
 @FUZZ
 @given(_MARKDOWN_LINES)
 def test_fuzz_markdown_extraction(markdown: str) -> None:
+    _check_segments(markdown, "markdown")
+
+
+_PLAIN_WORDS = st.lists(
+    st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=2, max_size=8), min_size=1, max_size=8
+).map(" ".join)
+
+
+@FUZZ
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 60), st.sampled_from(["> ", ">", "- ", "1. ", "> - "]), _PLAIN_WORDS
+        ),
+        min_size=1,
+        max_size=8,
+    )
+)
+def test_fuzz_deeply_nested_markdown_keeps_every_word(lines: list[tuple[int, str, str]]) -> None:
+    markdown = "\n\n".join(marker * depth + words for depth, marker, words in lines)
+    extracted = extract(markdown, format="markdown").text.split()
+    for _, _, words in lines:
+        for word in words.split():
+            assert word in extracted
     _check_segments(markdown, "markdown")
 
 
@@ -217,6 +245,19 @@ def test_fuzz_decoding_encoded_text(text: str, codec: str) -> None:
         assert decoded == text  # a BOM (utf-16/32) or plain UTF-8 decodes exactly
 
 
+_LATIN_TEXT = st.text(
+    alphabet=st.characters(min_codepoint=0x20, max_codepoint=0xFF, blacklist_categories=("Cc",)),
+    min_size=2,
+    max_size=200,
+).filter(str.strip)
+
+
+@FUZZ
+@given(_LATIN_TEXT, st.sampled_from(["utf-16-le", "utf-16-be"]))
+def test_fuzz_utf16_without_bom_decodes_exactly(text: str, codec: str) -> None:
+    assert decode_document(text.encode(codec), name="doc") == text
+
+
 # --------------------------------------------------------------------------- annotation fuzzing
 
 _JSON_VALUES = st.recursive(
@@ -244,8 +285,17 @@ _RECORDS = st.fixed_dictionaries(
         "platform": _JSON_VALUES,
     },
 )
+#: Lines that escaped json.loads as RecursionError or ValueError.
+_CRAFTED_JSON = st.sampled_from(
+    ["[" * 5000, '{"a": ' * 3000, '{"text": "x", "labels": {}, "n": ' + "9" * 5000 + "}"]
+)
 _JSONL_LINES = st.lists(
-    st.one_of(_RECORDS.map(json.dumps), st.text(max_size=40), _JSON_VALUES.map(json.dumps)),
+    st.one_of(
+        _RECORDS.map(json.dumps),
+        st.text(max_size=40),
+        _JSON_VALUES.map(json.dumps),
+        _CRAFTED_JSON,
+    ),
     max_size=8,
 )
 
@@ -270,7 +320,14 @@ def test_fuzz_annotation_loader_jsonl(lines: list[str], tmp_path_factory) -> Non
 @FUZZ
 @given(
     header=st.sampled_from(["text,label,severity,platform", "text,label", "a,b,c", ""]),
-    rows=st.lists(st.text(max_size=50), max_size=6),
+    rows=st.lists(
+        st.one_of(
+            st.text(max_size=50),
+            # csv.Error: an unterminated quote, a field over the csv module's limit
+            st.sampled_from(['"unterminated,other', '"' + "x" * 140_000 + '",other', 'a"b,"c"d']),
+        ),
+        max_size=6,
+    ),
     raw=st.binary(max_size=50),
 )
 def test_fuzz_annotation_loader_csv(
@@ -281,6 +338,76 @@ def test_fuzz_annotation_loader_csv(
     result = load_annotations(path)
     for problem in result.problems:
         assert "notes.csv" in problem
+
+
+_LABEL_STUDIO_TASKS = st.lists(
+    st.one_of(
+        _JSON_VALUES,
+        st.fixed_dictionaries(
+            {
+                "data": st.one_of(
+                    st.fixed_dictionaries({"text": st.text(max_size=20)}), _JSON_VALUES
+                ),
+                "annotations": st.one_of(
+                    _JSON_VALUES,
+                    st.lists(
+                        st.fixed_dictionaries(
+                            {"result": st.one_of(_JSON_VALUES, st.lists(_JSON_VALUES, max_size=3))}
+                        ),
+                        max_size=2,
+                    ),
+                ),
+            }
+        ),
+    ),
+    max_size=5,
+)
+
+
+@FUZZ
+@given(tasks=_LABEL_STUDIO_TASKS)
+def test_fuzz_label_studio_import(tasks: list[object], tmp_path_factory) -> None:
+    path = tmp_path_factory.mktemp("fuzz") / "export.json"
+    path.write_text(json.dumps(tasks), "utf-8")
+    result = load_annotations(path)  # never raises without strict: problems are listed
+    for problem in result.problems:
+        assert problem.startswith(f"{path}, task #")
+    try:
+        load_annotations(path, strict=True)
+    except AnnotationError as exc:
+        assert str(exc).startswith(f"{path}, task #")
+
+
+_MODEL_NUMBERS = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.integers(min_value=-(10**30), max_value=10**30),
+    st.sampled_from(["NaN", "Infinity", "-Infinity", "1e999", "9" * 5000, "true", '"0.5"']),
+)
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    key=st.sampled_from(["embedding_weight", "stance_weight", "embedding_dim"]),
+    value=_MODEL_NUMBERS,
+)
+def test_fuzz_head_json_numbers_load_finite_or_are_refused(
+    tiny_model, fake_encoder, tmp_path_factory, key: str, value: object
+) -> None:
+    folder = tiny_model.save(tmp_path_factory.mktemp("fuzz") / "model")
+    path = folder / "head.json"
+    text = value if isinstance(value, str) else json.dumps(value)
+    meta = path.read_text("utf-8")
+    original = json.loads(meta)[key]
+    path.write_text(meta.replace(f'"{key}": {json.dumps(original)}', f'"{key}": {text}'), "utf-8")
+    try:
+        model = ClauseModel.load(folder, encoder=fake_encoder)
+    except ModelFormatError as exc:
+        assert str(folder) in str(exc)
+        return
+    (prediction,) = model.classify(["Any dispute goes to binding arbitration."])
+    assert math.isfinite(prediction.confidence)
 
 
 # --------------------------------------------------------------------------- determinism

@@ -1,10 +1,10 @@
 """Reading policy documents: decoding, encodings, PDF text, binary detection, format from name.
 
 Decoding never guesses silently. In order: an explicit ``encoding``; a byte-order mark (UTF-8,
-UTF-16, UTF-32); a PDF (``%PDF-``, text extracted with pypdf, the ``pdf`` extra); the charset an
-HTML or XML document declares (an unknown one is ignored: UTF-8 must then fit); otherwise
-strict UTF-8. When UTF-8 fails, the error names the byte and, if charset-normalizer can tell,
-the likely encoding to pass instead.
+UTF-16, UTF-32); a PDF (``%PDF-``, text extracted with pypdf, the ``pdf`` extra); UTF-16
+without a mark, told by its zero bytes; the charset an HTML or XML document declares (an
+unknown one is ignored: UTF-8 must then fit); otherwise strict UTF-8. When UTF-8 fails, the
+error names the byte and, if charset-normalizer can tell, the likely encoding to pass instead.
 """
 
 from __future__ import annotations
@@ -68,6 +68,11 @@ def decode_document(data: bytes, *, name: str = "<bytes>", encoding: str | None 
         raise DocumentError(f"{name}: document is empty")
     if data.lstrip()[:5] == PDF_MAGIC:
         return pdf_text(data, name=name)
+    unmarked = _utf16_without_bom(data)
+    if unmarked is not None:
+        return _checked(
+            _decode_strict(data, unmarked, name, "its zero bytes (UTF-16 without a BOM)"), name
+        )
     head = data[:8192]
     if b"\x00" in head or sum(head.count(bytes([b])) for b in _BINARY_BYTES) > len(head) // 100:
         raise DocumentError(f"{name}: looks like binary data, not a text document")
@@ -126,6 +131,27 @@ def pdf_text(data: bytes, *, name: str = "<pdf>") -> str:
             "run OCR on it first"
         )
     return _checked(text, name)
+
+
+def _utf16_without_bom(data: bytes) -> str | None:
+    """``utf-16-le`` or ``utf-16-be`` when ``data`` is UTF-16 text without a byte-order mark:
+    an even length, and in its first 8 KB a zero in at least 3 of 4 high bytes (text in Latin
+    scripts), none in the low bytes and control characters in at most 1% of them; else None."""
+    head = data[:8192]
+    if len(data) % 2 or len(head) < 4:
+        return None
+    for codec, low, high in (
+        ("utf-16-le", head[0::2], head[1::2]),
+        ("utf-16-be", head[1::2], head[0::2]),
+    ):
+        controls = sum(low.count(bytes([b])) for b in _BINARY_BYTES)
+        if (
+            b"\x00" not in low
+            and high.count(0) * 4 >= len(high) * 3
+            and controls <= len(low) // 100
+        ):
+            return codec
+    return None
 
 
 def _decode_strict(data: bytes, encoding: str, name: str, origin: str) -> str:

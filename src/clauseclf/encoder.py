@@ -14,6 +14,7 @@ import json
 import os
 import shutil
 import threading
+import zipfile
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
+from clauseclf import _json
 from clauseclf._texts import text_list
 from clauseclf.errors import EncoderNotFoundError
 
@@ -312,6 +314,8 @@ class CachedEncoder:
 
 STATIC_ENCODER_FORMAT = "clauseclf-static-encoder"
 STATIC_CONFIG_FILE = "encoder.json"
+#: The most tokens per text a static encoder's config may ask for.
+MAX_TOKENS_LIMIT = 1 << 20
 STATIC_TOKENIZER_FILE = "tokenizer.json"
 STATIC_EMBEDDINGS_FILE = "embeddings.npz"
 _STATIC_FILES = (STATIC_CONFIG_FILE, STATIC_TOKENIZER_FILE, STATIC_EMBEDDINGS_FILE)
@@ -419,7 +423,7 @@ class StaticEncoder:
 def _read_static_config(directory: Path) -> dict[str, Any]:
     path = directory / STATIC_CONFIG_FILE
     try:
-        config = json.loads(path.read_text(encoding="utf-8"))
+        config = _json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise EncoderNotFoundError(f"no static encoder at {directory}: {path} is missing") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -429,8 +433,10 @@ def _read_static_config(directory: Path) -> dict[str, Any]:
     for key, kind in (("name", str), ("dimension", int), ("max_tokens", int)):
         if not isinstance(config.get(key), kind) or isinstance(config.get(key), bool):
             raise EncoderNotFoundError(f"{path}: {key!r} must be a {kind.__name__}")
-    if config["dimension"] < 1 or config["max_tokens"] < 1:
-        raise EncoderNotFoundError(f"{path}: dimension and max_tokens must be positive")
+    if config["dimension"] < 1 or not 1 <= config["max_tokens"] <= MAX_TOKENS_LIMIT:
+        raise EncoderNotFoundError(
+            f"{path}: dimension must be positive and max_tokens in 1..{MAX_TOKENS_LIMIT}"
+        )
     return config
 
 
@@ -456,7 +462,7 @@ def _read_static_vectors(directory: Path, dimension: int) -> np.ndarray:
             vectors = archive["embeddings"]
     except FileNotFoundError:
         raise EncoderNotFoundError(f"static encoder file missing: {path}") from None
-    except (OSError, ValueError, KeyError, EOFError) as exc:
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
         raise EncoderNotFoundError(
             f"cannot read {path} (an .npz with an 'embeddings' array): {exc}"
         ) from None

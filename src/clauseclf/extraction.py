@@ -20,6 +20,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from clauseclf.errors import DocumentError
+
 __all__ = [
     "FORMATS",
     "Block",
@@ -388,7 +390,7 @@ def _flatten_tag(match: re.Match[str]) -> str:
 def _parse_html(text: str) -> Any:
     """Parse HTML with lxml; nesting beyond libxml2's limit (2048) is flattened first.
 
-    Raises ``ValueError`` if the document still cannot be parsed within the limit.
+    Raises ``DocumentError`` if the document still cannot be parsed within the limit.
     """
     from lxml import etree
 
@@ -402,7 +404,10 @@ def _parse_html(text: str) -> Any:
             return root
         if attempt == 0:
             text = _CONTAINER_TAG.sub(_flatten_tag, text)
-    raise ValueError("HTML is nested too deeply to parse, even with container tags flattened")
+    raise DocumentError(
+        "HTML is nested too deeply to parse (past libxml2's limit of 2048 levels, even with "
+        "container tags such as <div> flattened)"
+    )
 
 
 def _html_pieces(text: str) -> list[_Piece]:
@@ -479,10 +484,50 @@ def _numbered_headings(tokens: Sequence[Any]) -> set[int]:
     return found
 
 
+#: markdown-it skips the text of blocks nested deeper than its ``maxNesting`` (20 levels);
+#: from ``_MARKDOWN_FLAT_DEPTH`` levels on, ``_flat_block`` takes the rest as plain paragraphs.
+_MARKDOWN_MAX_NESTING = 20
+_MARKDOWN_FLAT_DEPTH = _MARKDOWN_MAX_NESTING - 2
+# Leading container markers of a line: blockquote ">", bullets and ordered-list numbers.
+_CONTAINER_MARKERS = re.compile(r"^(?:[ \t]*(?:>|[-+*](?=\s)|[0-9]{1,9}[.)](?=\s)))*[ \t]*")
+
+
+def _flat_block(state: Any, start_line: int, end_line: int, silent: bool) -> bool:
+    """A markdown-it block rule: at ``_MARKDOWN_FLAT_DEPTH`` levels of nesting, the lines of
+    the innermost open block become plain paragraphs (container markers stripped; a line left
+    empty ends a paragraph), instead of being dropped past ``maxNesting``."""
+    if state.level < _MARKDOWN_FLAT_DEPTH:
+        return False
+    if silent:
+        return True
+    stop = start_line
+    while stop < end_line and (state.isEmpty(stop) or state.sCount[stop] >= state.blkIndent):
+        stop += 1
+    stop = max(stop, start_line + 1)
+    lines = state.getLines(start_line, stop, state.blkIndent, False).splitlines()
+    paragraph: list[str] = []
+    for line in [*(_CONTAINER_MARKERS.sub("", raw) for raw in lines), ""]:
+        if line.strip():
+            paragraph.append(line)
+        elif paragraph:
+            state.push("paragraph_open", "p", 1).map = [start_line, stop]
+            inline = state.push("inline", "", 0)
+            inline.content, inline.map, inline.children = (
+                "\n".join(paragraph),
+                [start_line, stop],
+                [],
+            )
+            state.push("paragraph_close", "p", -1)
+            paragraph = []
+    state.line = stop
+    return True
+
+
 def _markdown_pieces(text: str) -> list[_Piece]:
     from markdown_it import MarkdownIt
 
-    parser = MarkdownIt("commonmark").enable("table")
+    parser = MarkdownIt("commonmark", {"maxNesting": _MARKDOWN_MAX_NESTING}).enable("table")
+    parser.block.ruler.before("table", "clauseclf_flat", _flat_block)
     collector = _Collector()
     context: list[tuple[BlockKind, int]] = [("paragraph", 0)]
     tokens = parser.parse(text)

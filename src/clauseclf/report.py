@@ -18,6 +18,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from clauseclf import _json
 from clauseclf.evidence import evidence_from_dict, evidence_texts
 from clauseclf.predictions import ClausePrediction
 from clauseclf.provenance import clause_id
@@ -176,7 +177,7 @@ class DocumentReport:
         ``ValueError`` naming the file for invalid JSON or a malformed report."""
         source = Path(path)
         try:
-            data = json.loads(source.read_text(encoding="utf-8"))
+            data = _json.loads(source.read_text(encoding="utf-8"))
         except json.JSONDecodeError as exc:
             raise ValueError(f"{source}: not valid JSON ({exc})") from None
         except UnicodeDecodeError as exc:

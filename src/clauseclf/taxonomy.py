@@ -15,6 +15,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from clauseclf import _json
 from clauseclf.errors import TaxonomyError
 
 OTHER = "other"
@@ -197,7 +198,7 @@ def load_taxonomy(path: str | Path | None = None) -> Taxonomy:
     if path is None:
         return default_taxonomy()
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        data = _json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise TaxonomyError(f"cannot read taxonomy file {path}: {exc}") from None
     return taxonomy_from_dict(data)

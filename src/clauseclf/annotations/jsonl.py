@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
+from clauseclf import _json
 from clauseclf.annotations.records import InvalidRow, read_text
 
 
@@ -16,6 +17,6 @@ def jsonl_rows(path: Path) -> Iterator[tuple[object, str]]:
             continue
         where = f"{path}, line {number}"
         try:
-            yield json.loads(line), where
+            yield _json.loads(line), where
         except json.JSONDecodeError as exc:
             yield InvalidRow(f"{where}: invalid JSON: {exc.msg}"), where

@@ -18,13 +18,24 @@ from clauseclf.taxonomy import Taxonomy
 
 def csv_rows(path: Path, taxonomy: Taxonomy) -> Iterator[tuple[object, str]]:
     """(row as an annotation object, "file, line N") per CSV row; a row that cannot be one is
-    an ``InvalidRow``. ``AnnotationError`` when the header lacks ``text`` or ``label``."""
-    reader = csv.DictReader(io.StringIO(read_text(path), newline=""))
-    missing = {"text", "label"} - set(reader.fieldnames or [])
+    an ``InvalidRow`` (a malformed row, a field over the csv module's size limit, a quote that
+    is never closed: named by the line where it opens). ``AnnotationError`` when the header
+    lacks ``text`` or ``label``."""
+    text = read_text(path)
+    rows = _parsed_rows(path, text)
+    header: object = next(rows, ([], 1))[0]
+    if isinstance(header, InvalidRow):
+        raise AnnotationError(header.message)
+    fieldnames = list(header) if isinstance(header, list) else []
+    missing = {"text", "label"} - set(fieldnames)
     if missing:
         raise AnnotationError(f"{path}, line 1: CSV header lacks column(s) {sorted(missing)}")
-    for row in reader:
-        where = f"{path}, line {reader.line_num}"
+    for parsed, line_num in rows:
+        where = f"{path}, line {line_num}"
+        if isinstance(parsed, InvalidRow):
+            yield parsed, where
+            continue
+        row = dict(zip(fieldnames, parsed, strict=False))
         label_field = (row.get("label") or "").strip()
         severity_field = (row.get("severity") or "").strip()
         labels: dict[str, object] = {}
@@ -55,7 +66,46 @@ def csv_rows(path: Path, taxonomy: Taxonomy) -> Iterator[tuple[object, str]]:
                 "labels": labels,
                 "platform": row.get("platform") or "",
                 "document": row.get("document") or "",
-                "source": f"{path.name}:{reader.line_num}",
+                "source": f"{path.name}:{line_num}",
             },
             where,
         )
+
+
+def _parsed_rows(path: Path, text: str) -> Iterator[tuple[list[str] | InvalidRow, int]]:
+    """(fields, line number where the row ends) per non-blank CSV row of ``text``; a row the
+    csv module refuses is an ``InvalidRow`` naming its line, and reading goes on after it."""
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    while True:
+        start = reader.line_num + 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            if "unexpected end of data" in str(exc):
+                line = _unclosed_quote_line(text, start)
+                yield (
+                    InvalidRow(
+                        f"{path}, line {line}: a quoted field opened on this line is never "
+                        "closed (unterminated quote: the rest of the file would be its text)"
+                    ),
+                    line,
+                )
+                return
+            yield InvalidRow(f"{path}, line {reader.line_num}: malformed CSV: {exc}"), start
+            continue
+        if row:
+            yield row, reader.line_num
+
+
+def _unclosed_quote_line(text: str, start: int) -> int:
+    """The line of the quote that is never closed in the CSV record starting on line
+    ``start``: quotes pair up from the record's start ("" inside a field is a pair too), so
+    with an odd count the last one opens the unclosed field."""
+    record = "".join(io.StringIO(text, newline="").readlines()[start - 1 :])
+    quotes = [i for i, char in enumerate(record) if char == '"']
+    if len(quotes) % 2 == 0:
+        return start
+    before = io.StringIO(record[: quotes[-1]], newline="").readlines()
+    return start + sum(1 for line in before if line.endswith(("\n", "\r")))

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from clauseclf import _json
 from clauseclf.annotations.records import AnnotatedClause, read_text
 from clauseclf.errors import AnnotationError
 from clauseclf.taxonomy import OTHER, Taxonomy, default_taxonomy
@@ -91,7 +92,7 @@ def read_label_studio(
     """
     path, taxonomy = Path(path), taxonomy or default_taxonomy()
     try:
-        tasks = json.loads(read_text(path))
+        tasks = _json.loads(read_text(path))
     except json.JSONDecodeError as exc:
         raise AnnotationError(f"{path}: invalid JSON: {exc.msg} (line {exc.lineno})") from None
     if not isinstance(tasks, list):
@@ -103,18 +104,17 @@ def read_label_studio(
             if not isinstance(task, dict) or not isinstance(task.get("data"), dict):
                 raise AnnotationError(f"{where}: not a Label Studio task (no 'data')")
             where = f"{path}, task #{index} (id {task.get('id')})"
-            done = [
-                a
-                for a in task.get("annotations") or []
-                if isinstance(a, dict) and not a.get("was_cancelled")
-            ]
+            annotations = task.get("annotations") or []
+            if not isinstance(annotations, list):
+                raise AnnotationError(f"{where}: 'annotations' must be a list")
+            done = [a for a in annotations if isinstance(a, dict) and not a.get("was_cancelled")]
             if not done:
                 raise AnnotationError(f"{where}: no (non-cancelled) annotation")
             choices: list[str] = []
             severity: str | None = None
-            for result in done[-1].get("result") or []:
-                values = (result.get("value") or {}).get("choices") or []
-                if result.get("from_name") == "severity":
+            for result in _results(done[-1], where):
+                values = result["choices"]
+                if result["from_name"] == "severity":
                     severity = str(values[0]) if values else None
                 else:
                     choices.extend(str(v) for v in values)
@@ -131,6 +131,25 @@ def read_label_studio(
     return ImportResult(tuple(records), tuple(problems))
 
 
+def _results(annotation: dict[str, Any], where: str) -> list[dict[str, Any]]:
+    """The ``from_name`` and ``choices`` of each result of a Label Studio annotation;
+    ``AnnotationError`` naming ``where`` (file and task) for a result of another shape."""
+    results = annotation.get("result") or []
+    if not isinstance(results, list):
+        raise AnnotationError(f"{where}: the annotation's 'result' must be a list")
+    found = []
+    for result in results:
+        value = result.get("value", {}) if isinstance(result, dict) else None
+        choices = value.get("choices", []) if isinstance(value, dict) else None
+        if not isinstance(choices, list) or not all(isinstance(c, str) for c in choices):
+            raise AnnotationError(
+                f"{where}: each annotation result must be an object whose 'value' holds a list "
+                f"of 'choices' (Label Studio JSON export), got {str(result)[:80]}"
+            )
+        found.append({"from_name": result.get("from_name"), "choices": choices})
+    return found
+
+
 def read_doccano(
     path: str | Path, *, taxonomy: Taxonomy | None = None, strict: bool = False
 ) -> ImportResult:
@@ -143,7 +162,7 @@ def read_doccano(
         where = f"{path}, line {number}"
         try:
             try:
-                task = json.loads(line)
+                task = _json.loads(line)
             except json.JSONDecodeError as exc:
                 raise AnnotationError(f"{where}: invalid JSON: {exc.msg}") from None
             if not isinstance(task, dict):

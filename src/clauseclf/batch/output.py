@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from clauseclf import _json
 from clauseclf.batch.inputs import clean
 from clauseclf.batch.scoring import SCORE_COLUMNS, empty_frame, iter_scored_chunks
 from clauseclf.errors import ScoringError
@@ -123,7 +124,7 @@ class _Checkpoint:
         done, size = set(), 0
         for line in self.progress.read_text(encoding="utf-8").splitlines():
             try:
-                entry = json.loads(line)
+                entry = _json.loads(line)
             except json.JSONDecodeError:
                 break  # a line cut by the interruption: that chunk is redone
             done.update(entry["done"])
@@ -153,7 +154,7 @@ class _Checkpoint:
                 found = next(csv.reader([first]), [])
             else:
                 try:
-                    found = list(json.loads(first))
+                    found = list(_json.loads(first))
                 except (json.JSONDecodeError, TypeError):
                     found = None  # a first line cut by an interruption: truncated below
         if found is not None and found != list(SCORE_COLUMNS):

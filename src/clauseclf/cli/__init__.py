@@ -11,6 +11,7 @@ when they run.
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import sys
 from collections.abc import Sequence
@@ -44,6 +45,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 0
+    except (MemoryError, OSError, ValueError, RuntimeError) as exc:
+        message = _user_error(exc)
+        if message is None:
+            raise
+        print(f"clauseclf: error: {message}", file=sys.stderr)
+        return 1
+
+
+def _user_error(exc: BaseException) -> str | None:
+    """The one-line message for an error a command did not turn into a ``CLIError`` but that
+    is no bug: memory or disk exhausted, a file the system refuses, any of ``clauseclf.errors``
+    (bad input or model); None for anything else (a bug: its traceback is shown)."""
+    from clauseclf import errors
+
+    if isinstance(exc, MemoryError):
+        return "out of memory: the input is too large for this machine's memory"
+    if isinstance(exc, OSError) and exc.errno is not None:
+        where = f"{exc.filename}: " if exc.filename else ""
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            return f"{where}no space left on the disk ({exc.strerror}); free some and run again"
+        return f"{where}{exc.strerror or exc}"
+    library_errors = tuple(getattr(errors, name) for name in errors.__all__)
+    return str(exc) if isinstance(exc, library_errors) else None
 
 
 def _build_parser() -> argparse.ArgumentParser:

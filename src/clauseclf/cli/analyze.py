@@ -104,6 +104,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _analyze(args: argparse.Namespace) -> int:
+    from clauseclf.errors import DocumentError
+
     if args.index is not None and args.format != "html":
         raise CLIError("--index is only used with --format html")
     if args.out is not None and args.out.is_dir():
@@ -111,13 +113,16 @@ def _analyze(args: argparse.Namespace) -> int:
     text, name = read_input(args.file, getattr(args, "encoding", None))
     model = load_model(args.model)
     index = None if args.index is None else _load_index(args.index, model)
-    report = model.analyze(
-        text,
-        platform=args.platform,
-        document=args.document,
-        format=input_format(args),
-        source=None if name == "<stdin>" else name,
-    )
+    try:
+        report = model.analyze(
+            text,
+            platform=args.platform,
+            document=args.document,
+            format=input_format(args),
+            source=None if name == "<stdin>" else name,
+        )
+    except DocumentError as exc:  # e.g. HTML nested past the parser's limit
+        raise CLIError(f"{name}: {exc}") from None
     if not report.clauses:
         raise CLIError(f"{name}: no clauses found in the document")
     if args.out is None:
@@ -153,6 +158,8 @@ def _classify(args: argparse.Namespace) -> int:
 
 def _clause_texts(text: str, layout: str, name: str) -> list[str]:
     """``classify``'s input: one clause per non-blank line, or the ``text`` of each JSON line."""
+    from clauseclf import _json
+
     if layout == "lines":
         return [line.strip() for line in text.splitlines() if line.strip()]
     texts = []
@@ -160,7 +167,7 @@ def _clause_texts(text: str, layout: str, name: str) -> list[str]:
         if not line.strip():
             continue
         try:
-            record = json.loads(line)
+            record = _json.loads(line)
         except json.JSONDecodeError as exc:
             raise CLIError(f"{name}, line {number}: invalid JSON: {exc.msg}") from None
         if not isinstance(record, dict) or not isinstance(record.get("text"), str):

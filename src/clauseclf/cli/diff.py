@@ -78,13 +78,14 @@ def run(args: argparse.Namespace) -> int:
 def _version(path: Path, args: argparse.Namespace, models: list[ClauseModel]) -> DocumentReport:
     """A version for ``diff``: a saved report (``.json``) or a policy file analyzed now (with
     the model in ``models``, loaded into it on first use)."""
+    from clauseclf import _json
     from clauseclf.documents import format_from_path
     from clauseclf.report import DocumentReport
 
     text, name = read_input(path, args.encoding)
     if path.suffix.lower() == ".json":
         try:
-            data = json.loads(text)
+            data = _json.loads(text)
         except json.JSONDecodeError as exc:
             raise CLIError(f"{name}: not valid JSON ({exc.msg}, line {exc.lineno})") from None
         try:

@@ -35,6 +35,8 @@ def run(args: argparse.Namespace) -> int:
 
     if args.n < 1:
         raise CLIError("-n must be at least 1")
+    if args.out.is_dir():
+        raise CLIError(f"{args.out}: is a directory; give --out a file name")
     texts: list[str] = []
     for path in args.files:
         text, _ = read_input(path)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import sys
 from pathlib import Path
 
@@ -40,6 +41,8 @@ def run(args: argparse.Namespace) -> int:
         output_format(args.out)
     except ValueError as exc:
         raise CLIError(str(exc)) from None
+    if args.out.is_dir():
+        raise CLIError(f"{args.out}: is a directory; give --out a file name")
     if args.jobs == 0:
         raise CLIError("--jobs must not be 0")
     files: list[Path] = []
@@ -65,6 +68,11 @@ def run(args: argparse.Namespace) -> int:
         )
     except (FileExistsError, ScoringError, ValueError) as exc:
         raise CLIError(str(exc)) from None
+    except OSError as exc:  # the output cannot be written: a full disk, a missing folder, ...
+        hint = ""
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            hint = "; free some space, then run the same command with --resume to continue"
+        raise CLIError(f"{args.out}: cannot write: {exc.strerror or exc}{hint}") from None
     except KeyboardInterrupt:
         print(
             f"interrupted: what was scored is saved in {args.out}; run the same command with "

@@ -31,10 +31,14 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 def run(args: argparse.Namespace) -> int:
     """Run ``segment``; returns the exit code."""
+    from clauseclf.errors import DocumentError
     from clauseclf.segmentation import segment_document
 
     text, name = read_input(args.file, getattr(args, "encoding", None))
-    document = segment_document(text, format=input_format(args))
+    try:
+        document = segment_document(text, format=input_format(args))
+    except DocumentError as exc:  # e.g. HTML nested past the parser's limit
+        raise CLIError(f"{name}: {exc}") from None
     if not document.segments:
         raise CLIError(f"{name}: no clauses found in the document")
     rows = [

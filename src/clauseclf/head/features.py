@@ -45,6 +45,8 @@ class TextFeatures:
         self.vocabulary = list(vocabulary)
         self.idf = np.asarray(idf, dtype=np.float64)
         self.embedding_dim = int(embedding_dim)
+        if not np.isfinite(embedding_weight) or embedding_weight < 0:
+            raise ModelFormatError(f"embedding weight must be >= 0, got {embedding_weight!r}")
         self.embedding_weight = float(embedding_weight)
         if not np.isfinite(stance_weight) or stance_weight < 0:
             raise ModelFormatError(f"stance weight must be >= 0, got {stance_weight!r}")

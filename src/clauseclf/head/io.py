@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
+from clauseclf import _json
 from clauseclf.errors import ModelFormatError
 from clauseclf.head.cues import CUE_NAMES, LEGACY_STANCE_CUES
 from clauseclf.head.features import TextFeatures
@@ -92,13 +93,16 @@ def load_head(directory: str | Path, make: Callable[..., _Head]) -> _Head:
         value = meta.get(key)
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise ModelFormatError(f"{directory / HEAD_JSON}: {key!r} must be a list of str")
+    path = directory / HEAD_JSON
     try:
         features = TextFeatures(
             vocabulary=[str(term) for term in meta["vocabulary"]],
             idf=arrays["idf"],
-            embedding_dim=int(meta["embedding_dim"]),
-            embedding_weight=float(meta["embedding_weight"]),
-            stance_weight=float(meta.get("stance_weight", 0.0)),
+            embedding_dim=model_number(
+                meta["embedding_dim"], f"{path}: 'embedding_dim'", integer=True, minimum=1
+            ),
+            embedding_weight=model_number(meta["embedding_weight"], f"{path}: 'embedding_weight'"),
+            stance_weight=model_number(meta.get("stance_weight", 0.0), f"{path}: 'stance_weight'"),
             stance_cues=[str(cue) for cue in meta["stance_cues"]],
         )
         return make(
@@ -114,13 +118,15 @@ def load_head(directory: str | Path, make: Callable[..., _Head]) -> _Head:
             confidence_curve=arrays["confidence_curve"],
             rank_weights=arrays.get("rank_weights"),
             rank_bias=arrays.get("rank_bias"),
-            rank_practices=_load_rank_practices(meta.get("rank_practices"), arrays),
+            rank_practices=_load_rank_practices(path, meta.get("rank_practices"), arrays),
             required_cues=required,
             settings=dict(meta.get("settings") or {}),
         )
     except (KeyError, TypeError, ValueError) as exc:
         if isinstance(exc, ModelFormatError):
-            raise
+            if str(directory) in str(exc):
+                raise
+            raise ModelFormatError(f"{directory}: {exc}") from None
         raise ModelFormatError(f"{directory}: incomplete or malformed head: {exc!r}") from None
 
 
@@ -199,7 +205,9 @@ def _check_rank_practices(head: ClauseHead) -> None:
         )
 
 
-def _load_rank_practices(meta: Any, arrays: dict[str, np.ndarray]) -> PracticeRanking | None:
+def _load_rank_practices(
+    path: Path, meta: Any, arrays: dict[str, np.ndarray]
+) -> PracticeRanking | None:
     """The ranker's practice evidence from ``head.json``'s ``rank_practices`` and the
     ``rank_practice_*`` arrays (None when the head has none)."""
     if meta is None:
@@ -208,26 +216,44 @@ def _load_rank_practices(meta: Any, arrays: dict[str, np.ndarray]) -> PracticeRa
     from clauseclf.inference.practices import PracticeMap
 
     if not isinstance(meta, dict) or not isinstance(meta.get("names"), list):
-        raise ModelFormatError("head.json: 'rank_practices' must be an object with 'names'")
+        raise ModelFormatError(f"{path}: 'rank_practices' must be an object with 'names'")
+    where = f"{path}: 'rank_practices'"
     practices = PracticeMap.from_arrays(
         [str(name) for name in meta["names"]],
-        int(meta["top_k"]),
-        int(meta["text_features"]),
+        model_number(meta["top_k"], f"{where} 'top_k'", integer=True, minimum=1),
+        model_number(meta["text_features"], f"{where} 'text_features'", integer=True),
         arrays,
         prefix=RANK_PRACTICE_PREFIX,
     )
     types = arrays[RANK_PRACTICE_PREFIX + "types"]
-    return PracticeRanking(practices, types, float(meta["weight"]))
+    return PracticeRanking(practices, types, model_number(meta["weight"], f"{where} 'weight'"))
 
 
 def read_model_json(path: Path) -> Any:
-    """The parsed JSON of a model file; ``ModelFormatError`` if missing or unreadable."""
+    """The parsed JSON of a model file; ``ModelFormatError`` if missing, unreadable, or holding
+    a NaN or infinite number (named by its key)."""
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        data = _json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ModelFormatError(f"model file missing: {path}") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ModelFormatError(f"cannot read {path}: {exc}") from None
+    found = _json.non_finite(data)
+    if found is not None:
+        raise ModelFormatError(
+            f"{path}: {found[0]!r} is {found[1]}; numbers in model files must be finite"
+        )
+    return data
+
+
+def model_number(value: Any, where: str, *, integer: bool = False, minimum: float = 0.0) -> Any:
+    """``value`` checked to be a number (an int if ``integer``) of at least ``minimum``;
+    ``ModelFormatError`` starting with ``where`` (file and key) otherwise."""
+    kinds = (int,) if integer else (int, float)
+    if isinstance(value, bool) or not isinstance(value, kinds) or not value >= minimum:
+        kind = "an integer" if integer else "a number"
+        raise ModelFormatError(f"{where} must be {kind} >= {minimum:g}, got {value!r}")
+    return value
 
 
 def read_npz(path: Path) -> dict[str, np.ndarray]:
@@ -238,7 +264,9 @@ def read_npz(path: Path) -> dict[str, np.ndarray]:
             return {name: archive[name] for name in archive.files}
     except FileNotFoundError:
         raise ModelFormatError(f"model file missing: {path}") from None
-    except ValueError as exc:  # object arrays need pickle, which is refused
-        raise ModelFormatError(f"{path}: refused to load (would need pickle): {exc}") from None
+    except ValueError as exc:
+        if "allow_pickle" in str(exc):  # object arrays need pickle, which is refused
+            raise ModelFormatError(f"{path}: refused to load (would need pickle): {exc}") from None
+        raise ModelFormatError(f"{path}: corrupt weights file: {exc}") from None
     except Exception as exc:  # zipfile, zlib and format errors: all mean a corrupt file
         raise ModelFormatError(f"{path}: corrupt weights file: {exc}") from None

@@ -11,12 +11,14 @@ import os
 import shutil
 import tempfile
 import warnings
+import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.sparse as sp
 
+from clauseclf import _json
 from clauseclf.errors import IndexFormatError
 from clauseclf.index.search import ANN_INSTALL, BACKENDS, _check_backend, _usearch_index
 
@@ -103,9 +105,12 @@ def _load(
     if not meta_path.is_file():
         raise IndexFormatError(f"{directory}: not a clause index (no index.json)")
     try:
-        meta = json.loads(meta_path.read_text("utf-8"))
+        meta = _json.loads(meta_path.read_text("utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise IndexFormatError(f"{meta_path}: unreadable ({exc})") from None
+    found = _json.non_finite(meta)
+    if found is not None:
+        raise IndexFormatError(f"{meta_path}: {found[0]!r} is {found[1]}; numbers must be finite")
     if not isinstance(meta, dict) or meta.get("format") != INDEX_FORMAT:
         raise IndexFormatError(f"{meta_path}: not a {INDEX_FORMAT} file")
     version = meta.get("format_version")
@@ -139,12 +144,14 @@ def _load(
         profiles = _read_profiles(directory, meta, model)
     except IndexFormatError:
         raise
-    except (OSError, ValueError, KeyError) as exc:
+    except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile) as exc:
         raise IndexFormatError(f"{directory}: damaged index ({exc})") from None
     try:
         index = cls(model, clauses, vectors, scales, profiles)
     except ValueError as exc:
         raise IndexFormatError(f"{directory}: {exc}") from None
+    except TypeError as exc:  # an array of the wrong kind, e.g. a scalar
+        raise IndexFormatError(f"{directory}: damaged index ({exc})") from None
     wanted = saved["name"] if backend is None else backend
     if wanted == "exact":
         return index

@@ -29,7 +29,7 @@ from clauseclf._texts import text_list
 from clauseclf.encoder import CachedEncoder, Encoder, EncoderSpec, StaticEncoder, load_encoder
 from clauseclf.errors import ModelFormatError, TaxonomyError
 from clauseclf.head.core import ClauseHead
-from clauseclf.head.io import read_model_json
+from clauseclf.head.io import model_number, read_model_json
 from clauseclf.head.output import HeadOutput
 from clauseclf.inference.practices import PracticeMap
 from clauseclf.predictions import ClausePrediction, predictions_from_output
@@ -339,9 +339,16 @@ def load_model_encoder(directory: str | Path, config: Mapping[str, Any] | None =
         spec = EncoderSpec(
             package=str(raw_spec["package"]),
             name=str(raw_spec["name"]),
-            dimension=int(raw_spec["dimension"]),
+            dimension=model_number(
+                raw_spec["dimension"],
+                f"{directory / CONFIG_FILE}: 'encoder.dimension'",
+                integer=True,
+                minimum=1,
+            ),
             package_version=raw_spec.get("package_version"),
         )
+    except ModelFormatError:
+        raise
     except (KeyError, TypeError, ValueError) as exc:
         raise ModelFormatError(f"{directory / CONFIG_FILE}: bad encoder spec: {exc}") from None
     return load_encoder(spec)

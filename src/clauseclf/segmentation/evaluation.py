@@ -18,12 +18,13 @@ Two scores are reported by :func:`score`:
 
 from __future__ import annotations
 
-import json
 import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from clauseclf import _json
 
 __all__ = [
     "AlignedDocument",
@@ -136,7 +137,7 @@ def load_claudette(data: Path, names: Iterable[str] | None = None) -> list[Align
     gold: dict[str, list[tuple[int, str]]] = {}
     with (root / "annotations.jsonl").open(encoding="utf-8") as handle:
         for line in handle:
-            record = json.loads(line)
+            record = _json.loads(line)
             _, stem, index = record["source"].rsplit(":", 2)
             gold.setdefault(stem, []).append((int(index), record["text"]))
     wanted = sorted(gold) if names is None else list(names)
