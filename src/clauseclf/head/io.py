@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
+from clauseclf._files import require_regular_file
 from clauseclf.errors import ModelFormatError
 from clauseclf.head.cues import CUE_NAMES, LEGACY_STANCE_CUES
 from clauseclf.head.features import TextFeatures
@@ -221,8 +222,10 @@ def _load_rank_practices(meta: Any, arrays: dict[str, np.ndarray]) -> PracticeRa
 
 
 def read_model_json(path: Path) -> Any:
-    """The parsed JSON of a model file; ``ModelFormatError`` if missing or unreadable."""
+    """The parsed JSON of a model file; ``ModelFormatError`` if missing, unreadable or not a
+    regular file (checked before opening: a FIFO would hang)."""
     try:
+        require_regular_file(path, ModelFormatError)
         return json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ModelFormatError(f"model file missing: {path}") from None
@@ -232,12 +235,15 @@ def read_model_json(path: Path) -> Any:
 
 def read_npz(path: Path) -> dict[str, np.ndarray]:
     """The arrays of a model's ``.npz`` file, read without pickle; ``ModelFormatError`` if
-    missing, corrupt or holding objects (which would need pickle)."""
+    missing, corrupt, holding objects (which would need pickle) or not a regular file."""
     try:
+        require_regular_file(path, ModelFormatError)
         with np.load(path, allow_pickle=False) as archive:
             return {name: archive[name] for name in archive.files}
     except FileNotFoundError:
         raise ModelFormatError(f"model file missing: {path}") from None
+    except ModelFormatError:
+        raise
     except ValueError as exc:  # object arrays need pickle, which is refused
         raise ModelFormatError(f"{path}: refused to load (would need pickle): {exc}") from None
     except Exception as exc:  # zipfile, zlib and format errors: all mean a corrupt file
