@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from pathlib import Path
+from typing import Any
 
 from clauseclf.cli._common import MODEL_HELP, CLIError, load_model
 
@@ -54,15 +56,17 @@ def run(args: argparse.Namespace) -> int:
         raise CLIError("no files to score")
     model = load_model(args.model).with_cache(args.cache)
     try:
-        summary = write_scores(
-            model,
-            files,
-            args.out,
-            resume=args.resume,
-            n_jobs=args.jobs,
-            batch_size=args.batch_size,
-            progress=not args.quiet,
-        )
+        with warnings.catch_warnings():
+            warnings.showwarning = _note  # e.g. a stale lock taken over: one line on stderr
+            summary = write_scores(
+                model,
+                files,
+                args.out,
+                resume=args.resume,
+                n_jobs=args.jobs,
+                batch_size=args.batch_size,
+                progress=not args.quiet,
+            )
     except (FileExistsError, ScoringError, ValueError) as exc:
         raise CLIError(str(exc)) from None
     except KeyboardInterrupt:
@@ -77,3 +81,7 @@ def run(args: argparse.Namespace) -> int:
         f"failed, {summary.skipped} already done) -> {summary.path}"
     )
     return 0
+
+
+def _note(message: Warning | str, *args: Any, **kwargs: Any) -> None:
+    print(f"clauseclf: note: {message}", file=sys.stderr)

@@ -33,6 +33,14 @@ _Head = TypeVar("_Head")
 def save_head(head: ClauseHead, directory: str | Path) -> None:
     """Write ``head.json`` and ``head.npz`` of ``head`` into an existing folder."""
     directory = Path(directory)
+    meta, arrays = head_files(head)
+    (directory / HEAD_JSON).write_text(json.dumps(meta) + "\n", encoding="utf-8")
+    np.savez_compressed(directory / HEAD_NPZ, **arrays)  # type: ignore[arg-type]
+
+
+def head_files(head: ClauseHead) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """What ``save_head`` writes: the contents of ``head.json`` and the arrays of ``head.npz``
+    (in the dtypes they are stored in)."""
     meta = {
         "format_version": HEAD_FORMAT_VERSION,
         "types": list(head.types),
@@ -53,7 +61,6 @@ def save_head(head: ClauseHead, directory: str | Path) -> None:
             "text_features": ranking.practices.text_features,
             "weight": float(ranking.weight),
         }
-    (directory / HEAD_JSON).write_text(json.dumps(meta) + "\n", encoding="utf-8")
     arrays: dict[str, np.ndarray] = {
         "idf": head.features.idf,
         "type_weights": head.type_weights.astype(np.float32),
@@ -69,7 +76,7 @@ def save_head(head: ClauseHead, directory: str | Path) -> None:
     if ranking is not None:
         arrays.update(ranking.practices.arrays(prefix=RANK_PRACTICE_PREFIX))
         arrays[RANK_PRACTICE_PREFIX + "types"] = ranking.types.astype(np.float32)
-    np.savez_compressed(directory / HEAD_NPZ, **arrays)  # type: ignore[arg-type]
+    return meta, arrays
 
 
 def load_head(directory: str | Path, make: Callable[..., _Head]) -> _Head:

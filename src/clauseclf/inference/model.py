@@ -14,6 +14,7 @@ Loading never executes code from the folder: no pickle anywhere on this path.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -37,7 +38,7 @@ from clauseclf._texts import text_list
 from clauseclf.encoder import CachedEncoder, Encoder, EncoderSpec, StaticEncoder, load_encoder
 from clauseclf.errors import ModelFormatError, TaxonomyError
 from clauseclf.head.core import ClauseHead
-from clauseclf.head.io import HEAD_JSON, HEAD_NPZ, read_model_json
+from clauseclf.head.io import HEAD_JSON, HEAD_NPZ, head_files, read_model_json
 from clauseclf.head.output import HeadOutput
 from clauseclf.inference.practices import PRACTICES_JSON, PRACTICES_NPZ, PracticeMap
 from clauseclf.predictions import ClausePrediction, predictions_from_output
@@ -246,6 +247,27 @@ class ClauseModel:
             ),
             "training": self.metadata.get("training", {}),
         }
+
+    def fingerprint(self) -> str:
+        """SHA-256 of what decides the model's predictions, as ``save`` stores it: the encoder
+        (name, dimension; a static encoder's vectors), the taxonomy, the head and the practice
+        map. Two models with the same fingerprint label every clause alike."""
+        static = _static_encoder(self.encoder)
+        meta, arrays = head_files(self.head)
+        identity = {
+            "encoder": [self.encoder.name, self.encoder.dimension],
+            "taxonomy": self.taxonomy.to_dict(),
+            "head": meta,
+            "practices": self.practices.digest() if self.practices is not None else None,
+        }
+        digest = hashlib.sha256(json.dumps(identity, sort_keys=True, default=str).encode())
+        if static is not None:
+            arrays = {**arrays, "static_encoder": static._vectors}
+        for name in sorted(arrays):
+            array = np.ascontiguousarray(arrays[name])
+            digest.update(f"{name} {array.dtype} {array.shape}".encode())
+            digest.update(array.tobytes())
+        return digest.hexdigest()
 
     def save(self, directory: str | Path, *, model_card: str | None = None) -> Path:
         """Write the model folder atomically: a crash never leaves a half-written model there.
