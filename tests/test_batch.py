@@ -43,6 +43,9 @@ class InterruptedModel:
     def predictions(self, output, texts):
         return self.model.predictions(output, texts)
 
+    def __getattr__(self, name):  # metadata, fingerprint: the model's
+        return getattr(self.model, name)
+
 
 def test_score_mixed_inputs_records_failures(tiny_model, tmp_path):
     good = tmp_path / "good.txt"

@@ -126,14 +126,21 @@ def test_killed_batch_run_resumes_exactly(tiny_model, tmp_path, sig, suffix):
     assert not progress.exists() and not parts.exists()
 
 
-def test_parquet_merge_killed_before_cleanup_adds_no_duplicates(tiny_model, tmp_path):
+def test_parquet_merge_killed_before_cleanup_adds_no_duplicates(tiny_model, tmp_path, monkeypatch):
+    from clauseclf.batch import checkpoint
+
     paths = _policies(tmp_path / "policies", 4)
     out = tmp_path / "scores.parquet"
     parts = out.with_name(out.name + ".parts")
-    write_scores(tiny_model, paths, out, chunk_size=1, progress=False)
-    # Simulate a kill between the merge and the removal of the parts: parts still on disk.
-    parts.mkdir()
-    _read(out).iloc[:3].to_parquet(parts / "part-000000.parquet", index=False)
+
+    def killed(*args, **kwargs):
+        raise KeyboardInterrupt  # stopped after the merge, before the parts are removed
+
+    with monkeypatch.context() as patch:
+        patch.setattr(checkpoint.shutil, "rmtree", killed)
+        with pytest.raises(KeyboardInterrupt):
+            write_scores(tiny_model, paths, out, chunk_size=1, progress=False)
+    assert out.exists() and len(list(parts.glob("part-*.parquet"))) == 4
     more = _policies(tmp_path / "more", 1)
     summary = write_scores(tiny_model, [*paths, *more], out, progress=False, resume=True)
     frame = _read(out)

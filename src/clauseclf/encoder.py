@@ -24,6 +24,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 
 from clauseclf import _json
+from clauseclf._files import check_folder_entries, require_regular_file
 from clauseclf._texts import text_list
 from clauseclf.errors import EncoderNotFoundError
 
@@ -336,6 +337,8 @@ class StaticEncoder:
 
     def __init__(self, directory: str | Path) -> None:
         self.directory = Path(directory)
+        if self.directory.is_dir():  # regular files only, checked before any is opened
+            check_folder_entries(self.directory, EncoderNotFoundError)
         config = _read_static_config(self.directory)
         self._name: str = config["name"]
         self._dimension: int = config["dimension"]
@@ -416,6 +419,7 @@ class StaticEncoder:
         target.mkdir(parents=True, exist_ok=True)
         if target.resolve() != self.directory.resolve():
             for file_name in _STATIC_FILES:
+                require_regular_file(self.directory / file_name, EncoderNotFoundError)
                 shutil.copyfile(self.directory / file_name, target / file_name)
         return target
 
@@ -423,6 +427,7 @@ class StaticEncoder:
 def _read_static_config(directory: Path) -> dict[str, Any]:
     path = directory / STATIC_CONFIG_FILE
     try:
+        require_regular_file(path, EncoderNotFoundError)
         config = _json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise EncoderNotFoundError(f"no static encoder at {directory}: {path} is missing") from None
@@ -444,8 +449,9 @@ def _read_static_tokenizer(directory: Path, max_tokens: int) -> Any:
     from tokenizers import Tokenizer
 
     path = directory / STATIC_TOKENIZER_FILE
-    if not path.is_file():
+    if not os.path.lexists(path):
         raise EncoderNotFoundError(f"static encoder file missing: {path}")
+    require_regular_file(path, EncoderNotFoundError)
     try:
         tokenizer = Tokenizer.from_file(str(path))
     except Exception as exc:  # tokenizers raises a bare Exception on malformed files
@@ -458,6 +464,7 @@ def _read_static_tokenizer(directory: Path, max_tokens: int) -> Any:
 def _read_static_vectors(directory: Path, dimension: int) -> np.ndarray:
     path = directory / STATIC_EMBEDDINGS_FILE
     try:
+        require_regular_file(path, EncoderNotFoundError)
         with np.load(path, allow_pickle=False) as archive:
             vectors = archive["embeddings"]
     except FileNotFoundError:

@@ -13,6 +13,7 @@ __all__ = [
     "IndexFormatError",
     "ModelFormatError",
     "ScoringError",
+    "StaleLockWarning",
     "StandoffError",
     "TaxonomyError",
 ]
@@ -32,6 +33,10 @@ class DocumentError(ValueError):
 
 class ScoringError(ValueError):
     """A document could not be scored (with ``errors="raise"``)."""
+
+
+class StaleLockWarning(UserWarning):
+    """A lock file left by a run that ended without releasing it (killed) was taken over."""
 
 
 class ModelFormatError(ValueError):

@@ -39,7 +39,6 @@ def analyze_text(
         raise TypeError(f"analyze() takes the document as str, not {type(text).__name__}")
     segmented = segment_document(text, format=format)
     predictions = model.classify([s.text for s in segmented.segments])
-    version = model.metadata.get("model_version")
     return document_report(
         segmented,
         predictions,
@@ -47,7 +46,7 @@ def analyze_text(
         platform=platform,
         document=document,
         source=source,
-        model_version=str(version) if version is not None else None,
+        model_version=model_version(model),
         model_id=model_id(model),
         analyzed_at=datetime.now(UTC),
     )
@@ -95,3 +94,9 @@ def model_id(model: ClauseModel) -> str | None:
     if not path:
         return None
     return Path(str(path)).resolve().name or None
+
+
+def model_version(model: ClauseModel) -> str | None:
+    """The model's version (``metadata["model_version"]`` as a string), None if it has none."""
+    version = model.metadata.get("model_version")
+    return str(version) if version is not None else None

@@ -15,7 +15,9 @@ Parallel work goes through joblib, so the same call runs on a Dask cluster::
 
 Modules: ``inputs`` (``document_inputs``: paths, texts, dicts, DataFrames), ``scoring``
 (``score``, chunk by chunk; each document's rows are those of its ``DocumentReport``),
-``output`` (``write_scores``: into .parquet, .csv or .jsonl, checkpointed, resumable).
+``output`` (``write_scores``: into .parquet, .csv or .jsonl, resumable), ``checkpoint`` (what
+is safely on disk, checked on resume), ``rows`` (a chunk's bytes, a file's rows read back),
+``lock`` (one run per output).
 Everything public is re-exported here: import from ``clauseclf.batch``.
 """
 

@@ -1,20 +1,17 @@
-"""Scoring into a file (.parquet, .csv or .jsonl) chunk by chunk, checkpointed, with resume."""
+"""Scoring into a file (.parquet, .csv or .jsonl) chunk by chunk, checkpointed
+(``clauseclf.batch.checkpoint``), locked against a second run on the same output, with resume."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from clauseclf import _json
-from clauseclf.batch.inputs import clean
-from clauseclf.batch.scoring import SCORE_COLUMNS, empty_frame, iter_scored_chunks
-from clauseclf.errors import ScoringError
+from clauseclf.batch.checkpoint import Checkpoint, ModelStamp
+from clauseclf.batch.lock import OutputLock
+from clauseclf.batch.scoring import iter_scored_chunks
 
 if TYPE_CHECKING:
-    import pandas as pd
-
     from clauseclf.inference.model import ClauseModel
 
 OUTPUT_FORMATS = {".parquet": "parquet", ".csv": "csv", ".jsonl": "jsonl"}
@@ -54,203 +51,40 @@ def write_scores(
     """Score ``documents`` into ``out`` (.parquet, .csv or .jsonl) chunk by chunk, so an
     interrupted run loses at most the chunk in flight; ``resume=True`` continues it.
 
-    Progress is checkpointed beside the output (``<out>.progress`` for CSV/JSONL,
-    ``<out>.parts/`` for Parquet, merged into ``out`` at the end). Without ``resume`` an existing
-    output is never overwritten.
+    Progress is checkpointed in ``<out>.progress`` (Parquet chunks in ``<out>.parts/``, merged
+    into ``out`` at the end); ``<out>.lock`` keeps a second run off the output while this one
+    writes (``ScoringError`` naming its pid). Without ``resume`` an existing output is never
+    overwritten; with it, the output must have been started by the same model (its id and
+    version are in every row, its fingerprint in the checkpoint).
     """
     out = Path(out)
     fmt = output_format(out)
-    checkpoint = _Checkpoint.for_output(out, fmt)
-    if not resume and (out.exists() or checkpoint.exists()):
-        raise FileExistsError(
-            f"{out} (or its checkpoint) already exists: pass resume=True (--resume) to continue "
-            "that run, or remove it"
-        )
-    done = checkpoint.restore() if resume else set()
-    scored = failed = clauses = 0
-    for frame in iter_scored_chunks(
-        model,
-        documents,
-        n_jobs=n_jobs,
-        batch_size=batch_size,
-        chunk_size=chunk_size,
-        progress=progress,
-        errors=errors,
-        skip=done,
-    ):
-        checkpoint.write(frame)
-        ids = frame["document_id"].unique()
-        scored += len(ids)
-        failed += int(frame["error"].notna().sum())
-        clauses += int(frame["error"].isna().sum())
-    checkpoint.finish()
-    return ScoreSummary(out, scored=scored, skipped=len(done), failed=failed, clauses=clauses)
-
-
-class _Checkpoint:
-    """Appends chunks to the output and records what is safely on disk."""
-
-    def __init__(self, out: Path, fmt: str) -> None:
-        self.out, self.fmt = out, fmt
-        self.progress = out.with_name(out.name + ".progress")
-        self.parts = out.with_name(out.name + ".parts")
-
-    @classmethod
-    def for_output(cls, out: Path, fmt: str) -> _Checkpoint:
-        return cls(out, fmt)
-
-    def exists(self) -> bool:
-        return self.progress.exists() or self.parts.exists()
-
-    def restore(self) -> set[str]:
-        """The ids already written; cuts off anything written after the last checkpoint.
-
-        ``ScoringError`` when the output on disk has other columns than ``SCORE_COLUMNS``
-        (written by another version of clauseclf): appending to it would mix two layouts."""
-        import json
-
-        self._check_columns()
-
-        if self.fmt == "parquet":
-            import pandas as pd
-
-            done: set[str] = set()
-            finished = [self.out] if self.out.exists() else []
-            for part in [*finished, *sorted(self.parts.glob("part-*.parquet"))]:
-                done.update(pd.read_parquet(part, columns=["document_id"])["document_id"])
-            return done
-        if not self.progress.exists():
-            return self._ids_in_finished_output()
-        done, size = set(), 0
-        for line in self.progress.read_text(encoding="utf-8").splitlines():
-            try:
-                entry = _json.loads(line)
-            except json.JSONDecodeError:
-                break  # a line cut by the interruption: that chunk is redone
-            done.update(entry["done"])
-            size = int(entry["bytes"])
-        if self.out.exists():
-            with self.out.open("r+b") as handle:
-                handle.truncate(size)
-        return done
-
-    def _check_columns(self) -> None:
-        import json
-
-        import pyarrow.parquet as pq
-
-        if self.fmt == "parquet":
-            parts = sorted(self.parts.glob("part-*.parquet")) if self.parts.exists() else []
-            files = ([self.out] if self.out.exists() else []) + parts
-            found = list(pq.read_schema(files[0]).names) if files else None
-        elif not self.out.exists() or self.out.stat().st_size == 0:
-            found = None
-        else:
-            with self.out.open(encoding="utf-8", newline="") as handle:
-                first = handle.readline()
-            if self.fmt == "csv":
-                import csv
-
-                found = next(csv.reader([first]), [])
-            else:
-                try:
-                    found = list(_json.loads(first))
-                except (json.JSONDecodeError, TypeError):
-                    found = None  # a first line cut by an interruption: truncated below
-        if found is not None and found != list(SCORE_COLUMNS):
-            raise ScoringError(
-                f"{self.out} has the columns {found}, not those this version writes "
-                f"{list(SCORE_COLUMNS)}; resume it with the clauseclf version that started it, "
-                "or score into a new output"
+    with OutputLock(out):
+        checkpoint = Checkpoint(out, fmt, ModelStamp.of(model))
+        if not resume and (out.exists() or checkpoint.exists()):
+            raise FileExistsError(
+                f"{out} (or its checkpoint) already exists: pass resume=True (--resume) to "
+                "continue that run, or remove it"
             )
-
-    def _ids_in_finished_output(self) -> set[str]:
-        import pandas as pd
-
-        if not self.out.exists() or self.out.stat().st_size == 0:
-            return set()
-        if self.fmt == "csv":
-            ids = pd.read_csv(self.out, usecols=["document_id"], dtype=str)["document_id"]
+        if resume:
+            done = checkpoint.restore()
         else:
-            ids = pd.read_json(self.out, lines=True, dtype={"document_id": str})["document_id"]
-        return {str(i) for i in ids}
-
-    def write(self, frame: pd.DataFrame) -> None:
-        import json
-        import os
-
-        if self.fmt == "parquet":
-            self.parts.mkdir(exist_ok=True)
-            number = len(list(self.parts.glob("part-*.parquet")))
-            target = self.parts / f"part-{number:06d}.parquet"
-            staging = target.with_suffix(".tmp")
-            frame.to_parquet(staging, index=False)
-            os.replace(staging, target)
-            return
-        new_file = not self.out.exists() or self.out.stat().st_size == 0
-        with self.out.open("a", encoding="utf-8", newline="") as handle:
-            if self.fmt == "csv":
-                flat = frame.assign(
-                    labels=frame["labels"].map(_join_labels),
-                    evidence=frame["evidence"].map(_json_list),
-                )
-                flat.to_csv(handle, header=new_file, index=False)
-            else:
-                for record in frame.to_dict("records"):
-                    handle.write(json.dumps(_json_ready(record), ensure_ascii=False) + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-            size = handle.tell()
-        entry = {"done": [str(i) for i in frame["document_id"].unique()], "bytes": size}
-        with self.progress.open("a", encoding="utf-8") as handle:
-            handle.write(json.dumps(entry) + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-
-    def finish(self) -> None:
-        """Merge Parquet parts into the output; drop the checkpoint."""
-        import os
-        import shutil
-
-        if self.fmt == "parquet":
-            import pandas as pd
-
-            parts = sorted(self.parts.glob("part-*.parquet")) if self.parts.exists() else []
-            frames = [pd.read_parquet(p) for p in parts]
-            if self.out.exists():
-                # A run killed after the merge but before the parts were removed: the output
-                # already holds some parts; a document's rows are all in one place, so drop
-                # the parts' rows of documents the output has.
-                finished = pd.read_parquet(self.out)
-                merged_ids = set(finished["document_id"])
-                frames = [f[~f["document_id"].isin(merged_ids)] for f in frames]
-                frames.insert(0, finished)
-            merged = pd.concat(frames, ignore_index=True) if frames else empty_frame()
-            staging = self.out.with_name(self.out.name + ".tmp")
-            merged.to_parquet(staging, index=False)
-            os.replace(staging, self.out)
-            shutil.rmtree(self.parts, ignore_errors=True)
-        elif not self.out.exists():
-            self.out.touch()
-        self.progress.unlink(missing_ok=True)
-
-
-def _join_labels(labels: Any) -> Any:
-    return ";".join(labels) if isinstance(labels, list) else labels
-
-
-def _json_list(values: Any) -> Any:
-    """A CSV cell for a list of phrases (which may hold any separator): its JSON array."""
-    import json
-
-    return json.dumps(values, ensure_ascii=False) if isinstance(values, list) else values
-
-
-def _json_ready(record: Mapping[Any, Any]) -> dict[str, Any]:
-    out = {}
-    for key, value in record.items():
-        value = clean(value)
-        if hasattr(value, "item"):
-            value = value.item()
-        out[str(key)] = value
-    return out
+            done = set()
+            checkpoint.start()
+        scored = failed = clauses = 0
+        for frame in iter_scored_chunks(
+            model,
+            documents,
+            n_jobs=n_jobs,
+            batch_size=batch_size,
+            chunk_size=chunk_size,
+            progress=progress,
+            errors=errors,
+            skip=done,
+        ):
+            checkpoint.write(frame)
+            scored += frame["document_id"].nunique()
+            failed += int(frame["error"].notna().sum())
+            clauses += int(frame["error"].isna().sum())
+        checkpoint.finish()
+    return ScoreSummary(out, scored=scored, skipped=len(done), failed=failed, clauses=clauses)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from clauseclf.batch.inputs import DocumentInput, document_inputs
 from clauseclf.documents import read_document
 from clauseclf.errors import DocumentError, ScoringError
-from clauseclf.pipeline import document_report
+from clauseclf.pipeline import document_report, model_id, model_version
 from clauseclf.provenance import document_sha256
 from clauseclf.report import FRAME_COLUMNS
 from clauseclf.segmentation import SegmentedDocument, segment_document
@@ -19,9 +19,16 @@ if TYPE_CHECKING:
 
     from clauseclf.inference.model import ClauseModel
 
-#: Columns of ``score``'s DataFrame: the document id, ``DocumentReport.to_frame``'s columns, and
+#: Columns of ``score``'s DataFrame: the document id, ``DocumentReport.to_frame``'s columns, the
+#: id and version of the model that scored it (``pipeline.model_id``, ``model_version``), and
 #: ``error`` (None for a scored clause; the reason on a document's single row when it failed).
-SCORE_COLUMNS: tuple[str, ...] = ("document_id", *FRAME_COLUMNS, "error")
+SCORE_COLUMNS: tuple[str, ...] = (
+    "document_id",
+    *FRAME_COLUMNS,
+    "model_id",
+    "model_version",
+    "error",
+)
 ERROR_MODES = ("record", "raise")
 
 
@@ -107,9 +114,12 @@ def score_chunk(
     """Score one chunk of documents; the clauses of all of them go through the model at once.
 
     Each scored document becomes a ``DocumentReport`` (``pipeline.document_report``) whose
-    ``frame_rows`` are its rows, the ``document_id`` before them and ``error`` (None) after.
-    Of the model only ``predict_arrays`` and ``predictions`` are used."""
+    ``frame_rows`` are its rows, the ``document_id`` before them, the model's id and version
+    and ``error`` (None) after. Of the model, ``predict_arrays``, ``predictions`` and
+    ``metadata`` are used."""
     import pandas as pd
+
+    made_by = (model_id(model), model_version(model))
 
     prepared: list[tuple[DocumentInput, SegmentedDocument | None, str | None, str | None]] = []
     texts: list[str] = []
@@ -135,7 +145,7 @@ def score_chunk(
             rows.append(
                 (entry.document_id, entry.platform, entry.document)
                 + (None,) * (len(FRAME_COLUMNS) - 2)
-                + (reason,)
+                + (*made_by, reason)
             )
             continue
         count = len(done.segments)
@@ -148,7 +158,7 @@ def score_chunk(
             source=str(entry.path) if entry.path is not None else None,
         )
         cursor += count
-        rows.extend((entry.document_id, *row, None) for row in report.frame_rows())
+        rows.extend((entry.document_id, *row, *made_by, None) for row in report.frame_rows())
     frame = pd.DataFrame.from_records(rows, columns=list(SCORE_COLUMNS))
     return _typed(frame)
 
@@ -183,6 +193,8 @@ def _typed(frame: pd.DataFrame) -> pd.DataFrame:
             "evidence": "object",
             "document_sha256": "object",
             "clause_id": "object",
+            "model_id": "object",
+            "model_version": "object",
             "error": "object",
         }
     )

@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import errno
 import sys
+import warnings
 from pathlib import Path
+from typing import Any
 
 from clauseclf.cli._common import MODEL_HELP, CLIError, load_model
 
@@ -57,15 +59,17 @@ def run(args: argparse.Namespace) -> int:
         raise CLIError("no files to score")
     model = load_model(args.model).with_cache(args.cache)
     try:
-        summary = write_scores(
-            model,
-            files,
-            args.out,
-            resume=args.resume,
-            n_jobs=args.jobs,
-            batch_size=args.batch_size,
-            progress=not args.quiet,
-        )
+        with warnings.catch_warnings():
+            warnings.showwarning = _note  # e.g. a stale lock taken over: one line on stderr
+            summary = write_scores(
+                model,
+                files,
+                args.out,
+                resume=args.resume,
+                n_jobs=args.jobs,
+                batch_size=args.batch_size,
+                progress=not args.quiet,
+            )
     except (FileExistsError, ScoringError, ValueError) as exc:
         raise CLIError(str(exc)) from None
     except OSError as exc:  # the output cannot be written: a full disk, a missing folder, ...
@@ -85,3 +89,7 @@ def run(args: argparse.Namespace) -> int:
         f"failed, {summary.skipped} already done) -> {summary.path}"
     )
     return 0
+
+
+def _note(message: Warning | str, *args: Any, **kwargs: Any) -> None:
+    print(f"clauseclf: note: {message}", file=sys.stderr)

@@ -146,10 +146,15 @@ def run(args: argparse.Namespace) -> int:
 
 def _train(args: argparse.Namespace) -> int:
     from clauseclf.errors import AnnotationError, ModelFormatError, TaxonomyError
+    from clauseclf.inference.model import check_model_target
     from clauseclf.training import train
 
     if not args.files and args.data is None:
         raise CLIError("give annotation files, --data DIR, or both")
+    try:
+        check_model_target(args.out)  # before training: refuse a folder save would not replace
+    except FileExistsError as exc:
+        raise CLIError(str(exc)) from None
     if args.data is not None and not args.data.is_dir():
         raise CLIError(f"{args.data}: no such data folder")
     for path in args.files:
@@ -171,7 +176,10 @@ def _train(args: argparse.Namespace) -> int:
         raise CLIError(str(exc)) from None
     except ValueError as exc:
         raise CLIError(str(exc)) from None
-    model.save(args.out)
+    try:
+        model.save(args.out)
+    except FileExistsError as exc:
+        raise CLIError(str(exc)) from None
     print(f"model written to {args.out}")
     return 0
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import numpy as np
 
 from clauseclf import _json
+from clauseclf._files import require_regular_file
 from clauseclf.errors import ModelFormatError
 from clauseclf.head.cues import CUE_NAMES, LEGACY_STANCE_CUES
 from clauseclf.head.features import TextFeatures
@@ -33,6 +34,14 @@ _Head = TypeVar("_Head")
 def save_head(head: ClauseHead, directory: str | Path) -> None:
     """Write ``head.json`` and ``head.npz`` of ``head`` into an existing folder."""
     directory = Path(directory)
+    meta, arrays = head_files(head)
+    (directory / HEAD_JSON).write_text(json.dumps(meta) + "\n", encoding="utf-8")
+    np.savez_compressed(directory / HEAD_NPZ, **arrays)  # type: ignore[arg-type]
+
+
+def head_files(head: ClauseHead) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """What ``save_head`` writes: the contents of ``head.json`` and the arrays of ``head.npz``
+    (in the dtypes they are stored in)."""
     meta = {
         "format_version": HEAD_FORMAT_VERSION,
         "types": list(head.types),
@@ -53,7 +62,6 @@ def save_head(head: ClauseHead, directory: str | Path) -> None:
             "text_features": ranking.practices.text_features,
             "weight": float(ranking.weight),
         }
-    (directory / HEAD_JSON).write_text(json.dumps(meta) + "\n", encoding="utf-8")
     arrays: dict[str, np.ndarray] = {
         "idf": head.features.idf,
         "type_weights": head.type_weights.astype(np.float32),
@@ -69,7 +77,7 @@ def save_head(head: ClauseHead, directory: str | Path) -> None:
     if ranking is not None:
         arrays.update(ranking.practices.arrays(prefix=RANK_PRACTICE_PREFIX))
         arrays[RANK_PRACTICE_PREFIX + "types"] = ranking.types.astype(np.float32)
-    np.savez_compressed(directory / HEAD_NPZ, **arrays)  # type: ignore[arg-type]
+    return meta, arrays
 
 
 def load_head(directory: str | Path, make: Callable[..., _Head]) -> _Head:
@@ -230,9 +238,11 @@ def _load_rank_practices(
 
 
 def read_model_json(path: Path) -> Any:
-    """The parsed JSON of a model file; ``ModelFormatError`` if missing, unreadable, or holding
-    a NaN or infinite number (named by its key)."""
+    """The parsed JSON of a model file; ``ModelFormatError`` if missing, unreadable, not a
+    regular file (checked before opening: a FIFO would hang) or holding a NaN or infinite
+    number (named by its key)."""
     try:
+        require_regular_file(path, ModelFormatError)
         data = _json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ModelFormatError(f"model file missing: {path}") from None
@@ -258,12 +268,15 @@ def model_number(value: Any, where: str, *, integer: bool = False, minimum: floa
 
 def read_npz(path: Path) -> dict[str, np.ndarray]:
     """The arrays of a model's ``.npz`` file, read without pickle; ``ModelFormatError`` if
-    missing, corrupt or holding objects (which would need pickle)."""
+    missing, corrupt, holding objects (which would need pickle) or not a regular file."""
     try:
+        require_regular_file(path, ModelFormatError)
         with np.load(path, allow_pickle=False) as archive:
             return {name: archive[name] for name in archive.files}
     except FileNotFoundError:
         raise ModelFormatError(f"model file missing: {path}") from None
+    except ModelFormatError:
+        raise
     except ValueError as exc:
         if "allow_pickle" in str(exc):  # object arrays need pickle, which is refused
             raise ModelFormatError(f"{path}: refused to load (would need pickle): {exc}") from None

@@ -19,6 +19,12 @@ import numpy as np
 import scipy.sparse as sp
 
 from clauseclf import _json
+from clauseclf._files import (
+    check_folder_entries,
+    check_replaceable,
+    replace_folder,
+    require_regular_file,
+)
 from clauseclf.errors import IndexFormatError
 from clauseclf.index.search import ANN_INSTALL, BACKENDS, _check_backend, _usearch_index
 
@@ -35,12 +41,21 @@ READABLE_FORMAT_VERSIONS = (1, 2, 3)
 MEASURES = ("practices", "wording")
 ANN_FILE = "ann.usearch"
 PROFILES_FILE = "profiles.npz"
+META_FILE = "index.json"
+#: What an index folder holds; ``save`` replaces only a folder holding nothing else.
+INDEX_ENTRIES = frozenset(
+    {META_FILE, "vectors.npy", "scales.npy", PROFILES_FILE, "clauses.parquet", ANN_FILE}
+)
 
 
 def _save(index: ClauseIndex, directory: str | Path) -> Path:
     """``ClauseIndex.save``: write ``index``'s folder atomically (replacing an existing index
-    there), with the approximate backend's graph if it is in use."""
+    there, ``FileExistsError`` for anything else but an empty folder), with the approximate
+    backend's graph if it is in use."""
     directory = Path(directory)
+    check_replaceable(
+        directory, kind="clause index", marker=META_FILE, fmt=INDEX_FORMAT, entries=INDEX_ENTRIES
+    )
     directory.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".index-", dir=directory.parent))
     try:
@@ -76,16 +91,8 @@ def _save(index: ClauseIndex, directory: str | Path) -> Path:
             "measure": index.measure,
             "practices": _practices_digest(index.model) if index.profiles is not None else None,
         }
-        (staging / "index.json").write_text(json.dumps(meta, indent=2) + "\n", "utf-8")
-        if directory.exists():
-            if not (directory / "index.json").is_file():
-                raise FileExistsError(f"{directory} exists and is not a clause index")
-            backup = directory.with_name(directory.name + ".old")
-            os.replace(directory, backup)
-            os.replace(staging, directory)
-            shutil.rmtree(backup, ignore_errors=True)
-        else:
-            os.replace(staging, directory)
+        (staging / META_FILE).write_text(json.dumps(meta, indent=2) + "\n", "utf-8")
+        replace_folder(staging, directory)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return directory
@@ -101,9 +108,10 @@ def _load(
     if backend is not None:
         _check_backend(backend)
     directory = Path(directory)
-    meta_path = directory / "index.json"
-    if not meta_path.is_file():
-        raise IndexFormatError(f"{directory}: not a clause index (no index.json)")
+    meta_path = directory / META_FILE
+    if not directory.is_dir() or not os.path.lexists(meta_path):
+        raise IndexFormatError(f"{directory}: not a clause index (no {META_FILE})")
+    check_folder_entries(directory, IndexFormatError)  # regular files only, before opening
     try:
         meta = _json.loads(meta_path.read_text("utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
@@ -132,15 +140,15 @@ def _load(
             f"{model.encoder.name!r}"
         )
     try:
-        vectors = np.load(directory / "vectors.npy", allow_pickle=False)
+        vectors = np.load(_regular(directory / "vectors.npy"), allow_pickle=False)
         scales = None
         if version >= 2:
-            scales = np.load(directory / "scales.npy", allow_pickle=False)
+            scales = np.load(_regular(directory / "scales.npy"), allow_pickle=False)
             if vectors.dtype != np.int8 or scales.dtype != np.float32:
                 raise ValueError(f"vectors {vectors.dtype} / scales {scales.dtype}")
         elif vectors.dtype != np.float16:
             raise ValueError(f"vectors are {vectors.dtype}, expected float16")
-        clauses = pd.read_parquet(directory / "clauses.parquet")
+        clauses = pd.read_parquet(_regular(directory / "clauses.parquet"))
         profiles = _read_profiles(directory, meta, model)
     except IndexFormatError:
         raise
@@ -196,7 +204,7 @@ def _read_profiles(
             f"model's ({'none' if model.practices is None else len(model.practices.names)}); "
             f"load it with the model it was built with, or rebuild it"
         )
-    with np.load(directory / PROFILES_FILE, allow_pickle=False) as saved:
+    with np.load(_regular(directory / PROFILES_FILE), allow_pickle=False) as saved:
         shape = tuple(int(v) for v in saved["shape"])
         return sp.csr_matrix((saved["data"], saved["indices"], saved["indptr"]), shape=shape)
 
@@ -205,8 +213,9 @@ def _read_ann(directory: Path, saved: dict[str, Any], index: ClauseIndex) -> Any
     """The saved HNSW graph of ``index``, checked against ``index.json`` before usearch reads it."""
     usearch_index = _usearch_index()
     path = directory / ANN_FILE
-    if saved.get("file") != ANN_FILE or not path.is_file():
+    if saved.get("file") != ANN_FILE or not os.path.lexists(path):
         raise IndexFormatError(f"{path}: missing (index.json names an hnsw graph)")
+    _regular(path)
     if saved.get("bytes") != path.stat().st_size or saved.get("sha256") != _sha256(path):
         raise IndexFormatError(
             f"{path}: damaged approximate index (size or SHA-256 differs from index.json)"
@@ -221,6 +230,13 @@ def _read_ann(directory: Path, saved: dict[str, Any], index: ClauseIndex) -> Any
             f"expected {len(index)} of dimension {index.vectors.shape[1]}"
         )
     return ann
+
+
+def _regular(path: Path) -> Path:
+    """``path`` once checked to be a regular file (``IndexFormatError`` for a symlink, FIFO or
+    device; ``FileNotFoundError`` if missing)."""
+    require_regular_file(path, IndexFormatError)
+    return path
 
 
 def _sha256(path: Path) -> str:

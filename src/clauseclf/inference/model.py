@@ -14,6 +14,7 @@ Loading never executes code from the folder: no pickle anywhere on this path.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -25,13 +26,21 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from clauseclf import __version__
+from clauseclf._files import (
+    check_folder_entries,
+    check_replaceable,
+    is_inside,
+    replace_folder,
+    require_inner_folder,
+    require_regular_file,
+)
 from clauseclf._texts import text_list
 from clauseclf.encoder import CachedEncoder, Encoder, EncoderSpec, StaticEncoder, load_encoder
 from clauseclf.errors import ModelFormatError, TaxonomyError
 from clauseclf.head.core import ClauseHead
-from clauseclf.head.io import model_number, read_model_json
+from clauseclf.head.io import HEAD_JSON, HEAD_NPZ, head_files, model_number, read_model_json
 from clauseclf.head.output import HeadOutput
-from clauseclf.inference.practices import PracticeMap
+from clauseclf.inference.practices import PRACTICES_JSON, PRACTICES_NPZ, PracticeMap
 from clauseclf.predictions import ClausePrediction, predictions_from_output
 from clauseclf.taxonomy import Taxonomy, taxonomy_from_dict
 
@@ -45,6 +54,13 @@ MODEL_FORMAT = "clauseclf-model"
 MODEL_FORMAT_VERSION = 1
 CONFIG_FILE = "config.json"
 TAXONOMY_FILE = "taxonomy.json"
+CARD_FILE = "MODEL_CARD.md"
+ENCODER_FOLDER = "encoder"
+#: What a model folder holds; ``save`` replaces only a folder holding nothing else.
+MODEL_ENTRIES = frozenset(
+    {CONFIG_FILE, TAXONOMY_FILE, HEAD_JSON, HEAD_NPZ, PRACTICES_JSON, PRACTICES_NPZ}
+    | {CARD_FILE, ENCODER_FOLDER}
+)
 DEFAULT_MODEL_ENV = "CLAUSECLF_DEFAULT_MODEL"
 # The embedded default model lives in the source checkout's models/default (src layout).
 _CHECKOUT_MODEL_DIR = Path(__file__).resolve().parents[3] / "models" / "default"
@@ -232,12 +248,36 @@ class ClauseModel:
             "training": self.metadata.get("training", {}),
         }
 
+    def fingerprint(self) -> str:
+        """SHA-256 of what decides the model's predictions, as ``save`` stores it: the encoder
+        (name, dimension; a static encoder's vectors), the taxonomy, the head and the practice
+        map. Two models with the same fingerprint label every clause alike."""
+        static = _static_encoder(self.encoder)
+        meta, arrays = head_files(self.head)
+        identity = {
+            "encoder": [self.encoder.name, self.encoder.dimension],
+            "taxonomy": self.taxonomy.to_dict(),
+            "head": meta,
+            "practices": self.practices.digest() if self.practices is not None else None,
+        }
+        digest = hashlib.sha256(json.dumps(identity, sort_keys=True, default=str).encode())
+        if static is not None:
+            arrays = {**arrays, "static_encoder": static._vectors}
+        for name in sorted(arrays):
+            array = np.ascontiguousarray(arrays[name])
+            digest.update(f"{name} {array.dtype} {array.shape}".encode())
+            digest.update(array.tobytes())
+        return digest.hexdigest()
+
     def save(self, directory: str | Path, *, model_card: str | None = None) -> Path:
         """Write the model folder atomically: a crash never leaves a half-written model there.
 
+        ``directory`` must be missing, empty or a clauseclf model folder (which is replaced),
+        and not inside the folders this model was read from; ``FileExistsError`` otherwise.
         ``model_card`` (Markdown) defaults to the card training attached to the model.
         """
         target = Path(directory)
+        self._check_save_target(target)
         target.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
         try:
@@ -256,12 +296,28 @@ class ClauseModel:
                 static.save(staging / static.spec()["path"])
             card = model_card if model_card is not None else self.metadata.get("model_card")
             if isinstance(card, str):
-                (staging / "MODEL_CARD.md").write_text(card, encoding="utf-8")
-            _replace_directory(staging, target)
+                (staging / CARD_FILE).write_text(card, encoding="utf-8")
+            replace_folder(staging, target)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
         return target
+
+    def _check_save_target(self, target: Path) -> None:
+        """``FileExistsError`` unless ``save`` may replace ``target`` (see ``save``)."""
+        source = self.metadata.get("path")
+        static = _static_encoder(self.encoder)
+        folders = [Path(str(source))] if source else []
+        folders += [static.directory] if static is not None else []
+        # The model's own folder may be replaced: everything is copied into staging first.
+        in_place = bool(source) and target.resolve() == Path(str(source)).resolve()
+        for folder in folders:
+            if not in_place and is_inside(target, folder):
+                raise FileExistsError(
+                    f"{target} is inside {folder}, which this model was read from: refusing "
+                    "to write there (save the model to a folder of its own)"
+                )
+        check_model_target(target)
 
     @classmethod
     def load(cls, path: str | Path | None = None, *, encoder: Encoder | None = None) -> ClauseModel:
@@ -273,6 +329,7 @@ class ClauseModel:
         directory = Path(path) if path is not None else default_model_dir()
         if not directory.is_dir():
             raise FileNotFoundError(f"no model folder at {directory}")
+        _refuse_pickle_files(directory)  # and anything but regular files, before reading
         config = _read_json(directory / CONFIG_FILE)
         if config.get("format") != MODEL_FORMAT:
             raise ModelFormatError(f"{directory / CONFIG_FILE} is not a clauseclf model config")
@@ -286,7 +343,6 @@ class ClauseModel:
             taxonomy = taxonomy_from_dict(_read_json(directory / TAXONOMY_FILE))
         except TaxonomyError as exc:
             raise ModelFormatError(f"{directory / TAXONOMY_FILE}: {exc}") from None
-        _refuse_pickle_files(directory)
         head = ClauseHead.load(directory)
         if list(head.types) != list(config.get("types", [])):
             raise ModelFormatError(
@@ -301,8 +357,9 @@ class ClauseModel:
             "training": config.get("training", {}),
             "path": str(directory),
         }
-        card_path = directory / "MODEL_CARD.md"
-        if card_path.is_file():
+        card_path = directory / CARD_FILE
+        if os.path.lexists(card_path):
+            require_regular_file(card_path, ModelFormatError)
             metadata["model_card"] = card_path.read_text(encoding="utf-8")
         return cls(encoder, head, taxonomy, metadata=metadata, practices=practices)
 
@@ -311,7 +368,9 @@ def load_model_encoder(directory: str | Path, config: Mapping[str, Any] | None =
     """The encoder a model folder's ``config.json`` names: a static encoder stored in the folder
     (``"kind": "static"``, files under ``path``) or the packaged sentence-transformers model."""
     directory = Path(directory)
-    config = config if config is not None else _read_json(directory / CONFIG_FILE)
+    if config is None:
+        _refuse_pickle_files(directory)
+        config = _read_json(directory / CONFIG_FILE)
     raw_spec = config.get("encoder")
     if not isinstance(raw_spec, dict):
         raise ModelFormatError(f"{directory / CONFIG_FILE} has no encoder spec")
@@ -327,8 +386,9 @@ def load_model_encoder(directory: str | Path, config: Mapping[str, Any] | None =
                 f"{directory / CONFIG_FILE}: a static encoder's path must be a folder inside "
                 f"the model folder, got {relative!r}"
             )
-        _refuse_pickle_files(directory / relative)
-        encoder = StaticEncoder(directory / relative)
+        folder = require_inner_folder(directory, relative, ModelFormatError)
+        _refuse_pickle_files(folder)
+        encoder = StaticEncoder(folder)
         if encoder.dimension != raw_spec.get("dimension"):
             raise ModelFormatError(
                 f"{directory / CONFIG_FILE}: encoder dimension {raw_spec.get('dimension')!r} "
@@ -352,6 +412,18 @@ def load_model_encoder(directory: str | Path, config: Mapping[str, Any] | None =
     except (KeyError, TypeError, ValueError) as exc:
         raise ModelFormatError(f"{directory / CONFIG_FILE}: bad encoder spec: {exc}") from None
     return load_encoder(spec)
+
+
+def check_model_target(directory: str | Path) -> None:
+    """``FileExistsError`` unless a model may be saved to ``directory``: it is missing, an
+    empty folder, or a clauseclf model folder holding nothing else (which ``save`` replaces)."""
+    check_replaceable(
+        Path(directory),
+        kind="clauseclf model",
+        marker=CONFIG_FILE,
+        fmt=MODEL_FORMAT,
+        entries=MODEL_ENTRIES,
+    )
 
 
 def _static_encoder(encoder: Encoder) -> StaticEncoder | None:
@@ -395,11 +467,13 @@ _PICKLE_HEADERS = tuple(bytes([0x80, protocol]) for protocol in range(2, 6))
 
 
 def _refuse_pickle_files(directory: Path) -> None:
-    """Refuse a model folder holding pickle-based files: loading one could run any code.
+    """Refuse a model folder holding pickle-based files (loading one could run any code), or
+    anything but regular files and folders (a symlink, FIFO or device).
 
     clauseclf never unpickles; such a file can only come from another tool or from someone
     hoping it will be loaded. Only the folder's own files are checked (not subfolders).
     """
+    check_folder_entries(directory, ModelFormatError)
     for path in sorted(directory.iterdir()):
         if not path.is_file():
             continue
@@ -410,19 +484,3 @@ def _refuse_pickle_files(directory: Path) -> None:
                 f"{path}: refused: a pickle-based file in a model folder (loading it could run "
                 "code); clauseclf models hold only JSON and .npz arrays and never unpickle"
             )
-
-
-def _replace_directory(staging: Path, target: Path) -> None:
-    """Move ``staging`` to ``target``; an existing ``target`` is swapped out, then removed."""
-    if not target.exists():
-        os.replace(staging, target)
-        return
-    retired = Path(tempfile.mkdtemp(prefix=f".{target.name}.old.", dir=target.parent))
-    retired.rmdir()
-    os.replace(target, retired)
-    try:
-        os.replace(staging, target)
-    except BaseException:
-        os.replace(retired, target)
-        raise
-    shutil.rmtree(retired, ignore_errors=True)
