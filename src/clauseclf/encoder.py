@@ -339,11 +339,12 @@ class StaticEncoder:
         self.metadata: dict[str, Any] = config
         self._tokenizer = _read_static_tokenizer(self.directory, self.max_tokens)
         self._vectors = _read_static_vectors(self.directory, self._dimension)
-        vocabulary_size = self._tokenizer.get_vocab_size(with_added_tokens=True)
-        if vocabulary_size > self._vectors.shape[0]:
+        vocabulary = self._tokenizer.get_vocab(with_added_tokens=True)
+        largest = max(vocabulary.values(), default=-1)
+        if largest >= self._vectors.shape[0]:
             raise EncoderNotFoundError(
                 f"{self.directory / STATIC_EMBEDDINGS_FILE}: {self._vectors.shape[0]} rows for a "
-                f"tokenizer of {vocabulary_size} tokens"
+                f"tokenizer whose largest token id is {largest}"
             )
         unknown = _tokenizer_unknown_token(self._tokenizer)
         self._unknown_id = self._tokenizer.token_to_id(unknown) if unknown else None
@@ -388,6 +389,11 @@ class StaticEncoder:
             counts = np.array([len(row) for row in ids], dtype=np.int64)
             indptr = np.concatenate([[0], np.cumsum(counts)])
             flat = np.concatenate(ids) if ids else np.zeros(0, dtype=np.int64)
+            if flat.size and not 0 <= flat.min() <= flat.max() < self._vectors.shape[0]:
+                raise EncoderNotFoundError(
+                    f"{self.directory / STATIC_TOKENIZER_FILE}: token id {int(flat.max())} "
+                    f"beyond the {self._vectors.shape[0]} embedding rows"
+                )
             tokens = sp.csr_matrix(
                 (np.ones(len(flat), dtype=np.float32), flat, indptr),
                 shape=(len(ids), self._vectors.shape[0]),

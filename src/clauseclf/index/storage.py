@@ -190,8 +190,17 @@ def _read_profiles(
             f"load it with the model it was built with, or rebuild it"
         )
     with np.load(directory / PROFILES_FILE, allow_pickle=False) as saved:
-        shape = tuple(int(v) for v in saved["shape"])
-        return sp.csr_matrix((saved["data"], saved["indices"], saved["indptr"]), shape=shape)
+        shape = saved["shape"]
+        if shape.shape != (2,) or shape.dtype.kind not in "iu" or (shape < 0).any():
+            raise ValueError(f"{PROFILES_FILE}: 'shape' is {shape!r}, not two row/column counts")
+        indices, indptr = saved["indices"], saved["indptr"]
+        if indices.dtype.kind not in "iu" or indptr.dtype.kind not in "iu":
+            raise ValueError(f"{PROFILES_FILE}: indices are {indices.dtype} / {indptr.dtype}")
+        profiles = sp.csr_matrix(
+            (saved["data"], indices, indptr), shape=(int(shape[0]), int(shape[1]))
+        )
+        profiles.check_format(full_check=True)  # every index within the shape
+        return profiles
 
 
 def _read_ann(directory: Path, saved: dict[str, Any], index: ClauseIndex) -> Any:
