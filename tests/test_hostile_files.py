@@ -8,14 +8,24 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
+from clauseclf import pipeline
+from clauseclf.batch import score, write_scores
 from clauseclf.encoder import StaticEncoder
-from clauseclf.errors import EncoderNotFoundError, IndexFormatError
+from clauseclf.errors import (
+    DocumentError,
+    EncoderNotFoundError,
+    EncodingError,
+    IndexFormatError,
+    ScoringError,
+)
 from clauseclf.index import ClauseIndex
+from clauseclf.inference import model as model_module
 from clauseclf.inference.model import ClauseModel
 from clauseclf.training import fit_practice_map
-from conftest import write_static_encoder
+from conftest import static_model, write_static_encoder
 
 PRACTICE_TEXTS = {
     "sale": ["We sell your personal data.", "Your profile may be sold to advertisers."],
@@ -89,3 +99,97 @@ def test_index_profiles_with_indices_outside_their_shape_are_refused(
     np.savez(folder / "profiles.npz", **arrays)  # type: ignore[arg-type]
     with pytest.raises(IndexFormatError, match="damaged index"):
         ClauseIndex.load(folder, model)
+
+
+# -- item 10: a tokenizer that panics -------------------------------------------------------
+
+
+def _panicking_tokenizer(folder: Path, pattern: str) -> None:
+    """Give the static encoder at ``folder`` a pre-tokenizer regex that makes Oniguruma give
+    up (a Rust panic in tokenizers) on some inputs."""
+    tokenizer = json.loads((folder / "tokenizer.json").read_text("utf-8"))
+    tokenizer["pre_tokenizer"] = {
+        "type": "Split",
+        "pattern": {"Regex": pattern},
+        "behavior": "Isolated",
+        "invert": False,
+    }
+    (folder / "tokenizer.json").write_text(json.dumps(tokenizer), "utf-8")
+
+
+def test_a_tokenizer_that_panics_on_ordinary_text_is_refused_at_load(tmp_path: Path) -> None:
+    folder = write_static_encoder(tmp_path / "encoder")
+    _panicking_tokenizer(folder, "(a+)+$")
+    with pytest.raises(EncoderNotFoundError, match="fails on ordinary text.*PanicException"):
+        StaticEncoder(folder)
+
+
+@pytest.fixture
+def panicking_model(tmp_path: Path) -> ClauseModel:
+    """A model whose tokenizer panics on a run of "q" not followed by the end (and only then)."""
+    folder = write_static_encoder(tmp_path / "encoder")
+    trained = static_model(folder)
+    _panicking_tokenizer(folder, "(q+)+$")
+    return ClauseModel(StaticEncoder(folder), trained.head, trained.taxonomy)
+
+
+POISON = "We sell your data. " + "q" * 40 + "x"
+
+
+def test_a_document_the_tokenizer_panics_on_is_an_error_row(panicking_model) -> None:
+    with pytest.raises(EncodingError, match="tokenizer failed"):
+        panicking_model.classify([POISON])
+    documents = [
+        {"id": "good", "text": "We sell your data. We may close accounts."},
+        {"id": "bad", "text": POISON},
+        {"id": "also good", "text": "We close your account."},
+    ]
+    frame = score(panicking_model, documents, progress=False)
+    errors = frame.set_index("document_id")["error"]
+    assert "tokenizer failed" in errors["bad"] and errors["bad"].startswith("EncodingError")
+    assert errors.drop("bad").isna().all()
+    assert list(frame["document_id"].unique()) == ["good", "bad", "also good"]
+    with pytest.raises(ScoringError, match="'bad'"):
+        score(panicking_model, documents, progress=False, errors="raise")
+
+
+def test_a_run_resumes_past_a_document_the_tokenizer_panics_on(panicking_model, tmp_path) -> None:
+    documents = [{"id": f"doc{i}", "text": "We sell your data."} for i in range(3)]
+    documents.insert(1, {"id": "bad", "text": POISON})
+    out = tmp_path / "scores.csv"
+    write_scores(panicking_model, documents, out, chunk_size=2, progress=False)
+    write_scores(panicking_model, documents, out, chunk_size=2, progress=False, resume=True)
+    frame = pd.read_csv(out)
+    assert sorted(frame["document_id"].unique()) == ["bad", "doc0", "doc1", "doc2"]
+    assert frame.loc[frame["document_id"] == "bad", "error"].str.contains("tokenizer").all()
+
+
+# -- item 9: documents of very many clauses --------------------------------------------------
+
+
+def test_classification_runs_in_bounded_batches(tiny_model, monkeypatch) -> None:
+    texts = [f"We sell your data to partner {i}." for i in range(23)] + ["We close accounts."]
+    whole = tiny_model.classify(texts)
+    sizes: list[int] = []
+    predict = tiny_model.head.predict
+
+    def counting(batch, embeddings):  # type: ignore[no-untyped-def]
+        sizes.append(len(batch))
+        return predict(batch, embeddings)
+
+    monkeypatch.setattr(model_module, "CLASSIFY_ROWS", 5)
+    monkeypatch.setattr(tiny_model.head, "predict", counting)
+    assert tiny_model.classify(texts) == whole
+    assert sizes == [5, 5, 5, 5, 4]
+
+
+def test_a_document_of_too_many_clauses_is_refused_naming_the_limit(
+    tiny_model, monkeypatch
+) -> None:
+    monkeypatch.setattr(pipeline, "MAX_DOCUMENT_CLAUSES", 40)
+    many = "\n\n".join(f"Rule {i} applies." for i in range(41))
+    with pytest.raises(DocumentError, match="41 clauses, more than the limit of 40"):
+        tiny_model.analyze(many)
+    frame = score(tiny_model, [{"id": "many", "text": many}, "We sell data."], progress=False)
+    assert frame["error"].iloc[0].startswith("DocumentError") and "limit of 40" in frame["error"][0]
+    assert frame["error"].iloc[1:].isna().all() and len(frame) == 2

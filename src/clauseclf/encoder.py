@@ -310,6 +310,24 @@ class CachedEncoder:
                 self._db = None
 
 
+# Texts a static encoder's tokenizer must read when it is loaded: ordinary clauses and long runs
+# of one character, which make a pathological pre-tokenizer regex give up (and panic).
+_TOKENIZER_PROBES = (
+    "We may share your personal data with our partners, as described in Section 4.2.",
+    "Nous pouvons partager vos données. 我们可能会共享您的数据。",
+    "a" * 2000 + "!",
+    "1" * 2000 + ".",
+    " " * 2000 + "x",
+    "." * 2000 + "a",
+)
+
+
+def is_panic(exc: BaseException) -> bool:
+    """Whether ``exc`` is a Rust panic surfacing from a native library (pyo3's
+    ``PanicException``, a ``BaseException`` that ``except Exception`` does not catch)."""
+    return type(exc).__name__ == "PanicException"
+
+
 STATIC_ENCODER_FORMAT = "clauseclf-static-encoder"
 STATIC_CONFIG_FILE = "encoder.json"
 STATIC_TOKENIZER_FILE = "tokenizer.json"
@@ -348,6 +366,15 @@ class StaticEncoder:
             )
         unknown = _tokenizer_unknown_token(self._tokenizer)
         self._unknown_id = self._tokenizer.token_to_id(unknown) if unknown else None
+        try:
+            self.token_ids(_TOKENIZER_PROBES)
+        except BaseException as exc:
+            if not is_panic(exc) and not isinstance(exc, Exception):
+                raise
+            raise EncoderNotFoundError(
+                f"{self.directory / STATIC_TOKENIZER_FILE}: the tokenizer fails on ordinary text "
+                f"({type(exc).__name__}: {exc})"
+            ) from None
 
     def __getstate__(self) -> dict[str, Any]:
         """Pickle the folder only; a copy reads its files again (for joblib / Dask workers)."""

@@ -10,6 +10,7 @@ __all__ = [
     "AnnotationError",
     "DocumentError",
     "EncoderNotFoundError",
+    "EncodingError",
     "IndexFormatError",
     "ModelFormatError",
     "ScoringError",
@@ -36,6 +37,10 @@ class ScoringError(ValueError):
 
 class ModelFormatError(ValueError):
     """A model folder is missing files, corrupt, or incompatible with this clauseclf."""
+
+
+class EncodingError(ValueError):
+    """The encoder failed on a text (its tokenizer panicked); the model cannot read that text."""
 
 
 class EncoderNotFoundError(RuntimeError):

@@ -30,6 +30,7 @@ from clauseclf.cli._common import (
     write_rows,
     write_text_file,
 )
+from clauseclf.errors import DocumentError, EncodingError
 from clauseclf.rendering import clause_types, display_name, wrap
 
 if TYPE_CHECKING:
@@ -111,13 +112,16 @@ def _analyze(args: argparse.Namespace) -> int:
     text, name = read_input(args.file, getattr(args, "encoding", None))
     model = load_model(args.model)
     index = None if args.index is None else _load_index(args.index, model)
-    report = model.analyze(
-        text,
-        platform=args.platform,
-        document=args.document,
-        format=input_format(args),
-        source=None if name == "<stdin>" else name,
-    )
+    try:
+        report = model.analyze(
+            text,
+            platform=args.platform,
+            document=args.document,
+            format=input_format(args),
+            source=None if name == "<stdin>" else name,
+        )
+    except (DocumentError, EncodingError) as exc:
+        raise CLIError(str(exc)) from None
     if not report.clauses:
         raise CLIError(f"{name}: no clauses found in the document")
     if args.out is None:
