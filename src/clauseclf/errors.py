@@ -16,6 +16,7 @@ __all__ = [
     "ScoringError",
     "StandoffError",
     "TaxonomyError",
+    "TooLargeError",
 ]
 
 
@@ -49,6 +50,11 @@ class EncoderNotFoundError(RuntimeError):
 
 class IndexFormatError(ValueError):
     """An index folder is missing, damaged or of another format."""
+
+
+class TooLargeError(ValueError):
+    """A file, or a part of one, declares or holds more than clauseclf's limit for it; the
+    message names the file and the limit."""
 
 
 class TaxonomyError(ValueError):

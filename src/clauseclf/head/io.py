@@ -6,16 +6,17 @@ foreign file with ``ModelFormatError``; the checks that a head's parts fit toget
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
-from clauseclf.errors import ModelFormatError
+from clauseclf.errors import ModelFormatError, TooLargeError
 from clauseclf.head.cues import CUE_NAMES, LEGACY_STANCE_CUES
 from clauseclf.head.features import TextFeatures
 from clauseclf.head.output import PracticeRanking
+from clauseclf.limits import MAX_JSON_BYTES, read_capped_bytes, read_npz_members
 
 if TYPE_CHECKING:
     from clauseclf.head.core import ClauseHead
@@ -25,6 +26,23 @@ HEAD_NPZ = "head.npz"
 HEAD_FORMAT_VERSION = 1
 #: Names of the ranker's practice-map arrays in head.npz start with this.
 RANK_PRACTICE_PREFIX = "rank_practice_"
+#: The arrays of a practice map (``PracticeMap.arrays``), in practices.npz as they are and in
+#: head.npz after ``RANK_PRACTICE_PREFIX``.
+PRACTICE_ARRAYS = ("weights", "bias", "text_data", "text_indices", "text_indptr")
+#: Every array head.npz may hold: the only members read from it.
+HEAD_ARRAYS = (
+    "idf",
+    "type_weights",
+    "type_bias",
+    "platt",
+    "thresholds",
+    "severity_weights",
+    "severity_bias",
+    "confidence_curve",
+    "rank_weights",
+    "rank_bias",
+    *(RANK_PRACTICE_PREFIX + name for name in (*PRACTICE_ARRAYS, "types")),
+)
 
 _Head = TypeVar("_Head")
 
@@ -81,7 +99,7 @@ def load_head(directory: str | Path, make: Callable[..., _Head]) -> _Head:
             f"{directory / HEAD_JSON}: unsupported head format "
             f"{meta.get('format_version') if isinstance(meta, dict) else meta!r}"
         )
-    arrays = read_npz(directory / HEAD_NPZ)
+    arrays = read_npz(directory / HEAD_NPZ, HEAD_ARRAYS)
     meta.setdefault("stance_cues", list(LEGACY_STANCE_CUES))  # heads saved before naming
     required = meta.get("required_cues", {})  # heads saved before cues gated types: none
     if not isinstance(required, dict) or not all(
@@ -221,23 +239,28 @@ def _load_rank_practices(meta: Any, arrays: dict[str, np.ndarray]) -> PracticeRa
 
 
 def read_model_json(path: Path) -> Any:
-    """The parsed JSON of a model file; ``ModelFormatError`` if missing or unreadable."""
+    """The parsed JSON of a model file; ``ModelFormatError`` if missing, unreadable or larger
+    than ``MAX_JSON_BYTES``."""
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        return json.loads(read_capped_bytes(path, MAX_JSON_BYTES).decode("utf-8"))
     except FileNotFoundError:
         raise ModelFormatError(f"model file missing: {path}") from None
+    except TooLargeError as exc:
+        raise ModelFormatError(str(exc)) from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ModelFormatError(f"cannot read {path}: {exc}") from None
 
 
-def read_npz(path: Path) -> dict[str, np.ndarray]:
-    """The arrays of a model's ``.npz`` file, read without pickle; ``ModelFormatError`` if
-    missing, corrupt or holding objects (which would need pickle)."""
+def read_npz(path: Path, names: Collection[str]) -> dict[str, np.ndarray]:
+    """The arrays ``names`` of a model's ``.npz`` file (those it holds; no other member is
+    decompressed), read without pickle; ``ModelFormatError`` if missing, corrupt, holding
+    objects (which would need pickle) or declaring more than ``MAX_ARRAY_BYTES`` a member."""
     try:
-        with np.load(path, allow_pickle=False) as archive:
-            return {name: archive[name] for name in archive.files}
+        return read_npz_members(path, names)
     except FileNotFoundError:
         raise ModelFormatError(f"model file missing: {path}") from None
+    except TooLargeError as exc:
+        raise ModelFormatError(str(exc)) from None
     except ValueError as exc:  # object arrays need pickle, which is refused
         raise ModelFormatError(f"{path}: refused to load (would need pickle): {exc}") from None
     except Exception as exc:  # zipfile, zlib and format errors: all mean a corrupt file

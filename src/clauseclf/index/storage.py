@@ -11,6 +11,7 @@ import os
 import shutil
 import tempfile
 import warnings
+import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +20,12 @@ import scipy.sparse as sp
 
 from clauseclf.errors import IndexFormatError
 from clauseclf.index.search import ANN_INSTALL, BACKENDS, _check_backend, _usearch_index
+from clauseclf.limits import (
+    MAX_JSON_BYTES,
+    read_capped_bytes,
+    read_npz_members,
+    read_parquet_shared,
+)
 
 if TYPE_CHECKING:
     from clauseclf.index.core import ClauseIndex
@@ -94,7 +101,6 @@ def _load(
 ) -> ClauseIndex:
     """``ClauseIndex.load``: the index of ``directory`` as a ``cls``, every check failing with
     an ``IndexFormatError``."""
-    import pandas as pd
 
     if backend is not None:
         _check_backend(backend)
@@ -103,8 +109,8 @@ def _load(
     if not meta_path.is_file():
         raise IndexFormatError(f"{directory}: not a clause index (no index.json)")
     try:
-        meta = json.loads(meta_path.read_text("utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        meta = json.loads(read_capped_bytes(meta_path, MAX_JSON_BYTES).decode("utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
         raise IndexFormatError(f"{meta_path}: unreadable ({exc})") from None
     if not isinstance(meta, dict) or meta.get("format") != INDEX_FORMAT:
         raise IndexFormatError(f"{meta_path}: not a {INDEX_FORMAT} file")
@@ -135,11 +141,11 @@ def _load(
                 raise ValueError(f"vectors {vectors.dtype} / scales {scales.dtype}")
         elif vectors.dtype != np.float16:
             raise ValueError(f"vectors are {vectors.dtype}, expected float16")
-        clauses = pd.read_parquet(directory / "clauses.parquet")
+        clauses = read_parquet_shared(directory / "clauses.parquet")
         profiles = _read_profiles(directory, meta, model)
     except IndexFormatError:
         raise
-    except (OSError, ValueError, KeyError) as exc:
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
         raise IndexFormatError(f"{directory}: damaged index ({exc})") from None
     try:
         index = cls(model, clauses, vectors, scales, profiles)
@@ -189,18 +195,16 @@ def _read_profiles(
             f"model's ({'none' if model.practices is None else len(model.practices.names)}); "
             f"load it with the model it was built with, or rebuild it"
         )
-    with np.load(directory / PROFILES_FILE, allow_pickle=False) as saved:
-        shape = saved["shape"]
-        if shape.shape != (2,) or shape.dtype.kind not in "iu" or (shape < 0).any():
-            raise ValueError(f"{PROFILES_FILE}: 'shape' is {shape!r}, not two row/column counts")
-        indices, indptr = saved["indices"], saved["indptr"]
-        if indices.dtype.kind not in "iu" or indptr.dtype.kind not in "iu":
-            raise ValueError(f"{PROFILES_FILE}: indices are {indices.dtype} / {indptr.dtype}")
-        profiles = sp.csr_matrix(
-            (saved["data"], indices, indptr), shape=(int(shape[0]), int(shape[1]))
-        )
-        profiles.check_format(full_check=True)  # every index within the shape
-        return profiles
+    saved = read_npz_members(directory / PROFILES_FILE, ("data", "indices", "indptr", "shape"))
+    shape = saved["shape"]
+    if shape.shape != (2,) or shape.dtype.kind not in "iu" or (shape < 0).any():
+        raise ValueError(f"{PROFILES_FILE}: 'shape' is {shape!r}, not two row/column counts")
+    indices, indptr = saved["indices"], saved["indptr"]
+    if indices.dtype.kind not in "iu" or indptr.dtype.kind not in "iu":
+        raise ValueError(f"{PROFILES_FILE}: indices are {indices.dtype} / {indptr.dtype}")
+    profiles = sp.csr_matrix((saved["data"], indices, indptr), shape=(int(shape[0]), int(shape[1])))
+    profiles.check_format(full_check=True)  # every index within the shape
+    return profiles
 
 
 def _read_ann(directory: Path, saved: dict[str, Any], index: ClauseIndex) -> Any:
