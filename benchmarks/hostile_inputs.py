@@ -2,10 +2,10 @@
 
     python benchmarks/hostile_inputs.py
 
-For each input shape, segments a 2 MB and a 20 MB version (200 KB / 2 MB for the pathological
-single-line shapes) and prints the time ratio (linear: about 10) and the peak memory of the
-larger one (tracemalloc, separate pass, in multiples of the input's characters). Inputs are
-generated here.
+For each input shape, segments a version of the size given and one ten times larger and prints
+the time ratio (linear: about 10), the larger one's time beside the baseline (the example policy
+repeated to the same size, timed in the same run) and the peak memory of the larger one
+(tracemalloc, separate pass, in multiples of the input's characters). Inputs are generated here.
 """
 
 from __future__ import annotations
@@ -33,6 +33,16 @@ def _nested_html(size: int) -> str:
     return "<div><span>" * depth + "Deep clause." + "</span></div>" * (depth // 2)
 
 
+def _crowded_element(size: int) -> str:
+    count = size // 9
+    attributes = " ".join(f"a{i}=1" for i in range(count))
+    return f"<html><body><p {attributes}>Fees apply.</p></body></html>"
+
+
+def _one_line(size: int) -> str:
+    return ("We may share data with partners " * (size // 32 + 1))[:size]
+
+
 def _run_on(size: int) -> str:
     return ("lorem ipsum dolor sit amet " * (size // 27 + 1))[:size]
 
@@ -46,6 +56,9 @@ SHAPES: dict[str, tuple[Callable[[int], str], int]] = {
     "sentence-final dots": (lambda n: ". " * (n // 2), 200_000),
     "unclosed markdown links": (lambda n: "[a](" * (n // 4), 200_000),
     "setext-like lines": (lambda n: "a\n==\n" * (n // 5), 200_000),
+    "periods without whitespace": (lambda n: "." * n, 100_000),
+    "one line, no punctuation": (_one_line, 5_000_000),
+    "attributes on one element": (_crowded_element, 900_000),
 }
 
 
@@ -68,14 +81,21 @@ def peak_memory(text: str) -> int:
 
 
 def main() -> int:
-    print(f"{'input':32} {'small':>9} {'10x':>9} {'ratio':>6} {'clauses':>9} {'peak/input':>10}")
+    print(
+        f"{'input':28} {'size':>10} {'small':>8} {'10x':>8} {'ratio':>6} {'vs policy':>9} "
+        f"{'clauses':>9} {'peak/input':>10}"
+    )
+    baselines: dict[int, float] = {}
     for name, (make, size) in SHAPES.items():
+        if size * 10 not in baselines:
+            baselines[size * 10] = max(timed(_policy(size * 10))[0], 1e-6)
         small_time, _ = timed(make(size))
         big = make(size * 10)
         big_time, clauses = timed(big)
         peak = peak_memory(big)
         print(
-            f"{name:32} {small_time:8.2f}s {big_time:8.2f}s {big_time / small_time:6.1f} "
+            f"{name:28} {len(big):10,} {small_time:7.2f}s {big_time:7.2f}s "
+            f"{big_time / max(small_time, 1e-6):6.1f} {big_time / baselines[size * 10]:8.2f}x "
             f"{clauses:9,} {peak / len(big):9.1f}x"
         )
     return 0

@@ -81,7 +81,7 @@ def test_pickled_copy_reads_the_folder_again(static_folder):
         ),
         (
             lambda f: np.savez(f / "embeddings.npz", embeddings=np.zeros((3, 8))),
-            "3 rows for a tokenizer of 10 tokens",
+            "3 rows for a tokenizer whose largest token id is 9",
         ),
         (
             lambda f: np.savez(f / "embeddings.npz", embeddings=np.array([{"a": 1}], dtype=object)),

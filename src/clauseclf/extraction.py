@@ -172,12 +172,24 @@ _MINOR = frozenset(
 )
 
 
+_NON_SPACE = re.compile(r"\S")
+
+
 def strip_span(text: str, start: int, end: int) -> tuple[int, int]:
-    """Shrink ``[start, end)`` to exclude surrounding whitespace."""
-    piece = text[start:end]
-    left = len(piece) - len(piece.lstrip())
-    right = len(piece.rstrip())
-    return start + left, start + max(right, left)
+    """Shrink ``[start, end)`` to exclude surrounding whitespace, in time proportional to the
+    whitespace removed (not to the span: cutting a long line piece by piece stays linear)."""
+    first = _NON_SPACE.search(text, start, end)
+    if first is None:
+        return end, end
+    left = first.start()
+    # Look back from ``end`` in doubling windows until one holds a non-space character.
+    window = 16
+    while True:
+        low = max(left, end - window)
+        stripped = len(text[low:end].rstrip())
+        if stripped or low == left:
+            return left, low + stripped
+        window *= 2
 
 
 def _is_title_case(words: Sequence[str]) -> bool:
@@ -387,6 +399,35 @@ def _flatten_tag(match: re.Match[str]) -> str:
     return "" if match.group(2).lower() in _INLINE else "<br>"
 
 
+#: Attributes kept per start tag: libxml2 takes time quadratic in one element's attributes, and
+#: extraction reads none of them, so a tag with more loses the rest before parsing.
+MAX_HTML_ATTRIBUTES = 256
+# One attribute of a start tag as the HTML tokenizer reads it: separators, a name, an optional
+# value (a quoted one may run to the end of the input). It is deterministic, so every quantifier
+# is possessive and matching never backtracks.
+_HTML_ATTRIBUTE = (
+    r"[\t\n\f\r /]*+[^\t\n\f\r />][^\t\n\f\r />=]*+"
+    r"(?:[\t\n\f\r ]*+=[\t\n\f\r ]*+"
+    r"(?:\"[^\"]*+(?:\"|\Z)|'[^']*+(?:'|\Z)|[^\t\n\f\r >\"'][^\t\n\f\r >]*+)?+)?+"
+)
+_TAG_NAME = r"<[A-Za-z][^\t\n\f\r />]*+"
+_TAG_END = r"[\t\n\f\r /]*+(?:>|\Z)"
+# The longest run of text holding no tag with too many attributes (each tag read to its ">" or
+# the end of the input, so every character is read once), then such a tag, if one follows: its
+# first attributes and its end.
+_CROWDED_TAG = re.compile(
+    rf"((?:[^<]++|<(?![A-Za-z])|{_TAG_NAME}(?:{_HTML_ATTRIBUTE}){{0,{MAX_HTML_ATTRIBUTES}}}+"
+    rf"(?!{_HTML_ATTRIBUTE}){_TAG_END})*+)"
+    rf"(?:({_TAG_NAME}(?:{_HTML_ATTRIBUTE}){{{MAX_HTML_ATTRIBUTES}}}+)(?:{_HTML_ATTRIBUTE})*+"
+    rf"({_TAG_END}))?"
+)
+
+
+def _trim_attributes(text: str) -> str:
+    """``text`` with every start tag cut to its first ``MAX_HTML_ATTRIBUTES`` attributes."""
+    return _CROWDED_TAG.sub(r"\1\2\3", text)
+
+
 def _parse_html(text: str) -> Any:
     """Parse HTML with lxml; nesting beyond libxml2's limit (2048) is flattened first.
 
@@ -394,6 +435,7 @@ def _parse_html(text: str) -> Any:
     """
     from lxml import etree
 
+    text = _trim_attributes(text)
     for attempt in range(2):
         parser = etree.HTMLParser(
             encoding="utf-8", remove_comments=True, remove_pis=True, huge_tree=True, recover=True

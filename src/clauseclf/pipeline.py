@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from clauseclf.errors import DocumentError
 from clauseclf.provenance import document_sha256
 from clauseclf.report import AnalyzedClause, DocumentReport
 from clauseclf.segmentation import SegmentedDocument, segment_document
@@ -20,6 +21,22 @@ from clauseclf.segmentation import SegmentedDocument, segment_document
 if TYPE_CHECKING:
     from clauseclf.inference.model import ClauseModel
     from clauseclf.predictions import ClausePrediction
+
+
+#: Clauses one document may have (real policies have a few thousand): a document of more, such
+#: as a million one-word paragraphs, is refused before classification, whose report alone would
+#: take gigabytes.
+MAX_DOCUMENT_CLAUSES = 50_000
+
+
+def check_clause_count(segmented: SegmentedDocument, name: str) -> None:
+    """``DocumentError`` naming ``name`` and the limit if ``segmented`` has too many clauses."""
+    count = len(segmented.segments)
+    if count > MAX_DOCUMENT_CLAUSES:
+        raise DocumentError(
+            f"{name}: {count:,} clauses, more than the limit of {MAX_DOCUMENT_CLAUSES:,} "
+            "for one document; split it into smaller documents"
+        )
 
 
 def analyze_text(
@@ -38,6 +55,7 @@ def analyze_text(
     if not isinstance(text, str):
         raise TypeError(f"analyze() takes the document as str, not {type(text).__name__}")
     segmented = segment_document(text, format=format)
+    check_clause_count(segmented, source or document or "document")
     predictions = model.classify([s.text for s in segmented.segments])
     return document_report(
         segmented,

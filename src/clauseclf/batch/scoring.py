@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from clauseclf.batch.inputs import DocumentInput, document_inputs
 from clauseclf.documents import read_document
 from clauseclf.errors import DocumentError, ScoringError
-from clauseclf.pipeline import document_report, model_id, model_version
+from clauseclf.pipeline import check_clause_count, document_report, model_id, model_version
 from clauseclf.provenance import document_sha256
 from clauseclf.report import FRAME_COLUMNS
 from clauseclf.segmentation import SegmentedDocument, segment_document
@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from clauseclf.inference.model import ClauseModel
+    from clauseclf.predictions import ClausePrediction
 
 #: Columns of ``score``'s DataFrame: the document id, ``DocumentReport.to_frame``'s columns, the
 #: id and version of the model that scored it (``pipeline.model_id``, ``model_version``), and
@@ -108,6 +109,9 @@ def iter_scored_chunks(
         bar.close()
 
 
+_Prepared = tuple[DocumentInput, SegmentedDocument | None, str | None, str | None]
+
+
 def score_chunk(
     model: ClauseModel, chunk: Sequence[DocumentInput], *, batch_size: int, errors: str
 ) -> pd.DataFrame:
@@ -120,47 +124,76 @@ def score_chunk(
     import pandas as pd
 
     made_by = (model_id(model), model_version(model))
-
-    prepared: list[tuple[DocumentInput, SegmentedDocument | None, str | None, str | None]] = []
-    texts: list[str] = []
+    prepared: list[_Prepared] = []
     for entry in chunk:
         try:
             text = entry.text if entry.text is not None else _read(entry)
             segmented = segment_document(text, format=entry.format)
             if not segmented.segments:
                 raise DocumentError(f"{entry.document_id}: no clauses found in the document")
+            check_clause_count(segmented, entry.document_id)
             digest = document_sha256(text)
-        except (DocumentError, OSError, UnicodeError, ValueError) as exc:
+        except Exception as exc:  # any failure is this document's (MemoryError, RecursionError)
             if errors == "raise":
                 raise ScoringError(f"document {entry.document_id!r}: {exc}") from exc
             prepared.append((entry, None, None, f"{type(exc).__name__}: {exc}"))
             continue
         prepared.append((entry, segmented, digest, None))
-        texts.extend(s.text for s in segmented.segments)
-    predictions = model.predictions(model.predict_arrays(texts, batch_size=batch_size), texts)
+    predictions = _classify(model, prepared, batch_size=batch_size, errors=errors)
     rows: list[tuple[Any, ...]] = []
-    cursor = 0
     for entry, done, sha256, reason in prepared:
-        if done is None or sha256 is None:
+        found = predictions.get(entry.document_id)
+        if done is None or sha256 is None or isinstance(found, str):
+            reason = found if isinstance(found, str) else reason
             rows.append(
                 (entry.document_id, entry.platform, entry.document)
                 + (None,) * (len(FRAME_COLUMNS) - 2)
                 + (*made_by, reason)
             )
             continue
-        count = len(done.segments)
+        assert found is not None
         report = document_report(
             done,
-            predictions[cursor : cursor + count],
+            found,
             sha256=sha256,
             platform=entry.platform,
             document=entry.document,
             source=str(entry.path) if entry.path is not None else None,
         )
-        cursor += count
         rows.extend((entry.document_id, *row, *made_by, None) for row in report.frame_rows())
     frame = pd.DataFrame.from_records(rows, columns=list(SCORE_COLUMNS))
     return _typed(frame)
+
+
+def _classify(
+    model: ClauseModel, prepared: Sequence[_Prepared], *, batch_size: int, errors: str
+) -> dict[str, list[ClausePrediction] | str]:
+    """Each segmented document's predictions by document id, the clauses of all classified
+    together; if that fails, each document alone, so that one document the model cannot read
+    (say its tokenizer panics, or memory runs out) becomes that document's error (a str)."""
+    documents = [(entry, done) for entry, done, _, _ in prepared if done is not None]
+    texts = [s.text for _, done in documents for s in done.segments]
+    found: dict[str, list[ClausePrediction] | str] = {}
+    try:
+        predictions = model.predictions(model.predict_arrays(texts, batch_size=batch_size), texts)
+    except Exception:
+        for entry, done in documents:
+            own = [s.text for s in done.segments]
+            try:
+                found[entry.document_id] = model.predictions(
+                    model.predict_arrays(own, batch_size=batch_size), own
+                )
+            except Exception as exc:
+                if errors == "raise":
+                    raise ScoringError(f"document {entry.document_id!r}: {exc}") from exc
+                found[entry.document_id] = f"{type(exc).__name__}: {exc}"
+        return found
+    cursor = 0
+    for entry, done in documents:
+        count = len(done.segments)
+        found[entry.document_id] = predictions[cursor : cursor + count]
+        cursor += count
+    return found
 
 
 def _read(entry: DocumentInput) -> str:

@@ -30,6 +30,7 @@ from clauseclf.cli._common import (
     write_rows,
     write_text_file,
 )
+from clauseclf.errors import DocumentError, EncodingError
 from clauseclf.rendering import clause_types, display_name, wrap
 
 if TYPE_CHECKING:
@@ -104,7 +105,6 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _analyze(args: argparse.Namespace) -> int:
-    from clauseclf.errors import DocumentError
 
     if args.index is not None and args.format != "html":
         raise CLIError("--index is only used with --format html")
@@ -121,7 +121,7 @@ def _analyze(args: argparse.Namespace) -> int:
             format=input_format(args),
             source=None if name == "<stdin>" else name,
         )
-    except DocumentError as exc:  # e.g. HTML nested past the parser's limit
+    except (DocumentError, EncodingError) as exc:  # e.g. HTML nested past the parser's limit
         raise CLIError(f"{name}: {exc}") from None
     if not report.clauses:
         raise CLIError(f"{name}: no clauses found in the document")

@@ -82,13 +82,14 @@ def _read_results(path: Path) -> pd.DataFrame:
     import pandas as pd
 
     from clauseclf.batch import output_format
+    from clauseclf.limits import read_parquet_shared
 
     if not path.is_file():
         raise CLIError(f"{path}: no such file")
     try:
         fmt = output_format(path)
         if fmt == "parquet":
-            return pd.read_parquet(path)
+            return read_parquet_shared(path)
         if fmt == "csv":
             return pd.read_csv(path)
         return pd.read_json(path, lines=True, dtype={"document_id": str})

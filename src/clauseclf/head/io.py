@@ -6,7 +6,7 @@ foreign file with ``ModelFormatError``; the checks that a head's parts fit toget
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -14,10 +14,11 @@ import numpy as np
 
 from clauseclf import _json
 from clauseclf._files import require_regular_file
-from clauseclf.errors import ModelFormatError
+from clauseclf.errors import ModelFormatError, TooLargeError
 from clauseclf.head.cues import CUE_NAMES, LEGACY_STANCE_CUES
 from clauseclf.head.features import TextFeatures
 from clauseclf.head.output import PracticeRanking
+from clauseclf.limits import MAX_JSON_BYTES, read_capped_bytes, read_npz_members
 
 if TYPE_CHECKING:
     from clauseclf.head.core import ClauseHead
@@ -27,6 +28,23 @@ HEAD_NPZ = "head.npz"
 HEAD_FORMAT_VERSION = 1
 #: Names of the ranker's practice-map arrays in head.npz start with this.
 RANK_PRACTICE_PREFIX = "rank_practice_"
+#: The arrays of a practice map (``PracticeMap.arrays``), in practices.npz as they are and in
+#: head.npz after ``RANK_PRACTICE_PREFIX``.
+PRACTICE_ARRAYS = ("weights", "bias", "text_data", "text_indices", "text_indptr")
+#: Every array head.npz may hold: the only members read from it.
+HEAD_ARRAYS = (
+    "idf",
+    "type_weights",
+    "type_bias",
+    "platt",
+    "thresholds",
+    "severity_weights",
+    "severity_bias",
+    "confidence_curve",
+    "rank_weights",
+    "rank_bias",
+    *(RANK_PRACTICE_PREFIX + name for name in (*PRACTICE_ARRAYS, "types")),
+)
 
 _Head = TypeVar("_Head")
 
@@ -90,7 +108,7 @@ def load_head(directory: str | Path, make: Callable[..., _Head]) -> _Head:
             f"{directory / HEAD_JSON}: unsupported head format "
             f"{meta.get('format_version') if isinstance(meta, dict) else meta!r}"
         )
-    arrays = read_npz(directory / HEAD_NPZ)
+    arrays = read_npz(directory / HEAD_NPZ, HEAD_ARRAYS)
     meta.setdefault("stance_cues", list(LEGACY_STANCE_CUES))  # heads saved before naming
     required = meta.get("required_cues", {})  # heads saved before cues gated types: none
     if not isinstance(required, dict) or not all(
@@ -239,13 +257,15 @@ def _load_rank_practices(
 
 def read_model_json(path: Path) -> Any:
     """The parsed JSON of a model file; ``ModelFormatError`` if missing, unreadable, not a
-    regular file (checked before opening: a FIFO would hang) or holding a NaN or infinite
-    number (named by its key)."""
+    regular file (checked before opening: a FIFO would hang), larger than ``MAX_JSON_BYTES`` or
+    holding a NaN or infinite number (named by its key)."""
     try:
         require_regular_file(path, ModelFormatError)
-        data = _json.loads(path.read_text(encoding="utf-8"))
+        data = _json.loads(read_capped_bytes(path, MAX_JSON_BYTES).decode("utf-8"))
     except FileNotFoundError:
         raise ModelFormatError(f"model file missing: {path}") from None
+    except TooLargeError as exc:
+        raise ModelFormatError(str(exc)) from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ModelFormatError(f"cannot read {path}: {exc}") from None
     found = _json.non_finite(data)
@@ -266,17 +286,20 @@ def model_number(value: Any, where: str, *, integer: bool = False, minimum: floa
     return value
 
 
-def read_npz(path: Path) -> dict[str, np.ndarray]:
-    """The arrays of a model's ``.npz`` file, read without pickle; ``ModelFormatError`` if
-    missing, corrupt, holding objects (which would need pickle) or not a regular file."""
+def read_npz(path: Path, names: Collection[str]) -> dict[str, np.ndarray]:
+    """The arrays ``names`` of a model's ``.npz`` file (those it holds; no other member is
+    decompressed), read without pickle; ``ModelFormatError`` if missing, not a regular file,
+    corrupt, holding objects (which would need pickle) or declaring more than
+    ``MAX_ARRAY_BYTES`` a member."""
     try:
         require_regular_file(path, ModelFormatError)
-        with np.load(path, allow_pickle=False) as archive:
-            return {name: archive[name] for name in archive.files}
+        return read_npz_members(path, names)
     except FileNotFoundError:
         raise ModelFormatError(f"model file missing: {path}") from None
     except ModelFormatError:
         raise
+    except TooLargeError as exc:
+        raise ModelFormatError(str(exc)) from None
     except ValueError as exc:
         if "allow_pickle" in str(exc):  # object arrays need pickle, which is refused
             raise ModelFormatError(f"{path}: refused to load (would need pickle): {exc}") from None

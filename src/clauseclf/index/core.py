@@ -135,6 +135,10 @@ class ClauseIndex:
                     f"({len(self.clauses)}, {len(practices.names)})"
                 )
             self.profiles = sp.csr_matrix(profiles, dtype=np.float32)
+            # out-of-range indices would make scipy read outside its arrays (a segfault)
+            self.profiles.check_format(full_check=True)
+            if not np.isfinite(self.profiles.data).all():
+                raise ValueError("profiles contain NaN or infinity")
         self._ann: Any = None
         self._ann_options: dict[str, int] = {}
 

@@ -27,6 +27,12 @@ from clauseclf._files import (
 )
 from clauseclf.errors import IndexFormatError
 from clauseclf.index.search import ANN_INSTALL, BACKENDS, _check_backend, _usearch_index
+from clauseclf.limits import (
+    MAX_JSON_BYTES,
+    read_capped_bytes,
+    read_npz_members,
+    read_parquet_shared,
+)
 
 if TYPE_CHECKING:
     from clauseclf.index.core import ClauseIndex
@@ -103,7 +109,6 @@ def _load(
 ) -> ClauseIndex:
     """``ClauseIndex.load``: the index of ``directory`` as a ``cls``, every check failing with
     an ``IndexFormatError``."""
-    import pandas as pd
 
     if backend is not None:
         _check_backend(backend)
@@ -113,8 +118,8 @@ def _load(
         raise IndexFormatError(f"{directory}: not a clause index (no {META_FILE})")
     check_folder_entries(directory, IndexFormatError)  # regular files only, before opening
     try:
-        meta = _json.loads(meta_path.read_text("utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        meta = _json.loads(read_capped_bytes(meta_path, MAX_JSON_BYTES).decode("utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
         raise IndexFormatError(f"{meta_path}: unreadable ({exc})") from None
     found = _json.non_finite(meta)
     if found is not None:
@@ -148,11 +153,11 @@ def _load(
                 raise ValueError(f"vectors {vectors.dtype} / scales {scales.dtype}")
         elif vectors.dtype != np.float16:
             raise ValueError(f"vectors are {vectors.dtype}, expected float16")
-        clauses = pd.read_parquet(_regular(directory / "clauses.parquet"))
+        clauses = read_parquet_shared(_regular(directory / "clauses.parquet"))
         profiles = _read_profiles(directory, meta, model)
     except IndexFormatError:
         raise
-    except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile) as exc:
+    except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile) as exc:
         raise IndexFormatError(f"{directory}: damaged index ({exc})") from None
     try:
         index = cls(model, clauses, vectors, scales, profiles)
@@ -204,9 +209,18 @@ def _read_profiles(
             f"model's ({'none' if model.practices is None else len(model.practices.names)}); "
             f"load it with the model it was built with, or rebuild it"
         )
-    with np.load(_regular(directory / PROFILES_FILE), allow_pickle=False) as saved:
-        shape = tuple(int(v) for v in saved["shape"])
-        return sp.csr_matrix((saved["data"], saved["indices"], saved["indptr"]), shape=shape)
+    saved = read_npz_members(
+        _regular(directory / PROFILES_FILE), ("data", "indices", "indptr", "shape")
+    )
+    shape = saved["shape"]
+    if shape.shape != (2,) or shape.dtype.kind not in "iu" or (shape < 0).any():
+        raise ValueError(f"{PROFILES_FILE}: 'shape' is {shape!r}, not two row/column counts")
+    indices, indptr = saved["indices"], saved["indptr"]
+    if indices.dtype.kind not in "iu" or indptr.dtype.kind not in "iu":
+        raise ValueError(f"{PROFILES_FILE}: indices are {indices.dtype} / {indptr.dtype}")
+    profiles = sp.csr_matrix((saved["data"], indices, indptr), shape=(int(shape[0]), int(shape[1])))
+    profiles.check_format(full_check=True)  # every index within the shape
+    return profiles
 
 
 def _read_ann(directory: Path, saved: dict[str, Any], index: ClauseIndex) -> Any:

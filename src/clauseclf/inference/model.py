@@ -20,6 +20,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Mapping, Sequence
+from dataclasses import fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,8 +36,15 @@ from clauseclf._files import (
     require_regular_file,
 )
 from clauseclf._texts import text_list
-from clauseclf.encoder import CachedEncoder, Encoder, EncoderSpec, StaticEncoder, load_encoder
-from clauseclf.errors import ModelFormatError, TaxonomyError
+from clauseclf.encoder import (
+    CachedEncoder,
+    Encoder,
+    EncoderSpec,
+    StaticEncoder,
+    is_panic,
+    load_encoder,
+)
+from clauseclf.errors import EncodingError, ModelFormatError, TaxonomyError
 from clauseclf.head.core import ClauseHead
 from clauseclf.head.io import HEAD_JSON, HEAD_NPZ, head_files, model_number, read_model_json
 from clauseclf.head.output import HeadOutput
@@ -62,6 +70,8 @@ MODEL_ENTRIES = frozenset(
     | {CARD_FILE, ENCODER_FOLDER}
 )
 DEFAULT_MODEL_ENV = "CLAUSECLF_DEFAULT_MODEL"
+#: Clauses classified at a time: memory stays bounded for a document of very many clauses.
+CLASSIFY_ROWS = 4096
 # The embedded default model lives in the source checkout's models/default (src layout).
 _CHECKOUT_MODEL_DIR = Path(__file__).resolve().parents[3] / "models" / "default"
 
@@ -149,13 +159,26 @@ class ClauseModel:
                 np.zeros((0, n_types), dtype=np.int64),
                 np.zeros(0),
             )
-        embeddings = self.encoder.encode(texts, batch_size=batch_size)
-        if embeddings.shape != (len(texts), self.head.embedding_dim):
-            raise ModelFormatError(
-                f"encoder returned embeddings of shape {embeddings.shape}, expected "
-                f"({len(texts)}, {self.head.embedding_dim})"
-            )
-        return self.head.predict(texts, embeddings)
+        parts = []
+        for start in range(0, len(texts), CLASSIFY_ROWS):
+            part = texts[start : start + CLASSIFY_ROWS]
+            try:
+                embeddings = self.encoder.encode(part, batch_size=batch_size)
+            except BaseException as exc:
+                if not is_panic(exc):
+                    raise
+                raise EncodingError(f"the encoder's tokenizer failed on a text: {exc}") from None
+            if embeddings.shape != (len(part), self.head.embedding_dim):
+                raise ModelFormatError(
+                    f"encoder returned embeddings of shape {embeddings.shape}, expected "
+                    f"({len(part)}, {self.head.embedding_dim})"
+                )
+            parts.append(self.head.predict(part, embeddings))
+        if len(parts) == 1:
+            return parts[0]
+        return HeadOutput(
+            *(np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(HeadOutput))
+        )
 
     def predictions(self, output: HeadOutput, texts: Sequence[str]) -> list[ClausePrediction]:
         """One ``ClausePrediction`` per row of the head's arrays (see ``predict_arrays``);
@@ -164,7 +187,14 @@ class ClauseModel:
         n_rows = output.probabilities.shape[0]
         if isinstance(texts, str) or len(texts) != n_rows:
             raise ValueError(f"texts must be a sequence of {n_rows} clause texts, one per row")
-        evidence = self.head.evidence(texts, output.predicted)
+        evidence = [
+            spans
+            for start in range(0, n_rows, CLASSIFY_ROWS)
+            for spans in self.head.evidence(
+                texts[start : start + CLASSIFY_ROWS],
+                output.predicted[start : start + CLASSIFY_ROWS],
+            )
+        ]
         return predictions_from_output(
             output, self.head.types, self.head.severity_scale, evidence=evidence
         )

@@ -24,7 +24,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from clauseclf.errors import ModelFormatError
-from clauseclf.head.io import read_model_json, read_npz
+from clauseclf.head.io import PRACTICE_ARRAYS, read_model_json, read_npz
 
 PRACTICES_JSON = "practices.json"
 PRACTICES_NPZ = "practices.npz"
@@ -144,7 +144,7 @@ class PracticeMap:
         (directory / PRACTICES_JSON).write_text(json.dumps(meta) + "\n", encoding="utf-8")
         np.savez_compressed(directory / PRACTICES_NPZ, allow_pickle=False, **self.arrays())
 
-    def arrays(self, prefix: str = "") -> dict[str, np.ndarray]:
+    def arrays(self, prefix: str = "") -> dict[str, np.ndarray]:  # names: PRACTICE_ARRAYS
         """The map's arrays as ``save`` writes them (names after ``prefix``); ``from_arrays``
         reads them back."""
         arrays = {
@@ -220,7 +220,7 @@ class PracticeMap:
             or text_features < 0
         ):
             raise ModelFormatError(f"{path}: 'text_features' must be a non-negative integer")
-        arrays = read_npz(Path(directory) / PRACTICES_NPZ)
+        arrays = read_npz(Path(directory) / PRACTICES_NPZ, PRACTICE_ARRAYS)
         try:
             return cls.from_arrays(names, top_k, text_features, arrays)
         except KeyError as exc:

@@ -50,8 +50,10 @@ class Unit:
 
 
 _WORD = re.compile(r"[^\W\d_][\w'\u2019&-]*")
-# A sentence-final candidate: terminal punctuation, optional closers, then whitespace.
-_CANDIDATE = re.compile(r"[.!?]+[\"'”\u2019)\]]*(?=\s)")
+# A sentence-final candidate: terminal punctuation, optional closers, then whitespace. It
+# starts only at the first mark of a run and never backtracks (possessive), so a long run of
+# marks without whitespace costs one pass, not one pass per mark.
+_CANDIDATE = re.compile(r"(?<![.!?])[.!?]++[\"'”\u2019)\]]*+(?=\s)")
 # A section number with a final period opening a block ("1.1. The Service ...").
 _LABEL = re.compile(r"\d{1,3}(?:\.\d{1,3})*\.(?=\s+[^\W\d_(\"“])")
 _NEXT = re.compile(r"\s+(\S)")

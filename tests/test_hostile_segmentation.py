@@ -1,0 +1,89 @@
+"""Segmentation of hostile inputs stays linear: runs of periods, one huge line, an element with
+very many attributes (issue 23, item 7). Sizes are small; bounds are generous."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from clauseclf.extraction import MAX_HTML_ATTRIBUTES, _trim_attributes, strip_span
+from clauseclf.segmentation import segment_document
+from clauseclf.segmentation.splitter import MAX_CLAUSE_CHARS
+
+
+def _seconds(make: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    make()
+    return time.perf_counter() - started
+
+
+def _offsets_rebuild(text: str) -> None:
+    document = segment_document(text)
+    for s in document.segments:
+        assert document.text[s.start : s.end] == s.text
+
+
+def test_a_run_of_periods_without_whitespace_is_linear() -> None:
+    small = _seconds(lambda: segment_document("." * 50_000))
+    large = _seconds(lambda: segment_document("." * 200_000))
+    # quadratic: 16x and minutes (10k periods took 6 s); linear: about 4x and well under a second
+    assert large < 5
+    assert large < 10 * max(small, 0.01)
+    _offsets_rebuild("Fees apply." + "." * 20_000 + " Refunds! " + "?!" * 5000 + " End.")
+
+
+def test_strip_span_costs_the_whitespace_it_removes_not_the_span() -> None:
+    text = "  " + "x" * 5_000_000 + "  "
+    assert strip_span(text, 0, len(text)) == (2, len(text) - 2)
+    assert strip_span(" \n\t ", 0, 4) == (4, 4)
+    assert strip_span("a  b", 1, 3) == (3, 3)
+    assert strip_span("  ab  ", 1, 5) == (2, 4)
+    # the old version copied the span: 2,000 calls copied 10 GB
+    assert _seconds(lambda: [strip_span(text, 0, len(text)) for _ in range(2000)]) < 0.5
+
+
+def test_one_long_line_is_cut_with_exact_offsets() -> None:
+    line = ("word " * 400_000).strip()
+    document = segment_document(line)
+    assert len(document.segments) >= len(line) // MAX_CLAUSE_CHARS
+    assert all(len(s.text) <= MAX_CLAUSE_CHARS for s in document.segments)
+    _offsets_rebuild(line)
+    _offsets_rebuild("x" * 60_000)
+
+
+def _crowded(count: int, attribute: str = 'a{}="1"') -> str:
+    attributes = " ".join(attribute.format(i) for i in range(count))
+    return f"<html><body><p {attributes}>Fees apply.</p><p>Refunds are final.</p></body></html>"
+
+
+def test_an_element_with_many_attributes_parses_in_linear_time() -> None:
+    # libxml2 alone: 20k attributes 1.3 s, 40k 14 s
+    elapsed = _seconds(lambda: segment_document(_crowded(100_000)))
+    assert elapsed < 3
+    for attribute in ('a{}=">"', "b{}='<p x=1>'", "c{}", "d{}=x/"):
+        texts = [s.text for s in segment_document(_crowded(5000, attribute)).segments]
+        assert texts == ["Fees apply.", "Refunds are final."]
+
+
+def test_trimming_keeps_the_first_attributes_and_leaves_ordinary_html_alone() -> None:
+    ordinary = (
+        "<p class=\"a>b\" id=x data-y='q' disabled/>x<a href=foo>y</a>"
+        '<img alt="<p>">z<p a="unterminated'
+    )
+    assert _trim_attributes(ordinary) == ordinary
+    trimmed = _trim_attributes(_crowded(MAX_HTML_ATTRIBUTES + 50))
+    assert trimmed.count("=") == MAX_HTML_ATTRIBUTES
+    assert trimmed.endswith('a255="1">Fees apply.</p><p>Refunds are final.</p></body></html>')
+    exact = _crowded(MAX_HTML_ATTRIBUTES)
+    assert _trim_attributes(exact) == exact
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(['<p a="', "<p ", " b=1", "'", '"', ">", "x", " ", "/"])))
+def test_trimming_never_changes_a_tag_within_the_limit(pieces: list[str]) -> None:
+    text = "".join(pieces)
+    if text.count(" ") + text.count("/") + text.count('"') + text.count("'") < MAX_HTML_ATTRIBUTES:
+        assert _trim_attributes(text) == text
