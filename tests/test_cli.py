@@ -108,7 +108,7 @@ CLI_MODULES = sorted(
 )
 
 #: Importing clauseclf.cli may load these clauseclf modules besides its own, and nothing else.
-LIGHT_MODULES = {"clauseclf", "clauseclf.rendering"}
+LIGHT_MODULES = {"clauseclf", "clauseclf.errors", "clauseclf.rendering"}
 
 IMPORT_CHECK = """
 import json, os, signal, sys, threading, warnings

@@ -9,7 +9,8 @@ from collections.abc import Callable
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from clauseclf.extraction import MAX_HTML_ATTRIBUTES, _trim_attributes, strip_span
+from clauseclf._html_attributes import MAX_HTML_ATTRIBUTES, _trim_attributes
+from clauseclf.extraction import strip_span
 from clauseclf.segmentation import segment_document
 from clauseclf.segmentation.splitter import MAX_CLAUSE_CHARS
 
