@@ -19,7 +19,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Mapping, Sequence
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -196,18 +196,29 @@ class ClauseModel:
 
     def analyze(
         self,
-        text: str,
+        text: str | PurePath,
         *,
         platform: str | None = None,
         document: str | None = None,
         format: str = "auto",
         source: str | None = None,
+        encoding: str | None = None,
     ) -> DocumentReport:
-        """Segment a policy (plain text, HTML or Markdown) and classify every clause."""
+        """Segment a policy (plain text, HTML or Markdown) and classify every clause.
+
+        ``text`` is the policy's text, or a ``pathlib.Path`` to read it from (with
+        ``encoding``); a str that is only a file name or an address is refused
+        (``pipeline.analyze_text``)."""
         from clauseclf.pipeline import analyze_text
 
         return analyze_text(
-            self, text, platform=platform, document=document, format=format, source=source
+            self,
+            text,
+            platform=platform,
+            document=document,
+            format=format,
+            source=source,
+            encoding=encoding,
         )
 
     def config(self) -> dict[str, Any]:
