@@ -1,4 +1,5 @@
-"""Scoring into a file (.parquet, .csv or .jsonl) chunk by chunk, checkpointed, with resume."""
+"""Scoring into a file (.parquet, .csv, .jsonl or .xlsx) chunk by chunk, checkpointed, with
+resume."""
 
 from __future__ import annotations
 
@@ -16,7 +17,9 @@ if TYPE_CHECKING:
 
     from clauseclf.inference.model import ClauseModel
 
-OUTPUT_FORMATS = {".parquet": "parquet", ".csv": "csv", ".jsonl": "jsonl"}
+OUTPUT_FORMATS = {".parquet": "parquet", ".csv": "csv", ".jsonl": "jsonl", ".xlsx": "xlsx"}
+# Formats checkpointed as Parquet parts beside the output, merged into it at the end.
+_PART_FORMATS = ("parquet", "xlsx")
 
 
 @dataclass(frozen=True)
@@ -28,13 +31,20 @@ class ScoreSummary:
     skipped: int
     failed: int
     clauses: int
+    #: ``(document_id, error)`` of each document that failed in this run.
+    failures: tuple[tuple[str, str], ...] = ()
 
 
 def output_format(path: Path) -> str:
-    """``parquet``, ``csv`` or ``jsonl`` from the file name; ValueError otherwise."""
+    """``parquet``, ``csv``, ``jsonl`` or ``xlsx`` from the file name; ValueError otherwise
+    (``ScoringError`` naming the extra for ``.xlsx`` without openpyxl)."""
     fmt = OUTPUT_FORMATS.get(path.suffix.lower())
     if fmt is None:
-        raise ValueError(f"{path}: the output must end in .parquet, .csv or .jsonl")
+        raise ValueError(f"{path}: the output must end in .parquet, .csv, .jsonl or .xlsx")
+    if fmt == "xlsx":
+        from clauseclf.batch.excel import require_openpyxl
+
+        require_openpyxl(path)
     return fmt
 
 
@@ -50,12 +60,12 @@ def write_scores(
     progress: bool = True,
     errors: str = "record",
 ) -> ScoreSummary:
-    """Score ``documents`` into ``out`` (.parquet, .csv or .jsonl) chunk by chunk, so an
+    """Score ``documents`` into ``out`` (.parquet, .csv, .jsonl or .xlsx) chunk by chunk, so an
     interrupted run loses at most the chunk in flight; ``resume=True`` continues it.
 
     Progress is checkpointed beside the output (``<out>.progress`` for CSV/JSONL,
-    ``<out>.parts/`` for Parquet, merged into ``out`` at the end). Without ``resume`` an existing
-    output is never overwritten.
+    ``<out>.parts/`` for Parquet and Excel, merged into ``out`` at the end). Without ``resume``
+    an existing output is never overwritten.
     """
     out = Path(out)
     fmt = output_format(out)
@@ -67,6 +77,7 @@ def write_scores(
         )
     done = checkpoint.restore() if resume else set()
     scored = failed = clauses = 0
+    failures: list[tuple[str, str]] = []
     for frame in iter_scored_chunks(
         model,
         documents,
@@ -80,10 +91,20 @@ def write_scores(
         checkpoint.write(frame)
         ids = frame["document_id"].unique()
         scored += len(ids)
-        failed += int(frame["error"].notna().sum())
-        clauses += int(frame["error"].isna().sum())
+        errors_column = frame["error"].notna()
+        failed += int(errors_column.sum())
+        clauses += int((~errors_column).sum())
+        failed_rows = frame.loc[errors_column, ["document_id", "error"]]
+        failures.extend((str(i), str(e)) for i, e in failed_rows.itertuples(index=False))
     checkpoint.finish()
-    return ScoreSummary(out, scored=scored, skipped=len(done), failed=failed, clauses=clauses)
+    return ScoreSummary(
+        out,
+        scored=scored,
+        skipped=len(done),
+        failed=failed,
+        clauses=clauses,
+        failures=tuple(failures),
+    )
 
 
 class _Checkpoint:
@@ -110,12 +131,13 @@ class _Checkpoint:
 
         self._check_columns()
 
-        if self.fmt == "parquet":
+        if self.fmt in _PART_FORMATS:
             import pandas as pd
 
             done: set[str] = set()
-            finished = [self.out] if self.out.exists() else []
-            for part in [*finished, *sorted(self.parts.glob("part-*.parquet"))]:
+            if self.out.exists():
+                done.update(self._ids_in_finished_output())
+            for part in sorted(self.parts.glob("part-*.parquet")):
                 done.update(pd.read_parquet(part, columns=["document_id"])["document_id"])
             return done
         if not self.progress.exists():
@@ -142,6 +164,14 @@ class _Checkpoint:
             parts = sorted(self.parts.glob("part-*.parquet")) if self.parts.exists() else []
             files = ([self.out] if self.out.exists() else []) + parts
             found = list(pq.read_schema(files[0]).names) if files else None
+        elif self.fmt == "xlsx":
+            from clauseclf.batch.excel import read_workbook
+
+            parts = sorted(self.parts.glob("part-*.parquet")) if self.parts.exists() else []
+            if parts:
+                found = list(pq.read_schema(parts[0]).names)
+            else:
+                found = list(read_workbook(self.out).columns) if self.out.exists() else None
         elif not self.out.exists() or self.out.stat().st_size == 0:
             found = None
         else:
@@ -168,7 +198,13 @@ class _Checkpoint:
 
         if not self.out.exists() or self.out.stat().st_size == 0:
             return set()
-        if self.fmt == "csv":
+        if self.fmt == "parquet":
+            ids = pd.read_parquet(self.out, columns=["document_id"])["document_id"]
+        elif self.fmt == "xlsx":
+            from clauseclf.batch.excel import read_workbook
+
+            ids = read_workbook(self.out)["document_id"]
+        elif self.fmt == "csv":
             ids = pd.read_csv(self.out, usecols=["document_id"], dtype=str)["document_id"]
         else:
             ids = pd.read_json(self.out, lines=True, dtype={"document_id": str})["document_id"]
@@ -178,7 +214,7 @@ class _Checkpoint:
         import json
         import os
 
-        if self.fmt == "parquet":
+        if self.fmt in _PART_FORMATS:
             self.parts.mkdir(exist_ok=True)
             number = len(list(self.parts.glob("part-*.parquet")))
             target = self.parts / f"part-{number:06d}.parquet"
@@ -229,9 +265,34 @@ class _Checkpoint:
             merged.to_parquet(staging, index=False)
             os.replace(staging, self.out)
             shutil.rmtree(self.parts, ignore_errors=True)
+        elif self.fmt == "xlsx":
+            self._finish_workbook()
+            shutil.rmtree(self.parts, ignore_errors=True)
         elif not self.out.exists():
             self.out.touch()
         self.progress.unlink(missing_ok=True)
+
+    def _finish_workbook(self) -> None:
+        """Write the parts (and the rows of an earlier finished workbook that the parts do not
+        hold again) into the workbook, lists flattened as in CSV."""
+        import pandas as pd
+
+        from clauseclf.batch.excel import read_workbook, write_workbook
+
+        parts = sorted(self.parts.glob("part-*.parquet")) if self.parts.exists() else []
+        if not parts and self.out.exists():
+            return
+        frames = [pd.read_parquet(p) for p in parts] or [empty_frame()]
+        merged = pd.concat(frames, ignore_index=True)
+        merged = merged.assign(
+            labels=merged["labels"].map(_join_labels),
+            evidence=merged["evidence"].map(_json_list),
+        )
+        if self.out.exists():
+            finished = read_workbook(self.out)
+            finished = finished[~finished["document_id"].isin(set(merged["document_id"]))]
+            merged = pd.concat([finished, merged], ignore_index=True)
+        write_workbook(merged, self.out)
 
 
 def _join_labels(labels: Any) -> Any:
