@@ -61,3 +61,49 @@ def test_short_texts_are_still_policies(tiny_model):
         assert len(report.clauses) == 1 and report.clauses[0].text == text
     with pytest.raises(ValueError, match="encoding is for a document read from a Path"):
         tiny_model.analyze("We sell your data.", encoding="cp1252")
+
+
+# --------------------------------------------------------------------------- long documents
+
+
+def _long_policy(clauses: int) -> str:
+    return "\n\n".join(
+        f"Clause {i}: any dispute with Fernwick will be resolved by binding arbitration."
+        if i % 2
+        else f"Clause {i}: Fernwick sells your personal data to data brokers."
+        for i in range(clauses)
+    )
+
+
+def test_progress_classifies_in_blocks_with_the_same_result(tiny_model, monkeypatch, capsys):
+    from clauseclf import pipeline
+
+    monkeypatch.setattr(pipeline, "PROGRESS_BLOCK", 7)
+    text = _long_policy(30)
+    quiet = tiny_model.analyze(text)
+    assert capsys.readouterr().err == ""
+    shown = tiny_model.analyze(text, progress=True)
+    assert "classifying" in capsys.readouterr().err
+    assert [c.prediction for c in shown.clauses] == [c.prediction for c in quiet.clauses]
+    tiny_model.analyze(_long_policy(5), progress=True)  # a short document: no bar
+    assert capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize("tty", [True, False])
+def test_cli_analyze_shows_progress_only_on_a_terminal(
+    tiny_model, tmp_path, monkeypatch, capsys, tty
+):
+    import sys
+
+    from clauseclf import cli, pipeline
+
+    monkeypatch.setattr(cli, "_load_model", lambda path: tiny_model)
+    monkeypatch.setattr(pipeline, "PROGRESS_BLOCK", 7)
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: tty)
+    path = tmp_path / "long.txt"
+    path.write_text(_long_policy(30), encoding="utf-8")
+    assert cli.main(["analyze", str(path), "--format", "jsonl"]) == 0
+    captured = capsys.readouterr()
+    assert len(captured.out.splitlines()) == 30
+    assert ("classifying" in captured.err) is tty
+    assert ("30/30" in captured.err) is tty

@@ -25,6 +25,8 @@ if TYPE_CHECKING:
     from clauseclf.predictions import ClausePrediction
 
 
+#: Clauses classified at a time (a long document's progress bar moves after each block).
+PROGRESS_BLOCK = 4096
 # A text this short, on one line, is checked for being a file name or an address by mistake.
 _NAME_LENGTH = 1024
 # Suffixes that make a one-word text a file name rather than a policy.
@@ -43,6 +45,7 @@ def analyze_text(
     format: str = "auto",
     source: str | None = None,
     encoding: str | None = None,
+    progress: bool = False,
 ) -> DocumentReport:
     """Segment ``text`` (plain, HTML or Markdown) and classify every clause with ``model``.
 
@@ -50,8 +53,9 @@ def analyze_text(
     from its name unless given; ``source`` defaults to the path). A ``str`` is the policy's text:
     one that is only a file name or a web address is refused with ``DocumentError`` (pass the
     text, a ``Path``, or ``fetch_document(url).text``) rather than analysed as a one-clause
-    policy. The report records its provenance: the SHA-256 of the text, ``source``, the time
-    (UTC) and the model's id and version."""
+    policy. ``progress``: a progress bar on stderr while the clauses of a long document (more
+    than ``PROGRESS_BLOCK``) are classified. The report records its provenance: the SHA-256 of
+    the text, ``source``, the time (UTC) and the model's id and version."""
     if isinstance(text, PurePath):
         path = Path(text)
         text = read_document(path, encoding=encoding)
@@ -64,7 +68,7 @@ def analyze_text(
             raise ValueError("encoding is for a document read from a Path; this text is a str")
         refuse_names(text)
     segmented = segment_document(text, format=format)
-    predictions = model.classify([s.text for s in segmented.segments])
+    predictions = _classify(model, [s.text for s in segmented.segments], progress=progress)
     version = model.metadata.get("model_version")
     return document_report(
         segmented,
@@ -77,6 +81,30 @@ def analyze_text(
         model_id=model_id(model),
         analyzed_at=datetime.now(UTC),
     )
+
+
+def _classify(model: ClauseModel, texts: list[str], *, progress: bool) -> list[ClausePrediction]:
+    """``model.classify(texts)`` in blocks of ``PROGRESS_BLOCK`` clauses (the predictions are
+    the same), with a progress bar on stderr when ``progress`` and there is more than one."""
+    if len(texts) <= PROGRESS_BLOCK:
+        return model.classify(texts)
+    import sys
+
+    from tqdm.auto import tqdm
+
+    predictions: list[ClausePrediction] = []
+    with tqdm(
+        total=len(texts),
+        desc="classifying",
+        unit=" clauses",
+        file=sys.stderr,
+        disable=not progress,
+    ) as bar:
+        for start in range(0, len(texts), PROGRESS_BLOCK):
+            block = texts[start : start + PROGRESS_BLOCK]
+            predictions.extend(model.classify(block))
+            bar.update(len(block))
+    return predictions
 
 
 def refuse_names(text: str) -> None:

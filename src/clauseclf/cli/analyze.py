@@ -118,6 +118,7 @@ def _analyze(args: argparse.Namespace) -> int:
         document=args.document,
         format=fmt,
         source=None if name == "<stdin>" else name,
+        progress=sys.stderr.isatty(),
     )
     if not report.clauses:
         raise CLIError(f"{name}: no clauses found in the document")

@@ -203,12 +203,13 @@ class ClauseModel:
         format: str = "auto",
         source: str | None = None,
         encoding: str | None = None,
+        progress: bool = False,
     ) -> DocumentReport:
         """Segment a policy (plain text, HTML or Markdown) and classify every clause.
 
         ``text`` is the policy's text, or a ``pathlib.Path`` to read it from (with
-        ``encoding``); a str that is only a file name or an address is refused
-        (``pipeline.analyze_text``)."""
+        ``encoding``); a str that is only a file name or an address is refused.
+        ``progress``: a progress bar on stderr for a long document (``pipeline.analyze_text``)."""
         from clauseclf.pipeline import analyze_text
 
         return analyze_text(
@@ -219,6 +220,7 @@ class ClauseModel:
             format=format,
             source=source,
             encoding=encoding,
+            progress=progress,
         )
 
     def config(self) -> dict[str, Any]:
