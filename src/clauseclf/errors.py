@@ -19,6 +19,7 @@ __all__ = [
     "ScoringError",
     "StandoffError",
     "TaxonomyError",
+    "TrainingDataWarning",
 ]
 
 
@@ -74,3 +75,7 @@ class IndexFormatError(ValueError):
 
 class TaxonomyError(ValueError):
     """A taxonomy file is malformed."""
+
+
+class TrainingDataWarning(UserWarning):
+    """Training data too small to learn from: the message gives the counts per type."""
