@@ -16,6 +16,8 @@ from clauseclf.background import BACKGROUND_CORPUS
 #: A type with fewer positive examples than this is too rare to learn (the shared corpora give
 #: every type of the package taxonomy at least 27).
 MIN_TYPE_EXAMPLES = 20
+# Rare types named in the warning (the most frequent first), the rest counted.
+_LISTED = 8
 
 
 def small_data_warning(
@@ -32,9 +34,11 @@ def small_data_warning(
         return None
     some = [f"{t} {counts[t]}" for t in rare if counts[t]]
     none = [t for t in rare if not counts[t]]
-    listed = ", ".join(some)
+    listed = ", ".join(some[:_LISTED]) + (
+        f", {len(some) - _LISTED} more" if len(some) > _LISTED else ""
+    )
     if none:
-        names = ", ".join(none) if len(none) <= 6 else f"{', '.join(none[:6])}, ..."
+        names = ", ".join(none[:_LISTED]) + (", ..." if len(none) > _LISTED else "")
         listed += ("; " if listed else "") + f"{len(none)} with none ({names})"
     n_platforms = len({r.platform for r in records if r.platform})
     return (
