@@ -191,7 +191,7 @@ def _truncated_member_npz(source: Path, target: Path) -> None:
 
 def test_truncated_npz_is_corrupt_not_pickle(saved_model, fake_encoder):
     _truncated_member_npz(saved_model / HEAD_NPZ, saved_model / "cut.npz")
-    with pytest.raises(ModelFormatError, match="corrupt weights file|declares") as caught:
+    with pytest.raises(ModelFormatError, match=r"corrupt weights file|declares") as caught:
         read_npz(saved_model / "cut.npz", HEAD_ARRAYS)
     assert "pickle" not in str(caught.value)
     data = (saved_model / HEAD_NPZ).read_bytes()

@@ -1,7 +1,7 @@
 import pytest
 
 from clauseclf.documents import decode_document, format_from_path, read_document
-from clauseclf.errors import DocumentError
+from clauseclf.errors import DocumentError, EncodingError
 
 
 def test_reads_utf8_and_drops_bom(tmp_path):
@@ -188,3 +188,49 @@ def test_pdf_without_pypdf_names_the_extra(monkeypatch):
     monkeypatch.setattr(builtins, "__import__", no_pypdf)
     with pytest.raises(DocumentError, match=r"clauseclf\[pdf\]"):
         decode_document(b"%PDF-1.7\n1 0 obj\n<<>>\nendobj\n", name="x.pdf")
+
+
+# --------------------------------------------------------------------------- encoding guesses
+
+_FRENCH = "Vos données sont traitées à des fins de sécurité, très bien. "
+_ENGLISH = "We collect your e-mail address. Café\u2019s terms \u2014 \u201cquoted\u201d. "
+_POLISH = "Zgadzasz się na przetwarzanie danych przez spółkę żółtą. "
+_CZECH = "Souhlasíte se zpracováním údajů společností. Říčení. "
+_RUSSIAN = "Мы собираем ваши данные. "
+
+
+@pytest.mark.parametrize(
+    ("text", "codec"),
+    [
+        (_FRENCH * 20, "cp1252"),
+        (_ENGLISH * 20, "cp1252"),
+        ("Caf\u00e9 terms apply.", "cp1252"),
+        (_POLISH * 10, "cp1250"),
+        (_CZECH * 10, "cp1250"),
+        (_RUSSIAN * 10, "cp1251"),
+    ],
+)
+def test_the_suggested_encoding_reads_the_text_back(text, codec):
+    """The guess is the encoding whose decoding gives the text back (a cp1252 file was called
+    cp1250, which turns French 'trait\u00e9es \u00e0' into 'trait\u00e9es \u0155')."""
+    data = text.encode(codec)
+    with pytest.raises(EncodingError) as info:
+        decode_document(data, name="p.txt")
+    guess = info.value.guess
+    assert guess is not None and data.decode(guess) == text
+    assert f"pass encoding={guess!r}" in str(info.value)
+    assert decode_document(data, name="p.txt", encoding=guess) == text
+
+
+def test_a_wrong_explicit_encoding_suggests_one_that_fits():
+    data = (_FRENCH * 5).encode("cp1252")
+    with pytest.raises(EncodingError, match=r"not valid utf-8 .*pass encoding='cp1252'"):
+        decode_document(data, name="p.txt", encoding="utf-8")
+
+
+def test_the_command_line_wording_names_the_option():
+    message = str(EncodingError("p.txt: not valid UTF-8 (byte 3)", guess="cp1252"))
+    assert EncodingError.for_command_line(message) == (
+        "p.txt: not valid UTF-8 (byte 3); it looks like cp1252: pass --encoding cp1252, "
+        "or convert it to UTF-8 first"
+    )

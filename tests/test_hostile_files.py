@@ -18,10 +18,10 @@ from clauseclf.encoder import StaticEncoder
 from clauseclf.errors import (
     DocumentError,
     EncoderNotFoundError,
-    EncodingError,
     IndexFormatError,
     ModelFormatError,
     ScoringError,
+    TokenizerError,
     TooLargeError,
 )
 from clauseclf.index import ClauseIndex
@@ -140,7 +140,7 @@ POISON = "We sell your data. " + "q" * 40 + "x"
 
 
 def test_a_document_the_tokenizer_panics_on_is_an_error_row(panicking_model) -> None:
-    with pytest.raises(EncodingError, match="tokenizer failed"):
+    with pytest.raises(TokenizerError, match="tokenizer failed"):
         panicking_model.classify([POISON])
     documents = [
         {"id": "good", "text": "We sell your data. We may close accounts."},
@@ -149,7 +149,7 @@ def test_a_document_the_tokenizer_panics_on_is_an_error_row(panicking_model) -> 
     ]
     frame = score(panicking_model, documents, progress=False)
     errors = frame.set_index("document_id")["error"]
-    assert "tokenizer failed" in errors["bad"] and errors["bad"].startswith("EncodingError")
+    assert "tokenizer failed" in errors["bad"] and errors["bad"].startswith("TokenizerError")
     assert errors.drop("bad").isna().all()
     assert list(frame["document_id"].unique()) == ["good", "bad", "also good"]
     with pytest.raises(ScoringError, match="'bad'"):

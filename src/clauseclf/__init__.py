@@ -32,7 +32,10 @@ _EXPORTS = {
     "DocumentReport": "clauseclf.report",
     "AnalyzedClause": "clauseclf.report",
     "read_document": "clauseclf.documents",
+    "fetch_document": "clauseclf.fetch",
     "DocumentError": "clauseclf.errors",
+    "EncodingError": "clauseclf.errors",
+    "FetchError": "clauseclf.errors",
     "load_taxonomy": "clauseclf.taxonomy",
     "Taxonomy": "clauseclf.taxonomy",
     "EncoderNotFoundError": "clauseclf.errors",
@@ -59,6 +62,8 @@ if TYPE_CHECKING:
     from clauseclf.errors import AnnotationError as AnnotationError
     from clauseclf.errors import DocumentError as DocumentError
     from clauseclf.errors import EncoderNotFoundError as EncoderNotFoundError
+    from clauseclf.errors import EncodingError as EncodingError
+    from clauseclf.errors import FetchError as FetchError
     from clauseclf.errors import IndexFormatError as IndexFormatError
     from clauseclf.errors import ModelFormatError as ModelFormatError
     from clauseclf.errors import ScoringError as ScoringError
@@ -68,6 +73,7 @@ if TYPE_CHECKING:
     from clauseclf.estimators import ClauseFeaturizer as ClauseFeaturizer
     from clauseclf.evaluation import EvaluationReport as EvaluationReport
     from clauseclf.evaluation import evaluate as evaluate
+    from clauseclf.fetch import fetch_document as fetch_document
     from clauseclf.index import ClauseIndex as ClauseIndex
     from clauseclf.inference.model import ClauseModel as ClauseModel
     from clauseclf.inference.model import load as load

@@ -1,10 +1,13 @@
-"""Reading policy documents: decoding, encodings, PDF text, binary detection, format from name.
+"""Reading policy documents: decoding, encodings, PDF and Word text, binary detection, format
+from name.
 
 Decoding never guesses silently. In order: an explicit ``encoding``; a byte-order mark (UTF-8,
-UTF-16, UTF-32); a PDF (``%PDF-``, text extracted with pypdf, the ``pdf`` extra); UTF-16
-without a mark, told by its zero bytes; the charset an HTML or XML document declares (an
-unknown one is ignored: UTF-8 must then fit); otherwise strict UTF-8. When UTF-8 fails, the
-error names the byte and, if charset-normalizer can tell, the likely encoding to pass instead.
+UTF-16, UTF-32); a PDF (``%PDF-``, text extracted with pypdf, the ``pdf`` extra); an office file
+(``clauseclf.office``: a .docx is read with the ``docx`` extra, other formats are refused naming
+them); UTF-16 without a mark, told by its zero bytes; the charset an HTML or XML document
+declares (an unknown one is ignored: UTF-8 must then fit); otherwise strict UTF-8. When UTF-8
+fails, ``EncodingError`` names the byte and the likely encoding to pass instead
+(``clauseclf.charsets``: a guess that decodes the whole document).
 """
 
 from __future__ import annotations
@@ -14,7 +17,9 @@ import io
 import re
 from pathlib import Path
 
-from clauseclf.errors import DocumentError
+from clauseclf.charsets import guess_encoding
+from clauseclf.errors import DocumentError, EncodingError
+from clauseclf.office import is_office_file, office_text
 
 _FORMAT_BY_SUFFIX = {
     ".html": "html",
@@ -24,6 +29,7 @@ _FORMAT_BY_SUFFIX = {
     ".markdown": "markdown",
     ".txt": "text",
     ".pdf": "text",
+    ".docx": "text",
 }
 # Control characters other than tab, newline, vertical tab, form feed and carriage return.
 _BINARY_BYTES = bytes(range(0, 9)) + bytes(range(14, 32))
@@ -68,6 +74,8 @@ def decode_document(data: bytes, *, name: str = "<bytes>", encoding: str | None 
         raise DocumentError(f"{name}: document is empty")
     if data.lstrip()[:5] == PDF_MAGIC:
         return pdf_text(data, name=name)
+    if is_office_file(data):
+        return _checked(office_text(data, name=name), name)
     unmarked = _utf16_without_bom(data)
     if unmarked is not None:
         return _checked(
@@ -83,12 +91,14 @@ def decode_document(data: bytes, *, name: str = "<bytes>", encoding: str | None 
     try:
         return _checked(data.decode("utf-8"), name)
     except UnicodeDecodeError as exc:
-        guess = _guess_encoding(data)
-        hint = f"; it looks like {guess}: pass encoding={guess!r}" if guess else ""
-        if charset is not None and _codec_name(charset) is None:
-            hint += f" (it declares charset {charset!r}, which is unknown)"
-        raise DocumentError(
-            f"{name}: not valid UTF-8 (byte {exc.start}){hint}, or convert it to UTF-8 first"
+        declared_note = (
+            f" (it declares charset {charset!r}, which is unknown)"
+            if charset is not None and _codec_name(charset) is None
+            else ""
+        )
+        raise EncodingError(
+            f"{name}: not valid UTF-8 (byte {exc.start}){declared_note}",
+            guess=guess_encoding(data),
         ) from None
 
 
@@ -160,8 +170,10 @@ def _decode_strict(data: bytes, encoding: str, name: str, origin: str) -> str:
     try:
         return data.decode(encoding)
     except UnicodeDecodeError as exc:
-        raise DocumentError(
-            f"{name}: not valid {encoding} (byte {exc.start}), the encoding named by {origin}"
+        guess = guess_encoding(data)
+        raise EncodingError(
+            f"{name}: not valid {encoding} (byte {exc.start}), the encoding named by {origin}",
+            guess=guess if guess != _codec_name(encoding) else None,
         ) from None
 
 
@@ -179,13 +191,3 @@ def _codec_name(encoding: str) -> str | None:
         return codecs.lookup(encoding).name
     except LookupError:
         return None
-
-
-def _guess_encoding(data: bytes) -> str | None:
-    """charset-normalizer's best guess, used only to word the error message."""
-    try:
-        from charset_normalizer import from_bytes
-    except ImportError:
-        return None
-    best = from_bytes(data[:65536]).best()
-    return None if best is None or best.encoding in {"utf_8", "ascii"} else str(best.encoding)

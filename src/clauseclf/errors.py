@@ -1,4 +1,4 @@
-"""Every exception clauseclf raises on bad input, in one leaf module (no imports).
+"""Every exception clauseclf raises on bad input, in one leaf module (no clauseclf imports).
 
 Each is a ``ValueError`` (``EncoderNotFoundError``: a ``RuntimeError``), so callers that caught
 ``ValueError`` before keep working; catch the specific class to tell the problems apart.
@@ -6,18 +6,23 @@ Each is a ``ValueError`` (``EncoderNotFoundError``: a ``RuntimeError``), so call
 
 from __future__ import annotations
 
+import re
+
 __all__ = [
     "AnnotationError",
     "DocumentError",
     "EncoderNotFoundError",
     "EncodingError",
+    "FetchError",
     "IndexFormatError",
     "ModelFormatError",
     "ScoringError",
     "StaleLockWarning",
     "StandoffError",
     "TaxonomyError",
+    "TokenizerError",
     "TooLargeError",
+    "TrainingDataWarning",
 ]
 
 
@@ -33,6 +38,28 @@ class DocumentError(ValueError):
     """A document cannot be read as text."""
 
 
+class EncodingError(DocumentError):
+    """A document's bytes do not decode; the message ends with the encoding to pass, if one fits:
+    ``pass encoding='cp1252'`` (``for_command_line`` words it as the ``--encoding`` option)."""
+
+    def __init__(self, message: str, *, guess: str | None = None) -> None:
+        hint = f"; it looks like {guess}: pass encoding={guess!r}" if guess else ""
+        super().__init__(f"{message}{hint}, or convert it to UTF-8 first")
+        self.guess = guess
+
+    @staticmethod
+    def for_command_line(message: str) -> str:
+        """``message`` with the Python hint ``pass encoding='x'`` turned into ``--encoding x``."""
+        return _PYTHON_HINT.sub(r"pass --encoding \1", message)
+
+
+_PYTHON_HINT = re.compile(r"pass encoding='([A-Za-z0-9._:-]+)'")
+
+
+class FetchError(DocumentError):
+    """A URL could not be fetched or does not serve a document; the message shows the URL."""
+
+
 class ScoringError(ValueError):
     """A document could not be scored (with ``errors="raise"``)."""
 
@@ -45,7 +72,7 @@ class ModelFormatError(ValueError):
     """A model folder is missing files, corrupt, or incompatible with this clauseclf."""
 
 
-class EncodingError(ValueError):
+class TokenizerError(ValueError):
     """The encoder failed on a text (its tokenizer panicked); the model cannot read that text."""
 
 
@@ -64,3 +91,7 @@ class TooLargeError(ValueError):
 
 class TaxonomyError(ValueError):
     """A taxonomy file is malformed."""
+
+
+class TrainingDataWarning(UserWarning):
+    """Training data too small to learn from: the message gives the counts per type."""

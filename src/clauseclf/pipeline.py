@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import TYPE_CHECKING
 
+from clauseclf.documents import format_from_path, read_document
 from clauseclf.errors import DocumentError
+from clauseclf.fetch import is_url
 from clauseclf.provenance import document_sha256
 from clauseclf.report import AnalyzedClause, DocumentReport
 from clauseclf.segmentation import SegmentedDocument, segment_document
@@ -39,24 +41,51 @@ def check_clause_count(segmented: SegmentedDocument, name: str) -> None:
         )
 
 
+#: Clauses classified at a time (a long document's progress bar moves after each block).
+PROGRESS_BLOCK = 4096
+# A text this short, on one line, is checked for being a file name or an address by mistake.
+_NAME_LENGTH = 1024
+# Suffixes that make a one-word text a file name rather than a policy.
+_DOCUMENT_SUFFIXES = frozenset(
+    {".txt", ".html", ".htm", ".xhtml", ".md", ".markdown", ".pdf", ".docx", ".doc", ".odt"}
+    | {".rtf", ".pages", ".xml", ".json", ".jsonl", ".csv"}
+)
+
+
 def analyze_text(
     model: ClauseModel,
-    text: str,
+    text: str | PurePath,
     *,
     platform: str | None = None,
     document: str | None = None,
     format: str = "auto",
     source: str | None = None,
+    encoding: str | None = None,
+    progress: bool = False,
 ) -> DocumentReport:
     """Segment ``text`` (plain, HTML or Markdown) and classify every clause with ``model``.
 
-    The report records its provenance: the SHA-256 of ``text``, ``source``, the time (UTC) and
-    the model's id and version."""
-    if not isinstance(text, str):
-        raise TypeError(f"analyze() takes the document as str, not {type(text).__name__}")
+    A ``pathlib.Path`` is read as a document (``read_document`` with ``encoding``; the format
+    from its name unless given; ``source`` defaults to the path). A ``str`` is the policy's text:
+    one that is only a file name or a web address is refused with ``DocumentError`` (pass the
+    text, a ``Path``, or ``fetch_document(url).text``) rather than analysed as a one-clause
+    policy. ``progress``: a progress bar on stderr while the clauses of a long document (more
+    than ``PROGRESS_BLOCK``) are classified. The report records its provenance: the SHA-256 of
+    the text, ``source``, the time (UTC) and the model's id and version."""
+    if isinstance(text, PurePath):
+        path = Path(text)
+        text = read_document(path, encoding=encoding)
+        format = format_from_path(path) if format == "auto" else format
+        source = str(path) if source is None else source
+    elif not isinstance(text, str):
+        raise TypeError(f"analyze() takes the document as str or Path, not {type(text).__name__}")
+    else:
+        if encoding is not None:
+            raise ValueError("encoding is for a document read from a Path; this text is a str")
+        refuse_names(text)
     segmented = segment_document(text, format=format)
     check_clause_count(segmented, source or document or "document")
-    predictions = model.classify([s.text for s in segmented.segments])
+    predictions = _classify(model, [s.text for s in segmented.segments], progress=progress)
     return document_report(
         segmented,
         predictions,
@@ -68,6 +97,58 @@ def analyze_text(
         model_id=model_id(model),
         analyzed_at=datetime.now(UTC),
     )
+
+
+def _classify(model: ClauseModel, texts: list[str], *, progress: bool) -> list[ClausePrediction]:
+    """``model.classify(texts)`` in blocks of ``PROGRESS_BLOCK`` clauses (the predictions are
+    the same), with a progress bar on stderr when ``progress`` and there is more than one."""
+    if len(texts) <= PROGRESS_BLOCK:
+        return model.classify(texts)
+    import sys
+
+    from tqdm.auto import tqdm
+
+    predictions: list[ClausePrediction] = []
+    with tqdm(
+        total=len(texts),
+        desc="classifying",
+        unit=" clauses",
+        file=sys.stderr,
+        disable=not progress,
+    ) as bar:
+        for start in range(0, len(texts), PROGRESS_BLOCK):
+            block = texts[start : start + PROGRESS_BLOCK]
+            predictions.extend(model.classify(block))
+            bar.update(len(block))
+    return predictions
+
+
+def refuse_names(text: str) -> None:
+    """``DocumentError`` if ``text`` is only a web address, the name of an existing file, or a
+    word with a document's suffix (``policy.txt``): a policy passed by name by mistake."""
+    candidate = text.strip()
+    if len(candidate) > _NAME_LENGTH or "\n" in candidate:
+        return
+    if is_url(candidate) and " " not in candidate:
+        raise DocumentError(
+            f"analyze() got the address {candidate!r} as the policy's text; fetch it first: "
+            f"analyze(clauseclf.fetch_document({candidate!r}).text)"
+        )
+    try:
+        exists = Path(candidate).is_file()
+    except (OSError, ValueError):
+        exists = False
+    if exists:
+        raise DocumentError(
+            f"analyze() got {candidate!r}, the name of a file, as the policy's text; pass the "
+            f"file as a Path (analyze(pathlib.Path({candidate!r}))) or its text "
+            f"(clauseclf.read_document({candidate!r}))"
+        )
+    if " " not in candidate and PurePath(candidate).suffix.lower() in _DOCUMENT_SUFFIXES:
+        raise DocumentError(
+            f"analyze() got {candidate!r}, which looks like a file name, as the policy's text, "
+            "and there is no such file here; pass the policy's text, or a pathlib.Path"
+        )
 
 
 def document_report(

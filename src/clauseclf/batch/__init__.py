@@ -15,15 +15,21 @@ Parallel work goes through joblib, so the same call runs on a Dask cluster::
 
 Modules: ``inputs`` (``document_inputs``: paths, texts, dicts, DataFrames), ``scoring``
 (``score``, chunk by chunk; each document's rows are those of its ``DocumentReport``),
-``output`` (``write_scores``: into .parquet, .csv or .jsonl, resumable), ``checkpoint`` (what
-is safely on disk, checked on resume), ``rows`` (a chunk's bytes, a file's rows read back),
-``lock`` (one run per output).
+``output`` (``write_scores``: into .parquet, .csv, .jsonl or .xlsx, resumable; ``excel`` writes
+the workbook), ``checkpoint`` (what is safely on disk, checked on resume), ``rows`` (a chunk's
+bytes, a file's rows read back), ``lock`` (one run per output).
 Everything public is re-exported here: import from ``clauseclf.batch``.
 """
 
 from __future__ import annotations
 
-from clauseclf.batch.inputs import INPUT_COLUMNS, DocumentInput, document_inputs
+from clauseclf.batch.inputs import (
+    INPUT_COLUMNS,
+    PLATFORM_SOURCES,
+    DocumentInput,
+    document_inputs,
+    names_from_path,
+)
 from clauseclf.batch.output import OUTPUT_FORMATS, ScoreSummary, output_format, write_scores
 from clauseclf.batch.scoring import (
     ERROR_MODES,
@@ -38,12 +44,14 @@ __all__ = [
     "ERROR_MODES",
     "INPUT_COLUMNS",
     "OUTPUT_FORMATS",
+    "PLATFORM_SOURCES",
     "SCORE_COLUMNS",
     "DocumentInput",
     "ScoreSummary",
     "document_inputs",
     "empty_frame",
     "iter_scored_chunks",
+    "names_from_path",
     "output_format",
     "score",
     "score_chunk",

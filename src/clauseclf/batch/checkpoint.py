@@ -25,6 +25,7 @@ from clauseclf import _json
 from clauseclf.batch.rows import (
     encode_rows,
     file_columns,
+    flat_cells,
     read_check_columns,
     rows_per_document,
 )
@@ -39,6 +40,9 @@ if TYPE_CHECKING:
 PROGRESS_FORMAT = "clauseclf-score-progress"
 PROGRESS_VERSION = 1
 _PART = re.compile(r"part-(\d{6})\.parquet")
+#: Output formats checkpointed as Parquet parts beside the output, merged into it at the end
+#: (a workbook cannot be appended to safely).
+PART_FORMATS = ("parquet", "xlsx")
 _START_OVER = "remove the output and its checkpoint to start over, or score into a new output"
 
 
@@ -108,7 +112,7 @@ class Checkpoint:
         )
         if started.sha256 != self.stamp.sha256:
             raise _other_model(self.out, started, self.stamp)
-        if self.fmt == "parquet":
+        if self.fmt in PART_FORMATS:
             return self._restore_parts(entries)
         return self._restore_rows(entries)
 
@@ -116,7 +120,7 @@ class Checkpoint:
         """Append a chunk's rows to the output, then record them in the checkpoint; a write
         that fails (a full disk) is cut back and raised as ``ScoringError``."""
         counts = rows_per_document(frame)
-        if self.fmt == "parquet":
+        if self.fmt in PART_FORMATS:
             self.parts.mkdir(exist_ok=True)
             name = f"part-{self.next_part:06d}.parquet"
             staging = self.parts / f"{name}.tmp"
@@ -145,7 +149,9 @@ class Checkpoint:
 
     def finish(self) -> None:
         """Merge the Parquet parts into the output; drop the checkpoint (last)."""
-        if self.fmt == "parquet":
+        if self.fmt == "xlsx":
+            self._merge_parts_into_workbook()
+        elif self.fmt == "parquet":
             self._merge_parts()
         elif not self.out.exists():
             self.out.touch()
@@ -163,7 +169,7 @@ class Checkpoint:
             )
 
     def _holds_rows(self) -> bool:
-        if self.fmt == "parquet":
+        if self.fmt in PART_FORMATS:
             return self.parts.exists() and any(self.parts.glob("part-*.parquet"))
         return self.out.exists() and self.out.stat().st_size > 0
 
@@ -230,7 +236,7 @@ class Checkpoint:
             for path in self.parts.iterdir():
                 if path.name not in recorded:
                     path.unlink()
-        merged = read_check_columns(self.out, "parquet")
+        merged = read_check_columns(self.out, self.fmt)
         merged_rows = rows_per_document(merged)
         done = set(merged_rows)
         for entry in entries:
@@ -256,7 +262,7 @@ class Checkpoint:
             raise _other_model(self.out, ModelStamp(*other, None), self.stamp)
         counts = rows_per_document(rows)
         self.start()
-        if self.fmt != "parquet" and counts:
+        if self.fmt not in PART_FORMATS and counts:
             self.size = self.out.stat().st_size
             self._append({"rows": counts, "bytes": self.size})
         return set(counts)
@@ -318,6 +324,27 @@ class Checkpoint:
             raise self._write_failed(exc) from exc
         shutil.rmtree(self.parts, ignore_errors=True)
 
+    def _merge_parts_into_workbook(self) -> None:
+        """Write the parts (and the rows of an earlier finished workbook that the parts do not
+        hold again) into the workbook, lists flattened as in CSV."""
+        import pandas as pd
+
+        from clauseclf.batch.excel import read_workbook, write_workbook
+
+        parts = sorted(self.parts.glob("part-*.parquet")) if self.parts.exists() else []
+        if parts or not self.out.exists():
+            frames = [pd.read_parquet(p) for p in parts] or [empty_frame()]
+            merged = flat_cells(pd.concat(frames, ignore_index=True))
+            if self.out.exists():
+                finished = read_workbook(self.out)
+                finished = finished[~finished["document_id"].isin(set(merged["document_id"]))]
+                merged = pd.concat([finished, merged], ignore_index=True)
+            try:
+                write_workbook(merged, self.out)
+            except OSError as exc:
+                raise self._write_failed(exc) from exc
+        shutil.rmtree(self.parts, ignore_errors=True)
+
     def _write_failed(self, exc: OSError) -> ScoringError:
         return ScoringError(
             f"writing {self.out} failed ({exc.strerror or exc}): what was scored before is "
@@ -331,7 +358,7 @@ def _entry_ok(value: Any, fmt: str) -> bool:
         return False
     if not all(isinstance(n, int) and n > 0 for n in value["rows"].values()):
         return False
-    if fmt == "parquet":
+    if fmt in PART_FORMATS:
         return isinstance(value.get("part"), str) and _PART.fullmatch(value["part"]) is not None
     return isinstance(value.get("bytes"), int) and value["bytes"] >= 0
 

@@ -10,6 +10,8 @@ from typing import Any
 from clauseclf.documents import format_from_path
 
 INPUT_COLUMNS = ("text", "path", "platform", "document", "id", "format", "encoding")
+#: Where ``names_from_path`` takes a document's platform from.
+PLATFORM_SOURCES = ("auto", "file-name", "folder")
 
 
 @dataclass(frozen=True)
@@ -29,7 +31,8 @@ def document_inputs(documents: Any) -> Iterator[DocumentInput]:
     """Normalise ``documents``: paths (``pathlib.Path``), texts (``str``), dicts with ``text`` or
     ``path`` and optional ``platform``, ``document``, ``id``, ``format``, ``encoding`` (of the
     file at ``path``; by default it is found as ``read_document`` does), or a DataFrame with
-    those columns. A ``str`` is always a document's text; pass paths as ``Path``."""
+    those columns. A ``str`` is always a document's text; pass paths as ``Path``. A ``Path``'s
+    platform and document title come from its name (``names_from_path``)."""
     if isinstance(documents, (str, Path, Mapping)):
         documents = [documents]
     if _is_frame(documents):
@@ -54,8 +57,13 @@ def _is_frame(value: Any) -> bool:
 
 def _document_input(item: Any, position: int) -> DocumentInput:
     if isinstance(item, Path):
+        platform, title = names_from_path(item)
         return DocumentInput(
-            document_id=str(item), path=item, document=item.stem, format=format_from_path(item)
+            document_id=str(item),
+            path=item,
+            platform=platform,
+            document=title,
+            format=format_from_path(item),
         )
     if isinstance(item, str):
         return DocumentInput(document_id=f"doc-{position}", text=item)
@@ -84,6 +92,24 @@ def _document_input(item: Any, position: int) -> DocumentInput:
         f"document {position} is {type(item).__name__}; expected a Path, a str, a dict or a "
         "DataFrame row"
     )
+
+
+def names_from_path(path: Path, *, platform_from: str = "auto") -> tuple[str | None, str]:
+    """A document's platform and title from its file name.
+
+    ``<Service>_<Title>.txt`` (as in policies-2023) gives the service and the title (its
+    underscores as spaces) with ``platform_from`` ``auto`` or ``file-name``; otherwise the title
+    is the file name without its suffix and the platform is the name of the folder holding the
+    file (``auto`` or ``folder``; ``file-name`` gives None)."""
+    if platform_from not in PLATFORM_SOURCES:
+        raise ValueError(f"platform_from must be one of {PLATFORM_SOURCES}, got {platform_from!r}")
+    service, underscore, title = path.stem.partition("_")
+    title = title.replace("_", " ").strip()
+    if platform_from != "folder" and underscore and service.strip() and title:
+        return service.strip(), title
+    if platform_from == "file-name":
+        return None, path.stem
+    return path.absolute().parent.name or None, path.stem
 
 
 def clean(value: Any) -> Any:

@@ -23,16 +23,22 @@ CHECK_COLUMNS = ("document_id", "model_id", "model_version")
 def encode_rows(frame: pd.DataFrame, fmt: str, *, header: bool) -> bytes:
     """The rows of ``frame`` as CSV (with the header line if ``header``) or JSON Lines."""
     if fmt == "csv":
-        flat = frame.assign(
-            labels=frame["labels"].map(_join_labels),
-            evidence=frame["evidence"].map(_json_list),
-        )
+        flat = flat_cells(frame)
         return flat.to_csv(header=header, index=False, lineterminator="\n").encode("utf-8")
     lines = (
         json.dumps(_json_ready(record), ensure_ascii=False) + "\n"
         for record in frame.to_dict("records")
     )
     return "".join(lines).encode("utf-8")
+
+
+def flat_cells(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with its list columns as one cell each: labels joined by ";", evidence as a
+    JSON array (as CSV and Excel hold them)."""
+    return frame.assign(
+        labels=frame["labels"].map(_join_labels),
+        evidence=frame["evidence"].map(_json_list),
+    )
 
 
 def rows_per_document(frame: pd.DataFrame) -> dict[str, int]:
@@ -47,6 +53,10 @@ def file_columns(path: Path, fmt: str) -> list[str] | None:
         import pyarrow.parquet as pq
 
         return list(pq.read_schema(path).names) if path.exists() else None
+    if fmt == "xlsx":
+        from clauseclf.batch.excel import read_workbook
+
+        return list(read_workbook(path).columns) if path.exists() else None
     if not path.exists() or path.stat().st_size == 0:
         return None
     with path.open(encoding="utf-8", newline="") as handle:
@@ -70,6 +80,11 @@ def read_check_columns(path: Path, fmt: str) -> pd.DataFrame:
         frame = pd.DataFrame({c: [] for c in CHECK_COLUMNS}, dtype=object)
     elif fmt == "parquet":
         frame = pd.read_parquet(path, columns=list(CHECK_COLUMNS))
+    elif fmt == "xlsx":
+        from clauseclf.batch.excel import read_workbook
+
+        frame = read_workbook(path)[list(CHECK_COLUMNS)]
+        frame = frame.apply(lambda column: column.map(lambda v: None if pd.isna(v) else str(v)))
     elif fmt == "csv":
         frame = pd.read_csv(
             path, usecols=list(CHECK_COLUMNS), dtype=str, keep_default_na=False, na_filter=False

@@ -24,7 +24,10 @@ ANALYZE_FORMATS = (*OUTPUT_FORMATS, "html")
 COLOR_CHOICES = ("auto", "always", "never")
 INPUT_FORMATS = ("auto", "text", "html", "markdown")
 ANNOTATION_FORMATS = ("auto", "jsonl", "csv", "label-studio", "doccano")
-ENCODING_HELP = "encoding of the file (default: its BOM or declared charset, else UTF-8)"
+ENCODING_HELP = (
+    "encoding of the file, e.g. cp1252 (default: its BOM or declared charset, else UTF-8)"
+)
+SOURCE_HELP = "policy file (.txt, .html, .md, .pdf, .docx), an http(s) address, or '-' for stdin"
 MODEL_HELP = "model folder (default: the embedded model)"
 
 
@@ -35,7 +38,7 @@ class CLIError(Exception):
 def read_input(path: Path, encoding: str | None = None) -> tuple[str, str]:
     """The document's text and a name for messages; ``CLIError`` for unusable input."""
     from clauseclf.documents import decode_document
-    from clauseclf.errors import DocumentError
+    from clauseclf.errors import DocumentError, EncodingError
 
     if str(path) == "-":
         data, name = sys.stdin.buffer.read(), "<stdin>"
@@ -51,16 +54,27 @@ def read_input(path: Path, encoding: str | None = None) -> tuple[str, str]:
     try:
         return decode_document(data, name=name, encoding=encoding), name
     except DocumentError as exc:
-        raise CLIError(str(exc)) from None
+        raise CLIError(EncodingError.for_command_line(str(exc))) from None
 
 
-def input_format(args: argparse.Namespace) -> str:
-    """``--input-format``, else the format the file name implies (``auto`` for stdin)."""
+def read_source(args: argparse.Namespace) -> tuple[str, str, str]:
+    """The text, name and input format of ``args.file``: a file, ``-`` (stdin) or an http(s)
+    address (fetched; its name is the address it was served from); ``CLIError`` if unusable.
+    The format is ``--input-format``, else what the file name or the served type implies."""
     from clauseclf.documents import format_from_path
+    from clauseclf.errors import DocumentError, EncodingError
+    from clauseclf.fetch import fetch_document, is_url
 
-    if args.input_format:
-        return str(args.input_format)
-    return "auto" if str(args.file) == "-" else format_from_path(args.file)
+    value, encoding = str(args.file), getattr(args, "encoding", None)
+    if is_url(value):
+        try:
+            fetched = fetch_document(value, encoding=encoding)
+        except DocumentError as exc:
+            raise CLIError(EncodingError.for_command_line(str(exc))) from None
+        return fetched.text, fetched.final_url, args.input_format or fetched.format
+    text, name = read_input(Path(value), encoding)
+    fmt = args.input_format or ("auto" if value == "-" else format_from_path(value))
+    return text, name, str(fmt)
 
 
 def load_model(path: Path | None) -> ClauseModel:

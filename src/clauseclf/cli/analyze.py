@@ -21,16 +21,17 @@ from clauseclf.cli._common import (
     INPUT_FORMATS,
     MODEL_HELP,
     OUTPUT_FORMATS,
+    SOURCE_HELP,
     CLIError,
-    input_format,
     load_model,
     read_input,
+    read_source,
     terminal_width,
     write_json,
     write_rows,
     write_text_file,
 )
-from clauseclf.errors import DocumentError, EncodingError
+from clauseclf.errors import DocumentError, TokenizerError
 from clauseclf.rendering import clause_types, display_name, wrap
 
 if TYPE_CHECKING:
@@ -42,7 +43,7 @@ if TYPE_CHECKING:
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``analyze`` and ``classify`` to the subcommands ``sub``."""
     analyze = sub.add_parser("analyze", help="segment a policy and classify every clause")
-    analyze.add_argument("file", type=Path, help="policy file (.txt, .html, .md); '-' for stdin")
+    analyze.add_argument("file", help=SOURCE_HELP)
     analyze.add_argument("--platform", help="platform name recorded in the output")
     analyze.add_argument("--document", help="document title recorded in the output")
     analyze.add_argument(
@@ -110,7 +111,7 @@ def _analyze(args: argparse.Namespace) -> int:
         raise CLIError("--index is only used with --format html")
     if args.out is not None and args.out.is_dir():
         raise CLIError(f"{args.out}: is a directory; give --out a file name")
-    text, name = read_input(args.file, getattr(args, "encoding", None))
+    text, name, fmt = read_source(args)
     model = load_model(args.model)
     index = None if args.index is None else _load_index(args.index, model)
     try:
@@ -118,10 +119,11 @@ def _analyze(args: argparse.Namespace) -> int:
             text,
             platform=args.platform,
             document=args.document,
-            format=input_format(args),
+            format=fmt,
             source=None if name == "<stdin>" else name,
+            progress=sys.stderr.isatty(),
         )
-    except (DocumentError, EncodingError) as exc:  # e.g. HTML nested past the parser's limit
+    except (DocumentError, TokenizerError) as exc:  # e.g. HTML nested past the parser's limit
         raise CLIError(f"{name}: {exc}") from None
     if not report.clauses:
         raise CLIError(f"{name}: no clauses found in the document")

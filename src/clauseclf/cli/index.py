@@ -78,7 +78,7 @@ def _build(args: argparse.Namespace) -> int:
 
 
 def _read_results(path: Path) -> pd.DataFrame:
-    """A results file of ``clauseclf score`` (.parquet, .csv or .jsonl)."""
+    """A results file of ``clauseclf score`` (.parquet, .csv, .jsonl or .xlsx)."""
     import pandas as pd
 
     from clauseclf.batch import output_format
@@ -92,6 +92,10 @@ def _read_results(path: Path) -> pd.DataFrame:
             return read_parquet_shared(path)
         if fmt == "csv":
             return pd.read_csv(path)
+        if fmt == "xlsx":
+            from clauseclf.batch.excel import read_workbook
+
+            return read_workbook(path)
         return pd.read_json(path, lines=True, dtype={"document_id": str})
     except (ValueError, OSError) as exc:
         raise CLIError(f"{path}: cannot read results ({exc})") from None

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from clauseclf.cli._common import (
     ENCODING_HELP,
     INPUT_FORMATS,
     OUTPUT_FORMATS,
+    SOURCE_HELP,
     CLIError,
-    input_format,
-    read_input,
+    read_source,
     terminal_width,
     write_json,
     write_rows,
@@ -22,7 +21,7 @@ from clauseclf.rendering import wrap
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``segment`` to the subcommands ``sub``."""
     segment = sub.add_parser("segment", help="split a policy into clauses (no model needed)")
-    segment.add_argument("file", type=Path, help="policy file (.txt, .html, .md); '-' for stdin")
+    segment.add_argument("file", help=SOURCE_HELP)
     segment.add_argument("--format", choices=OUTPUT_FORMATS, default="table")
     segment.add_argument("--input-format", choices=INPUT_FORMATS, default=None)
     segment.add_argument("--encoding", default=None, help=ENCODING_HELP)
@@ -34,9 +33,9 @@ def run(args: argparse.Namespace) -> int:
     from clauseclf.errors import DocumentError
     from clauseclf.segmentation import segment_document
 
-    text, name = read_input(args.file, getattr(args, "encoding", None))
+    text, name, fmt = read_source(args)
     try:
-        document = segment_document(text, format=input_format(args))
+        document = segment_document(text, format=fmt)
     except DocumentError as exc:  # e.g. HTML nested past the parser's limit
         raise CLIError(f"{name}: {exc}") from None
     if not document.segments:

@@ -5,8 +5,10 @@ model: ``training_main``) parses and runs here too, with the same options for th
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
-from collections.abc import Callable, Sequence
+import warnings
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -161,17 +163,18 @@ def _train(args: argparse.Namespace) -> int:
         if not path.is_file():
             raise CLIError(f"{path}: no such file")
     try:
-        model = train(
-            args.files,
-            base=args.base,
-            taxonomy=args.taxonomy,
-            seed=args.seed,
-            data_dir=args.data,
-            strict=args.strict,
-            annotation_format=args.annotation_format,
-            progress=not args.quiet,
-            documents=args.documents,
-        )
+        with _warnings_as_messages():
+            model = train(
+                args.files,
+                base=args.base,
+                taxonomy=args.taxonomy,
+                seed=args.seed,
+                data_dir=args.data,
+                strict=args.strict,
+                annotation_format=args.annotation_format,
+                progress=not args.quiet,
+                documents=args.documents,
+            )
     except (AnnotationError, TaxonomyError, ModelFormatError, FileNotFoundError) as exc:
         raise CLIError(str(exc)) from None
     except ValueError as exc:
@@ -182,6 +185,28 @@ def _train(args: argparse.Namespace) -> int:
         raise CLIError(str(exc)) from None
     print(f"model written to {args.out}")
     return 0
+
+
+@contextlib.contextmanager
+def _warnings_as_messages() -> Iterator[None]:
+    """Show a ``TrainingDataWarning`` as one line ``clauseclf: warning: ...`` on stderr when it
+    is raised (before the long work), not as Python's warning with a file and line."""
+    from clauseclf.errors import TrainingDataWarning
+
+    with warnings.catch_warnings():
+        shown_otherwise = warnings.showwarning
+
+        def show(
+            message: Warning | str, category: type[Warning], *args: Any, **kwargs: Any
+        ) -> None:
+            if issubclass(category, TrainingDataWarning):
+                print(f"clauseclf: warning: {message}", file=sys.stderr, flush=True)
+            else:
+                shown_otherwise(message, category, *args, **kwargs)
+
+        warnings.simplefilter("always", TrainingDataWarning)
+        warnings.showwarning = show
+        yield
 
 
 def _train_default_model(args: argparse.Namespace) -> int:

@@ -21,7 +21,7 @@ import shutil
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import fields
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -44,7 +44,7 @@ from clauseclf.encoder import (
     is_panic,
     load_encoder,
 )
-from clauseclf.errors import EncodingError, ModelFormatError, TaxonomyError
+from clauseclf.errors import ModelFormatError, TaxonomyError, TokenizerError
 from clauseclf.head.core import ClauseHead
 from clauseclf.head.io import HEAD_JSON, HEAD_NPZ, head_files, model_number, read_model_json
 from clauseclf.head.output import HeadOutput
@@ -167,7 +167,7 @@ class ClauseModel:
             except BaseException as exc:
                 if not is_panic(exc):
                     raise
-                raise EncodingError(f"the encoder's tokenizer failed on a text: {exc}") from None
+                raise TokenizerError(f"the encoder's tokenizer failed on a text: {exc}") from None
             if embeddings.shape != (len(part), self.head.embedding_dim):
                 raise ModelFormatError(
                     f"encoder returned embeddings of shape {embeddings.shape}, expected "
@@ -242,18 +242,31 @@ class ClauseModel:
 
     def analyze(
         self,
-        text: str,
+        text: str | PurePath,
         *,
         platform: str | None = None,
         document: str | None = None,
         format: str = "auto",
         source: str | None = None,
+        encoding: str | None = None,
+        progress: bool = False,
     ) -> DocumentReport:
-        """Segment a policy (plain text, HTML or Markdown) and classify every clause."""
+        """Segment a policy (plain text, HTML or Markdown) and classify every clause.
+
+        ``text`` is the policy's text, or a ``pathlib.Path`` to read it from (with
+        ``encoding``); a str that is only a file name or an address is refused.
+        ``progress``: a progress bar on stderr for a long document (``pipeline.analyze_text``)."""
         from clauseclf.pipeline import analyze_text
 
         return analyze_text(
-            self, text, platform=platform, document=document, format=format, source=source
+            self,
+            text,
+            platform=platform,
+            document=document,
+            format=format,
+            source=source,
+            encoding=encoding,
+            progress=progress,
         )
 
     def config(self) -> dict[str, Any]:

@@ -1,8 +1,10 @@
 """Targets of the head: ``LabelMatrix`` (strong and weak labels per clause and type) and the
-(clause, type) pairs that calibration and thresholds are fitted on."""
+(clause, type) pairs that calibration and thresholds are fitted on; ``small_data_warning``
+for a training set too small to learn from."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -10,6 +12,41 @@ import numpy as np
 
 from clauseclf.annotations import AnnotatedClause
 from clauseclf.background import BACKGROUND_CORPUS
+
+#: A type with fewer positive examples than this is too rare to learn (the shared corpora give
+#: every type of the package taxonomy at least 27).
+MIN_TYPE_EXAMPLES = 20
+# Rare types named in the warning (the most frequent first), the rest counted.
+_LISTED = 8
+
+
+def small_data_warning(
+    records: Sequence[AnnotatedClause],
+    types: Sequence[str],
+    *,
+    min_examples: int = MIN_TYPE_EXAMPLES,
+) -> str | None:
+    """The warning for records that give some of ``types`` fewer than ``min_examples`` positive
+    examples (naming them with their counts), or None when every type has enough."""
+    counts = Counter(t for r in records for t in r.labels if t in set(types))
+    rare = sorted((t for t in types if counts[t] < min_examples), key=lambda t: (-counts[t], t))
+    if not rare:
+        return None
+    some = [f"{t} {counts[t]}" for t in rare if counts[t]]
+    none = [t for t in rare if not counts[t]]
+    listed = ", ".join(some[:_LISTED]) + (
+        f", {len(some) - _LISTED} more" if len(some) > _LISTED else ""
+    )
+    if none:
+        names = ", ".join(none[:_LISTED]) + (", ..." if len(none) > _LISTED else "")
+        listed += ("; " if listed else "") + f"{len(none)} with none ({names})"
+    n_platforms = len({r.platform for r in records if r.platform})
+    return (
+        f"the training data is too small to learn from: {len(records):,} clauses from "
+        f"{n_platforms} platform(s), and {len(rare)} of {len(types)} types have fewer than "
+        f"{min_examples} examples ({listed}); the model will miss those types. Add annotated "
+        "clauses, or train with the shared corpora as well (data_dir= / --data ../shared/data)"
+    )
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import sys
 import time
+import warnings
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
@@ -21,12 +22,14 @@ from clauseclf.annotations import (
     platforms,
 )
 from clauseclf.background import BACKGROUND_CORPUS, CHECKED_TYPE, background_clauses
+from clauseclf.errors import TrainingDataWarning
 from clauseclf.head.core import ClauseHead
 from clauseclf.inference.practices import PracticeMap, practice_id
 from clauseclf.taxonomy import Taxonomy, default_taxonomy, load_taxonomy
 from clauseclf.training.config import TrainingConfig
 from clauseclf.training.cv import cross_validate
 from clauseclf.training.head_fit import fit_head
+from clauseclf.training.labels import small_data_warning
 from clauseclf.training.ranking import fit_practice_map
 
 if TYPE_CHECKING:
@@ -59,7 +62,9 @@ def train(
     find their text (``clauseclf.annotations.standoff``; default ``data_dir``'s
     ``policies-2023``, else ``../shared/data/policies-2023``). Grouped cross-validation metrics
     (by platform) are printed before the final fit and kept in ``model.metadata["training"]``;
-    ``model.save(dir)`` writes the model card.
+    ``model.save(dir)`` writes the model card. A ``TrainingDataWarning`` names the types with
+    fewer than ``training.labels.MIN_TYPE_EXAMPLES`` examples (counts of the annotations and
+    corpora, before background clauses).
     """
     from clauseclf.encoder import default_encoder_spec
     from clauseclf.evaluation import evaluate_folds, format_metrics, model_card
@@ -83,6 +88,9 @@ def train(
         records += load_corpora(data_dir, taxonomy=taxonomy)
     if not records:
         raise ValueError("no annotated clauses to train on")
+    small = small_data_warning(records, taxonomy.type_ids)
+    if small is not None:
+        warnings.warn(small, TrainingDataWarning, stacklevel=2)
     if data_dir is not None and config.background_clauses > 0:
         records += background_clauses(
             data_dir,
