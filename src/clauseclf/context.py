@@ -61,13 +61,29 @@ def finding_contexts(
     contexts = {}
     for finding in findings:
         clause = by_clause[finding.clause_index]
-        query = {"text": clause.text, "label": finding.type, "platform": report.platform}
         rows = similar.get(finding.clause_index) if finding.type == clause.label else None
-        if rows is None:
-            rows = index.similar(query, k=k, exclude_platform=report.platform or None)
-        contexts[(finding.clause_index, finding.type)] = FindingContext(
-            similar=rows,
-            prevalence=str(index.prevalence(finding.type)),
-            uniqueness=str(index.uniqueness(query)),
+        contexts[(finding.clause_index, finding.type)] = context_of(
+            index, clause.text, finding.type, report.platform, k=k, similar=rows
         )
     return contexts
+
+
+def context_of(
+    index: ClauseIndex,
+    text: str,
+    type_id: str,
+    platform: str | None,
+    *,
+    k: int = 3,
+    similar: pd.DataFrame | None = None,
+) -> FindingContext:
+    """The ``FindingContext`` of a clause ``text`` found as ``type_id`` on ``platform`` (left
+    out of the similar clauses and of uniqueness); ``similar`` reuses rows already fetched."""
+    query = {"text": text, "label": type_id, "platform": platform}
+    if similar is None:
+        similar = index.similar(query, k=k, exclude_platform=platform or None)
+    return FindingContext(
+        similar=similar,
+        prevalence=str(index.prevalence(type_id)),
+        uniqueness=str(index.uniqueness(query)),
+    )
