@@ -106,7 +106,9 @@ def test_atlas_pages(scored, tmp_path):
     prevalence = sale.xpath("//p[@class='prevalence']")[0].text_content()
     assert "high: 2 of 3" in prevalence and "none (protective): 1 of 3" in prevalence
     assert [r.get("data-severity") for r in sale.xpath("//tr[@data-search]")] == [
-        "high", "high", "none"
+        "high",
+        "high",
+        "none",
     ]
 
 
@@ -115,8 +117,9 @@ def test_atlas_finding_page(scored, tmp_path, tiny_model):
 
     build_atlas(scored, tmp_path, model_version="tiny")
     rows = scored[scored.platform == "Alder"]
-    finding = next(f for f in findings_from_rows(rows, model_version="tiny")
-                   if f.type == "data_sale")
+    finding = next(
+        f for f in findings_from_rows(rows, model_version="tiny") if f.type == "data_sale"
+    )
     page = lxml.html.parse(str(tmp_path / finding_page_name(finding))).getroot()
     text = page.text_content()
     assert finding.explanation.why_it_matters in text
@@ -146,8 +149,9 @@ def test_atlas_with_an_index_lists_similar_clauses(scored, tmp_path, tiny_model)
     build_atlas(
         scored, tmp_path, context=lambda f, platform: context_of(index, f.text, f.type, platform)
     )
-    finding = next(f for f in findings_from_rows(scored[scored.platform == "Alder"])
-                   if f.type == "data_sale")
+    finding = next(
+        f for f in findings_from_rows(scored[scored.platform == "Alder"]) if f.type == "data_sale"
+    )
     page = lxml.html.parse(str(tmp_path / finding_page_name(finding))).getroot()
     similar = page.xpath("//*[contains(@class,'similar')]")[0].text_content()
     assert "Cedar" in similar and "Alder" not in similar  # other platforms only

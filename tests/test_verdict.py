@@ -22,7 +22,6 @@ from clauseclf.cli import main
 from clauseclf.errors import TaxonomyError
 from clauseclf.evidence import STOP_WORDS, is_content, trim_trailing_stop_words
 from clauseclf.explanations import (
-    EXPLANATION_FIELDS,
     default_explanations,
     explain,
     explanations_from_dict,
@@ -110,8 +109,10 @@ def test_explanations_are_package_data_beside_the_taxonomy():
     assert set(json.loads(text)["types"]) == set(default_taxonomy().type_ids)
     # The taxonomy itself carries no explanation (it must keep matching the shared one).
     taxonomy = json.loads(resources.files("clauseclf").joinpath("taxonomy.json").read_text())
-    assert all(set(t) <= {"id", "category", "default_severity", "description", "regulations"}
-               for t in taxonomy["types"])
+    assert all(
+        set(t) <= {"id", "category", "default_severity", "description", "regulations"}
+        for t in taxonomy["types"]
+    )
 
 
 # -- grade -------------------------------------------------------------------------------------
@@ -141,8 +142,12 @@ HIGH6 = ("arbitration", "class_action_waiver", "data_sale", "ai_training", "trac
         ([("tracking", "medium"), ("jurisdiction", "medium"), ("children", "low")], "B", 2),
         # One high type rules out A and B, however low the score.
         ([("arbitration", "high"), ("data_sale", "none"), ("user_rights", "none")], "C", 1),
-        ([(t, "medium") for t in ("tracking", "jurisdiction", "indemnification")]
-         + [("arbitration", "high"), ("class_action_waiver", "high")], "D", 9),
+        (
+            [(t, "medium") for t in ("tracking", "jurisdiction", "indemnification")]
+            + [("arbitration", "high"), ("class_action_waiver", "high")],
+            "D",
+            9,
+        ),
         ([(t, "high") for t in HIGH6[:5]] + [("jurisdiction", "medium")], "D", 16),
         ([(t, "high") for t in HIGH6], "E", 18),
     ],
@@ -290,7 +295,9 @@ def policy_file(tmp_path):
 
 
 def test_cli_markdown(policy_file, tiny_cli, capsys, tmp_path):
-    assert main(["analyze", str(policy_file), "--platform", "Fernwick", "--format", "markdown"]) == 0
+    assert (
+        main(["analyze", str(policy_file), "--platform", "Fernwick", "--format", "markdown"]) == 0
+    )
     out = capsys.readouterr().out
     assert out.startswith("# Clause report: Fernwick")
     out_file = tmp_path / "report.md"
@@ -302,8 +309,8 @@ def test_cli_table_starts_with_the_verdict_and_folds_other(policy_file, tiny_cli
     assert main(["analyze", str(policy_file), "--platform", "Fernwick", "--color", "never"]) == 0
     out = capsys.readouterr().out
     grade = report_verdict(report).grade
-    assert out.index(f"Grade: {grade.label}") < out.index("What matters most") < out.index(
-        "Clauses:"
+    assert (
+        out.index(f"Grade: {grade.label}") < out.index("What matters most") < out.index("Clauses:")
     )
     others = sum(not c.prediction.labels for c in report.clauses)
     assert f"{others} of type other not shown" in out

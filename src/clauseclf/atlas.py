@@ -29,8 +29,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from clauseclf.html_page import BASE_CSS, page
-from clauseclf.html_verdict import cell, finding_html, grade_badge, grade_formula, mark_phrases
-from clauseclf.html_verdict import severity_class
+from clauseclf.html_verdict import (
+    cell,
+    finding_html,
+    grade_badge,
+    grade_formula,
+    mark_phrases,
+    severity_class,
+)
 from clauseclf.taxonomy import SEVERITY_SCALE, default_taxonomy
 from clauseclf.verdict import STANCES, Finding, Verdict, findings_from_rows, verdict_of
 
@@ -190,11 +196,14 @@ def _type_table(documents: list[AtlasDocument]) -> dict[str, list[tuple[str, Fin
     for d in documents:
         for f in d.verdict.findings:
             current = best[f.type].get(d.platform)
-            key = (SEVERITY_SCALE.index(f.severity) if f.severity in SEVERITY_SCALE else 1,
-                   f.confidence)
-            if current is None or key > (SEVERITY_SCALE.index(current.severity)
-                                         if current.severity in SEVERITY_SCALE else 1,
-                                         current.confidence):
+            key = (
+                SEVERITY_SCALE.index(f.severity) if f.severity in SEVERITY_SCALE else 1,
+                f.confidence,
+            )
+            if current is None or key > (
+                SEVERITY_SCALE.index(current.severity) if current.severity in SEVERITY_SCALE else 1,
+                current.confidence,
+            ):
                 best[f.type][d.platform] = f
     order = [t for t in default_taxonomy().type_ids if t in best]
     order += sorted(set(best) - set(order))
@@ -279,7 +288,7 @@ def _platform_page(platform: str, documents: list[AtlasDocument]) -> str:
         counts = d.verdict.category_counts()
         rows = "".join(
             f'<tr><th scope="row">{_e(c)}</th><td>{n["adverse"]}</td><td>{n["neutral"]}</td>'
-            f'<td>{n["protective"]}</td></tr>'
+            f"<td>{n['protective']}</td></tr>"
             for c, n in counts.items()
         )
         items = "".join(
@@ -317,8 +326,11 @@ def _type_page(type_id: str, rows: list[tuple[str, Finding]], total: int) -> str
         f'<td class="wording"><a href="{finding_page_name(f)}">'
         f"{mark_phrases(f.text, f.evidence)}</a></td></tr>"
         for platform, f in sorted(
-            rows, key=lambda r: (-SEVERITY_SCALE.index(r[1].severity)
-                                 if r[1].severity in SEVERITY_SCALE else 0, r[0].casefold())
+            rows,
+            key=lambda r: (
+                -SEVERITY_SCALE.index(r[1].severity) if r[1].severity in SEVERITY_SCALE else 0,
+                r[0].casefold(),
+            ),
         )
     )
     body = [

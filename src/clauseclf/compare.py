@@ -12,12 +12,16 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from clauseclf.html_page import page
+from clauseclf.html_page import BASE_CSS, page
 from clauseclf.html_verdict import grade_badge, grade_formula, mark_phrases, severity_class
 from clauseclf.rendering import report_name
 from clauseclf.taxonomy import OTHER, default_taxonomy
 from clauseclf.verdict import Finding, Verdict, report_verdict, severity_rank
+
+if TYPE_CHECKING:
+    from clauseclf.report import DocumentReport
 
 _e = html.escape
 ABSENT = "-"
@@ -46,7 +50,9 @@ class Comparison:
         return max(found, key=lambda f: (severity_rank(f.severity), f.confidence))
 
 
-def compare_reports(reports: Sequence, names: Sequence[str] | None = None) -> Comparison:
+def compare_reports(
+    reports: Sequence[DocumentReport], names: Sequence[str] | None = None
+) -> Comparison:
     """The comparison of ``reports`` (``DocumentReport``s); ``names`` default to each report's
     platform and document (``ValueError`` for fewer than two reports or a wrong name count)."""
     if len(reports) < 2:
@@ -118,8 +124,9 @@ def comparison_html(comparison: Comparison, *, title: str = "Platforms side by s
                 f"<strong>{_e(name)}</strong> ({_e(finding.severity)})<br>"
                 f"{mark_phrases(finding.text, finding.evidence)}</td>"
             )
-        rows.append(f'<tr data-type="{_e(type_id)}"><th scope="row">{_e(type_id)}</th>'
-                    f"{''.join(cells)}</tr>")
+        rows.append(
+            f'<tr data-type="{_e(type_id)}"><th scope="row">{_e(type_id)}</th>{"".join(cells)}</tr>'
+        )
         sections.append(
             f'<section class="wordings"><h3>{_e(type_id)}</h3><table class="grid"><tr>'
             f"{''.join(wordings)}</tr></table></section>"
@@ -137,6 +144,5 @@ def comparison_html(comparison: Comparison, *, title: str = "Platforms side by s
         '<footer><p class="note">Model predictions, not legal advice.</p></footer>',
     ]
     css_extra = ".absent{color:#595959;background:#fafafa}.comparison td{min-width:8rem}"
-    from clauseclf.html_page import BASE_CSS
 
     return page(title, body, css=BASE_CSS + css_extra)

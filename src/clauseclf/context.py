@@ -31,9 +31,7 @@ class FindingContext:
     uniqueness: str
 
 
-def similar_clauses(
-    report: DocumentReport, index: ClauseIndex, k: int
-) -> dict[int, pd.DataFrame]:
+def similar_clauses(report: DocumentReport, index: ClauseIndex, k: int) -> dict[int, pd.DataFrame]:
     """Clause index -> its ``k`` most similar clauses of other platforms (``index.similar``,
     the report's own platform left out), for every clause that is not ``other``."""
     from clauseclf.taxonomy import OTHER

@@ -12,9 +12,18 @@ from collections.abc import Iterable
 
 _e = html.escape
 
-#: Styles every page shares: layout, severity colours (text contrast >= 4.5:1 on white),
-#: badges, finding cards, tables, focus outlines for keyboard use.
-BASE_CSS = (
+#: Severity colours; they come last in a page's CSS so that they win over a card's defaults.
+SEVERITY_CSS = (
+    ".sev-none{border-left-color:#2e7d32;background:#eef7ee}.badge.sev-none{background:#2e7d32}"
+    ".sev-low{border-left-color:#1565c0;background:#edf3fb}.badge.sev-low{background:#1565c0}"
+    ".sev-medium{border-left-color:#9a5b00;background:#fff6e5}"
+    ".badge.sev-medium{background:#9a5b00}"
+    ".sev-high{border-left-color:#c62828;background:#fdeeee}.badge.sev-high{background:#c62828}"
+)
+
+#: Styles every page shares: layout, badges (text contrast >= 4.5:1), finding cards, tables,
+#: focus outlines for keyboard use.
+LAYOUT_CSS = (
     "body{font-family:system-ui,sans-serif;max-width:64rem;margin:2rem auto;padding:0 1rem;"
     "color:#222;line-height:1.45}table{border-collapse:collapse}td,th{padding:.2rem .6rem;"
     "text-align:left;vertical-align:top}a{color:#0b57a4}"
@@ -22,11 +31,6 @@ BASE_CSS = (
     "outline-offset:2px}.muted{color:#595959}.note{color:#7a4f00;font-size:.85em}"
     ".badge{font-weight:bold;font-size:.85em;padding:.05rem .45rem;border-radius:.8rem;"
     "color:#fff;background:#595959}"
-    ".sev-none{border-left-color:#2e7d32;background:#eef7ee}.badge.sev-none{background:#2e7d32}"
-    ".sev-low{border-left-color:#1565c0;background:#edf3fb}.badge.sev-low{background:#1565c0}"
-    ".sev-medium{border-left-color:#9a5b00;background:#fff6e5}"
-    ".badge.sev-medium{background:#9a5b00}"
-    ".sev-high{border-left-color:#c62828;background:#fdeeee}.badge.sev-high{background:#c62828}"
     ".grade{display:inline-block;font-size:2.2rem;font-weight:bold;width:3.2rem;height:3.2rem;"
     "line-height:3.2rem;text-align:center;border-radius:.4rem;color:#fff;background:#595959}"
     ".grade-A{background:#2e7d32}.grade-B{background:#4d7a1a}.grade-C{background:#8a6100}"
@@ -41,6 +45,8 @@ BASE_CSS = (
     ".controls{border-bottom:1px solid #ccc;padding:.5rem 0}"
     ".controls label{margin-right:.8rem;white-space:nowrap}[hidden]{display:none!important}"
 )
+#: The layout and components of every page, then ``SEVERITY_CSS``.
+BASE_CSS = LAYOUT_CSS + SEVERITY_CSS
 
 
 def csp(css: str, script: str | None) -> str:

@@ -27,7 +27,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from clauseclf.evidence import highlight
-from clauseclf.html_page import BASE_CSS, csp
+from clauseclf.html_page import LAYOUT_CSS, SEVERITY_CSS, csp
 from clauseclf.html_verdict import (
     REGULATION_NOTE,
     TOP_FINDINGS,
@@ -49,27 +49,31 @@ __all__ = ["REGULATION_NOTE", "render_html"]
 
 _e = html.escape
 
-_CSS = BASE_CSS + (
-    ".provenance th,.provenance td{font-size:.9em}"
-    ".provenance th{color:#555;font-weight:normal}.provenance td{word-break:break-all}"
-    ".summary{display:flex;gap:2rem;flex-wrap:wrap;align-items:flex-start}"
-    ".summary td:last-child{text-align:right}"
-    ".filters{border-bottom:1px solid #ccc;padding:.5rem 0}"
-    ".filters fieldset{border:1px solid #ddd;margin:.3rem 0}"
-    ".filters label{display:inline-block;margin:.1rem .7rem .1rem 0;white-space:nowrap}"
-    ".filters button{font-size:.8em;margin-right:.3rem}"
-    ".clause{border-left:.45rem solid #999;background:#f6f6f6;margin:1rem 0;"
-    "padding:.6rem .9rem;border-radius:.2rem}.clause[hidden]{display:none}"
-    ".clause header{display:flex;gap:.8rem;flex-wrap:wrap;align-items:baseline}"
-    ".num{color:#666;font-variant-numeric:tabular-nums}.section{color:#555;font-style:italic}"
-    ".confidence{color:#555;font-size:.9em}"
-    ".labels{list-style:none;padding:0;margin:.3rem 0;display:flex;gap:.5rem;flex-wrap:wrap}"
-    ".labels li{background:#fff;border:1px solid #ccc;border-radius:.2rem;padding:0 .4rem;"
-    "font-size:.9em}.text{white-space:pre-wrap;margin:.4rem 0}"
-    ".evidence,.regulations,.similar{font-size:.9em;margin:.4rem 0}"
-    ".regulations ul,.similar ol{margin:.2rem 0}.similar q{color:#333}"
-    ".verdict{border-bottom:2px solid #ccc;padding-bottom:1rem}"
-    ".grade-line{display:flex;gap:1rem;align-items:center}"
+_CSS = (
+    LAYOUT_CSS
+    + (
+        ".provenance th,.provenance td{font-size:.9em}"
+        ".provenance th{color:#555;font-weight:normal}.provenance td{word-break:break-all}"
+        ".summary{display:flex;gap:2rem;flex-wrap:wrap;align-items:flex-start}"
+        ".summary td:last-child{text-align:right}"
+        ".filters{border-bottom:1px solid #ccc;padding:.5rem 0}"
+        ".filters fieldset{border:1px solid #ddd;margin:.3rem 0}"
+        ".filters label{display:inline-block;margin:.1rem .7rem .1rem 0;white-space:nowrap}"
+        ".filters button{font-size:.8em;margin-right:.3rem}"
+        ".clause{border-left:.45rem solid #999;background:#f6f6f6;margin:1rem 0;"
+        "padding:.6rem .9rem;border-radius:.2rem}.clause[hidden]{display:none}"
+        ".clause header{display:flex;gap:.8rem;flex-wrap:wrap;align-items:baseline}"
+        ".num{color:#666;font-variant-numeric:tabular-nums}.section{color:#555;font-style:italic}"
+        ".confidence{color:#555;font-size:.9em}"
+        ".labels{list-style:none;padding:0;margin:.3rem 0;display:flex;gap:.5rem;flex-wrap:wrap}"
+        ".labels li{background:#fff;border:1px solid #ccc;border-radius:.2rem;padding:0 .4rem;"
+        "font-size:.9em}.text{white-space:pre-wrap;margin:.4rem 0}"
+        ".evidence,.regulations,.similar{font-size:.9em;margin:.4rem 0}"
+        ".regulations ul,.similar ol{margin:.2rem 0}.similar q{color:#333}"
+        ".verdict{border-bottom:2px solid #ccc;padding-bottom:1rem}"
+        ".grade-line{display:flex;gap:1rem;align-items:center}"
+    )
+    + SEVERITY_CSS
 )
 
 # The filter script. It holds no text of the report, so it needs no escaping; the page's

@@ -105,7 +105,7 @@ def verdict_html(
         f"{grade_formula()}</p></details>",
         table,
         f'<h3 class="findings-title">What matters most ({len(adverse)} adverse finding'
-        f'{"" if len(adverse) == 1 else "s"})</h3>',
+        f"{'' if len(adverse) == 1 else 's'})</h3>",
     ]
     if not adverse:
         parts.append('<p class="muted">No adverse finding.</p>')
@@ -134,9 +134,11 @@ def finding_html(
     """One finding's card (see the module docstring)."""
     explanation = finding.explanation
     h = f"h{heading_level}"
-    where = f'<a href="#clause-{finding.clause_index}">clause #{finding.clause_index}</a>' if (
-        clause_link
-    ) else f"clause #{finding.clause_index}"
+    where = (
+        f'<a href="#clause-{finding.clause_index}">clause #{finding.clause_index}</a>'
+        if (clause_link)
+        else f"clause #{finding.clause_index}"
+    )
     parts = [
         f'<article class="finding {severity_class(finding.severity)}" '
         f'data-type="{_e(finding.type)}" data-severity="{_e(finding.severity)}" '
@@ -212,13 +214,13 @@ def similar_html(rows: pd.DataFrame) -> str:
             "platforms in the index.</p></div>"
         )
     items = []
-    for row in rows.itertuples(index=False):
-        where = display_name(cell(row.platform), cell(row.document), "unknown platform")
+    for row in rows.to_dict(orient="records"):
+        where = display_name(cell(row["platform"]), cell(row["document"]), "unknown platform")
         items.append(
-            f'<li><span class="muted">similarity {float(row.similarity):.2f}</span> '
+            f'<li><span class="muted">similarity {float(row["similarity"]):.2f}</span> '
             f"<strong>{_e(where)}</strong> "
-            f"[{_e(cell(row.label))}, {_e(cell(row.severity))}]<br>"
-            f"<q>{_e(cell(row.text))}</q></li>"
+            f"[{_e(cell(row['label']))}, {_e(cell(row['severity']))}]<br>"
+            f"<q>{_e(cell(row['text']))}</q></li>"
         )
     return (
         f'<details class="similar" open><summary>Similar clauses on other platforms '

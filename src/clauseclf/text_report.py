@@ -113,8 +113,10 @@ def render_markdown(report: DocumentReport, verdict: Verdict | None = None) -> s
     for number, finding in enumerate(adverse[:TOP_FINDINGS], start=1):
         out += _finding_markdown(number, finding)
     if len(adverse) > TOP_FINDINGS:
-        out += [f"<details><summary>{len(adverse) - TOP_FINDINGS} more adverse findings"
-                "</summary>", ""]
+        out += [
+            f"<details><summary>{len(adverse) - TOP_FINDINGS} more adverse findings</summary>",
+            "",
+        ]
         for number, finding in enumerate(adverse[TOP_FINDINGS:], start=TOP_FINDINGS + 1):
             out += _finding_markdown(number, finding)
         out += ["</details>", ""]
@@ -152,15 +154,18 @@ def _finding_markdown(number: int, finding: Finding) -> list[str]:
             "",
         ]
     text = " ".join(finding.text.split())
-    marked = mark_regions(text, phrase_regions(text, finding.evidence), _escape_markdown, "**", "**")
+    marked = mark_regions(
+        text, phrase_regions(text, finding.evidence), _escape_markdown, "**", "**"
+    )
     out += [f"> {marked}", ""]
     try:
         refs = regulations_for(finding.type)
     except KeyError:
         refs = ()
     if refs:
-        cited = "; ".join(f"{r.regulation} {r.reference}" if r.reference else r.regulation
-                          for r in refs)
+        cited = "; ".join(
+            f"{r.regulation} {r.reference}" if r.reference else r.regulation for r in refs
+        )
         out += [f"Regulations to check ({REGULATION_NOTE}): {md(cited)}", ""]
     out += [f"Cite as: {md(str(finding.citation))} (record `{finding.citation.record_id}`)", ""]
     return out
@@ -172,7 +177,8 @@ def _clauses_markdown(report: DocumentReport) -> list[str]:
         rows += [f"| {i} | {md(t)} | {s} | {c:.2f} | {md(x)} |" for i, t, s, c, x in clauses]
         return rows
 
-    typed, other = [], []
+    typed: list[tuple[int, str, str, float, str]] = []
+    other: list[tuple[int, str, str, float, str]] = []
     for clause in report.clauses:
         types = ", ".join(clause.prediction.labels) or OTHER
         row = (clause.index, types, clause.severity, clause.confidence, clause.text)

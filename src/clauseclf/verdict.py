@@ -189,9 +189,7 @@ class Verdict:
         for finding in self.findings:
             counts.setdefault(finding.category or "uncategorised", Counter())[finding.stance] += 1
         ordered = sorted(counts, key=lambda c: order.index(c) if c in order else len(order))
-        return {
-            c: {s: counts[c][s] for s in ("adverse", "neutral", "protective")} for c in ordered
-        }
+        return {c: {s: counts[c][s] for s in ("adverse", "neutral", "protective")} for c in ordered}
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -227,7 +225,9 @@ def findings_from_report(report: DocumentReport) -> tuple[Finding, ...]:
                 Finding(
                     type=type_id,
                     severity=prediction.severities.get(type_id, prediction.severity),
-                    confidence=prediction.confidence if type_id == prediction.label else probability,
+                    confidence=prediction.confidence
+                    if type_id == prediction.label
+                    else probability,
                     clause_index=clause.index,
                     heading=clause.segment.heading,
                     text=clause.text,
@@ -245,23 +245,26 @@ def findings_from_rows(
     one per row not labelled ``other`` (its top label, severity and confidence; the table has
     no per-type severity for the other labels), ranked."""
     found = []
-    for row in rows.itertuples(index=False):
-        label = getattr(row, "label", None)
-        if not isinstance(label, str) or label == OTHER or not _missing(getattr(row, "error", None)):
+    for row in rows.to_dict(orient="records"):
+        label = row.get("label")
+        if not isinstance(label, str) or label == OTHER or not _missing(row.get("error")):
             continue
-        evidence = getattr(row, "evidence", None)
+        heading = row.get("heading")
         found.append(
             Finding(
                 type=label,
-                severity=str(row.severity),
-                confidence=float(row.confidence),
-                clause_index=int(row.clause_index),
-                heading=None if _missing(row.heading) else str(row.heading),
-                text=str(row.text),
-                evidence=tuple(str(e) for e in _sequence(evidence)),
+                severity=str(row["severity"]),
+                confidence=float(row["confidence"]),
+                clause_index=int(row["clause_index"]),
+                heading=None if _missing(heading) else str(heading),
+                text=str(row["text"]),
+                evidence=tuple(str(e) for e in _sequence(row.get("evidence"))),
                 citation=Citation(
-                    str(row.document_sha256), str(row.clause_id), int(row.clause_index),
-                    model_version, None,
+                    str(row["document_sha256"]),
+                    str(row["clause_id"]),
+                    int(row["clause_index"]),
+                    model_version,
+                    None,
                 ),
             )
         )
@@ -300,8 +303,7 @@ def grade_findings(findings: Iterable[Finding]) -> Grade:
             letter = band
             break
     reason = (
-        f"score {score} = 3 x {high} high + {medium} medium - {protective} protective "
-        f"clause types"
+        f"score {score} = 3 x {high} high + {medium} medium - {protective} protective clause types"
     )
     return Grade(letter=letter, reason=reason, **numbers)
 
@@ -318,8 +320,10 @@ def report_verdict(report: DocumentReport) -> Verdict:
 
 
 def _missing(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value)) or (
-        type(value).__name__ in ("NAType", "NaTType")
+    return (
+        value is None
+        or (isinstance(value, float) and math.isnan(value))
+        or (type(value).__name__ in ("NAType", "NaTType"))
     )
 
 

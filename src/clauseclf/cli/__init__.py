@@ -38,9 +38,7 @@ __all__ = ["CLIError", "main"]
 _load_model = read_model
 
 #: The command modules, in the order ``clauseclf --help`` lists their commands.
-_COMMAND_MODULES = (
-    analyze, segment, train, score, index, evaluate, export, diff, compare, atlas
-)
+_COMMAND_MODULES = (analyze, segment, train, score, index, evaluate, export, diff, compare, atlas)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

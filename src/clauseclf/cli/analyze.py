@@ -226,9 +226,7 @@ def _write_analysis(
         write_rows([clause.to_dict() for clause in report.clauses], args.format)
 
 
-def _ordered_clauses(
-    report: DocumentReport, order: str, show_other: bool
-) -> list[AnalyzedClause]:
+def _ordered_clauses(report: DocumentReport, order: str, show_other: bool) -> list[AnalyzedClause]:
     """The clauses for the table: ``other`` left out unless ``show_other``, in ``order``."""
     from clauseclf.verdict import severity_rank
 

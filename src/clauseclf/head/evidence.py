@@ -39,9 +39,10 @@ def lexical_evidence(
     value x coefficient x Platt slope: calibrated log-odds, shared among its occurrences),
     or of a stance cue that raises it; candidates under ``EVIDENCE_MIN_SHARE`` of the
     strongest are dropped, and so are those made of stop-words only
-    (``clauseclf.evidence.is_content``). Candidates are taken strongest first, merged with a span they
-    overlap or touch (across whitespace) and their weights summed, until ``max_spans``
-    spans are full; a span's trailing stop-words are trimmed. The embedding part of the score has no word-level evidence.
+    (``clauseclf.evidence.is_content``). Candidates are taken strongest first, merged with a
+    span they overlap or touch (across whitespace) and their weights summed, until
+    ``max_spans`` spans are full; a span's trailing stop-words are trimmed. The embedding part
+    of the score has no word-level evidence.
     """
     if isinstance(texts, (str, bytes)) or not all(isinstance(t, str) for t in texts):
         raise TypeError("texts must be a sequence of str (one clause per item)")
