@@ -145,7 +145,7 @@ def _python(*args, cwd):
 def test_cli_package_has_the_command_modules():
     assert "clauseclf.cli._common" in CLI_MODULES
     commands = [name for name in CLI_MODULES if not name.rsplit(".", 1)[1].startswith("_")]
-    assert len(commands) == 8
+    assert len(commands) == 10  # analyze ... diff, compare, atlas
     for name in commands:
         module = importlib.import_module(name)
         assert callable(module.add_parser), name

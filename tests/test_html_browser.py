@@ -28,6 +28,8 @@ from selenium import webdriver  # noqa: E402
 from selenium.common.exceptions import WebDriverException  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.common.keys import Keys  # noqa: E402
+from selenium.webdriver.support.ui import Select  # noqa: E402
 
 from clauseclf.index import ClauseIndex  # noqa: E402
 from conftest import FERNWICK_POLICY  # noqa: E402
@@ -101,11 +103,29 @@ def shown(driver):
     return [element.is_displayed() for element in clauses(driver)]
 
 
-def test_every_clause_is_shown(page, report):
+def test_other_is_folded_by_default(page, report):
     assert len(clauses(page)) == len(report.clauses) == 7
+    assert shown(page) == [bool(c.prediction.labels) for c in report.clauses]
+    assert page.find_element(By.ID, "shown-count").text == "5"
+    assert page.title == "Clause report: Fernwick"
+    page.find_element(By.CSS_SELECTOR, 'button[data-group="type"][data-select="all"]').click()
     assert all(shown(page))
     assert page.find_element(By.ID, "shown-count").text == "7"
-    assert page.title == "Clause report: Fernwick"
+
+
+def test_verdict_first_and_sort_by_severity(page, report, tmp_path_factory):
+    verdict = page.find_element(By.CSS_SELECTOR, "section.verdict")
+    main = page.find_element(By.CSS_SELECTOR, "main.clauses")
+    assert verdict.location["y"] < main.location["y"]
+    assert verdict.find_element(By.CSS_SELECTOR, ".grade").is_displayed()
+    assert "Why it matters" in verdict.text
+    Select(page.find_element(By.ID, "sort-order")).select_by_value("severity")
+    ranks = [int(e.get_attribute("data-rank")) for e in clauses(page)]
+    assert ranks == sorted(ranks, reverse=True)
+    Select(page.find_element(By.ID, "sort-order")).select_by_value("document")
+    assert [int(e.get_attribute("data-index")) for e in clauses(page)] == list(range(7))
+    shot = tmp_path_factory.mktemp("screenshots") / "report.png"
+    assert page.save_screenshot(str(shot)) and shot.stat().st_size > 1000
 
 
 def test_unticking_a_type_hides_exactly_its_clauses(page, report):
@@ -168,3 +188,113 @@ def test_no_javascript_errors(page):
         pytest.skip(f"the browser log is not available: {exc}")
     errors = [e for e in entries if e.get("level") == "SEVERE"]
     assert errors == []
+
+
+# -- accessibility and the atlas ----------------------------------------------------------------
+
+
+def _luminance(rgb):
+    def channel(value):
+        value /= 255
+        return value / 12.92 if value <= 0.03928 else ((value + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (channel(v) for v in rgb)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def _rgb(css):
+    return [int(v) for v in css[css.index("(") + 1 : css.index(")")].split(",")[:3]]
+
+
+def contrast(driver, element):
+    """The contrast ratio of an element's text colour on its background colour."""
+    colour = driver.execute_script("return getComputedStyle(arguments[0]).color", element)
+    background = driver.execute_script(
+        "var e = arguments[0]; while (e) { var c = getComputedStyle(e).backgroundColor;"
+        " if (c !== 'rgba(0, 0, 0, 0)' && c !== 'transparent') { return c; }"
+        " e = e.parentElement; } return 'rgb(255, 255, 255)';",
+        element,
+    )
+    light, dark = sorted((_luminance(_rgb(colour)), _luminance(_rgb(background))), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def check_accessibility(driver):
+    """Every form control has a label; badges, grades and muted text reach 4.5:1."""
+    for control in driver.find_elements(By.CSS_SELECTOR, "input, select"):
+        control_id = control.get_attribute("id")
+        labelled = control_id and driver.find_elements(
+            By.CSS_SELECTOR, f'label[for="{control_id}"]'
+        )
+        wrapped = driver.execute_script("return arguments[0].closest('label') !== null", control)
+        assert labelled or wrapped, control.get_attribute("outerHTML")
+    for element in driver.find_elements(By.CSS_SELECTOR, ".badge, .grade, .muted"):
+        if element.is_displayed():
+            assert contrast(driver, element) >= 4.5, element.get_attribute("outerHTML")[:200]
+
+
+def test_report_accessibility(page):
+    check_accessibility(page)
+
+
+@pytest.fixture(scope="module")
+def site(tiny_model, tmp_path_factory):
+    from clauseclf.atlas import build_atlas
+
+    documents = [
+        {
+            "id": "alder",
+            "platform": "Alder",
+            "text": "Alder sells your personal data to data "
+            "brokers. Any dispute with Alder will be resolved by binding arbitration.",
+        },
+        {
+            "id": "birch",
+            "platform": "Birch",
+            "text": "Birch does not sell your personal "
+            "information. These terms are governed by the laws of Oregon.",
+        },
+    ]
+    folder = tmp_path_factory.mktemp("site")
+    build_atlas(tiny_model.score(documents, progress=False), folder, model_version="tiny")
+    return folder
+
+
+def test_atlas_pages_render_with_their_key_elements(browser, site, tmp_path_factory):
+    from clauseclf.atlas import platform_page_name, type_page_name
+
+    shots = tmp_path_factory.mktemp("atlas-screenshots")
+    browser.get((site / platform_page_name("Alder")).as_uri())
+    assert browser.find_element(By.CSS_SELECTOR, ".grade").is_displayed()
+    assert "Findings per category" in browser.page_source
+    assert browser.save_screenshot(str(shots / "platform.png"))
+    check_accessibility(browser)
+    finding = browser.find_element(By.CSS_SELECTOR, "ol.findings a")
+    finding.click()
+    assert "Why it matters" in browser.find_element(By.TAG_NAME, "main").text
+    assert "Cite as" in browser.find_element(By.TAG_NAME, "main").text
+    assert browser.save_screenshot(str(shots / "finding.png"))
+    check_accessibility(browser)
+    browser.get((site / type_page_name("data_sale")).as_uri())
+    assert "of 2 platforms" in browser.find_element(By.CLASS_NAME, "prevalence").text
+    assert "sells your personal data" in browser.find_element(By.TAG_NAME, "main").text
+    assert browser.save_screenshot(str(shots / "type.png"))
+    check_accessibility(browser)
+    assert all(p.stat().st_size > 1000 for p in shots.iterdir())
+
+
+def test_atlas_search_and_filter_by_keyboard(browser, site):
+    browser.get((site / "index.html").as_uri())
+    rows = browser.find_elements(By.CSS_SELECTOR, "tr[data-search]")
+    assert len(rows) == 2
+    body = browser.find_element(By.TAG_NAME, "body")
+    body.send_keys(Keys.TAB)
+    for _ in range(10):  # tab to the search box
+        if browser.switch_to.active_element.get_attribute("id") == "search":
+            break
+        browser.switch_to.active_element.send_keys(Keys.TAB)
+    assert browser.switch_to.active_element.get_attribute("id") == "search"
+    browser.switch_to.active_element.send_keys("birch")
+    assert [r.is_displayed() for r in rows] == [False, True]
+    assert browser.find_element(By.ID, "shown-count").text == "1"
+    check_accessibility(browser)

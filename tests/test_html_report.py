@@ -16,7 +16,7 @@ import lxml.html
 import pandas as pd
 import pytest
 
-from clauseclf import cli, html_report
+from clauseclf import cli, html_verdict
 from clauseclf.cli import main
 from clauseclf.cli.analyze import _wrap_ansi
 from clauseclf.evidence import ANSI_OFF, ANSI_ON
@@ -102,14 +102,21 @@ def test_filter_bar_and_summary(report):
     present = list(dict.fromkeys(t for c in report.clauses for t in types_of(c).split()))
     assert sorted(b.get("value") for b in type_boxes) == sorted(present)
     assert type_boxes[-1].get("value") == "other"
-    assert all(b.get("checked") is not None for b in type_boxes)
+    # "other" is folded away by default: its box is unticked and its clauses hidden.
+    assert [b.get("checked") is not None for b in type_boxes] == [
+        b.get("value") != "other" for b in type_boxes
+    ]
     severity_boxes = tree.xpath("//input[@data-filter='severity']")
     assert [b.get("value") for b in severity_boxes] == ["none", "low", "medium", "high"]
     arbitration = tree.xpath("//table[@class='counts-type']/tr[@data-type='arbitration']")[0]
     assert arbitration.xpath("td")[1].text == "1"
     high = tree.xpath("//table[@class='counts-severity']/tr[@data-severity='high']")[0]
     assert high.xpath("td")[1].text == str(sum(c.severity == "high" for c in report.clauses))
-    assert tree.get_element_by_id("shown-count").text == str(len(report.clauses))
+    labelled = sum(bool(c.prediction.labels) for c in report.clauses)
+    assert 0 < labelled < len(report.clauses)
+    assert tree.get_element_by_id("shown-count").text == str(labelled)
+    hidden = [e.get("hidden") is not None for e in articles(lxml.html.tostring(tree).decode())]
+    assert hidden == [not c.prediction.labels for c in report.clauses]
 
 
 def test_provenance_is_shown(report):
@@ -227,7 +234,7 @@ def test_regulation_pointers_when_present(report, monkeypatch):
     def regulations_for(type_name):
         return refs.get(type_name, ())
 
-    monkeypatch.setattr(html_report, "regulations_for", regulations_for)
+    monkeypatch.setattr(html_verdict, "regulations_for", regulations_for)
     page = render_html(report)
     for element, clause in zip(articles(page), report.clauses, strict=True):
         block = element.xpath(".//details[@class='regulations']")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import html
 import math
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +22,167 @@ from typing import Any
 ANSI_ON = "\x1b[1;4m"
 ANSI_OFF = "\x1b[0m"
 HIGHLIGHT_STYLES = ("ansi", "html")
+
+#: Function words that are never evidence on their own (a span of only these is dropped):
+#: articles, pronouns, auxiliaries, prepositions, conjunctions. Negations ("not", "never",
+#: "no") are left out of the list: they carry a clause's stance.
+STOP_WORDS = frozenset(
+    [
+        "a",
+        "about",
+        "above",
+        "after",
+        "again",
+        "against",
+        "all",
+        "am",
+        "an",
+        "and",
+        "any",
+        "are",
+        "as",
+        "at",
+        "be",
+        "because",
+        "been",
+        "before",
+        "being",
+        "below",
+        "between",
+        "both",
+        "but",
+        "by",
+        "can",
+        "could",
+        "did",
+        "do",
+        "does",
+        "doing",
+        "down",
+        "during",
+        "each",
+        "either",
+        "else",
+        "etc",
+        "few",
+        "for",
+        "from",
+        "further",
+        "had",
+        "has",
+        "have",
+        "having",
+        "he",
+        "her",
+        "here",
+        "hers",
+        "herself",
+        "him",
+        "himself",
+        "his",
+        "how",
+        "i",
+        "if",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "itself",
+        "just",
+        "may",
+        "me",
+        "might",
+        "more",
+        "most",
+        "must",
+        "my",
+        "myself",
+        "of",
+        "off",
+        "on",
+        "once",
+        "only",
+        "or",
+        "other",
+        "our",
+        "ours",
+        "ourselves",
+        "out",
+        "over",
+        "own",
+        "same",
+        "shall",
+        "she",
+        "should",
+        "so",
+        "some",
+        "such",
+        "than",
+        "that",
+        "the",
+        "their",
+        "theirs",
+        "them",
+        "themselves",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "those",
+        "through",
+        "to",
+        "too",
+        "under",
+        "until",
+        "up",
+        "upon",
+        "us",
+        "very",
+        "was",
+        "we",
+        "were",
+        "what",
+        "when",
+        "where",
+        "whether",
+        "which",
+        "while",
+        "who",
+        "whom",
+        "whose",
+        "why",
+        "will",
+        "with",
+        "within",
+        "would",
+        "you",
+        "your",
+        "yours",
+        "yourself",
+        "yourselves",
+    ]
+)
+_WORD = re.compile(r"[^\W_]+(?:['\u2019][^\W_]+)*")
+
+
+def is_content(text: str) -> bool:
+    """Whether ``text`` holds at least one word that is not in ``STOP_WORDS`` (numbers count as
+    content)."""
+    return any(
+        word.casefold() not in STOP_WORDS for word in _WORD.findall(text.replace("\u2019", "'"))
+    )
+
+
+def trim_trailing_stop_words(text: str, start: int, end: int) -> int:
+    """The end of ``text[start:end]`` with trailing stop-words ("account or" -> "account")
+    and what follows its last content word dropped; ``end`` if it has no content word."""
+    last = None
+    for match in _WORD.finditer(text, start, end):
+        if match.group().replace("\u2019", "'").casefold() not in STOP_WORDS:
+            last = match.end()
+    return end if last is None else last
 
 
 @dataclass(frozen=True)

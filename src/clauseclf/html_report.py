@@ -1,14 +1,19 @@
 """An HTML report of one analysed policy: ``render_html(report)`` (or ``report.to_html()``).
 
 One self-contained page (inline CSS and a small inline script; no external resource, no network;
-a Content-Security-Policy allows only the page's own style and script): the report's provenance
-and a summary, a filter bar (clause types, severities), then one ``<article class="clause">`` per
+a Content-Security-Policy allows only the page's own style and script): the report's provenance,
+the verdict first (``clauseclf.verdict``: the grade, findings per category, the adverse findings
+ranked by severity and confidence with why they matter and what they mean for the user, the
+protective ones folded; ``clauseclf.html_verdict``), then a summary, a filter bar (clause types,
+severities; ``other`` unticked, so folded away, by default) with a sort order (document order,
+severity, confidence), then one ``<article class="clause">`` per
 clause with ``data-types`` (its types, space-separated; ``other`` for an unlabelled clause) and
 ``data-severity``, coloured by severity and labelled with it in text, its labels with their
 probabilities, its confidence, its text with the evidence in ``<mark>``
 (``clauseclf.evidence.highlight``), the regulation pointers of its types
 (``clauseclf.taxonomy.regulations_for``: pointers for review, not legal advice) and, when a
-``ClauseIndex`` is given, the most similar clauses of other platforms.
+``ClauseIndex`` is given, the most similar clauses of other platforms (fetched through
+``clauseclf.context``; ``similar=`` takes them already fetched).
 
 A clause is shown while at least one of its types and its severity are ticked in the filter bar.
 Every text of the report, the model and the index is HTML-escaped.
@@ -16,62 +21,59 @@ Every text of the report, the model and the index is HTML-escaped.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import html
-import math
 from collections import Counter
-from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from clauseclf.evidence import highlight
-from clauseclf.rendering import clause_types, display_name, report_name
-from clauseclf.taxonomy import (
-    OTHER,
-    SEVERITY_SCALE,
-    RegulationRef,
-    default_taxonomy,
-    regulations_for,
+from clauseclf.html_page import LAYOUT_CSS, SEVERITY_CSS, csp
+from clauseclf.html_verdict import (
+    REGULATION_NOTE,
+    TOP_FINDINGS,
+    regulations_html,
+    similar_html,
+    verdict_html,
 )
+from clauseclf.rendering import clause_types, report_name
+from clauseclf.taxonomy import OTHER, SEVERITY_SCALE, default_taxonomy
+from clauseclf.verdict import report_verdict, severity_rank
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from clauseclf.index import ClauseIndex
     from clauseclf.report import AnalyzedClause, DocumentReport
 
-#: Shown with every list of regulation pointers.
-REGULATION_NOTE = "Pointers for review, not legal advice."
+__all__ = ["REGULATION_NOTE", "render_html"]
 
 _e = html.escape
 
 _CSS = (
-    "body{font-family:system-ui,sans-serif;max-width:64rem;margin:2rem auto;padding:0 1rem;"
-    "color:#222;line-height:1.45}table{border-collapse:collapse}td,th{padding:.2rem .6rem;"
-    "text-align:left;vertical-align:top}.provenance th,.provenance td{font-size:.9em}"
-    ".provenance th{color:#555;font-weight:normal}.provenance td{word-break:break-all}"
-    ".summary{display:flex;gap:2rem;flex-wrap:wrap;align-items:flex-start}"
-    ".summary td:last-child{text-align:right}"
-    ".filters{border-bottom:1px solid #ccc;padding:.5rem 0}"
-    ".filters fieldset{border:1px solid #ddd;margin:.3rem 0}"
-    ".filters label{display:inline-block;margin:.1rem .7rem .1rem 0;white-space:nowrap}"
-    ".filters button{font-size:.8em;margin-right:.3rem}"
-    ".clause{border-left:.45rem solid #999;background:#f6f6f6;margin:1rem 0;"
-    "padding:.6rem .9rem;border-radius:.2rem}.clause[hidden]{display:none}"
-    ".clause header{display:flex;gap:.8rem;flex-wrap:wrap;align-items:baseline}"
-    ".num{color:#666;font-variant-numeric:tabular-nums}.section{color:#555;font-style:italic}"
-    ".badge{font-weight:bold;font-size:.85em;padding:.05rem .45rem;border-radius:.8rem;"
-    "color:#fff;background:#666}.confidence{color:#555;font-size:.9em}"
-    ".labels{list-style:none;padding:0;margin:.3rem 0;display:flex;gap:.5rem;flex-wrap:wrap}"
-    ".labels li{background:#fff;border:1px solid #ccc;border-radius:.2rem;padding:0 .4rem;"
-    "font-size:.9em}.text{white-space:pre-wrap;margin:.4rem 0}"
-    "mark{background:#ffe066;color:inherit;border-bottom:2px solid #c49000;padding:0 .05rem}"
-    ".evidence,.regulations,.similar{font-size:.9em;margin:.4rem 0}"
-    ".regulations ul,.similar ol{margin:.2rem 0}.note{color:#8a5a00;font-size:.85em}"
-    ".similar q{color:#333}.muted{color:#666}"
-    ".sev-none{border-left-color:#2e7d32;background:#eef7ee}.badge.sev-none{background:#2e7d32}"
-    ".sev-low{border-left-color:#1565c0;background:#edf3fb}.badge.sev-low{background:#1565c0}"
-    ".sev-medium{border-left-color:#b26a00;background:#fff6e5}"
-    ".badge.sev-medium{background:#b26a00}"
-    ".sev-high{border-left-color:#c62828;background:#fdeeee}.badge.sev-high{background:#c62828}"
+    LAYOUT_CSS
+    + (
+        ".provenance th,.provenance td{font-size:.9em}"
+        ".provenance th{color:#555;font-weight:normal}.provenance td{word-break:break-all}"
+        ".summary{display:flex;gap:2rem;flex-wrap:wrap;align-items:flex-start}"
+        ".summary td:last-child{text-align:right}"
+        ".filters{border-bottom:1px solid #ccc;padding:.5rem 0}"
+        ".filters fieldset{border:1px solid #ddd;margin:.3rem 0}"
+        ".filters label{display:inline-block;margin:.1rem .7rem .1rem 0;white-space:nowrap}"
+        ".filters button{font-size:.8em;margin-right:.3rem}"
+        ".clause{border-left:.45rem solid #999;background:#f6f6f6;margin:1rem 0;"
+        "padding:.6rem .9rem;border-radius:.2rem}.clause[hidden]{display:none}"
+        ".clause header{display:flex;gap:.8rem;flex-wrap:wrap;align-items:baseline}"
+        ".num{color:#666;font-variant-numeric:tabular-nums}.section{color:#555;font-style:italic}"
+        ".confidence{color:#555;font-size:.9em}"
+        ".labels{list-style:none;padding:0;margin:.3rem 0;display:flex;gap:.5rem;flex-wrap:wrap}"
+        ".labels li{background:#fff;border:1px solid #ccc;border-radius:.2rem;padding:0 .4rem;"
+        "font-size:.9em}.text{white-space:pre-wrap;margin:.4rem 0}"
+        ".evidence,.regulations,.similar{font-size:.9em;margin:.4rem 0}"
+        ".regulations ul,.similar ol{margin:.2rem 0}.similar q{color:#333}"
+        ".verdict{border-bottom:2px solid #ccc;padding-bottom:1rem}"
+        ".grade-line{display:flex;gap:1rem;align-items:center}"
+    )
+    + SEVERITY_CSS
 )
 
 # The filter script. It holds no text of the report, so it needs no escaping; the page's
@@ -79,8 +81,10 @@ _CSS = (
 _SCRIPT = """
 (function () {
   "use strict";
+  var main = document.querySelector("main.clauses");
   var clauses = Array.prototype.slice.call(document.querySelectorAll("article.clause"));
   var counter = document.getElementById("shown-count");
+  var order = document.getElementById("sort-order");
   function boxes(group) {
     return Array.prototype.slice.call(
       document.querySelectorAll('input[data-filter="' + group + '"]'));
@@ -89,6 +93,21 @@ _SCRIPT = """
     var set = {};
     boxes(group).forEach(function (box) { if (box.checked) { set[box.value] = true; } });
     return set;
+  }
+  function number(clause, name) { return parseFloat(clause.getAttribute(name)); }
+  function sort() {
+    var key = order.value;
+    var sorted = clauses.slice().sort(function (a, b) {
+      var ia = number(a, "data-index"), ib = number(b, "data-index");
+      if (key === "severity" && number(a, "data-rank") !== number(b, "data-rank")) {
+        return number(b, "data-rank") - number(a, "data-rank");
+      }
+      if (key !== "document" && number(a, "data-confidence") !== number(b, "data-confidence")) {
+        return number(b, "data-confidence") - number(a, "data-confidence");
+      }
+      return ia - ib;
+    });
+    sorted.forEach(function (clause) { main.appendChild(clause); });
   }
   function update() {
     var types = ticked("type");
@@ -115,20 +134,29 @@ _SCRIPT = """
   boxes("type").concat(boxes("severity")).forEach(function (box) {
     box.addEventListener("change", update);
   });
+  order.addEventListener("change", sort);
+  sort();
   update();
 })();
 """
 
 
 def render_html(
-    report: DocumentReport, *, index: ClauseIndex | None = None, similar_k: int = 3
+    report: DocumentReport,
+    *,
+    index: ClauseIndex | None = None,
+    similar_k: int = 3,
+    similar: Mapping[int, pd.DataFrame] | None = None,
 ) -> str:
     """A self-contained HTML page of ``report`` (see the module docstring).
 
     ``index``: a ``ClauseIndex``; each clause that is not ``other`` then lists its ``similar_k``
     most similar clauses of the same type on other platforms (the report's own platform left
-    out). ``TypeError`` for a report or index of the wrong kind, ``ValueError`` for
-    ``similar_k`` < 1 or evidence that does not fit its clause's text.
+    out), and each adverse finding of the verdict its prevalence and uniqueness
+    (``clauseclf.context``). ``similar``: clause index -> rows of ``ClauseIndex.similar``
+    already fetched (``clauseclf.context.similar_clauses``), used instead of querying
+    ``index`` for them. ``TypeError`` for a report or index of the wrong kind, ``ValueError``
+    for ``similar_k`` < 1 or evidence that does not fit its clause's text.
     """
     from clauseclf.report import DocumentReport
 
@@ -138,11 +166,18 @@ def render_html(
         raise TypeError(f"similar_k must be an int, not {type(similar_k).__name__}")
     if similar_k < 1:
         raise ValueError(f"similar_k must be at least 1, got {similar_k}")
+    verdict = report_verdict(report)
+    contexts = None
     if index is not None:
+        from clauseclf.context import finding_contexts, similar_clauses
         from clauseclf.index import ClauseIndex
 
         if not isinstance(index, ClauseIndex):
             raise TypeError(f"index must be a ClauseIndex or None, not {type(index).__name__}")
+        if similar is None:
+            similar = similar_clauses(report, index, similar_k)
+        top = verdict.adverse[:TOP_FINDINGS]
+        contexts = finding_contexts(report, index, top, k=similar_k, similar=dict(similar))
 
     name = report_name(report)
     # Each clause's types, the top label first; ``other`` for a clause without one.
@@ -152,17 +187,20 @@ def render_html(
     severity_counts = Counter(clause.severity for clause in report.clauses)
     types = _ordered_types(type_counts)
     severities = list(SEVERITY_SCALE) + sorted(set(severity_counts) - set(SEVERITY_SCALE))
+    shown = sum(1 for clause in report.clauses if clause.prediction.labels)
 
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f'<meta http-equiv="Content-Security-Policy" content="{_csp()}">',
+        f'<meta http-equiv="Content-Security-Policy" content="{csp(_CSS, _SCRIPT)}">',
         f"<title>Clause report: {_e(name)}</title>",
         f"<style>{_CSS}</style></head><body>",
         f"<header><h1>{_e(name)}</h1>",
         _provenance_table(report, index),
         "</header>",
+        verdict_html(verdict, contexts=contexts),
+        '<h2 id="clauses-title">Clauses</h2>',
         '<section class="summary" aria-label="summary">',
         _count_table("Clauses per type", [(t, type_counts[t]) for t in types], "type"),
         _count_table(
@@ -171,34 +209,21 @@ def render_html(
             "severity",
         ),
         "</section>",
-        _filter_bar(types, type_counts, severities, severity_counts, len(report.clauses)),
-        '<main class="clauses">',
+        _filter_bar(types, type_counts, severities, severity_counts, shown, len(report.clauses)),
+        '<main class="clauses" aria-labelledby="clauses-title">',
     ]
     if not report.clauses:
         parts.append('<p class="muted">No clauses were found in this document.</p>')
     for clause in report.clauses:
-        parts.append(_clause_html(clause, report, index, similar_k))
+        parts.append(_clause_html(clause, similar))
     parts.append("</main>")
     parts.append(
-        '<footer><p class="note">Clause types, severities and evidence are a model&#x27;s '
-        "predictions; regulation pointers are for review, not legal advice.</p></footer>"
+        '<footer><p class="note">Clause types, severities, evidence and grades are a '
+        "model&#x27;s predictions; regulation pointers are for review, not legal advice.</p>"
+        "</footer>"
     )
     parts.append(f"<script>{_SCRIPT}</script></body></html>")
     return "\n".join(parts) + "\n"
-
-
-def _csp() -> str:
-    """Nothing but this page's own style and script (by hash): no network, no injected code."""
-    return (
-        "default-src 'none'; "
-        f"style-src '{_sha256(_CSS)}'; script-src '{_sha256(_SCRIPT)}'; "
-        "base-uri 'none'; form-action 'none'"
-    )
-
-
-def _sha256(text: str) -> str:
-    digest = hashlib.sha256(text.encode("utf-8")).digest()
-    return "sha256-" + base64.b64encode(digest).decode("ascii")
 
 
 def _ordered_types(counts: Counter[str]) -> list[str]:
@@ -260,12 +285,16 @@ def _filter_bar(
     type_counts: Counter[str],
     severities: list[str],
     severity_counts: Counter[str],
+    shown: int,
     total: int,
 ) -> str:
+    """Filters (``other`` unticked: folded away by default) and the sort order."""
+
     def checkboxes(group: str, values: list[str], counts: Counter[str]) -> str:
         return "".join(
             f'<label><input type="checkbox" data-filter="{group}" '
-            f'value="{_e(_token(value))}" checked> {_e(value)} ({counts[value]})</label>'
+            f'value="{_e(_token(value))}"{"" if value == OTHER else " checked"}> {_e(value)} '
+            f"({counts[value]}{', hidden by default' if value == OTHER else ''})</label>"
             for value in values
         )
 
@@ -281,15 +310,17 @@ def _filter_bar(
         f"{checkboxes('type', types, type_counts)}</fieldset>"
         f"<fieldset><legend>Severity</legend>{buttons('severity')}"
         f"{checkboxes('severity', severities, severity_counts)}</fieldset>"
-        f'<p>Showing <span id="shown-count">{total}</span> of {total} clauses '
+        '<p><label for="sort-order">Sort clauses by</label> <select id="sort-order">'
+        '<option value="document" selected>document order</option>'
+        '<option value="severity">severity, then confidence</option>'
+        '<option value="confidence">confidence</option></select></p>'
+        f'<p>Showing <span id="shown-count">{shown}</span> of {total} clauses '
         '<span class="muted">(a clause shows while one of its types and its severity are '
         "ticked)</span></p></nav>"
     )
 
 
-def _clause_html(
-    clause: AnalyzedClause, report: DocumentReport, index: ClauseIndex | None, similar_k: int
-) -> str:
+def _clause_html(clause: AnalyzedClause, similar: Mapping[int, pd.DataFrame] | None) -> str:
     prediction = clause.prediction
     types = clause_types(prediction.labels, OTHER)
     severity = clause.severity
@@ -301,7 +332,8 @@ def _clause_html(
         f'<article class="clause {_css_class(severity)}" id="clause-{clause.index}" '
         f'data-index="{clause.index}" data-clause-id="{_e(clause.clause_id)}" '
         f'data-types="{_e(" ".join(_token(t) for t in types))}" '
-        f'data-severity="{_e(_token(severity))}">',
+        f'data-severity="{_e(_token(severity))}" data-rank="{severity_rank(severity)}" '
+        f'data-confidence="{prediction.confidence:.4f}"{"" if prediction.labels else " hidden"}>',
         "<header>",
         f'<span class="num">#{clause.index}</span>',
         f'<span class="badge {_css_class(severity)}">severity: {_e(severity)}</span>',
@@ -321,9 +353,9 @@ def _clause_html(
         parts.append(
             f'<details class="evidence"><summary>Evidence</summary><ul>{items}</ul></details>'
         )
-    parts.append(_regulations_html(types))
-    if index is not None and prediction.label != OTHER:
-        parts.append(_similar_html(clause, report, index, similar_k))
+    parts.append(regulations_html(list(types)))
+    if similar is not None and clause.index in similar:
+        parts.append(similar_html(similar[clause.index]))
     parts.append("</article>")
     return "\n".join(p for p in parts if p)
 
@@ -337,69 +369,6 @@ def _labels_html(clause: AnalyzedClause) -> str:
         severity = prediction.severities.get(label, prediction.severity)
         items.append(
             f'<li data-type="{_e(_token(label))}"><strong>{_e(label)}</strong> '
-            f'p={_number(probability)} <span class="muted">({_e(severity)})</span></li>'
+            f'p={probability:.2f} <span class="muted">({_e(severity)})</span></li>'
         )
     return f'<ul class="labels">{"".join(items)}</ul>'
-
-
-def _regulations_html(types: Iterable[str]) -> str:
-    groups: list[tuple[str, tuple[RegulationRef, ...]]] = []
-    for clause_type in types:
-        if clause_type == OTHER:
-            continue
-        try:
-            refs = regulations_for(clause_type)
-        except KeyError:  # a type of a custom taxonomy: the package has no pointers for it
-            continue
-        if refs:
-            groups.append((clause_type, refs))
-    if not groups:
-        return ""
-    items = "".join(
-        f"<li><strong>{_e(t)}</strong><ul>"
-        + "".join(f"<li>{_e(str(ref))}</li>" for ref in refs)
-        + "</ul></li>"
-        for t, refs in groups
-    )
-    count = sum(len(refs) for _, refs in groups)
-    return (
-        f'<details class="regulations"><summary>Regulations to check ({count}) '
-        f'<span class="note">{_e(REGULATION_NOTE)}</span></summary><ul>{items}</ul></details>'
-    )
-
-
-def _similar_html(
-    clause: AnalyzedClause, report: DocumentReport, index: ClauseIndex, similar_k: int
-) -> str:
-    found = index.similar(clause, k=similar_k, exclude_platform=report.platform or None)
-    if found.empty:
-        return (
-            '<div class="similar"><p class="muted">No similar clause of this type on other '
-            "platforms in the index.</p></div>"
-        )
-    items = []
-    for row in found.itertuples(index=False):
-        where = display_name(_text(row.platform), _text(row.document), "unknown platform")
-        items.append(
-            f'<li><span class="muted">similarity {_number(row.similarity)}</span> '
-            f"<strong>{_e(where)}</strong> "
-            f"[{_e(_text(row.label))}, {_e(_text(row.severity))}]<br>"
-            f"<q>{_e(_text(row.text))}</q></li>"
-        )
-    return (
-        f'<details class="similar" open><summary>Similar clauses on other platforms '
-        f"({len(items)})</summary><ol>{''.join(items)}</ol></details>"
-    )
-
-
-def _text(value: Any) -> str:
-    """A DataFrame cell as text: missing values (None, NaN, NA) as an empty string."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    if type(value).__name__ in ("NAType", "NaTType"):  # pandas' missing values
-        return ""
-    return str(value)
-
-
-def _number(value: Any) -> str:
-    return f"{float(value):.2f}"

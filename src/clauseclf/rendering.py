@@ -8,7 +8,7 @@ Pure functions of their arguments (standard library only), so importing this mod
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -55,3 +55,33 @@ def clause_types(labels: Iterable[str], fallback: str) -> tuple[str, ...]:
     """A clause's types to show: its predicted ``labels`` (the top one first), else
     ``(fallback,)`` (a clause the model gave no type: its ``label``, i.e. ``other``)."""
     return tuple(labels) or (fallback,)
+
+
+def phrase_regions(text: str, phrases: Iterable[str]) -> list[tuple[int, int]]:
+    """Non-overlapping (start, end) of every occurrence of ``phrases`` in ``text``, in order
+    (for marking evidence phrases given as text, e.g. a scored table's ``evidence``)."""
+    import re
+
+    found = sorted(
+        (m.start(), m.end()) for p in set(phrases) if p for m in re.finditer(re.escape(p), text)
+    )
+    regions: list[tuple[int, int]] = []
+    for start, end in found:
+        if regions and start < regions[-1][1]:
+            regions[-1] = (regions[-1][0], max(end, regions[-1][1]))
+        else:
+            regions.append((start, end))
+    return regions
+
+
+def mark_regions(
+    text: str, regions: Iterable[tuple[int, int]], escape: Callable[[str], str], on: str, off: str
+) -> str:
+    """``text`` with each (start, end) region between ``on`` and ``off``, every piece of text
+    passed through ``escape``."""
+    parts, cursor = [], 0
+    for start, end in regions:
+        parts += [escape(text[cursor:start]), on, escape(text[start:end]), off]
+        cursor = end
+    parts.append(escape(text[cursor:]))
+    return "".join(parts)

@@ -3,7 +3,8 @@
 ``main`` builds the parser from the command modules (each has ``add_parser(sub)``, whose
 parsers set ``run``, and ``run(args)``): ``analyze`` (analyze, classify), ``segment``, ``train``
 (train, distill-encoder, adapt-encoder), ``score``, ``index`` (index build, similar),
-``evaluate``, ``export`` (export-uncertain) and ``diff``; ``_common`` holds what they share.
+``evaluate``, ``export`` (export-uncertain), ``diff``, ``compare`` and ``atlas``; ``_common``
+holds what they share.
 Importing the package only defines things: the commands import the heavy modules they need
 when they run.
 """
@@ -17,7 +18,18 @@ import sys
 from collections.abc import Sequence
 
 from clauseclf import __version__
-from clauseclf.cli import analyze, diff, evaluate, export, index, score, segment, train
+from clauseclf.cli import (
+    analyze,
+    atlas,
+    compare,
+    diff,
+    evaluate,
+    export,
+    index,
+    score,
+    segment,
+    train,
+)
 from clauseclf.cli._common import CLIError, read_model
 
 __all__ = ["CLIError", "main"]
@@ -27,7 +39,7 @@ __all__ = ["CLIError", "main"]
 _load_model = read_model
 
 #: The command modules, in the order ``clauseclf --help`` lists their commands.
-_COMMAND_MODULES = (analyze, segment, train, score, index, evaluate, export, diff)
+_COMMAND_MODULES = (analyze, segment, train, score, index, evaluate, export, diff, compare, atlas)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

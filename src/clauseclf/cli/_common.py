@@ -20,7 +20,8 @@ if TYPE_CHECKING:
     from clauseclf.inference.model import ClauseModel
 
 OUTPUT_FORMATS = ("table", "json", "jsonl", "csv")
-ANALYZE_FORMATS = (*OUTPUT_FORMATS, "html")
+ANALYZE_FORMATS = (*OUTPUT_FORMATS, "html", "markdown")
+SORT_ORDERS = ("document", "severity", "confidence")
 COLOR_CHOICES = ("auto", "always", "never")
 INPUT_FORMATS = ("auto", "text", "html", "markdown")
 ANNOTATION_FORMATS = ("auto", "jsonl", "csv", "label-studio", "doccano")

@@ -21,6 +21,7 @@ from clauseclf.cli._common import (
     INPUT_FORMATS,
     MODEL_HELP,
     OUTPUT_FORMATS,
+    SORT_ORDERS,
     SOURCE_HELP,
     CLIError,
     load_model,
@@ -37,7 +38,7 @@ from clauseclf.rendering import clause_types, display_name, wrap
 if TYPE_CHECKING:
     from clauseclf.index import ClauseIndex
     from clauseclf.inference.model import ClauseModel
-    from clauseclf.report import DocumentReport
+    from clauseclf.report import AnalyzedClause, DocumentReport
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -50,7 +51,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "--format",
         choices=ANALYZE_FORMATS,
         default="table",
-        help="output format (default: table; html: a self-contained page with filters)",
+        help="output format (default: table: the verdict, then the clauses; html: a "
+        "self-contained page with filters; markdown: for an article or a ticket)",
     )
     analyze.add_argument(
         "--input-format",
@@ -76,6 +78,17 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         default="auto",
         help="table: highlight the evidence (auto: when stdout is a terminal and NO_COLOR is "
         "not set)",
+    )
+    analyze.add_argument(
+        "--sort",
+        choices=SORT_ORDERS,
+        default="document",
+        help="table: order of the clauses (severity: most adverse first, then confidence)",
+    )
+    analyze.add_argument(
+        "--all",
+        action="store_true",
+        help="table: list the clauses of type other too (folded away by default)",
     )
     analyze.set_defaults(run=run)
 
@@ -196,21 +209,49 @@ def _write_analysis(
     """``analyze``'s output for ``report`` in ``args.format``, on stdout."""
     from clauseclf.evidence import highlight
 
-    rows = [clause.to_dict() for clause in report.clauses]
     if args.format == "json":
         write_json(report.to_dict())
     elif args.format == "html":
         sys.stdout.write(report.to_html(index=index))
+    elif args.format == "markdown":
+        from clauseclf.text_report import render_markdown
+
+        sys.stdout.write(render_markdown(report))
     elif args.format == "table":
+        from clauseclf.text_report import verdict_text
+        from clauseclf.verdict import report_verdict
+
+        title = display_name(report.platform, report.document, name)
+        sys.stdout.write(verdict_text(report_verdict(report), terminal_width(), title=title))
+        clauses = _ordered_clauses(report, args.sort, args.all)
+        rows = [clause.to_dict() for clause in clauses]
         texts = None
         if _use_color(args.color):
-            texts = [highlight(c.text, c.prediction.evidence, style="ansi") for c in report.clauses]
-        _write_prediction_table(
-            rows, title=display_name(report.platform, report.document, name), texts=texts
-        )
+            texts = [highlight(c.text, c.prediction.evidence, style="ansi") for c in clauses]
+        sys.stdout.write(f"\nClauses: {_shown(report, clauses)}\n")
+        _write_prediction_table(rows, title=None, texts=texts)
         _write_regulation_pointers(report, terminal_width())
     else:
-        write_rows(rows, args.format)
+        write_rows([clause.to_dict() for clause in report.clauses], args.format)
+
+
+def _ordered_clauses(report: DocumentReport, order: str, show_other: bool) -> list[AnalyzedClause]:
+    """The clauses for the table: ``other`` left out unless ``show_other``, in ``order``."""
+    from clauseclf.verdict import severity_rank
+
+    clauses = [c for c in report.clauses if show_other or c.prediction.labels]
+    if order == "severity":
+        clauses.sort(key=lambda c: (-severity_rank(c.severity), -c.confidence, c.index))
+    elif order == "confidence":
+        clauses.sort(key=lambda c: (-c.confidence, c.index))
+    return clauses
+
+
+def _shown(report: DocumentReport, clauses: list[AnalyzedClause]) -> str:
+    hidden = len(report.clauses) - len(clauses)
+    return f"{len(clauses)} of {len(report.clauses)}" + (
+        f"; {hidden} of type other not shown, --all lists them" if hidden else ""
+    )
 
 
 def _write_regulation_pointers(report: DocumentReport, width: int) -> None:

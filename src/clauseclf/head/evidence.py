@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from clauseclf.evidence import Evidence, EvidenceSpan
+from clauseclf.evidence import Evidence, EvidenceSpan, is_content, trim_trailing_stop_words
 from clauseclf.head.cues import ALL_STANCE_CUES, cue_regex
 from clauseclf.head.features import TOKEN_RE, TextFeatures
 
@@ -38,9 +38,11 @@ def lexical_evidence(
     A candidate is an occurrence of an n-gram whose term raises the type's score (TF-IDF
     value x coefficient x Platt slope: calibrated log-odds, shared among its occurrences),
     or of a stance cue that raises it; candidates under ``EVIDENCE_MIN_SHARE`` of the
-    strongest are dropped. Candidates are taken strongest first, merged with a span they
-    overlap or touch (across whitespace) and their weights summed, until ``max_spans``
-    spans are full. The embedding part of the score has no word-level evidence.
+    strongest are dropped, and so are those made of stop-words only
+    (``clauseclf.evidence.is_content``). Candidates are taken strongest first, merged with a
+    span they overlap or touch (across whitespace) and their weights summed, until
+    ``max_spans`` spans are full; a span's trailing stop-words are trimmed. The embedding part
+    of the score has no word-level evidence.
     """
     if isinstance(texts, (str, bytes)) or not all(isinstance(t, str) for t in texts):
         raise TypeError("texts must be a sequence of str (one clause per item)")
@@ -105,6 +107,8 @@ def lexical_evidence(
                     tokens = tokens or _Tokens(text)
                     index = indptr[k] + position
                     term = features.vocabulary[terms[index]]
+                    if not is_content(term):
+                        continue  # "of", "will be": function words alone are not evidence
                     spans = tokens.find(term)
                     if len(spans) != counts.data[index]:
                         raise RuntimeError(f"n-gram {term!r} not located in clause {text!r}")
@@ -112,7 +116,11 @@ def lexical_evidence(
                     candidates += [(weight, start, end) for start, end in spans]
                 for cue, weight in stance.items():
                     if weight >= floor:
-                        candidates += [(weight, start, end) for start, end in cues[cue]]
+                        candidates += [
+                            (weight, start, end)
+                            for start, end in cues[cue]
+                            if is_content(text[start:end])
+                        ]
             result[row][types[column]] = _select_spans(text, candidates, max_spans)
             pair += 1
     return result
@@ -203,6 +211,7 @@ def _select_spans(
             weight + sum(span[2] for span in touching),
         )
         chosen = [span for span in chosen if span not in touching] + [merged]
+    chosen = [(s, trim_trailing_stop_words(text, s, e), w) for s, e, w in chosen]
     chosen.sort(key=lambda span: (-span[2], span[0]))
     return tuple(EvidenceSpan(s, e, text[s:e], float(w)) for s, e, w in chosen)
 

@@ -1,0 +1,389 @@
+"""The atlas: a static, self-contained site over a scored collection (``clauseclf score``
+output), ``build_atlas(frame, out)``.
+
+Pages (flat in ``out``, every one self-contained: inline CSS and script, no network):
+
+- ``index.html``: every platform with its grade and adverse / protective counts, a search box
+  and a grade filter (plain JS), and the clause types with their prevalence;
+- ``platform-<slug>.html``: per document its grade, counts per category and findings (linked);
+- ``type-<type>.html``: how many platforms have the type, split by stance and severity ("high:
+  12 of 200 platforms; none (protective): 40 of 200"), the wordings side by side (each
+  platform's most adverse clause of the type), filterable by severity;
+- ``finding-<record>-<type>.html``: one finding (severity, confidence, why it matters, what it
+  means for you, the clause with its evidence, regulations, citation), the type's prevalence
+  split by stance, how many other platforms use the same wording (same ``clause_id``) and, with
+  an index (``contexts``), similar clauses of other platforms.
+
+Findings of a scored table are its rows' top labels (``clauseclf.verdict.findings_from_rows``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import re
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from clauseclf.html_page import BASE_CSS, page
+from clauseclf.html_verdict import (
+    cell,
+    finding_html,
+    grade_badge,
+    grade_formula,
+    mark_phrases,
+    severity_class,
+)
+from clauseclf.taxonomy import SEVERITY_SCALE, default_taxonomy
+from clauseclf.verdict import STANCES, Finding, Verdict, findings_from_rows, verdict_of
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from clauseclf.context import FindingContext
+
+_e = html.escape
+
+#: Filters rows (``tr[data-search]``) by the search box (``#search``: words all contained in
+#: the row's ``data-search``) and by every ``select[data-filter]`` (equal to the row's
+#: ``data-<filter>``, or any); updates ``#shown-count``.
+SCRIPT = """
+(function () {
+  "use strict";
+  var rows = Array.prototype.slice.call(document.querySelectorAll("[data-search]"));
+  var search = document.getElementById("search");
+  var selects = Array.prototype.slice.call(document.querySelectorAll("select[data-filter]"));
+  var counter = document.getElementById("shown-count");
+  function update() {
+    var words = search ? search.value.toLowerCase().split(/\\s+/).filter(Boolean) : [];
+    var shown = 0;
+    rows.forEach(function (row) {
+      var text = row.getAttribute("data-search");
+      var visible = words.every(function (w) { return text.indexOf(w) >= 0; }) &&
+        selects.every(function (select) {
+          var value = select.value;
+          var own = (row.getAttribute("data-" + select.getAttribute("data-filter")) || "");
+          return value === "" || own.split(" ").indexOf(value) >= 0;
+        });
+      row.hidden = !visible;
+      if (visible) { shown += 1; }
+    });
+    if (counter) { counter.textContent = String(shown); }
+  }
+  if (search) { search.addEventListener("input", update); }
+  selects.forEach(function (select) { select.addEventListener("change", update); });
+  update();
+})();
+"""
+
+CSS = BASE_CSS + ".wording{max-width:40rem}nav.crumbs{margin-bottom:1rem}"
+
+
+@dataclass(frozen=True)
+class AtlasDocument:
+    """One scored document of the collection and its verdict."""
+
+    document_id: str
+    platform: str
+    document: str | None
+    verdict: Verdict
+
+
+@dataclass(frozen=True)
+class AtlasSummary:
+    """What ``build_atlas`` wrote."""
+
+    out: Path
+    platforms: int
+    documents: int
+    types: int
+    findings: int
+    pages: int
+
+
+def slug(value: str) -> str:
+    """A file-name-safe slug of ``value`` with a short hash (distinct values, distinct slugs)."""
+    words = re.sub(r"[^a-z0-9]+", "-", value.lower()).strip("-")[:40] or "x"
+    return f"{words}-{hashlib.sha256(value.encode('utf-8')).hexdigest()[:8]}"
+
+
+def platform_page_name(platform: str) -> str:
+    return f"platform-{slug(platform)}.html"
+
+
+def type_page_name(type_id: str) -> str:
+    return f"type-{slug(type_id)}.html"
+
+
+def finding_page_name(finding: Finding) -> str:
+    record = finding.citation.record_id.replace(":", "-")
+    return f"finding-{record}-{slug(finding.type)}.html"
+
+
+def collection_documents(
+    frame: pd.DataFrame, *, model_version: str | None = None
+) -> list[AtlasDocument]:
+    """The scored documents of ``frame`` (``clauseclf score`` columns; error rows left out),
+    with their verdicts, in order of first appearance."""
+    missing = {"document_id", "platform", "label", "severity", "confidence", "text"} - set(
+        frame.columns
+    )
+    if missing:
+        raise ValueError(f"results lack the column(s) {sorted(missing)} of clauseclf score")
+    documents = []
+    for document_id, rows in frame.groupby("document_id", sort=False):
+        if "error" in rows.columns:
+            rows = rows[rows["error"].map(lambda v: cell(v) == "")]
+        if rows.empty:
+            continue
+        platform = cell(rows["platform"].iloc[0]) or str(document_id)
+        name = cell(rows["document"].iloc[0]) if "document" in rows.columns else ""
+        findings = findings_from_rows(rows, model_version=model_version)
+        documents.append(
+            AtlasDocument(str(document_id), platform, name or None, verdict_of(findings))
+        )
+    return documents
+
+
+def build_atlas(
+    frame: pd.DataFrame,
+    out: str | Path,
+    *,
+    model_version: str | None = None,
+    context: Callable[[Finding, str], FindingContext] | None = None,
+) -> AtlasSummary:
+    """Write the site for the scored ``frame`` into the folder ``out`` (created; existing
+    pages of the same names are replaced). ``context(finding, platform)``: a finding's similar
+    clauses, prevalence and uniqueness from an index (``clauseclf.context.context_of``)."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    documents = collection_documents(frame, model_version=model_version)
+    if not documents:
+        raise ValueError("the results hold no scored document")
+    platforms = sorted({d.platform for d in documents}, key=str.casefold)
+    by_type = _type_table(documents)
+    wording_platforms: dict[str, set[str]] = defaultdict(set)
+    for d in documents:
+        for f in d.verdict.findings:
+            wording_platforms[f.citation.clause_id].add(d.platform)
+    pages: dict[str, str] = {"index.html": _index_page(documents, platforms, by_type)}
+    for platform in platforms:
+        own = [d for d in documents if d.platform == platform]
+        pages[platform_page_name(platform)] = _platform_page(platform, own)
+    for type_id, rows in by_type.items():
+        pages[type_page_name(type_id)] = _type_page(type_id, rows, len(platforms))
+    count = 0
+    for d in documents:
+        for f in d.verdict.findings:
+            same = len(wording_platforms[f.citation.clause_id] - {d.platform})
+            extra = context(f, d.platform) if context is not None else None
+            pages[finding_page_name(f)] = _finding_page(
+                d, f, by_type[f.type], len(platforms), same, extra
+            )
+            count += 1
+    for name, text in pages.items():
+        (out / name).write_text(text, encoding="utf-8")
+    return AtlasSummary(out, len(platforms), len(documents), len(by_type), count, len(pages))
+
+
+def _type_table(documents: list[AtlasDocument]) -> dict[str, list[tuple[str, Finding]]]:
+    """Type -> (platform, its most adverse then most confident finding) per platform, in
+    taxonomy order."""
+    best: dict[str, dict[str, Finding]] = defaultdict(dict)
+    for d in documents:
+        for f in d.verdict.findings:
+            current = best[f.type].get(d.platform)
+            key = (
+                SEVERITY_SCALE.index(f.severity) if f.severity in SEVERITY_SCALE else 1,
+                f.confidence,
+            )
+            if current is None or key > (
+                SEVERITY_SCALE.index(current.severity) if current.severity in SEVERITY_SCALE else 1,
+                current.confidence,
+            ):
+                best[f.type][d.platform] = f
+    order = [t for t in default_taxonomy().type_ids if t in best]
+    order += sorted(set(best) - set(order))
+    return {t: sorted(best[t].items(), key=lambda item: item[0].casefold()) for t in order}
+
+
+def _split(rows: list[tuple[str, Finding]], total: int) -> str:
+    counts = Counter(f.severity for _, f in rows)
+    parts = [
+        f"{_e(s)}{' (protective)' if s == 'none' else ''}: {counts[s]} of {total}"
+        for s in reversed(SEVERITY_SCALE)
+        if counts[s]
+    ]
+    return "; ".join(parts)
+
+
+def _crumbs(*links: tuple[str, str]) -> str:
+    items = " / ".join(f'<a href="{_e(href)}">{_e(text)}</a>' for href, text in links)
+    return f'<nav class="crumbs" aria-label="breadcrumbs">{items}</nav>'
+
+
+def _search_controls(label: str, filter_name: str, options: list[str], total: int) -> str:
+    choices = "".join(f'<option value="{_e(o)}">{_e(o)}</option>' for o in options)
+    return (
+        '<div class="controls"><label for="search">Search</label> '
+        '<input type="search" id="search" autocomplete="off"> '
+        f'<label for="filter-{filter_name}">{_e(label)}</label> '
+        f'<select id="filter-{filter_name}" data-filter="{filter_name}">'
+        f'<option value="">any</option>{choices}</select> '
+        f'<span aria-live="polite">showing <span id="shown-count">{total}</span> of {total}'
+        "</span></div>"
+    )
+
+
+def _index_page(
+    documents: list[AtlasDocument],
+    platforms: list[str],
+    by_type: dict[str, list[tuple[str, Finding]]],
+) -> str:
+    rows = []
+    for platform in platforms:
+        own = [d for d in documents if d.platform == platform]
+        grades = " ".join(sorted({d.verdict.grade.label.replace(" ", "-") for d in own}))
+        types = " ".join(sorted({f.type for d in own for f in d.verdict.adverse}))
+        badges = " ".join(grade_badge(d.verdict.grade) for d in own)
+        adverse = sum(len(d.verdict.adverse) for d in own)
+        protective = sum(len(d.verdict.protective) for d in own)
+        search = f"{platform} {types}".lower()
+        rows.append(
+            f'<tr data-search="{_e(search)}" data-grade="{_e(grades)}">'
+            f'<th scope="row"><a href="{platform_page_name(platform)}">{_e(platform)}</a></th>'
+            f"<td>{badges}</td><td>{adverse}</td><td>{protective}</td><td>{len(own)}</td></tr>"
+        )
+    type_rows = "".join(
+        f'<tr><th scope="row"><a href="{type_page_name(t)}">{_e(t)}</a></th>'
+        f"<td>{len(r)} of {len(platforms)}</td><td>{_split(r, len(platforms))}</td></tr>"
+        for t, r in by_type.items()
+    )
+    body = [
+        "<header><h1>Policy atlas</h1>",
+        f'<p class="muted">{len(platforms)} platforms, {len(documents)} documents.</p></header>',
+        "<main><h2>Platforms</h2>",
+        _search_controls("Grade", "grade", ["A", "B", "C", "D", "E", "not-graded"], len(rows)),
+        '<table class="grid platforms"><tr><th scope="col">platform</th>'
+        '<th scope="col">grade</th><th scope="col">adverse findings</th>'
+        '<th scope="col">protective findings</th><th scope="col">documents</th></tr>'
+        f"{''.join(rows)}</table>",
+        f'<details class="formula"><summary>How grades are computed</summary><p>'
+        f"{grade_formula()}</p></details>",
+        "<h2>Clause types</h2>",
+        '<table class="grid types"><tr><th scope="col">type</th><th scope="col">platforms'
+        '</th><th scope="col">by severity (a platform counts at its most adverse clause)</th>'
+        f"</tr>{type_rows}</table></main>",
+        _footer(),
+    ]
+    return page("Policy atlas", body, css=CSS, script=SCRIPT)
+
+
+def _platform_page(platform: str, documents: list[AtlasDocument]) -> str:
+    body = [_crumbs(("index.html", "Atlas")), f"<header><h1>{_e(platform)}</h1></header>", "<main>"]
+    for d in documents:
+        counts = d.verdict.category_counts()
+        rows = "".join(
+            f'<tr><th scope="row">{_e(c)}</th><td>{n["adverse"]}</td><td>{n["neutral"]}</td>'
+            f"<td>{n['protective']}</td></tr>"
+            for c, n in counts.items()
+        )
+        items = "".join(
+            f'<li><span class="badge {severity_class(f.severity)}">{_e(f.severity)}</span> '
+            f'<a href="{finding_page_name(f)}">{_e(f.type)}</a> '
+            f'<span class="muted">confidence {f.confidence:.2f}</span>: '
+            f"{_e(_short(f.text))}</li>"
+            for f in d.verdict.findings
+            if f.stance != "neutral"
+        )
+        body += [
+            f'<section class="document"><h2>{_e(d.document or d.document_id)}</h2>',
+            f'<div class="grade-line">{grade_badge(d.verdict.grade)} '
+            f"<span>{_e(d.verdict.grade.reason)}</span></div>",
+            '<table class="grid categories"><caption>Findings per category</caption>'
+            '<tr><th scope="col">category</th><th scope="col">adverse</th><th scope="col">'
+            f'neutral</th><th scope="col">protective</th></tr>{rows}</table>',
+            f'<h3>Findings, most severe first</h3><ol class="findings">{items}</ol></section>',
+        ]
+    body += ["</main>", _footer()]
+    return page(f"{platform}: policy atlas", body, css=CSS)
+
+
+def _type_page(type_id: str, rows: list[tuple[str, Finding]], total: int) -> str:
+    try:
+        description = default_taxonomy().get(type_id).description
+    except KeyError:
+        description = ""
+    wordings = "".join(
+        f'<tr data-search="{_e((platform + " " + f.text).lower())}" '
+        f'data-severity="{_e(f.severity)}" class="{severity_class(f.severity)}">'
+        f'<th scope="row"><a href="{platform_page_name(platform)}">{_e(platform)}</a></th>'
+        f'<td><span class="badge {severity_class(f.severity)}">{_e(f.severity)}</span> '
+        f"{_e(STANCES.get(f.severity, ''))}</td>"
+        f'<td class="wording"><a href="{finding_page_name(f)}">'
+        f"{mark_phrases(f.text, f.evidence)}</a></td></tr>"
+        for platform, f in sorted(
+            rows,
+            key=lambda r: (
+                -SEVERITY_SCALE.index(r[1].severity) if r[1].severity in SEVERITY_SCALE else 0,
+                r[0].casefold(),
+            ),
+        )
+    )
+    body = [
+        _crumbs(("index.html", "Atlas")),
+        f"<header><h1>{_e(type_id)}</h1><p>{_e(description)}</p></header>",
+        f'<main><p class="prevalence">Found on {len(rows)} of {total} platforms. '
+        f"By stance and severity: {_split(rows, total)}.</p>",
+        _search_controls("Severity", "severity", list(reversed(SEVERITY_SCALE)), len(rows)),
+        '<table class="grid wordings"><tr><th scope="col">platform</th><th scope="col">'
+        f'severity</th><th scope="col">wording</th></tr>{wordings}</table></main>',
+        _footer(),
+    ]
+    return page(f"{type_id}: policy atlas", body, css=CSS, script=SCRIPT)
+
+
+def _finding_page(
+    document: AtlasDocument,
+    finding: Finding,
+    type_rows: list[tuple[str, Finding]],
+    total: int,
+    same_wording: int,
+    context: FindingContext | None,
+) -> str:
+    from clauseclf.html_verdict import context_html
+
+    stance = sum(1 for _, f in type_rows if f.stance == finding.stance)
+    body = [
+        _crumbs(
+            ("index.html", "Atlas"),
+            (platform_page_name(document.platform), document.platform),
+            (type_page_name(finding.type), finding.type),
+        ),
+        f"<header><h1>{_e(document.platform)}: {_e(finding.type)}</h1></header><main>",
+        finding_html(finding, clause_link=False, heading_level=2),
+        '<section class="among"><h2>Among other platforms</h2>',
+        f'<p class="prevalence">This type appears on {len(type_rows)} of {total} platforms; '
+        f"{stance} of {total} have it as {finding.stance} ({_split(type_rows, total)}).</p>",
+        f'<p class="uniqueness">{"Unique" if same_wording == 0 else "Shared"}: '
+        f"{same_wording} other platform(s) use the same wording.</p>",
+    ]
+    if context is not None:
+        body.append(context_html(context))
+    body += ["</section></main>", _footer()]
+    return page(f"{document.platform}: {finding.type}", body, css=CSS)
+
+
+def _short(text: str, limit: int = 160) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
+
+
+def _footer() -> str:
+    return (
+        '<footer><p class="note">Clause types, severities and grades are a model&#x27;s '
+        "predictions; regulation pointers are for review, not legal advice.</p></footer>"
+    )

@@ -1,0 +1,158 @@
+"""``clauseclf compare`` (platforms side by side) and ``clauseclf atlas`` (a static site over
+score output). The policies are fictional, written for these tests."""
+
+from __future__ import annotations
+
+import re
+
+import lxml.html
+import pytest
+
+from clauseclf import cli
+from clauseclf.atlas import build_atlas, finding_page_name, platform_page_name, type_page_name
+from clauseclf.cli import main
+from clauseclf.compare import compare_reports, comparison_html, comparison_text
+from clauseclf.verdict import report_verdict
+
+POLICIES = {
+    "Alder": "Alder sells your personal data to data brokers. Any dispute with Alder will be "
+    "resolved by binding arbitration. These terms are governed by the laws of Oregon.",
+    "Birch": "Birch does not sell your personal information. You can reach Birch support by "
+    "e-mail. Birch never uses your content to train AI models.",
+    "Cedar": "Cedar uses your uploads to train its machine learning models. Cedar sells your "
+    "personal data to data brokers. The courts of Ontario have exclusive jurisdiction over "
+    "disputes with Cedar.",
+}
+
+
+@pytest.fixture(scope="module")
+def reports(tiny_model):
+    return [tiny_model.analyze(text, platform=name) for name, text in POLICIES.items()]
+
+
+@pytest.fixture(scope="module")
+def scored(tiny_model):
+    return tiny_model.score(
+        [{"id": n.lower(), "platform": n, "text": t} for n, t in POLICIES.items()], progress=False
+    )
+
+
+def test_comparison_cells_are_the_most_adverse_finding(reports):
+    comparison = compare_reports(reports)
+    assert comparison.names == ("Alder", "Birch", "Cedar")
+    assert "data_sale" in comparison.types
+    sale = [comparison.cell(i, "data_sale") for i in range(3)]
+    assert [f.severity for f in sale] == ["high", "none", "high"]
+    assert comparison.cell(1, "arbitration") is None  # absent, not protective
+    with pytest.raises(ValueError, match="at least two"):
+        compare_reports(reports[:1])
+    with pytest.raises(ValueError, match="2 names for 3"):
+        compare_reports(reports, ["a", "b"])
+
+
+def test_comparison_text_and_html(reports):
+    comparison = compare_reports(reports)
+    text = comparison_text(comparison, 100)
+    grades = [report_verdict(r).grade.label for r in reports]
+    assert re.search(r"^grade\s+" + r"\s+".join(map(re.escape, grades)), text, re.MULTILINE)
+    sale = next(line for line in text.splitlines() if line.strip().startswith("data_sale"))
+    assert sale.split()[1] == "high" and sale.split()[3] == "none"
+    arbitration = next(line for line in text.splitlines() if "arbitration" in line)
+    assert arbitration.split()[3] == "-"
+    page = lxml.html.document_fromstring(comparison_html(comparison))
+    row = page.xpath("//table[contains(@class,'comparison')]//tr[@data-type='data_sale']")[0]
+    cells = row.xpath("td")
+    assert [c.get("data-severity") for c in cells] == ["high", "none", "high"]
+    assert "not found" in page.xpath("//tr[@data-type='arbitration']/td")[1].text_content()
+    assert "Birch does not sell" in page.text_content()
+
+
+def test_cli_compare(tiny_model, monkeypatch, tmp_path, capsys):
+    monkeypatch.setattr(cli, "_load_model", lambda path: tiny_model)
+    paths = []
+    for name, text in POLICIES.items():
+        path = tmp_path / f"{name.lower()}.txt"
+        path.write_text(text, encoding="utf-8")
+        paths.append(str(path))
+    assert main(["compare", *paths]) == 0
+    out = capsys.readouterr().out
+    assert "alder" in out and "data_sale" in out
+    assert main(["compare", *paths, "--format", "html", "--out", str(tmp_path / "c.html")]) == 0
+    assert "3 documents compared" in capsys.readouterr().out
+    assert (tmp_path / "c.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    assert main(["compare", paths[0]]) == 1
+    assert "at least two" in capsys.readouterr().err
+    assert main(["compare", *paths, "--name", "x"]) == 1
+    assert "1 --name for 3 documents" in capsys.readouterr().err
+
+
+def test_atlas_pages(scored, tmp_path):
+    summary = build_atlas(scored, tmp_path / "site", model_version="tiny")
+    site = tmp_path / "site"
+    assert (summary.platforms, summary.documents) == (3, 3)
+    names = {p.name for p in site.iterdir()}
+    assert summary.pages == len(names)
+    assert {"index.html", platform_page_name("Alder"), type_page_name("data_sale")} <= names
+    index = lxml.html.parse(str(site / "index.html")).getroot()
+    assert index.xpath("//input[@id='search']") and index.xpath("//label[@for='search']")
+    assert len(index.xpath("//tr[@data-search]")) == 3
+    # Every link points at a page of the site; nothing is loaded from the network.
+    for name in names:
+        text = (site / name).read_text(encoding="utf-8")
+        assert not re.search(r"(src|href)=\"(https?:)?//", text)
+        for href in re.findall(r'href="([^"#]+)', text):
+            assert href in names, (name, href)
+    sale = lxml.html.parse(str(site / type_page_name("data_sale"))).getroot()
+    prevalence = sale.xpath("//p[@class='prevalence']")[0].text_content()
+    assert "high: 2 of 3" in prevalence and "none (protective): 1 of 3" in prevalence
+    assert [r.get("data-severity") for r in sale.xpath("//tr[@data-search]")] == [
+        "high",
+        "high",
+        "none",
+    ]
+
+
+def test_atlas_finding_page(scored, tmp_path, tiny_model):
+    from clauseclf.verdict import findings_from_rows
+
+    build_atlas(scored, tmp_path, model_version="tiny")
+    rows = scored[scored.platform == "Alder"]
+    finding = next(
+        f for f in findings_from_rows(rows, model_version="tiny") if f.type == "data_sale"
+    )
+    page = lxml.html.parse(str(tmp_path / finding_page_name(finding))).getroot()
+    text = page.text_content()
+    assert finding.explanation.why_it_matters in text
+    assert finding.citation.record_id in text and "model tiny" in text
+    assert "This type appears on 3 of 3 platforms; 2 of 3 have it as adverse" in text
+    assert "Unique: 0 other platform(s) use the same wording" in text
+
+
+def test_cli_atlas(scored, tmp_path, capsys):
+    results = tmp_path / "scores.parquet"
+    scored.to_parquet(results)
+    assert main(["atlas", str(results), "--out", str(tmp_path / "site")]) == 0
+    assert "3 platforms" in capsys.readouterr().out
+    assert (tmp_path / "site" / "index.html").is_file()
+    (tmp_path / "file").write_text("x")
+    assert main(["atlas", str(results), "--out", str(tmp_path / "file")]) == 1
+    assert "not a folder" in capsys.readouterr().err
+    assert main(["atlas", str(tmp_path / "missing.csv"), "--out", str(tmp_path / "s")]) == 1
+
+
+def test_atlas_with_an_index_lists_similar_clauses(scored, tmp_path, tiny_model):
+    from clauseclf.context import context_of
+    from clauseclf.index import ClauseIndex
+    from clauseclf.verdict import findings_from_rows
+
+    index = ClauseIndex.from_frame(scored, tiny_model)
+    build_atlas(
+        scored, tmp_path, context=lambda f, platform: context_of(index, f.text, f.type, platform)
+    )
+    finding = next(
+        f for f in findings_from_rows(scored[scored.platform == "Alder"]) if f.type == "data_sale"
+    )
+    page = lxml.html.parse(str(tmp_path / finding_page_name(finding))).getroot()
+    similar = page.xpath("//*[contains(@class,'similar')]")[0].text_content()
+    assert "Cedar" in similar and "Alder" not in similar  # other platforms only
+    assert "data_sale:" in page.xpath("//div[@class='context']/p")[0].text_content()
