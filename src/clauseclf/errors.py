@@ -1,20 +1,26 @@
-"""Every exception clauseclf raises on bad input, in one leaf module (no imports).
+"""Every exception clauseclf raises on bad input, in one leaf module (standard library only).
 
-Each is a ``ValueError`` (``EncoderNotFoundError``: a ``RuntimeError``), so callers that caught
-``ValueError`` before keep working; catch the specific class to tell the problems apart.
+Each is a ``ValueError`` (``EncoderNotFoundError``: a ``RuntimeError``; ``MissingExtraError``:
+an ``ImportError``), so callers that caught those before keep working; catch the specific class
+to tell the problems apart. ``require_extra`` is how every optional dependency is imported.
 """
 
 from __future__ import annotations
+
+import importlib
+from types import ModuleType
 
 __all__ = [
     "AnnotationError",
     "DocumentError",
     "EncoderNotFoundError",
     "IndexFormatError",
+    "MissingExtraError",
     "ModelFormatError",
     "ScoringError",
     "StandoffError",
     "TaxonomyError",
+    "require_extra",
 ]
 
 
@@ -48,3 +54,20 @@ class IndexFormatError(ValueError):
 
 class TaxonomyError(ValueError):
     """A taxonomy file is malformed."""
+
+
+class MissingExtraError(ImportError):
+    """An optional dependency is not installed; the message names the extra that installs it."""
+
+
+def require_extra(module: str, extra: str, purpose: str) -> ModuleType:
+    """Import ``module`` from the optional extra ``extra`` (``clauseclf[extra]``), or raise
+    ``MissingExtraError`` saying that ``purpose`` needs it and which ``pip install`` to run."""
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError as error:
+        missing = error.name or module
+        raise MissingExtraError(
+            f"{purpose} needs {missing}, which is not installed: pip install 'clauseclf[{extra}]'",
+            name=missing,
+        ) from None

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from clauseclf import __version__
 from clauseclf.cli import analyze, diff, evaluate, export, index, score, segment, train
 from clauseclf.cli._common import CLIError, read_model
+from clauseclf.errors import MissingExtraError
 
 __all__ = ["CLIError", "main"]
 
@@ -36,7 +37,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         result: int = args.run(args)
         return result
-    except CLIError as exc:
+    except (CLIError, MissingExtraError) as exc:
         print(f"clauseclf: error: {exc}", file=sys.stderr)
         return 1
     except BrokenPipeError:
