@@ -66,7 +66,7 @@ def require_extra(module: str, extra: str, purpose: str) -> ModuleType:
     try:
         return importlib.import_module(module)
     except ModuleNotFoundError as error:
-        missing = error.name or module
+        missing = (error.name or module).split(".")[0]
         raise MissingExtraError(
             f"{purpose} needs {missing}, which is not installed: pip install 'clauseclf[{extra}]'",
             name=missing,
