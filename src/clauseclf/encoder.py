@@ -155,7 +155,8 @@ def default_encoder_spec() -> EncoderSpec:
 def load_encoder(spec: EncoderSpec | None = None) -> SentenceTransformerEncoder:
     """The encoder a spec names (default: the packaged all-MiniLM-L6-v2), loaded lazily.
 
-    Raises ``EncoderNotFoundError`` at once if the package or its model files are missing.
+    Raises ``MissingExtraError`` at once if the package is not installed (``clauseclf[minilm]``),
+    ``EncoderNotFoundError`` if its model files are missing.
     """
     spec = spec or default_encoder_spec()
     if spec.package != DEFAULT_ENCODER_PACKAGE:

@@ -45,7 +45,7 @@ class ModelFormatError(ValueError):
 
 
 class EncoderNotFoundError(RuntimeError):
-    """The encoder's package or model files are not installed."""
+    """The encoder's model files are missing or unreadable (no package: ``MissingExtraError``)."""
 
 
 class IndexFormatError(ValueError):
