@@ -76,7 +76,6 @@ def measure(ref: str, *, pip_cache: bool) -> dict[str, object]:
             "seconds": round(seconds, 1),
             "venv_mb": round(folder_bytes(venv) / 1e6, 1),
             "distributions": len(json.loads(listed.stdout)),
-            "analyze_output_lines": len(run.stdout.splitlines()),
         }
         shutil.rmtree(venv, ignore_errors=True)
         return result
