@@ -99,11 +99,13 @@ def test_an_installed_package_without_the_model_says_so(tmp_path):
 
 def test_require_extra_names_the_extra_and_the_missing_module(monkeypatch):
     assert require_extra("json", "x", "reading JSON") is json
-    monkeypatch.setitem(sys.modules, "sklearn", None)
+    monkeypatch.setitem(sys.modules, "sklearn", None)  # as if not installed
     with pytest.raises(MissingExtraError, match=r"^training needs sklearn, which is not") as info:
-        require_extra("sklearn.svm", "train", "training")
+        require_extra("sklearn", "train", "training")
     assert str(info.value).endswith("pip install 'clauseclf[train]'")
     assert isinstance(info.value, ImportError) and info.value.name == "sklearn"
+    with pytest.raises(MissingExtraError, match=r"^probing needs clauseclf_absent_probe, wh"):
+        require_extra("clauseclf_absent_probe.sub", "x", "probing")
 
 
 def test_require_extra_lets_other_import_errors_through(tmp_path, monkeypatch):
