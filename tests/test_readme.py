@@ -21,7 +21,11 @@ def test_quick_start_has_exactly_two_commands():
     assert block is not None
     commands = [line for line in block.group(1).splitlines() if line.strip()]
     assert len(commands) == 2
-    assert "-c constraints.txt" in commands[0]
+    install, test = commands
+    # the first installs the core only (scoring needs no extra); the second adds the dev extras
+    assert "pip install -c constraints.txt -e . &&" in install and "[" not in install
+    assert 'pip install -c constraints.txt -e ".[dev]" && ' in test
+    assert test.endswith("-m pytest")
     assert "torch==2.13.0" in (REPO_ROOT / "constraints.txt").read_text(encoding="utf-8")
 
 

@@ -145,7 +145,7 @@ def test_shipped_static_encoder_matches_model2vec():
     model2vec = pytest.importorskip("model2vec", reason="model2vec is in the dev extra")
     from tokenizers import Tokenizer
 
-    from clauseclf.inference.model import default_model_dir
+    from clauseclf.inference.default_model import default_model_dir
 
     folder = default_model_dir() / "encoder"
     if not (folder / "encoder.json").is_file():

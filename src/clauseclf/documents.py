@@ -18,7 +18,7 @@ import re
 from pathlib import Path
 
 from clauseclf.charsets import guess_encoding
-from clauseclf.errors import DocumentError, EncodingError
+from clauseclf.errors import DocumentError, EncodingError, MissingExtraError, require_extra
 from clauseclf.office import is_office_file, office_text
 
 _FORMAT_BY_SUFFIX = {
@@ -117,12 +117,12 @@ def pdf_text(data: bytes, *, name: str = "<pdf>") -> str:
     when its user password is empty; an image-only PDF (no text layer) is refused: run OCR first.
     """
     try:
-        from pypdf import PdfReader
-        from pypdf.errors import DependencyError, FileNotDecryptedError
-    except ImportError:
-        raise DocumentError(
-            f"{name}: is a PDF; reading PDFs needs pypdf: pip install 'clauseclf[pdf]'"
-        ) from None
+        require_extra("pypdf", "pdf", f"{name}: is a PDF; reading PDFs")
+    except MissingExtraError as error:
+        raise DocumentError(str(error)) from None
+    from pypdf import PdfReader
+    from pypdf.errors import DependencyError, FileNotDecryptedError
+
     try:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted and not reader.decrypt(""):

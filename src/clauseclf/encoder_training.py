@@ -20,6 +20,7 @@ import numpy as np
 
 from clauseclf.annotations import POLICY_ARCHIVE, archive_texts
 from clauseclf.encoder import CachedEncoder, Encoder, StaticEncoder, write_static_encoder
+from clauseclf.errors import require_extra
 
 
 def policy_clauses(data_dir: str | Path, *, documents: int | None = None) -> list[str]:
@@ -98,6 +99,7 @@ def adapt_static_encoder(
     after training (recorded in ``encoder.json``). ``dimensions`` defaults to the source's.
     ``corpus`` describes where ``texts`` came from (e.g. ``{"documents": 5600}``) for the record.
     """
+    require_extra("torch", "minilm", "adapting a static encoder")
     import torch
     from tqdm.auto import trange
 

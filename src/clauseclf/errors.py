@@ -1,12 +1,15 @@
-"""Every exception clauseclf raises on bad input, in one leaf module (no clauseclf imports).
+"""Every exception clauseclf raises on bad input, in one leaf module (standard library only).
 
-Each is a ``ValueError`` (``EncoderNotFoundError``: a ``RuntimeError``), so callers that caught
-``ValueError`` before keep working; catch the specific class to tell the problems apart.
+Each is a ``ValueError`` (``EncoderNotFoundError``: a ``RuntimeError``; ``MissingExtraError``:
+an ``ImportError``), so callers that caught those before keep working; catch the specific class
+to tell the problems apart. ``require_extra`` is how every optional dependency is imported.
 """
 
 from __future__ import annotations
 
+import importlib
 import re
+from types import ModuleType
 
 __all__ = [
     "AnnotationError",
@@ -15,6 +18,7 @@ __all__ = [
     "EncodingError",
     "FetchError",
     "IndexFormatError",
+    "MissingExtraError",
     "ModelFormatError",
     "ScoringError",
     "StaleLockWarning",
@@ -23,6 +27,7 @@ __all__ = [
     "TokenizerError",
     "TooLargeError",
     "TrainingDataWarning",
+    "require_extra",
 ]
 
 
@@ -77,7 +82,7 @@ class TokenizerError(ValueError):
 
 
 class EncoderNotFoundError(RuntimeError):
-    """The encoder's package or model files are not installed."""
+    """The encoder's model files are missing or unreadable (no package: ``MissingExtraError``)."""
 
 
 class IndexFormatError(ValueError):
@@ -95,3 +100,20 @@ class TaxonomyError(ValueError):
 
 class TrainingDataWarning(UserWarning):
     """Training data too small to learn from: the message gives the counts per type."""
+
+
+class MissingExtraError(ImportError):
+    """An optional dependency is not installed; the message names the extra that installs it."""
+
+
+def require_extra(module: str, extra: str, purpose: str) -> ModuleType:
+    """Import ``module`` from the optional extra ``extra`` (``clauseclf[extra]``), or raise
+    ``MissingExtraError`` saying that ``purpose`` needs it and which ``pip install`` to run."""
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError as error:
+        missing = (error.name or module).split(".")[0]
+        raise MissingExtraError(
+            f"{purpose} needs {missing}, which is not installed: pip install 'clauseclf[{extra}]'",
+            name=missing,
+        ) from None

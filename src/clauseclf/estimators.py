@@ -21,11 +21,15 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
-from sklearn.utils.multiclass import type_of_target
-from sklearn.utils.validation import check_is_fitted, validate_data
 
 from clauseclf._texts import text_list
+from clauseclf.errors import require_extra
+
+require_extra("sklearn", "train", "the scikit-learn estimators")
+
+from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin  # noqa: E402
+from sklearn.utils.multiclass import type_of_target  # noqa: E402
+from sklearn.utils.validation import check_is_fitted, validate_data  # noqa: E402
 
 __all__ = ["ClauseClassifier", "ClauseFeaturizer"]
 
@@ -399,7 +403,8 @@ class ClauseFeaturizer(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         texts = _texts(X)
         vocabulary, idf = fit_tfidf(texts, self.min_df, self.max_features)
         if self.encoder is None:
-            from .inference.model import default_model_dir, load_model_encoder
+            from .inference.default_model import default_model_dir
+            from .inference.model import load_model_encoder
 
             self.encoder_ = load_model_encoder(default_model_dir())
         else:

@@ -31,6 +31,7 @@ from clauseclf.cli import (
     train,
 )
 from clauseclf.cli._common import CLIError, read_model
+from clauseclf.errors import MissingExtraError
 
 __all__ = ["CLIError", "main"]
 
@@ -49,7 +50,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         result: int = args.run(args)
         return result
-    except CLIError as exc:
+    except (CLIError, MissingExtraError) as exc:
         print(f"clauseclf: error: {exc}", file=sys.stderr)
         return 1
     except BrokenPipeError:

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from clauseclf.errors import require_extra
+
 if TYPE_CHECKING:
     from clauseclf.evaluation.report import EvaluationReport
 
@@ -51,15 +53,10 @@ def save_reliability_diagram(
     report: EvaluationReport, path: str | Path, *, title: str = "clauseclf confidence"
 ) -> Path:
     """Write the reliability diagram of ``report`` as a PNG (needs matplotlib: ``[plot]``)."""
-    try:
-        import matplotlib
+    matplotlib = require_extra("matplotlib", "plot", "the reliability diagram")
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
 
-        matplotlib.use("Agg", force=False)
-        import matplotlib.pyplot as plt
-    except ImportError as error:
-        raise ImportError(
-            "the reliability diagram needs matplotlib: pip install 'clauseclf[plot]'"
-        ) from error
     path = Path(path)
     used = [b for b in report.reliability if b.accuracy is not None]
     accuracy = [float(b.accuracy or 0.0) for b in used]

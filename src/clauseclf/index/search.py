@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from clauseclf.errors import require_extra
+
 if TYPE_CHECKING:
     from clauseclf.index.core import ClauseIndex
 
@@ -176,11 +178,5 @@ def _check_backend(name: str) -> None:
 
 
 def _usearch_index() -> Any:
-    """usearch's ``Index`` class, or an ImportError saying how to install the extra."""
-    try:
-        from usearch.index import Index
-    except ImportError as exc:
-        raise ImportError(
-            f"the approximate backend 'hnsw' needs usearch, an optional extra: {ANN_INSTALL}"
-        ) from exc
-    return Index
+    """usearch's ``Index`` class, or a ``MissingExtraError`` naming the extra to install."""
+    return require_extra("usearch.index", "ann", "the approximate backend 'hnsw'").Index

@@ -48,6 +48,7 @@ from clauseclf.errors import ModelFormatError, TaxonomyError, TokenizerError
 from clauseclf.head.core import ClauseHead
 from clauseclf.head.io import HEAD_JSON, HEAD_NPZ, head_files, model_number, read_model_json
 from clauseclf.head.output import HeadOutput
+from clauseclf.inference.default_model import default_model_dir
 from clauseclf.inference.practices import PRACTICES_JSON, PRACTICES_NPZ, PracticeMap
 from clauseclf.predictions import ClausePrediction, predictions_from_output
 from clauseclf.taxonomy import Taxonomy, taxonomy_from_dict
@@ -69,11 +70,8 @@ MODEL_ENTRIES = frozenset(
     {CONFIG_FILE, TAXONOMY_FILE, HEAD_JSON, HEAD_NPZ, PRACTICES_JSON, PRACTICES_NPZ}
     | {CARD_FILE, ENCODER_FOLDER}
 )
-DEFAULT_MODEL_ENV = "CLAUSECLF_DEFAULT_MODEL"
 #: Clauses classified at a time: memory stays bounded for a document of very many clauses.
 CLASSIFY_ROWS = 4096
-# The embedded default model lives in the source checkout's models/default (src layout).
-_CHECKOUT_MODEL_DIR = Path(__file__).resolve().parents[3] / "models" / "default"
 
 
 class ClauseModel:
@@ -364,7 +362,7 @@ class ClauseModel:
 
     @classmethod
     def load(cls, path: str | Path | None = None, *, encoder: Encoder | None = None) -> ClauseModel:
-        """Load a model folder (default: the embedded ``models/default``).
+        """Load a model folder (default: the embedded model, ``default_model_dir()``).
 
         ``encoder`` replaces the encoder the config names (e.g. a fake one in tests); it must
         give vectors of the dimension the head was trained on.
@@ -473,22 +471,6 @@ def _static_encoder(encoder: Encoder) -> StaticEncoder | None:
     """The static encoder inside ``encoder`` (possibly wrapped in a cache), if it is one."""
     inner = encoder.encoder if isinstance(encoder, CachedEncoder) else encoder
     return inner if isinstance(inner, StaticEncoder) else None
-
-
-def default_model_dir() -> Path:
-    """Folder of the embedded default model: ``$CLAUSECLF_DEFAULT_MODEL`` or ``models/default``.
-
-    ``models/default`` is found in the source checkout clauseclf is installed from
-    (``pip install -e .``); raises ``FileNotFoundError`` explaining this when it is absent.
-    """
-    configured = os.environ.get(DEFAULT_MODEL_ENV)
-    directory = Path(configured) if configured else _CHECKOUT_MODEL_DIR
-    if not (directory / CONFIG_FILE).is_file():
-        raise FileNotFoundError(
-            f"the default model is not at {directory}: install clauseclf from its source "
-            f"checkout with 'pip install -e .', set {DEFAULT_MODEL_ENV}, or pass a model path"
-        )
-    return directory
 
 
 def load(path: str | Path | None = None) -> ClauseModel:

@@ -21,10 +21,14 @@ The splitting itself is the character-level :class:`ClauseSplitter` shared with
 
 from __future__ import annotations
 
-from spacy.language import Language
-from spacy.tokens import Doc, Span
+from clauseclf.errors import require_extra
 
-from clauseclf.segmentation import Segment, segment_document
+require_extra("spacy", "spacy", "the spaCy clause segmenter")
+
+from spacy.language import Language  # noqa: E402
+from spacy.tokens import Doc, Span  # noqa: E402
+
+from clauseclf.segmentation import Segment, segment_document  # noqa: E402
 
 __all__ = ["HEADING_EXTENSION", "ClauseSegmenter", "make_clause_segmenter"]
 

@@ -22,12 +22,16 @@ Everything public is re-exported here: import from ``clauseclf.training``.
 
 from __future__ import annotations
 
-from clauseclf.training.config import TrainingConfig
-from clauseclf.training.cv import cross_validate, group_folds
-from clauseclf.training.head_fit import fit_head, fit_text_features
-from clauseclf.training.labels import LabelMatrix, label_matrix
-from clauseclf.training.orchestration import train, train_default_model
-from clauseclf.training.ranking import fit_practice_map
+from clauseclf.errors import require_extra
+
+require_extra("sklearn", "train", "training")
+
+from clauseclf.training.config import TrainingConfig  # noqa: E402
+from clauseclf.training.cv import cross_validate, group_folds  # noqa: E402
+from clauseclf.training.head_fit import fit_head, fit_text_features  # noqa: E402
+from clauseclf.training.labels import LabelMatrix, label_matrix  # noqa: E402
+from clauseclf.training.orchestration import train, train_default_model  # noqa: E402
+from clauseclf.training.ranking import fit_practice_map  # noqa: E402
 
 __all__ = [
     "LabelMatrix",

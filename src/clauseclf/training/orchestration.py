@@ -68,12 +68,8 @@ def train(
     """
     from clauseclf.encoder import default_encoder_spec
     from clauseclf.evaluation import evaluate_folds, format_metrics, model_card
-    from clauseclf.inference.model import (
-        ClauseModel,
-        _static_encoder,
-        default_model_dir,
-        load_model_encoder,
-    )
+    from clauseclf.inference.default_model import default_model_dir
+    from clauseclf.inference.model import ClauseModel, _static_encoder, load_model_encoder
 
     started = time.time()
     base_model = ClauseModel.load(base, encoder=encoder) if base is not None else None
