@@ -39,6 +39,9 @@ PLATFORMS = {
     "Gamma": "Any claim goes to an arbitrator, not a court. Your data is not sold.",
 }
 
+#: ``similar`` options that keep every clause passing the other filters.
+EVERY = {"same_stance": False, "min_similarity": -1.0}
+
 
 @pytest.fixture(scope="module")
 def practice_map(fake_encoder):
@@ -125,7 +128,7 @@ def test_index_ranks_by_practice_profiles(practice_model, fake_encoder, tmp_path
     index = ClauseIndex.build(practice_model, documents, progress=False)
     assert index.measure == "practices" and "by practices" in repr(index)
     query = "We never sell your personal data."
-    found = index.similar(query, k=10, same_type=False, one_per_platform=False)
+    found = index.similar(query, k=10, same_type=False, one_per_platform=False, **EVERY).clauses
     assert tuple(found.columns) == SIMILAR_COLUMNS and len(found) == len(index)
     # similarity: the dot product of practice profiles; wording_similarity: encoder cosine
     maps = practice_model.practices
@@ -143,7 +146,7 @@ def test_index_ranks_by_practice_profiles(practice_model, fake_encoder, tmp_path
     assert json.loads((folder / "index.json").read_text())["measure"] == "practices"
     again = ClauseIndex.load(folder, practice_model)
     assert again.measure == "practices"
-    assert again.similar(query, k=3).equals(index.similar(query, k=3))
+    assert again.similar(query, k=3).clauses.equals(index.similar(query, k=3).clauses)
     (folder / "profiles.npz").write_bytes(b"damaged")
     with pytest.raises(IndexFormatError, match=r"damaged index \("):
         ClauseIndex.load(folder, practice_model)
@@ -157,8 +160,10 @@ def test_index_without_a_practice_map_ranks_by_wording(tiny_model):
     documents = [{"text": t, "platform": p, "id": p} for p, t in PLATFORMS.items()]
     index = ClauseIndex.build(tiny_model, documents, progress=False)
     assert index.measure == "wording" and index.profiles is None
-    found = index.similar("We never sell your personal data.", k=3, same_type=False)
-    np.testing.assert_allclose(found["similarity"], found["wording_similarity"])
+    found = index.similar(
+        "We never sell your personal data.", k=3, same_type=False, min_similarity=-1
+    ).clauses
+    np.testing.assert_allclose(found["similarity"], found["wording_similarity"], rtol=1e-6)
 
 
 def test_annotation_case_is_read_and_checked(tmp_path):
@@ -289,7 +294,7 @@ def test_index_ranks_by_a_map_that_reads_text(text_practice_model, tmp_path):
     index = ClauseIndex.build(text_practice_model, documents, progress=False)
     assert index.measure == "practices"
     query = "We do not sell personal information to anyone."
-    found = index.similar(query, k=10, same_type=False, one_per_platform=False)
+    found = index.similar(query, k=10, same_type=False, one_per_platform=False, **EVERY).clauses
     encoder = text_practice_model.encoder
     expected_profile = text_practice_model.practice_profiles([query], encoder.encode([query]))
     rows = [index.clauses.index[index.clauses["text"] == t][0] for t in found["text"]]
@@ -299,7 +304,7 @@ def test_index_ranks_by_a_map_that_reads_text(text_practice_model, tmp_path):
     assert (
         ClauseIndex.load(folder, text_practice_model)
         .similar(query, k=3)
-        .equals(index.similar(query, k=3))
+        .clauses.equals(index.similar(query, k=3).clauses)
     )
     # the digest covers the n-gram weights: the same map with other text weights is refused
     practices = text_practice_model.practices

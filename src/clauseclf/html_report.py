@@ -375,15 +375,17 @@ def _similar_html(
     if found.empty:
         return (
             '<div class="similar"><p class="muted">No similar clause of this type on other '
-            "platforms in the index.</p></div>"
+            f"platforms in the index: {_e(found.reason)}.</p></div>"
         )
     items = []
-    for row in found.itertuples(index=False):
+    for row in found.clauses.itertuples(index=False):
         where = display_name(_text(row.platform), _text(row.document), "unknown platform")
+        practice = f' <span class="muted">({_e(row.practice)})</span>' if row.practice else ""
         items.append(
             f'<li><span class="muted">similarity {_number(row.similarity)}</span> '
             f"<strong>{_e(where)}</strong> "
-            f"[{_e(_text(row.label))}, {_e(_text(row.severity))}]<br>"
+            f"[{_e(_text(row.label))}, {_e(_text(row.severity))}, {_e(_text(row.stance))}]"
+            f"{practice}<br>"
             f"<q>{_e(_text(row.text))}</q></li>"
         )
     return (

@@ -33,9 +33,12 @@ re-exported here: import from ``clauseclf.index``.
 
 from __future__ import annotations
 
-from clauseclf.index.core import INDEX_COLUMNS, SIMILAR_COLUMNS, ClauseIndex
+from clauseclf.index.core import INDEX_COLUMNS, ClauseIndex
+from clauseclf.index.practice_names import PRACTICE_NAMES, practice_name
 from clauseclf.index.prevalence import NEAR_IDENTICAL, Prevalence, Uniqueness
 from clauseclf.index.search import ANN_INSTALL, BACKENDS
+from clauseclf.index.similar import MIN_SIMILARITY, SIMILAR_COLUMNS, SimilarClauses
+from clauseclf.index.stance import DOES, DOES_NOT, STANCES, clause_stance
 from clauseclf.index.storage import (
     ANN_FILE,
     INDEX_FORMAT,
@@ -49,15 +52,23 @@ __all__ = [
     "ANN_FILE",
     "ANN_INSTALL",
     "BACKENDS",
+    "DOES",
+    "DOES_NOT",
     "INDEX_COLUMNS",
     "INDEX_FORMAT",
     "INDEX_FORMAT_VERSION",
     "MEASURES",
+    "MIN_SIMILARITY",
     "NEAR_IDENTICAL",
+    "PRACTICE_NAMES",
     "PROFILES_FILE",
     "READABLE_FORMAT_VERSIONS",
     "SIMILAR_COLUMNS",
+    "STANCES",
     "ClauseIndex",
     "Prevalence",
+    "SimilarClauses",
     "Uniqueness",
+    "clause_stance",
+    "practice_name",
 ]
