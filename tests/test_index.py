@@ -72,7 +72,9 @@ def test_prevalence_and_uniqueness(index):
     label = index.clauses[index.clauses["platform"] == "Alpha"].iloc[0]["label"]
     prevalence = index.prevalence(label)
     counted = index.clauses[index.clauses["label"] == label]["platform"].nunique()
-    assert prevalence == Prevalence(label=label, platforms=counted, total=4, does=counted, does_not=0)
+    assert prevalence == Prevalence(
+        label=label, platforms=counted, total=4, does=counted, does_not=0
+    )
     assert str(prevalence) == f"{label}: {counted} of 4 platforms ({counted} do, 0 promise not to)"
     with pytest.raises(ValueError, match="unknown clause type"):
         index.prevalence("not_a_type")
@@ -103,6 +105,7 @@ def test_clause_stance_of_clauses_we_wrote():
     assert clause_stance("We do not sell your personal data.") == DOES_NOT
     assert clause_stance("We don\u2019t share or rent it.") == DOES_NOT
     assert clause_stance("We never train AI models on your content.") == DOES_NOT
+    assert clause_stance("Your personal data is never sold.") == DOES_NOT
     assert clause_stance("We may sell your data unless you opt out.") == DOES
     # a condition put to the user is no promise
     assert clause_stance("If you do not want us to share your data, opt out.") == DOES
@@ -121,9 +124,7 @@ def test_similar_keeps_the_query_stance(stance_index):
     assert promise.stance == DOES_NOT
     assert set(promise.clauses["platform"]) == {"NoSale", "Never", "Both"}
     assert set(promise.clauses["stance"]) == {DOES_NOT}
-    either = stance_index.similar(
-        query, k=5, same_type=False, same_stance=False, min_similarity=-1
-    )
+    either = stance_index.similar(query, k=5, same_type=False, same_stance=False, min_similarity=-1)
     assert len(either) == 5 and set(either.clauses["stance"]) == {DOES, DOES_NOT}
     rows = stance_index.clauses.loc[either.clauses.index]  # the frame's index: index rows
     assert list(rows["text"]) == list(either.clauses["text"])

@@ -12,6 +12,7 @@ import clauseclf
 from clauseclf.annotations import read_annotations
 from clauseclf.errors import AnnotationError, IndexFormatError, ModelFormatError
 from clauseclf.index import SIMILAR_COLUMNS, ClauseIndex
+from clauseclf.index.similar import PRACTICE_WEIGHT
 from clauseclf.inference.model import ClauseModel
 from clauseclf.inference.practices import PracticeMap, practice_id
 from clauseclf.training import TrainingConfig, fit_practice_map
@@ -130,11 +131,14 @@ def test_index_ranks_by_practice_profiles(practice_model, fake_encoder, tmp_path
     query = "We never sell your personal data."
     found = index.similar(query, k=10, same_type=False, one_per_platform=False, **EVERY).clauses
     assert tuple(found.columns) == SIMILAR_COLUMNS and len(found) == len(index)
-    # similarity: the dot product of practice profiles; wording_similarity: encoder cosine
+    # similarity: PRACTICE_WEIGHT x the dot product of practice profiles + the rest x the
+    # encoder cosine (wording_similarity)
     maps = practice_model.practices
     expected_profile = maps.profiles(fake_encoder.encode([query]))
-    rows = [index.clauses.index[index.clauses["text"] == t][0] for t in found["text"]]
-    expected = (index.profiles[rows] @ expected_profile.T).toarray().ravel()
+    rows = list(found.index)  # the frame's index: rows of index.clauses
+    assert list(index.clauses.loc[rows, "text"]) == list(found["text"])
+    practice = (index.profiles[rows] @ expected_profile.T).toarray().ravel()
+    expected = PRACTICE_WEIGHT * practice + (1 - PRACTICE_WEIGHT) * found["wording_similarity"]
     np.testing.assert_allclose(found["similarity"], expected, rtol=1e-5, atol=1e-6)
     assert list(found["similarity"]) == sorted(found["similarity"], reverse=True)
     cosine = fake_encoder.encode(list(found["text"])) @ fake_encoder.encode([query])[0]
@@ -154,6 +158,26 @@ def test_index_ranks_by_practice_profiles(practice_model, fake_encoder, tmp_path
         ClauseIndex.load(
             folder, ClauseModel(fake_encoder, practice_model.head, index.model.taxonomy)
         )
+
+
+def test_large_index_blends_a_practice_shortlist(practice_model, monkeypatch):
+    from clauseclf.index import similar
+
+    documents = [{"text": t, "platform": p, "id": p} for p, t in PLATFORMS.items()]
+    index = ClauseIndex.build(practice_model, documents, progress=False)
+    query = "We never sell your personal data."
+    full = index.similar(query, k=3, same_type=False, **EVERY).clauses
+    # past _FULL_SCAN candidates only the best by practice are blended with the wording
+    monkeypatch.setattr(similar, "_FULL_SCAN", 2)
+    monkeypatch.setattr(similar, "_SHORTLIST", 3)
+    short = index.similar(query, k=3, same_type=False, one_per_platform=False, **EVERY).clauses
+    profile = practice_model.practice_profiles([query], index.model.encoder.encode([query]))
+    practice = (index.profiles @ profile.T).toarray().ravel()
+    assert set(short.index) == set(np.argsort(-practice, kind="stable")[:3].tolist())
+    np.testing.assert_allclose(
+        sorted(short["similarity"], reverse=True), list(short["similarity"]), rtol=1e-6
+    )
+    assert full.iloc[0]["text"] == short.iloc[0]["text"]
 
 
 def test_index_without_a_practice_map_ranks_by_wording(tiny_model):
@@ -297,8 +321,8 @@ def test_index_ranks_by_a_map_that_reads_text(text_practice_model, tmp_path):
     found = index.similar(query, k=10, same_type=False, one_per_platform=False, **EVERY).clauses
     encoder = text_practice_model.encoder
     expected_profile = text_practice_model.practice_profiles([query], encoder.encode([query]))
-    rows = [index.clauses.index[index.clauses["text"] == t][0] for t in found["text"]]
-    expected = (index.profiles[rows] @ expected_profile.T).toarray().ravel()
+    practice = (index.profiles[list(found.index)] @ expected_profile.T).toarray().ravel()
+    expected = PRACTICE_WEIGHT * practice + (1 - PRACTICE_WEIGHT) * found["wording_similarity"]
     np.testing.assert_allclose(found["similarity"], expected, rtol=1e-5, atol=1e-6)
     folder = index.save(tmp_path / "index")
     assert (

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from clauseclf.index.practice_names import practice_name
-from clauseclf.index.search import _exact_scores, _rank, _select
+from clauseclf.index.search import _ann_rows, _exact_scores, _rank, _select
 from clauseclf.index.stance import clause_stance
 
 if TYPE_CHECKING:
@@ -39,8 +39,15 @@ SIMILAR_COLUMNS = (
 #: trained on (see the README's "Similar clauses" section for the figures).
 MIN_SIMILARITY = {"practices": 0.30, "wording": 0.60}
 
-#: How many of the best practice-profile candidates the blended score re-ranks by wording.
-_SHORTLIST = 512
+#: The practice measure's score: this weight x the probability that two clauses express the
+#: same practice + the rest x their encoder cosine. ``benchmarks/similarity.py``: the practice
+#: map alone fails on practices it was not trained on, wording alone is weaker on the ones it
+#: knows; half and half holds on both (see the README's "Similar clauses" section).
+PRACTICE_WEIGHT = 0.5
+#: Candidate counts up to this are all scored; beyond, only a shortlist (``_practice_scores``).
+_FULL_SCAN = 65_536
+#: How many of the best practice-profile candidates a large index re-ranks with the blend.
+_SHORTLIST = 1024
 
 
 @dataclass(frozen=True, eq=False)
@@ -48,7 +55,8 @@ class SimilarClauses:
     """The answer of ``ClauseIndex.similar``.
 
     ``clauses``: the similar clauses (columns ``SIMILAR_COLUMNS``; the DataFrame's index is
-    each clause's row in ``ClauseIndex.clauses``), best first, all at or above ``min_similarity``; empty when none qualifies, and then ``reason`` says why (else ``""``).
+    each clause's row in ``ClauseIndex.clauses``), best first, all at or above
+    ``min_similarity``; empty when none qualifies, and then ``reason`` says why (else ``""``).
     ``best_similarity``: the best score among the clauses that passed the filters (None when
     none did), so an empty answer shows how far the nearest clause was. ``label`` is the query's
     type when ``same_type`` filtered by it (else None), ``stance`` the query's stance, ``measure``
@@ -115,9 +123,8 @@ def _similar(
     query_profile = None
     if index.profiles is not None:
         query_profile = index.model.practice_profiles([text], query[None]).toarray()[0]
-        candidates = np.flatnonzero(keep)
-        scores = _practice_scores(index, query, query_profile, candidates)
-        chosen, similarity = _rank(index, candidates, scores, k, one_per_platform)
+        rows, scores = _practice_scores(index, query, query_profile, keep)
+        chosen, similarity = _rank(index, rows, scores, k, one_per_platform)
     else:
         chosen, similarity = _select(index, query, keep, k, one_per_platform)
     best = float(similarity[0]) if len(chosen) else None
@@ -159,13 +166,30 @@ def _similar(
 
 
 def _practice_scores(
-    index: ClauseIndex, query: np.ndarray, profile: np.ndarray, candidates: np.ndarray
-) -> np.ndarray:
-    """The score of each candidate row: the probability that it expresses the query's practice
-    (the dot product of the practice profiles)."""
+    index: ClauseIndex, query: np.ndarray, profile: np.ndarray, keep: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The rows (sorted) of ``keep`` that the practice measure scores, and their scores:
+    ``PRACTICE_WEIGHT`` x the probability that the row expresses the query's practice (the dot
+    product of the practice profiles) + the rest x the encoder cosine.
+
+    Up to ``_FULL_SCAN`` rows are all scored; beyond, the ``_SHORTLIST`` best by practice (and,
+    with the approximate backend, the graph's nearest rows by wording)."""
     assert index.profiles is not None
-    scores: np.ndarray = np.asarray(index.profiles @ profile, dtype=np.float32)[candidates]
-    return scores
+    practice = np.asarray(index.profiles @ profile, dtype=np.float32)
+    if int(keep.sum()) <= _FULL_SCAN:
+        rows = np.flatnonzero(keep)
+    else:
+        rows = np.flatnonzero(keep & (practice > 0))  # rows sharing a practice with the query
+        if len(rows) > _SHORTLIST:
+            best = np.argpartition(-practice[rows], _SHORTLIST)[:_SHORTLIST]
+            rows = rows[best]
+        if index._ann is not None:
+            near = _ann_rows(index, query[None], _SHORTLIST)[0]
+            rows = np.union1d(rows, near[keep[near]])
+        rows = np.sort(rows)
+    wording = _exact_scores(index, query[None], rows)[:, 0]
+    scores: np.ndarray = PRACTICE_WEIGHT * practice[rows] + (1.0 - PRACTICE_WEIGHT) * wording
+    return rows, scores
 
 
 def _shared_practices(

@@ -3,8 +3,9 @@ not to (``DOES_NOT``: "we do not sell your data"). ``ClauseIndex.similar`` keeps
 stance by default and ``ClauseIndex.prevalence`` counts platforms by stance.
 
 The stance is the head's ``negated_practice`` cue (``clauseclf.head.cues``: a negation a few words
-before a practice verb such as sell, share, use, train, track), except where the negation sits
-in a condition put to the user ("if you do not want us to share ..."), which states no promise.
+before a practice verb such as sell, share, use, train, track; also "not sold"), except where the
+negation sits in a condition put to the user ("if you do not want us to share ..."), which states
+no promise.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ DOES_NOT = "does not"
 STANCES = (DOES, DOES_NOT)
 
 _NEGATED = cue_regex("negated_practice")
+#: Negated past participles the cue's verb stems miss ("your data is not sold").
+_NEGATED_PARTICIPLE = re.compile(r"(?:\bnot|\bnever|n't)\s+(?:\w+\s+){0,2}?(?:sold|rented)\b")
 #: A condition just before the negation: "if you do not ...", "unless you ...", "whether or not".
 _CONDITION = re.compile(r"\b(?:if|unless|whether|when|should|in case)\b(?:\s+[\w']+){0,3}\s*$")
 
@@ -31,7 +34,7 @@ _CONDITION = re.compile(r"\b(?:if|unless|whether|when|should|in case)\b(?:\s+[\w
 def clause_stance(text: str) -> str:
     """``DOES_NOT`` if ``text`` negates a practice outside a condition, else ``DOES``."""
     lowered = text.lower().replace("\u2019", "'")
-    for match in _NEGATED.finditer(lowered):
+    for match in (*_NEGATED.finditer(lowered), *_NEGATED_PARTICIPLE.finditer(lowered)):
         if not _CONDITION.search(lowered[max(0, match.start() - 40) : match.start()]):
             return DOES_NOT
     return DOES
