@@ -7,8 +7,9 @@ Synthetic, seeded data: ``--n`` random unit vectors, a random practice map of 20
 many as the ToS;DR cases the default model knows) giving each row a top-8 profile, 5,000
 platforms. Times ``similar(text, k=10, same_type=False, min_similarity=-1)`` (one row per
 platform, the stance filter on; the practice measure blends the profiles' dot product with the
-encoder cosine of a shortlist, ``clauseclf.index.similar``) one query at a time, with a stand-in encoder that returns a random unit vector, so the figures are the search
-alone; prints the profiles' memory next to the vectors'.
+encoder cosine of a shortlist, ``clauseclf.index.similar``) one query at a time, with a
+stand-in encoder that returns a random unit vector, so the figures are the search alone; prints
+the profiles' memory next to the vectors'.
 """
 
 from __future__ import annotations

@@ -459,3 +459,18 @@ def test_a_head_with_broken_practice_evidence_is_refused(fake_encoder, tmp_path)
     head_json.write_text(json.dumps(meta))
     with pytest.raises(ModelFormatError):
         ClauseModel.load(tmp_path / "model", encoder=fake_encoder)
+
+
+def test_report_pages_show_the_shared_practice(practice_model):
+    from clauseclf.html_report import render_html
+
+    documents = [{"text": t, "platform": p, "id": p} for p, t in PLATFORMS.items()]
+    index = ClauseIndex.build(practice_model, documents, progress=False)
+    report = practice_model.analyze(
+        "Any dispute with us will be resolved by binding arbitration.", platform="Own"
+    )
+    page = render_html(report, index=index, similar_k=2)
+    found = index.similar(report.clauses[0], k=2)
+    assert not found.empty and found.practice
+    for name in found.clauses["practice"]:
+        assert f'<span class="muted">({name})</span>' in page

@@ -380,7 +380,8 @@ def _similar_html(
     items = []
     for row in found.clauses.itertuples(index=False):
         where = display_name(_text(row.platform), _text(row.document), "unknown platform")
-        practice = f' <span class="muted">({_e(row.practice)})</span>' if row.practice else ""
+        name = _text(row.practice)
+        practice = f' <span class="muted">({_e(name)})</span>' if name else ""
         items.append(
             f'<li><span class="muted">similarity {_number(row.similarity)}</span> '
             f"<strong>{_e(where)}</strong> "

@@ -153,6 +153,6 @@ def _similar(args: argparse.Namespace) -> int:
             f"{row.document}  [{row.label}, {row.severity}, {row.stance}]"
         )
         if row.practice:
-            print(wrap("             ", f"practice: {row.practice}", width))
+            print(wrap("             ", f"practice: {row.practice!s}", width))
         print(wrap("             ", str(row.text), width))
     return 0

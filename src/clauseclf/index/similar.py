@@ -37,7 +37,7 @@ SIMILAR_COLUMNS = (
 #: The default minimum ``similarity`` per ``ClauseIndex.measure``: below it ``similar`` returns
 #: nothing and says so. Chosen with ``benchmarks/similarity.py`` on platforms the model was not
 #: trained on (see the README's "Similar clauses" section for the figures).
-MIN_SIMILARITY = {"practices": 0.30, "wording": 0.60}
+MIN_SIMILARITY = {"practices": 0.35, "wording": 0.50}
 
 #: The practice measure's score: this weight x the probability that two clauses express the
 #: same practice + the rest x their encoder cosine. ``benchmarks/similarity.py``: the practice
