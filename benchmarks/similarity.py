@@ -1,30 +1,52 @@
-"""Similar-clause quality on ToS;DR quotes: precision@5 of "a neighbour from another platform
-has the same ToS;DR case", for TF-IDF cosine, frozen MiniLM cosine and the clauseclf index.
+"""Similar-clause quality on platforms the model has not seen, through the public API: precision@5
+that a neighbour has the query's ToS;DR case, for ``ClauseIndex.similar`` beside MiniLM cosine
+and TF-IDF cosine (one neighbour per platform each) in the same run.
 
     python benchmarks/similarity.py [--data ../shared/data] [--folds 5] [-k 5]
 
-The quotes are split into platform-grouped folds. For each fold, a practice map
-(``clauseclf.training.fit_practice_map``, the model's recipe) is fitted on the other folds'
-quotes and cases; the fold's quotes are then both the queries and the searched collection, so
-neither the query nor its neighbours were seen by the map. Every method searches the same
-per-fold collections; figures are averaged over all queries. The map reads the head's TF-IDF
-rows, from a vocabulary fitted (as training does) on every annotated clause outside the fold.
-clauseclf's search is
-``ClauseIndex.similar``'s rule: the practice profiles' dot product, at most one clause per
-platform; the baselines are scored with all neighbours and with one per platform, and the
-margin is taken over the best of them. The "same type" rows add ``same_type=True``'s filter
-with out-of-fold predicted types (platform-grouped cross-validation of the shipped head recipe
-on the shipped encoder). Search speed and memory at scale: ``benchmarks/index_scale.py``.
+The ToS;DR quotes (services of ``../shared/annotation/reserved_services.txt`` left out) are split
+into platform-grouped folds; a quote of the other folds with a near-identical wording of a held-out
+quote (encoder cosine >= ``NEAR_IDENTICAL`` or TF-IDF cosine >= 0.8: templated wording repeated
+across platforms) is left out of the fold's training, so no wording sits on both sides. (Grouping
+near-identical quotes into the folds instead chains platforms into one group holding most
+quotes.) For each fold, the trained part of similar-clause search, the practice map, is fitted
+as training fits it (``fit_practice_map`` on the quotes of the
+other folds, each named by ``practice_id`` of its case); the model is the shipped one with that
+map. The fold's quotes are scored and indexed exactly as a user does::
+
+    index = ClauseIndex.from_frame(model.score(quotes), model)
+    index.similar(text, k=5, same_type=False, exclude_platform=platform)
+
+Three regimes per fold: the map fitted on every case of the other folds ("all cases"); the map
+fitted without a seeded 40% of the cases (``--unseen-cases``), as for the quotes of services
+outside the shared data, many of whose practices the map never saw; and a model without a map
+(``index.measure == "wording"``). "practice profiles alone" is the ranking before the blend
+(``PRACTICE_WEIGHT = 1``).
+
+Queries are the fold's quotes whose case appears on another platform of the fold. The
+baselines search the same indexed clauses: MiniLM (all-MiniLM-L6-v2) cosine and TF-IDF cosine
+(fitted on the fold's clauses), one neighbour per platform. A query whose answer has fewer than
+k rows counts the missing ones as misses. The head's type classifier and its TF-IDF vocabulary are
+the shipped ones (the ranking reads the vocabulary, not the type labels, with ``same_type=False``).
+
+For each regime it also prints the neighbours found without a cut-off by band of ``similarity``
+with the share that has the query's case, and precision@5 and the share of queries answered for
+each cut-off (how ``MIN_SIMILARITY`` was chosen). Results: benchmarks/results/similarity_<date>.txt.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -33,128 +55,240 @@ from accuracy import cached_embeddings
 REPO = Path(__file__).resolve().parents[1]
 
 
-def precision_at_k(
-    similarity: np.ndarray,
-    cases: np.ndarray,
-    platforms: np.ndarray,
-    k: int,
-    *,
-    allowed: np.ndarray | None = None,
-    one_per_platform: bool = False,
-) -> float:
-    """Mean over queries of the share of the top-k other-platform neighbours with the same case."""
-    scores = []
-    for row in range(len(cases)):
-        candidates = np.flatnonzero(platforms != platforms[row])
-        if allowed is not None:
-            candidates = candidates[allowed[row, candidates]]
-        order = candidates[np.argsort(-similarity[row, candidates], kind="stable")]
-        chosen, seen = [], set()
-        for column in order:
-            if one_per_platform and platforms[column] in seen:
-                continue
-            seen.add(platforms[column])
-            chosen.append(column)
-            if len(chosen) == k:
-                break
-        scores.append(np.mean(cases[chosen] == cases[row]) if chosen else 0.0)
-    return float(np.mean(scores))
+def near_duplicates(vectors: np.ndarray, texts: list[str], cosine: float) -> np.ndarray:
+    """(n, n) bool: quote pairs at encoder cosine >= ``cosine`` or TF-IDF cosine >= 0.8."""
+    x = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True).fit_transform(texts)
+    near: np.ndarray = (vectors @ vectors.T >= cosine) | ((x @ x.T).toarray() >= 0.8)
+    return near
+
+
+def one_per_platform_top(
+    scores: np.ndarray, platforms: np.ndarray, exclude: str, k: int
+) -> list[int]:
+    """The rows of the ``k`` best ``scores``, one per platform, none of ``exclude``."""
+    chosen: list[int] = []
+    seen = {exclude}
+    for row in np.argsort(-scores, kind="stable"):
+        if platforms[row] in seen:
+            continue
+        seen.add(platforms[row])
+        chosen.append(int(row))
+        if len(chosen) == k:
+            break
+    return chosen
 
 
 def main() -> int:
     import clauseclf
-    from clauseclf.annotations import load_corpora, platform_key
-    from clauseclf.evaluation import out_of_fold_output
-    from clauseclf.training import (
-        cross_validate,
-        fit_practice_map,
-        fit_text_features,
-        group_folds,
-    )
+    from clauseclf.annotations import platform_key, read_annotations
+    from clauseclf.index import MIN_SIMILARITY, NEAR_IDENTICAL, ClauseIndex
+    from clauseclf.inference.model import ClauseModel
+    from clauseclf.inference.practices import practice_id
+    from clauseclf.training import fit_practice_map, group_folds
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("-k", type=int, default=5)
+    parser.add_argument(
+        "--unseen-cases",
+        type=float,
+        default=0.4,
+        help="share of the cases left out of the map in the second regime (default 0.4)",
+    )
     args = parser.parse_args()
     if not args.data.is_dir():
         print(f"data folder {args.data} is missing; pass --data", file=sys.stderr)
         return 2
-
-    records = load_corpora(args.data)
+    began = time.time()
+    reserved_path = args.data.parent / "annotation" / "reserved_services.txt"
+    reserved = set()
+    if reserved_path.is_file():
+        lines = reserved_path.read_text("utf-8").splitlines()
+        reserved = {platform_key(line.strip()) for line in lines if line.strip()}
+    records = [
+        r
+        for r in read_annotations(args.data / "tosdr" / "annotations.jsonl", corpus="tosdr")
+        if r.case and r.platform and platform_key(r.platform) not in reserved
+    ]
     texts = [r.text for r in records]
-    minilm = cached_embeddings(texts)
-    model = clauseclf.load()
-    ours = model.encoder.encode(texts).astype(np.float32)
-    heads = cross_validate(texts, ours, records, n_folds=args.folds, seed=0)
-    output = out_of_fold_output(heads, texts, ours)
-    predicted_label = np.where(
-        output.predicted.any(axis=1),
-        np.argmax(np.where(output.predicted, output.probabilities, -1), axis=1),
-        -1,
+    cases = np.array([r.case for r in records], dtype=object)
+    platforms = [platform_key(r.platform or "") for r in records]
+    shipped = clauseclf.load()
+    vectors = shipped.encoder.encode(texts).astype(np.float32)
+    near = near_duplicates(vectors, texts, NEAR_IDENTICAL)
+    print(
+        f"{len(records)} ToS;DR quotes, {len(set(cases))} cases, {len(set(platforms))} platforms, "
+        f"{int((near.sum(axis=1) > 1).sum())} quotes with a near-identical wording elsewhere"
     )
-
-    rows = np.array([i for i, r in enumerate(records) if r.corpus == "tosdr" and r.case])
-    cases = np.array([records[i].case for i in rows])
-    platforms = np.array([platform_key(records[i].platform) for i in rows])
-    print(f"{len(rows)} ToS;DR quotes, {len(set(cases))} cases, {len(set(platforms))} platforms")
-
     k = args.k
-    scores: dict[str, list[float]] = {}
+    unseen = unseen_cases(cases, args.unseen_cases)
+    hits: dict[str, list[float]] = {}
+    bands: dict[str, list[list[tuple[float, bool]]]] = {}
+    answered: dict[str, list[int]] = {}
+    purged = []
+    for fold, held in enumerate(group_folds(platforms, args.folds, seed=0)):
+        train = np.setdiff1d(np.arange(len(records)), held)
+        templated = near[np.ix_(train, held)].any(axis=1)
+        purged.append(int(templated.sum()))
+        train = train[~templated]
+        quotes = pd.DataFrame(
+            {
+                "text": [texts[i] for i in held],
+                "platform": [records[i].platform for i in held],
+                "id": [str(i) for i in held],
+            }
+        )
+        frame = shipped.score(quotes, progress=False)
+        row_case = cases[frame["document_id"].astype(int).to_numpy()]
+        row_platform = np.array([platform_key(str(p)) for p in frame["platform"]], dtype=object)
+        clause_texts = [str(t) for t in frame["text"]]
+        queries = [i for i in held if (row_case[row_platform != platforms[i]] == cases[i]).any()]
+        # the baselines, on the same clauses
+        tfidf = TfidfVectorizer(ngram_range=(1, 2), min_df=1, sublinear_tf=True)
+        x = tfidf.fit_transform(clause_texts)
+        x_queries = tfidf.transform([texts[i] for i in queries])
+        minilm = cached_embeddings(clause_texts).astype(np.float32)
+        minilm_queries = cached_embeddings([texts[i] for i in queries]).astype(np.float32)
+        for q, i in enumerate(queries):
+            mini = minilm @ minilm_queries[q]
+            top = one_per_platform_top(mini, row_platform, platforms[i], k)
+            hits.setdefault("MiniLM cosine, 1 per platform", []).append(
+                float(np.sum(row_case[top] == cases[i])) / k
+            )
+            words = np.asarray((x @ x_queries[q].T).todense()).ravel()
+            top = one_per_platform_top(words, row_platform, platforms[i], k)
+            hits.setdefault("TF-IDF cosine, 1 per platform", []).append(
+                float(np.sum(row_case[top] == cases[i])) / k
+            )
+        regimes = (
+            ("all cases", set()),
+            (f"{len(unseen)} cases unseen", unseen),
+            ("no practice map", None),
+        )
+        for regime, dropped in regimes:
+            practices = None
+            if dropped is not None:
+                kept = train[~np.isin(cases[train], list(dropped))]
+                practices = fit_practice_map(
+                    vectors[kept],
+                    [practice_id(str(c)) for c in cases[kept]],
+                    tfidf=shipped.head.features.tfidf([texts[i] for i in kept]),
+                )
+            model = ClauseModel(
+                shipped.encoder,
+                shipped.head,
+                shipped.taxonomy,
+                metadata=shipped.metadata,
+                practices=practices,
+            )
+            index = ClauseIndex.from_frame(model.score(quotes, progress=False), model)
+            assert [str(t) for t in index.clauses["text"]] == clause_texts
+            for i in queries:
+                exclude = records[i].platform
+                variants = {
+                    "similar (defaults)": {},
+                    "similar, min_similarity=0": {"min_similarity": 0.0},
+                    "similar, min_similarity=0, any stance": {
+                        "min_similarity": 0.0,
+                        "same_stance": False,
+                    },
+                }
+                for name, options in variants.items():
+                    answer = index.similar(
+                        texts[i], k=k, same_type=False, exclude_platform=exclude, **options
+                    )
+                    found = row_case[_rows(answer)]
+                    key = f"[{regime}] {name}"
+                    hits.setdefault(key, []).append(float(np.sum(found == cases[i])) / k)
+                    if not options:
+                        answered.setdefault(regime, []).append(int(not answer.empty))
+                    if options == {"min_similarity": 0.0}:
+                        bands.setdefault(regime, []).append(
+                            [
+                                (float(s), c == cases[i])
+                                for s, c in zip(answer.clauses["similarity"], found, strict=True)
+                            ]
+                        )
+                if practices is None:
+                    continue
+                with practice_weight(1.0):  # the practice profiles alone (the former ranking)
+                    answer = index.similar(
+                        texts[i], k=k, same_type=False, exclude_platform=exclude, min_similarity=0
+                    )
+                found = row_case[_rows(answer)]
+                key = f"[{regime}] practice profiles alone, min_similarity=0"
+                hits.setdefault(key, []).append(float(np.sum(found == cases[i])) / k)
+        print(f"fold {fold + 1}: {len(held)} quotes, {len(frame)} clauses, {len(queries)} queries")
 
-    def record(name: str, similarity: np.ndarray, pool: np.ndarray, **rule: Any) -> None:
-        value = precision_at_k(similarity, cases[pool], platforms[pool], k, **rule)
-        scores.setdefault(name, []).extend([value] * len(pool))
-
-    for pool in group_folds(list(platforms), args.folds, seed=0):
-        train = np.setdiff1d(np.arange(len(rows)), pool)
-        held_out = set(rows[pool].tolist())
-        features = fit_text_features(
-            [t for i, t in enumerate(texts) if i not in held_out], ours.shape[1]
+    results = {name: float(np.mean(values)) for name, values in hits.items()}
+    print(
+        f"\nprecision@{k}, {len(hits['MiniLM cosine, 1 per platform'])} queries on platforms "
+        f"outside the practice map's data ({sum(purged)} training quotes left out of the folds "
+        f"for near-identical wording); [{len(unseen)} cases unseen]: the map is also not "
+        f"trained on {args.unseen_cases:.0%} of the cases (seeded), as for quotes of practices "
+        "it never saw"
+    )
+    for name, value in sorted(results.items()):
+        print(f"  {name:<62} {value:.3f}")
+    best = max(v for name, v in results.items() if name.startswith(("MiniLM", "TF-IDF")))
+    for regime in bands:
+        if regime == "no practice map":
+            continue
+        ours = results[f"[{regime}] similar (defaults)"]
+        loose = results[f"[{regime}] similar, min_similarity=0"]
+        print(
+            f"  [{regime}] clauseclf - best baseline: {ours - best:+.3f} with the default "
+            f"cut-off, {loose - best:+.3f} without"
         )
-        practices = fit_practice_map(
-            ours[rows[train]],
-            list(cases[train]),
-            tfidf=features.tfidf([texts[i] for i in rows[train]]),
+    for regime, per_query in bands.items():
+        measure = "wording" if regime == "no practice map" else "practices"
+        print(
+            f"\n[{regime}] default cut-off {MIN_SIMILARITY[measure]:.2f} ({measure}); "
+            f"queries answered: {np.mean(answered[regime]):.1%}. Without a cut-off, by "
+            "similarity: neighbours, share with the query's case; then precision@5 and queries "
+            "answered with that cut-off"
         )
-        x = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True).fit_transform(
-            [texts[i] for i in rows[pool]]
-        )
-        e = minilm[rows[pool]].astype(np.float32)
-        for name, rule in (("", False), (", 1 per platform", True)):
-            record(f"TF-IDF cosine{name}", (x @ x.T).toarray(), pool, one_per_platform=rule)
-            record(f"frozen MiniLM cosine{name}", e @ e.T, pool, one_per_platform=rule)
-        o = ours[rows[pool]]
-        record(f"{model.encoder.name} cosine", o @ o.T, pool)
-        profiles = practices.profiles(o, features.tfidf([texts[i] for i in rows[pool]]))
-        by_practice = (profiles @ profiles.T).toarray()
-        labels = predicted_label[rows[pool]]
-        same_type = labels[:, None] == labels[None, :]
-        record("clauseclf (practices, 1 per platform)", by_practice, pool, one_per_platform=True)
-        record(
-            "clauseclf (practices, same type, 1 per platform)",
-            by_practice,
-            pool,
-            allowed=same_type,
-            one_per_platform=True,
-        )
-        record(
-            "our encoder, same type, 1 per platform",
-            o @ o.T,
-            pool,
-            allowed=same_type,
-            one_per_platform=True,
-        )
-
-    results = {name: float(np.mean(values)) for name, values in scores.items()}
-    baselines = [v for name, v in results.items() if name.startswith(("TF-IDF", "frozen MiniLM"))]
-    best_baseline = max(baselines)  # under either neighbour rule
-    print(f"\nprecision@{k}, neighbours from other platforms of held-out folds")
-    for name, value in results.items():
-        print(f"  {name:<50} {value:.3f}")
-    ours_score = results["clauseclf (practices, 1 per platform)"]
-    print(f"  clauseclf - best baseline (TF-IDF, MiniLM): {ours_score - best_baseline:+.3f}")
+        pairs = [pair for answer in per_query for pair in answer]
+        scores = np.array([s for s, _ in pairs])
+        right = np.array([r for _, r in pairs])
+        edges = (0.0, 0.2, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.7, 0.8, 1.01)
+        for low, high in itertools.pairwise(edges):
+            band = (scores >= low) & (scores < high)
+            share = right[band].mean() if band.any() else float("nan")
+            kept_right = [sum(r for s, r in answer if s >= low) / k for answer in per_query]
+            kept_any = [any(s >= low for s, _ in answer) for answer in per_query]
+            print(
+                f"  [{low:4.2f}, {min(high, 1):.2f}) {int(band.sum()):6d}  {share:.3f}   "
+                f"cut-off {low:.2f}: {np.mean(kept_right):.3f}, {np.mean(kept_any):.1%}"
+            )
+    print(f"\n{time.time() - began:.0f} s")
     return 0
+
+
+def _rows(answer: Any) -> np.ndarray:
+    """The index rows of an answer's clauses (its DataFrame's index)."""
+    return np.asarray(answer.clauses.index, dtype=np.int64)
+
+
+def unseen_cases(cases: np.ndarray, share: float) -> set[str]:
+    """A seeded ``share`` of the distinct cases."""
+    names = sorted({str(c) for c in cases})
+    rng = np.random.default_rng(1)
+    return set(rng.choice(names, int(share * len(names)), replace=False).tolist())
+
+
+@contextmanager
+def practice_weight(weight: float) -> Iterator[None]:
+    """``clauseclf.index.similar.PRACTICE_WEIGHT`` set to ``weight`` for a block."""
+    from clauseclf.index import similar
+
+    saved = similar.PRACTICE_WEIGHT
+    similar.PRACTICE_WEIGHT = weight
+    try:
+        yield
+    finally:
+        similar.PRACTICE_WEIGHT = saved
 
 
 if __name__ == "__main__":

@@ -11,9 +11,20 @@ import pytest
 
 from clauseclf.cli import main
 from clauseclf.errors import IndexFormatError
-from clauseclf.index import SIMILAR_COLUMNS, ClauseIndex, Prevalence
+from clauseclf.index import (
+    DOES,
+    DOES_NOT,
+    MIN_SIMILARITY,
+    SIMILAR_COLUMNS,
+    ClauseIndex,
+    Prevalence,
+    clause_stance,
+)
 from clauseclf.inference.model import ClauseModel
 from conftest import EXAMPLE_POLICY
+
+#: ``similar`` options that keep every clause passing the other filters.
+EVERY = {"same_stance": False, "min_similarity": -1.0}
 
 PLATFORMS = {
     "Alpha": "Any dispute with Alpha will be resolved by binding arbitration. "
@@ -34,7 +45,7 @@ def index(tiny_model):
 
 def test_similar_returns_other_platforms_best_first(index):
     query = index.clauses[index.clauses["platform"] == "Alpha"].iloc[0]
-    found = index.similar(query, k=5)
+    found = index.similar(query, k=5).clauses
     assert tuple(found.columns) == SIMILAR_COLUMNS
     assert "Alpha" not in set(found["platform"])  # a scored row's own platform is left out
     assert found["platform"].is_unique  # one row per platform
@@ -45,10 +56,10 @@ def test_similar_returns_other_platforms_best_first(index):
 
 def test_similar_options(index):
     text = "Any dispute will be resolved by binding arbitration."
-    everything = index.similar(text, k=50, same_type=False, one_per_platform=False)
+    everything = index.similar(text, k=50, same_type=False, one_per_platform=False, **EVERY)
     assert len(everything) == len(index)
-    without_beta = index.similar(text, k=50, same_type=False, exclude_platform="beta")
-    assert "Beta" not in set(without_beta["platform"])
+    without_beta = index.similar(text, k=50, same_type=False, exclude_platform="beta", **EVERY)
+    assert "Beta" not in set(without_beta.clauses["platform"])
     with pytest.raises(ValueError, match="k must be at least 1"):
         index.similar(text, k=0)
     with pytest.raises(TypeError, match="expected a clause text"):
@@ -61,8 +72,10 @@ def test_prevalence_and_uniqueness(index):
     label = index.clauses[index.clauses["platform"] == "Alpha"].iloc[0]["label"]
     prevalence = index.prevalence(label)
     counted = index.clauses[index.clauses["label"] == label]["platform"].nunique()
-    assert prevalence == Prevalence(label=label, platforms=counted, total=4)
-    assert str(prevalence) == f"{label}: {counted} of 4 platforms"
+    assert prevalence == Prevalence(
+        label=label, platforms=counted, total=4, does=counted, does_not=0
+    )
+    assert str(prevalence) == f"{label}: {counted} of 4 platforms ({counted} do, 0 promise not to)"
     with pytest.raises(ValueError, match="unknown clause type"):
         index.prevalence("not_a_type")
     alpha_email = {"text": "We collect your email address.", "platform": "Alpha"}
@@ -70,6 +83,103 @@ def test_prevalence_and_uniqueness(index):
     assert shared.platforms == 1 and shared.total == 3 and not shared.unique  # Gamma
     unique = index.uniqueness({"text": "We collect your phone number.", "platform": "Delta"})
     assert unique.unique and "Unique: 0 of 3" in str(unique)
+
+
+STANCE_PLATFORMS = {
+    "Sells": "We may sell your personal data to our partners.",
+    "Brokers": "We sell information about you to data brokers.",
+    "NoSale": "We do not sell your personal data.",
+    "Never": "We never sell or rent your personal information.",
+    "Both": "We sell your usage data to advertisers. We don't sell your contact details.",
+}
+
+
+@pytest.fixture
+def stance_index(tiny_model):
+    documents = [{"text": t, "platform": p, "id": p} for p, t in STANCE_PLATFORMS.items()]
+    return ClauseIndex.build(tiny_model, documents, progress=False)
+
+
+def test_clause_stance_of_clauses_we_wrote():
+    assert clause_stance("We may sell your data.") == DOES
+    assert clause_stance("We do not sell your personal data.") == DOES_NOT
+    assert clause_stance("We don\u2019t share or rent it.") == DOES_NOT
+    assert clause_stance("We never train AI models on your content.") == DOES_NOT
+    assert clause_stance("Your personal data is never sold.") == DOES_NOT
+    assert clause_stance("We may sell your data unless you opt out.") == DOES
+    # a condition put to the user is no promise
+    assert clause_stance("If you do not want us to share your data, opt out.") == DOES
+
+
+def test_similar_keeps_the_query_stance(stance_index):
+    query = "We may sell your data."
+    found = stance_index.similar(query, k=5, same_type=False, min_similarity=-1)
+    assert found.stance == DOES and len(found) == 3
+    assert set(found.clauses["stance"]) == {DOES}
+    assert set(found.clauses["platform"]) == {"Sells", "Brokers", "Both"}
+    assert not found.clauses["text"].str.contains("not|never|n't").any()
+    promise = stance_index.similar(
+        "We will not sell your data.", k=5, same_type=False, min_similarity=-1
+    )
+    assert promise.stance == DOES_NOT
+    assert set(promise.clauses["platform"]) == {"NoSale", "Never", "Both"}
+    assert set(promise.clauses["stance"]) == {DOES_NOT}
+    either = stance_index.similar(query, k=5, same_type=False, same_stance=False, min_similarity=-1)
+    assert len(either) == 5 and set(either.clauses["stance"]) == {DOES, DOES_NOT}
+    rows = stance_index.clauses.loc[either.clauses.index]  # the frame's index: index rows
+    assert list(rows["text"]) == list(either.clauses["text"])
+
+
+def test_prevalence_counts_platforms_by_stance(stance_index):
+    label = stance_index.clauses["label"].iloc[0]
+    stance_index.clauses["label"] = label  # one type for all: the stance split is under test
+    stance_index.__init__(  # type: ignore[misc]
+        stance_index.model, stance_index.clauses, stance_index.vectors, stance_index.scales
+    )
+    prevalence = stance_index.prevalence(label)
+    assert (prevalence.platforms, prevalence.does, prevalence.does_not) == (5, 3, 3)
+    assert "(3 do, 3 promise not to)" in str(prevalence)
+
+
+def test_similar_below_the_minimum_returns_nothing_and_says_why(stance_index):
+    query = "We may sell your data."
+    found = stance_index.similar(query, k=5, same_type=False, min_similarity=-1)
+    best = float(found.clauses["similarity"].iloc[0])
+    strict = stance_index.similar(query, k=5, same_type=False, min_similarity=min(best + 0.01, 1))
+    assert strict.empty and len(strict) == 0 and tuple(strict.clauses.columns) == SIMILAR_COLUMNS
+    assert strict.best_similarity == pytest.approx(best)
+    assert "minimum similarity" in strict.reason and f"best {best:.2f}" in strict.reason
+    assert str(strict).startswith("No similar clauses: ")
+    middle = float(found.clauses["similarity"].iloc[1])
+    some = stance_index.similar(query, k=5, same_type=False, min_similarity=middle)
+    assert list(some.clauses["similarity"]) == list(found.clauses["similarity"].iloc[:2])
+    assert some.reason == "" and some.min_similarity == middle
+    default = stance_index.similar(query, k=5, same_type=False)
+    assert default.min_similarity == MIN_SIMILARITY[stance_index.measure]
+    assert (default.clauses["similarity"] >= default.min_similarity - 1e-6).all()
+    nothing = stance_index.similar(query, k=5, exclude_platform=None, same_type=True)
+    if nothing.empty:  # no clause of the query's predicted type may pass the filters
+        assert nothing.reason
+    with pytest.raises(ValueError, match="min_similarity"):
+        stance_index.similar(query, min_similarity=2.0)
+
+
+def test_cli_similar_says_when_nothing_passes(
+    stance_index, tiny_model, tmp_path, capsys, monkeypatch
+):
+    from clauseclf import cli
+
+    monkeypatch.setattr(cli, "_load_model", lambda path: tiny_model)
+    folder = stance_index.save(tmp_path / "idx")
+    args = ["similar", "We may sell your data.", "--index", str(folder)]
+    assert main([*args, "--any-type", "--min-similarity", "1.0"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("No similar clauses: no clause reaches the minimum similarity 1.00")
+    assert main([*args, "--any-type", "--min-similarity", "-1", "--format", "json"]) == 0
+    answer = json.loads(capsys.readouterr().out)
+    assert answer["stance"] == DOES and answer["reason"] == "" and len(answer["clauses"]) == 3
+    assert main([*args, "--any-type", "--any-stance", "--min-similarity", "-1"]) == 0
+    assert "does not]" in capsys.readouterr().out
 
 
 def test_add_save_load_roundtrip(index, tiny_model, tmp_path):
@@ -85,7 +195,7 @@ def test_add_save_load_roundtrip(index, tiny_model, tmp_path):
     pd.testing.assert_frame_equal(loaded.clauses, index.clauses)
     assert np.array_equal(loaded.vectors, index.vectors)
     text = "Disputes go to binding arbitration."
-    pd.testing.assert_frame_equal(loaded.similar(text), index.similar(text))
+    pd.testing.assert_frame_equal(loaded.similar(text).clauses, index.similar(text).clauses)
     index.save(folder)  # replacing an index is allowed
     (tmp_path / "other").mkdir()
     (tmp_path / "other" / "notes.txt").write_text("mine", "utf-8")
@@ -127,11 +237,14 @@ def test_cli_index_build_and_similar(tmp_path, capsys):
     query = "All disputes will be resolved by binding arbitration."
     code = main(["similar", query, "--index", str(tmp_path / "idx"), "--format", "json"])
     assert code == 0
-    rows = json.loads(capsys.readouterr().out)
-    assert rows and {"platform", "text", "similarity", "wording_similarity"} <= set(rows[0])
+    answer = json.loads(capsys.readouterr().out)
+    rows = answer["clauses"]
+    assert rows and set(SIMILAR_COLUMNS) <= set(rows[0]) and answer["reason"] == ""
+    assert rows[0]["practice"] == "Disputes go to binding arbitration"
     assert main(["similar", query, "--index", str(tmp_path / "idx")]) == 0
     table = capsys.readouterr().out
-    assert table.startswith("ranked by practices;") and "[arbitration," in table
+    assert table.startswith("ranked by practices (minimum ") and "[arbitration," in table
+    assert "practice: Disputes go to binding arbitration" in table
     assert main(["similar", query, "--index", str(tmp_path / "missing")]) == 1
     assert "not a clause index" in capsys.readouterr().err
 
@@ -197,24 +310,31 @@ def test_hnsw_matches_exact_top_results(tiny_model):
 def test_hnsw_similar_filters_still_give_k_rows(index, tiny_model):
     pytest.importorskip("usearch")
     text = "Any dispute will be resolved by binding arbitration."
-    exact = index.similar(text, k=3)
-    everything = index.similar(text, k=50, same_type=False, one_per_platform=False)
+    exact = index.similar(text, k=3).clauses
+    everything = index.similar(text, k=50, same_type=False, one_per_platform=False, **EVERY)
     index.use_backend("hnsw")
-    pd.testing.assert_frame_equal(index.similar(text, k=3), exact)
-    approx_all = index.similar(text, k=50, same_type=False, one_per_platform=False)
+    pd.testing.assert_frame_equal(index.similar(text, k=3).clauses, exact)
+    approx_all = index.similar(text, k=50, same_type=False, one_per_platform=False, **EVERY)
     assert len(approx_all) == len(everything) == len(index)
     # A larger index where filters leave few rows: the over-fetch, then the exact fallback.
     big, _, _ = _clustered_index(tiny_model, n=2000)
-    big.clauses.loc[1999, "label"] = "ai_training"  # a single clause of its type
+    clauses = big.clauses.copy()
+    clauses.loc[1999, "label"] = "ai_training"  # a single clause of its type
+    big = ClauseIndex(big.model, clauses, big.vectors, big.scales)
     big.use_backend("hnsw", connectivity=8)
-    rows = big.similar({"text": "x", "label": "arbitration"}, k=40)  # 20 platforms have it
+    # 20 platforms have it
+    rows = big.similar({"text": "x", "label": "arbitration"}, k=40, **EVERY).clauses
     assert len(rows) == 20 and rows["platform"].is_unique
     assert set(rows["label"]) == {"arbitration"}
-    lone = big.similar({"text": "x", "label": "ai_training"}, k=5)
+    lone = big.similar({"text": "x", "label": "ai_training"}, k=5, **EVERY).clauses
     assert list(lone["text"]) == ["clause 1999"]
     assert big.uniqueness({"text": "x", "platform": "P0"}).total == 39
-    approximate = big.similar({"text": "x", "label": "arbitration"}, k=40)
-    exact_rows = big.use_backend("exact").similar({"text": "x", "label": "arbitration"}, k=40)
+    approximate = big.similar({"text": "x", "label": "arbitration"}, k=40, **EVERY).clauses
+    exact_rows = (
+        big.use_backend("exact")
+        .similar({"text": "x", "label": "arbitration"}, k=40, **EVERY)
+        .clauses
+    )
     pd.testing.assert_frame_equal(approximate, exact_rows)  # the exact fallback answered
 
 
@@ -229,13 +349,13 @@ def test_hnsw_save_load_and_add_keep_the_graph(index, tiny_model, tmp_path):
     assert loaded.backend == "hnsw" and len(loaded._ann) == len(loaded)
     assert loaded._ann.expansion_search == 32
     text = "Disputes go to binding arbitration."
-    pd.testing.assert_frame_equal(loaded.similar(text), index.similar(text))
+    pd.testing.assert_frame_equal(loaded.similar(text).clauses, index.similar(text).clauses)
     assert ClauseIndex.load(folder, tiny_model, backend="exact").backend == "exact"
     loaded.add(
         [{"text": "We sell your personal data.", "platform": "Epsilon", "id": "e"}], progress=False
     )
     assert loaded.backend == "hnsw" and len(loaded._ann) == len(loaded)
-    found = loaded.similar("We sell your personal data.", k=1, same_type=False)
+    found = loaded.similar("We sell your personal data.", k=1, same_type=False).clauses
     assert found.iloc[0]["platform"] == "Epsilon"
     exact_folder = ClauseIndex.from_frame(index.clauses, tiny_model).save(tmp_path / "exact")
     assert ClauseIndex.load(exact_folder, tiny_model, backend="hnsw").backend == "hnsw"
@@ -287,7 +407,7 @@ def test_missing_usearch_gives_a_clear_error(index, tiny_model, tmp_path, monkey
         ClauseIndex.from_frame(index.clauses, tiny_model, backend="hnsw")
     with pytest.warns(UserWarning, match="searching exactly"):
         loaded = ClauseIndex.load(saved, tiny_model)
-    assert loaded.backend == "exact" and len(loaded.similar("arbitration", k=2)) == 2
+    assert loaded.backend == "exact" and len(loaded.similar("arbitration", k=2, **EVERY)) == 2
     with pytest.raises(ImportError, match=r"clauseclf\[ann\]"):
         ClauseIndex.load(saved, tiny_model, backend="hnsw")
 
@@ -303,7 +423,7 @@ def test_load_reads_format_1_float16_folders(index, tiny_model, tmp_path):
     assert loaded.backend == "exact" and loaded.vectors.dtype == np.int8
     assert np.abs(loaded.unit_vectors() - index.unit_vectors()).max() < 0.01
     text = "Disputes go to binding arbitration."
-    assert list(loaded.similar(text)["text"]) == list(index.similar(text)["text"])
+    assert list(loaded.similar(text).clauses["text"]) == list(index.similar(text).clauses["text"])
 
 
 def test_cli_index_build_with_the_approximate_backend(tmp_path, capsys):

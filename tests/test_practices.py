@@ -12,6 +12,7 @@ import clauseclf
 from clauseclf.annotations import read_annotations
 from clauseclf.errors import AnnotationError, IndexFormatError, ModelFormatError
 from clauseclf.index import SIMILAR_COLUMNS, ClauseIndex
+from clauseclf.index.similar import PRACTICE_WEIGHT
 from clauseclf.inference.model import ClauseModel
 from clauseclf.inference.practices import PracticeMap, practice_id
 from clauseclf.training import TrainingConfig, fit_practice_map
@@ -38,6 +39,9 @@ PLATFORMS = {
     "Beta": "We do not sell personal information. We sell your personal data to partners.",
     "Gamma": "Any claim goes to an arbitrator, not a court. Your data is not sold.",
 }
+
+#: ``similar`` options that keep every clause passing the other filters.
+EVERY = {"same_stance": False, "min_similarity": -1.0}
 
 
 @pytest.fixture(scope="module")
@@ -125,13 +129,16 @@ def test_index_ranks_by_practice_profiles(practice_model, fake_encoder, tmp_path
     index = ClauseIndex.build(practice_model, documents, progress=False)
     assert index.measure == "practices" and "by practices" in repr(index)
     query = "We never sell your personal data."
-    found = index.similar(query, k=10, same_type=False, one_per_platform=False)
+    found = index.similar(query, k=10, same_type=False, one_per_platform=False, **EVERY).clauses
     assert tuple(found.columns) == SIMILAR_COLUMNS and len(found) == len(index)
-    # similarity: the dot product of practice profiles; wording_similarity: encoder cosine
+    # similarity: PRACTICE_WEIGHT x the dot product of practice profiles + the rest x the
+    # encoder cosine (wording_similarity)
     maps = practice_model.practices
     expected_profile = maps.profiles(fake_encoder.encode([query]))
-    rows = [index.clauses.index[index.clauses["text"] == t][0] for t in found["text"]]
-    expected = (index.profiles[rows] @ expected_profile.T).toarray().ravel()
+    rows = list(found.index)  # the frame's index: rows of index.clauses
+    assert list(index.clauses.loc[rows, "text"]) == list(found["text"])
+    practice = (index.profiles[rows] @ expected_profile.T).toarray().ravel()
+    expected = PRACTICE_WEIGHT * practice + (1 - PRACTICE_WEIGHT) * found["wording_similarity"]
     np.testing.assert_allclose(found["similarity"], expected, rtol=1e-5, atol=1e-6)
     assert list(found["similarity"]) == sorted(found["similarity"], reverse=True)
     cosine = fake_encoder.encode(list(found["text"])) @ fake_encoder.encode([query])[0]
@@ -143,7 +150,7 @@ def test_index_ranks_by_practice_profiles(practice_model, fake_encoder, tmp_path
     assert json.loads((folder / "index.json").read_text())["measure"] == "practices"
     again = ClauseIndex.load(folder, practice_model)
     assert again.measure == "practices"
-    assert again.similar(query, k=3).equals(index.similar(query, k=3))
+    assert again.similar(query, k=3).clauses.equals(index.similar(query, k=3).clauses)
     (folder / "profiles.npz").write_bytes(b"damaged")
     with pytest.raises(IndexFormatError, match=r"damaged index \("):
         ClauseIndex.load(folder, practice_model)
@@ -153,12 +160,34 @@ def test_index_ranks_by_practice_profiles(practice_model, fake_encoder, tmp_path
         )
 
 
+def test_large_index_blends_a_practice_shortlist(practice_model, monkeypatch):
+    from clauseclf.index import similar
+
+    documents = [{"text": t, "platform": p, "id": p} for p, t in PLATFORMS.items()]
+    index = ClauseIndex.build(practice_model, documents, progress=False)
+    query = "We never sell your personal data."
+    full = index.similar(query, k=3, same_type=False, **EVERY).clauses
+    # past _FULL_SCAN candidates only the best by practice are blended with the wording
+    monkeypatch.setattr(similar, "_FULL_SCAN", 2)
+    monkeypatch.setattr(similar, "_SHORTLIST", 3)
+    short = index.similar(query, k=3, same_type=False, one_per_platform=False, **EVERY).clauses
+    profile = practice_model.practice_profiles([query], index.model.encoder.encode([query]))
+    practice = (index.profiles @ profile.T).toarray().ravel()
+    assert set(short.index) == set(np.argsort(-practice, kind="stable")[:3].tolist())
+    np.testing.assert_allclose(
+        sorted(short["similarity"], reverse=True), list(short["similarity"]), rtol=1e-6
+    )
+    assert full.iloc[0]["text"] == short.iloc[0]["text"]
+
+
 def test_index_without_a_practice_map_ranks_by_wording(tiny_model):
     documents = [{"text": t, "platform": p, "id": p} for p, t in PLATFORMS.items()]
     index = ClauseIndex.build(tiny_model, documents, progress=False)
     assert index.measure == "wording" and index.profiles is None
-    found = index.similar("We never sell your personal data.", k=3, same_type=False)
-    np.testing.assert_allclose(found["similarity"], found["wording_similarity"])
+    found = index.similar(
+        "We never sell your personal data.", k=3, same_type=False, min_similarity=-1
+    ).clauses
+    np.testing.assert_allclose(found["similarity"], found["wording_similarity"], rtol=1e-6)
 
 
 def test_annotation_case_is_read_and_checked(tmp_path):
@@ -289,17 +318,17 @@ def test_index_ranks_by_a_map_that_reads_text(text_practice_model, tmp_path):
     index = ClauseIndex.build(text_practice_model, documents, progress=False)
     assert index.measure == "practices"
     query = "We do not sell personal information to anyone."
-    found = index.similar(query, k=10, same_type=False, one_per_platform=False)
+    found = index.similar(query, k=10, same_type=False, one_per_platform=False, **EVERY).clauses
     encoder = text_practice_model.encoder
     expected_profile = text_practice_model.practice_profiles([query], encoder.encode([query]))
-    rows = [index.clauses.index[index.clauses["text"] == t][0] for t in found["text"]]
-    expected = (index.profiles[rows] @ expected_profile.T).toarray().ravel()
+    practice = (index.profiles[list(found.index)] @ expected_profile.T).toarray().ravel()
+    expected = PRACTICE_WEIGHT * practice + (1 - PRACTICE_WEIGHT) * found["wording_similarity"]
     np.testing.assert_allclose(found["similarity"], expected, rtol=1e-5, atol=1e-6)
     folder = index.save(tmp_path / "index")
     assert (
         ClauseIndex.load(folder, text_practice_model)
         .similar(query, k=3)
-        .equals(index.similar(query, k=3))
+        .clauses.equals(index.similar(query, k=3).clauses)
     )
     # the digest covers the n-gram weights: the same map with other text weights is refused
     practices = text_practice_model.practices
@@ -430,3 +459,18 @@ def test_a_head_with_broken_practice_evidence_is_refused(fake_encoder, tmp_path)
     head_json.write_text(json.dumps(meta))
     with pytest.raises(ModelFormatError):
         ClauseModel.load(tmp_path / "model", encoder=fake_encoder)
+
+
+def test_report_pages_show_the_shared_practice(practice_model):
+    from clauseclf.html_report import render_html
+
+    documents = [{"text": t, "platform": p, "id": p} for p, t in PLATFORMS.items()]
+    index = ClauseIndex.build(practice_model, documents, progress=False)
+    report = practice_model.analyze(
+        "Any dispute with us will be resolved by binding arbitration.", platform="Own"
+    )
+    page = render_html(report, index=index, similar_k=2)
+    found = index.similar(report.clauses[0], k=2)
+    assert not found.empty and found.practice
+    for name in found.clauses["practice"]:
+        assert f'<span class="muted">({name})</span>' in page

@@ -13,9 +13,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    import pandas as pd
-
     from clauseclf.index import ClauseIndex
+    from clauseclf.index.similar import SimilarClauses
     from clauseclf.report import DocumentReport
     from clauseclf.verdict import Finding
 
@@ -26,12 +25,14 @@ class FindingContext:
     ``ClauseIndex.similar``, best first, possibly empty), ``prevalence`` and ``uniqueness``
     (their sentences, e.g. "arbitration: 12 of 200 platforms")."""
 
-    similar: pd.DataFrame
+    similar: SimilarClauses
     prevalence: str
     uniqueness: str
 
 
-def similar_clauses(report: DocumentReport, index: ClauseIndex, k: int) -> dict[int, pd.DataFrame]:
+def similar_clauses(
+    report: DocumentReport, index: ClauseIndex, k: int
+) -> dict[int, SimilarClauses]:
     """Clause index -> its ``k`` most similar clauses of other platforms (``index.similar``,
     the report's own platform left out), for every clause that is not ``other``."""
     from clauseclf.taxonomy import OTHER
@@ -49,7 +50,7 @@ def finding_contexts(
     findings: Iterable[Finding],
     *,
     k: int = 3,
-    similar: dict[int, pd.DataFrame] | None = None,
+    similar: dict[int, SimilarClauses] | None = None,
 ) -> dict[tuple[int, str], FindingContext]:
     """(clause index, type) -> ``FindingContext`` for ``findings`` of ``report``: similar
     clauses of the finding's type on other platforms. ``similar``: frames already fetched by
@@ -73,7 +74,7 @@ def context_of(
     platform: str | None,
     *,
     k: int = 3,
-    similar: pd.DataFrame | None = None,
+    similar: SimilarClauses | None = None,
 ) -> FindingContext:
     """The ``FindingContext`` of a clause ``text`` found as ``type_id`` on ``platform`` (left
     out of the similar clauses and of uniqueness); ``similar`` reuses rows already fetched."""

@@ -40,9 +40,8 @@ from clauseclf.taxonomy import OTHER, SEVERITY_SCALE, default_taxonomy
 from clauseclf.verdict import report_verdict, severity_rank
 
 if TYPE_CHECKING:
-    import pandas as pd
-
     from clauseclf.index import ClauseIndex
+    from clauseclf.index.similar import SimilarClauses
     from clauseclf.report import AnalyzedClause, DocumentReport
 
 __all__ = ["REGULATION_NOTE", "render_html"]
@@ -146,7 +145,7 @@ def render_html(
     *,
     index: ClauseIndex | None = None,
     similar_k: int = 3,
-    similar: Mapping[int, pd.DataFrame] | None = None,
+    similar: Mapping[int, SimilarClauses] | None = None,
 ) -> str:
     """A self-contained HTML page of ``report`` (see the module docstring).
 
@@ -320,7 +319,7 @@ def _filter_bar(
     )
 
 
-def _clause_html(clause: AnalyzedClause, similar: Mapping[int, pd.DataFrame] | None) -> str:
+def _clause_html(clause: AnalyzedClause, similar: Mapping[int, SimilarClauses] | None) -> str:
     prediction = clause.prediction
     types = clause_types(prediction.labels, OTHER)
     severity = clause.severity

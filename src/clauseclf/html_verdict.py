@@ -25,9 +25,8 @@ from clauseclf.verdict import (
 )
 
 if TYPE_CHECKING:
-    import pandas as pd
-
     from clauseclf.context import FindingContext
+    from clauseclf.index.similar import SimilarClauses
 
 _e = html.escape
 #: Shown with every list of regulation pointers.
@@ -206,20 +205,24 @@ def context_html(context: FindingContext) -> str:
     )
 
 
-def similar_html(rows: pd.DataFrame) -> str:
-    """Rows of ``ClauseIndex.similar`` as a list (a sentence when there are none)."""
-    if rows.empty:
+def similar_html(found: SimilarClauses) -> str:
+    """The answer of ``ClauseIndex.similar`` as a list (a sentence saying why when it is
+    empty), each clause with the practice it shares with the query, where known."""
+    if found.empty:
         return (
             '<div class="similar"><p class="muted">No similar clause of this type on other '
-            "platforms in the index.</p></div>"
+            f"platforms in the index: {_e(found.reason)}.</p></div>"
         )
     items = []
-    for row in rows.to_dict(orient="records"):
+    for row in found.clauses.to_dict(orient="records"):
         where = display_name(cell(row["platform"]), cell(row["document"]), "unknown platform")
+        name = cell(row.get("practice"))
+        practice = f' <span class="muted">({_e(name)})</span>' if name else ""
         items.append(
             f'<li><span class="muted">similarity {float(row["similarity"]):.2f}</span> '
             f"<strong>{_e(where)}</strong> "
-            f"[{_e(cell(row['label']))}, {_e(cell(row['severity']))}]<br>"
+            f"[{_e(cell(row['label']))}, {_e(cell(row['severity']))}, "
+            f"{_e(cell(row.get('stance')))}]{practice}<br>"
             f"<q>{_e(cell(row['text']))}</q></li>"
         )
     return (

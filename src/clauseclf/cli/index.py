@@ -4,6 +4,7 @@ most similar clauses of other platforms, from an index)."""
 from __future__ import annotations
 
 import argparse
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -41,6 +42,18 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     similar.add_argument("--index", type=Path, required=True, help="index folder")
     similar.add_argument("-k", type=int, default=5, help="how many (default 5)")
     similar.add_argument("--any-type", action="store_true", help="do not restrict to the type")
+    similar.add_argument(
+        "--any-stance",
+        action="store_true",
+        help="also clauses of the opposite stance ('we do not sell' for 'we sell')",
+    )
+    similar.add_argument(
+        "--min-similarity",
+        type=float,
+        default=None,
+        help="leave out clauses below this similarity (default: the index measure's "
+        "documented minimum)",
+    )
     similar.add_argument("--exclude-platform", default=None)
     similar.add_argument("--model", type=Path, help=MODEL_HELP)
     similar.add_argument("--format", choices=("table", "json"), default="table")
@@ -112,22 +125,39 @@ def _similar(args: argparse.Namespace) -> int:
             args.text,
             k=args.k,
             same_type=not args.any_type,
+            same_stance=not args.any_stance,
             exclude_platform=args.exclude_platform,
+            min_similarity=args.min_similarity,
         )
     except (IndexFormatError, ValueError) as exc:
         raise CLIError(str(exc)) from None
     if args.format == "json":
-        print(found.to_json(orient="records", force_ascii=False))
+        answer = {
+            "query": found.query,
+            "measure": found.measure,
+            "stance": found.stance,
+            "practice": found.practice,
+            "min_similarity": found.min_similarity,
+            "best_similarity": found.best_similarity,
+            "reason": found.reason,
+            "clauses": json.loads(found.clauses.to_json(orient="records", force_ascii=False)),
+        }
+        print(json.dumps(answer, ensure_ascii=False))
         return 0
     if found.empty:
-        print("no similar clauses in the index")
+        print(found)
         return 0
     width = terminal_width()
-    print(f"ranked by {index.measure}; similarity, then wording similarity:")
-    for row in found.itertuples():
+    print(
+        f"ranked by {found.measure} (minimum {found.min_similarity:.2f}; query stance "
+        f"'{found.stance}'); similarity, then wording similarity:"
+    )
+    for row in found.clauses.itertuples():
         print(
             f"{row.similarity:.3f} {row.wording_similarity:.3f}  {row.platform} - "
-            f"{row.document}  [{row.label}, {row.severity}]"
+            f"{row.document}  [{row.label}, {row.severity}, {row.stance}]"
         )
+        if row.practice:
+            print(wrap("             ", f"practice: {row.practice!s}", width))
         print(wrap("             ", str(row.text), width))
     return 0

@@ -9,16 +9,20 @@ million clauses); ``use_backend("hnsw")`` adds an approximate HNSW graph (the op
 
     index = ClauseIndex.build(model, documents)
     index.similar("We may train AI models on your content.", k=5)
-    index.prevalence("ai_training")          # Prevalence(platforms=31, total=343)
+    index.prevalence("ai_training")          # Prevalence(platforms=31, total=343, does=29, ...)
     index.uniqueness("We may train ...")     # platforms with a near-identical wording
     index.use_backend("hnsw")                # approximate search for large indexes
 
 ``similar`` ranks by *practice*: when the model has a practice map (``ClauseModel.practices``,
-trained on ToS;DR cases), each clause keeps its practice profile and two clauses score the
-probability that they express the same practice, so "we never sell your data" finds other
-platforms' no-sale promises rather than any sentence about selling. An index of a model without
-a practice map ranks by wording (encoder cosine); ``index.measure`` says which. Near-identical
-wording (``uniqueness``) always uses the encoder vectors.
+trained on ToS;DR cases), each clause keeps its practice profile and two clauses score half the
+probability that they express the same practice plus half their encoder cosine
+(``clauseclf.index.similar``), so "we never sell your data" finds other platforms' no-sale
+promises, and a practice the map never saw still finds its wording. It keeps the query's stance
+(``clauseclf.index.stance``) and answers a ``SimilarClauses``, empty with a reason below the
+measure's ``MIN_SIMILARITY``; each neighbour names the practice it shares with the query by a
+readable name (``practice_names``). An index of a model without a practice map ranks by wording
+(encoder cosine); ``index.measure`` says which. Near-identical wording (``uniqueness``) always uses
+the encoder vectors.
 
 Saved as a folder without pickle: ``vectors.npy`` (int8), ``scales.npy`` (float32),
 ``profiles.npz`` (practice profiles, sparse), ``clauses.parquet``, ``index.json`` and, with the
@@ -26,16 +30,20 @@ approximate backend, ``ann.usearch`` (usearch's own file format, checked against
 ``index.json`` on load).
 
 Modules: ``core`` (``ClauseIndex``: building, backends, queries), ``search`` (exact and
-approximate search over the int8 vectors, quantisation), ``prevalence`` (``Prevalence``,
+approximate search over the int8 vectors, quantisation), ``similar`` (``SimilarClauses``, the
+ranking and the cut-off), ``stance``, ``practice_names``, ``prevalence`` (``Prevalence``,
 ``Uniqueness``), ``storage`` (the saved folder and its format checks). Everything public is
 re-exported here: import from ``clauseclf.index``.
 """
 
 from __future__ import annotations
 
-from clauseclf.index.core import INDEX_COLUMNS, SIMILAR_COLUMNS, ClauseIndex
+from clauseclf.index.core import INDEX_COLUMNS, ClauseIndex
+from clauseclf.index.practice_names import PRACTICE_NAMES, practice_name
 from clauseclf.index.prevalence import NEAR_IDENTICAL, Prevalence, Uniqueness
 from clauseclf.index.search import ANN_INSTALL, BACKENDS
+from clauseclf.index.similar import MIN_SIMILARITY, SIMILAR_COLUMNS, SimilarClauses
+from clauseclf.index.stance import DOES, DOES_NOT, STANCES, clause_stance
 from clauseclf.index.storage import (
     ANN_FILE,
     INDEX_FORMAT,
@@ -49,15 +57,23 @@ __all__ = [
     "ANN_FILE",
     "ANN_INSTALL",
     "BACKENDS",
+    "DOES",
+    "DOES_NOT",
     "INDEX_COLUMNS",
     "INDEX_FORMAT",
     "INDEX_FORMAT_VERSION",
     "MEASURES",
+    "MIN_SIMILARITY",
     "NEAR_IDENTICAL",
+    "PRACTICE_NAMES",
     "PROFILES_FILE",
     "READABLE_FORMAT_VERSIONS",
     "SIMILAR_COLUMNS",
+    "STANCES",
     "ClauseIndex",
     "Prevalence",
+    "SimilarClauses",
     "Uniqueness",
+    "clause_stance",
+    "practice_name",
 ]

@@ -25,11 +25,11 @@ from clauseclf.index.search import (
     _check_backend,
     _exact_scores,
     _quantize,
-    _rank,
     _search_vectors,
-    _select,
     _usearch_index,
 )
+from clauseclf.index.similar import SIMILAR_COLUMNS, SimilarClauses, _similar
+from clauseclf.index.stance import DOES_NOT, clause_stances
 from clauseclf.index.storage import _load, _save
 
 if TYPE_CHECKING:
@@ -48,17 +48,7 @@ INDEX_COLUMNS = (
     "severity",
     "confidence",
 )
-#: ``similarity``: the ranking score (``index.measure``: the probability of the same practice,
-#: or the encoder cosine); ``wording_similarity``: the encoder cosine.
-SIMILAR_COLUMNS = (
-    "platform",
-    "document",
-    "text",
-    "label",
-    "severity",
-    "similarity",
-    "wording_similarity",
-)
+__all__ = ["INDEX_COLUMNS", "SIMILAR_COLUMNS", "ClauseIndex", "SimilarClauses"]
 
 
 class ClauseIndex:
@@ -68,6 +58,7 @@ class ClauseIndex:
     float32 per row; a row's vector is ``vectors[i] * scales[i]``). The index starts with the
     exact backend; ``use_backend("hnsw")`` builds the approximate one. ``profiles``: each row's
     practice profile (``model.practice_profiles``); without them ``similar`` ranks by wording.
+    ``clauses`` is read-only (the filters use codes made here): change an index with ``add``.
     """
 
     def __init__(
@@ -123,6 +114,13 @@ class ClauseIndex:
             [platform_key(str(p)) if isinstance(p, str) else "" for p in self.clauses["platform"]],
             dtype=object,
         )
+        # integer codes of the platform keys and labels: filtering a million rows by code is
+        # an order of magnitude faster than comparing strings
+        self._platform_codes, self._platform_code = _codes(self._platform_keys)
+        self._label_codes, self._label_code = _codes(self.clauses["label"])
+        #: Each row's stance (``clauseclf.index.stance``).
+        self.stances = clause_stances([str(t) for t in self.clauses["text"]])
+        self._does_not = self.stances == DOES_NOT
         #: Sparse practice profiles, shape (n, practices), or None (ranking by wording).
         self.profiles: sp.csr_matrix | None = None
         if profiles is not None:
@@ -272,48 +270,41 @@ class ClauseIndex:
         *,
         k: int = 5,
         same_type: bool = True,
+        same_stance: bool = True,
         exclude_platform: str | None = None,
         one_per_platform: bool = True,
-    ) -> pd.DataFrame:
-        """The ``k`` most similar indexed clauses (columns ``SIMILAR_COLUMNS``), best first.
+        min_similarity: float | None = None,
+    ) -> SimilarClauses:
+        """The ``k`` most similar indexed clauses, best first, as a ``SimilarClauses`` (its
+        ``clauses`` DataFrame has the columns ``SIMILAR_COLUMNS``).
 
         ``clause_or_text``: a clause text, a row of a scored DataFrame or an ``AnalyzedClause``.
         ``same_type`` keeps clauses with the query's label (predicted for a text);
+        ``same_stance`` keeps clauses of the query's stance (``clauseclf.index.stance``: "we do
+        not sell your data" does not find "we may sell your data");
         ``exclude_platform`` leaves out a platform (default: a scored row's own platform, so
         the answer is "how other platforms handle this"); ``one_per_platform`` keeps each
         platform's best match only. Rows are ranked by ``index.measure``; the
         ``similarity`` column is that score, ``wording_similarity`` the encoder cosine.
+        ``min_similarity`` (default ``MIN_SIMILARITY[index.measure]``; 0 keeps everything for
+        the practice measure): rows below it are left out, and when none is left the answer
+        is empty with a ``reason``.
 
         With the approximate backend the filters apply to over-fetched graph candidates
         (``8 * k``, at least 64, widened 8x up to 4096); if they still leave fewer than ``k``
         rows, the filtered rows are scanned exactly, so both backends return ``k`` rows
         whenever ``k`` rows pass the filters.
         """
-        import pandas as pd
-
-        if k < 1:
-            raise ValueError(f"k must be at least 1, got {k}")
-        text, label, platform = self._query(clause_or_text, need_label=same_type)
-        if exclude_platform is None:
-            exclude_platform = platform if platform else None
-        query = self._encode(text)
-        keep = np.ones(len(self), dtype=bool)
-        if same_type:
-            keep &= (self.clauses["label"] == label).to_numpy()
-        if exclude_platform is not None:
-            keep &= self._platform_keys != platform_key(exclude_platform)
-        if self.profiles is not None and self.model.practices is not None:
-            profile = self.model.practice_profiles([text], query[None]).toarray()[0]
-            candidates = np.flatnonzero(keep)
-            scores = np.asarray(self.profiles @ profile, dtype=np.float32)[candidates]
-            chosen, similarity = _rank(self, candidates, scores, k, one_per_platform)
-        else:
-            chosen, similarity = _select(self, query, keep, k, one_per_platform)
-        result = self.clauses.iloc[chosen][list(SIMILAR_COLUMNS[:-2])].copy()
-        result["similarity"] = similarity.astype(np.float64)
-        wording = self._exact_scores(query[None], np.array(chosen, dtype=np.int64))[:, 0]
-        result["wording_similarity"] = wording.astype(np.float64)
-        return pd.DataFrame(result).reset_index(drop=True)
+        return _similar(
+            self,
+            clause_or_text,
+            k=k,
+            same_type=same_type,
+            same_stance=same_stance,
+            exclude_platform=exclude_platform,
+            one_per_platform=one_per_platform,
+            min_similarity=min_similarity,
+        )
 
     def prevalence(self, label: str) -> Prevalence:
         """How many platforms have at least one clause labelled ``label``."""
@@ -345,6 +336,20 @@ class ClauseIndex:
             f"expected a clause text, a scored row or an AnalyzedClause, got "
             f"{type(clause_or_text).__name__}"
         )
+
+    def _filter(self, label: str | None, stance: str | None, platform: str | None) -> np.ndarray:
+        """Rows with ``label`` and ``stance`` (None: any) and not of ``platform`` (None: any)."""
+        keep = np.ones(len(self), dtype=bool)
+        if label is not None:
+            code = self._label_code.get(label)
+            keep &= False if code is None else self._label_codes == code
+        if stance is not None:
+            keep &= self._does_not if stance == DOES_NOT else ~self._does_not
+        if platform is not None:
+            code = self._platform_code.get(platform_key(platform))
+            if code is not None:
+                keep &= self._platform_codes != code
+        return keep
 
     def _encode(self, text: str) -> np.ndarray:
         query: np.ndarray = np.asarray(self.model.encoder.encode([text]), dtype=np.float32)[0]
@@ -398,3 +403,13 @@ def _clauses_of(frame: pd.DataFrame) -> pd.DataFrame:
         if column not in clauses.columns:
             clauses[column] = None
     return clauses[list(INDEX_COLUMNS)].reset_index(drop=True)
+
+
+def _codes(values: Any) -> tuple[np.ndarray, dict[str, int]]:
+    """Integer codes of ``values`` (missing values as ``""``) and the code of each value."""
+    keys = np.array(
+        ["" if v is None or (isinstance(v, float) and v != v) else str(v) for v in values],
+        dtype=object,
+    )
+    names, codes = np.unique(keys, return_inverse=True) if len(keys) else (np.array([]), keys)
+    return np.asarray(codes, dtype=np.int32), {str(name): i for i, name in enumerate(names)}

@@ -24,14 +24,21 @@ NEAR_IDENTICAL = 0.95
 
 @dataclass(frozen=True)
 class Prevalence:
-    """How many platforms of the index have at least one clause of a type."""
+    """How many platforms of the index have at least one clause of a type (``platforms``), and
+    by stance (``clauseclf.index.stance``): ``does`` platforms have a clause of the type that
+    does the practice, ``does_not`` one that promises not to (a platform may have both)."""
 
     label: str
     platforms: int
     total: int
+    does: int
+    does_not: int
 
     def __str__(self) -> str:
-        return f"{self.label}: {self.platforms} of {self.total} platforms"
+        return (
+            f"{self.label}: {self.platforms} of {self.total} platforms "
+            f"({self.does} do, {self.does_not} promise not to)"
+        )
 
 
 @dataclass(frozen=True)
@@ -55,9 +62,17 @@ def _prevalence(index: ClauseIndex, label: str) -> Prevalence:
     """``ClauseIndex.prevalence``: how many platforms have a clause labelled ``label``."""
     if label != "other" and label not in index.model.types:
         raise ValueError(f"unknown clause type {label!r}")
-    rows = (index.clauses["label"] == label).to_numpy()
+    rows = index._filter(label, None, None)
     platforms = {k for k in index._platform_keys[rows] if k}
-    return Prevalence(label=label, platforms=len(platforms), total=index.platform_count)
+    does_not = {k for k in index._platform_keys[rows & index._does_not] if k}
+    does = {k for k in index._platform_keys[rows & ~index._does_not] if k}
+    return Prevalence(
+        label=label,
+        platforms=len(platforms),
+        total=index.platform_count,
+        does=len(does),
+        does_not=len(does_not),
+    )
 
 
 def _uniqueness(index: ClauseIndex, clause_or_text: Any, *, threshold: float) -> Uniqueness:

@@ -1,0 +1,208 @@
+"""``ClauseIndex.similar``'s answer (``SimilarClauses``) and its ranking: the filters (type,
+stance, platform), the score of each candidate, the minimum similarity and the reason when
+nothing passes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from clauseclf.index.practice_names import practice_name
+from clauseclf.index.search import _ann_rows, _exact_scores, _rank, _select
+from clauseclf.index.stance import clause_stance
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from clauseclf.index.core import ClauseIndex
+
+#: ``similarity``: the ranking score (see ``MIN_SIMILARITY``); ``wording_similarity``: the
+#: encoder cosine; ``stance``: ``clauseclf.index.stance``; ``practice``: the readable name of the
+#: practice the clause and the query most likely share (empty when ranking by wording).
+SIMILAR_COLUMNS = (
+    "platform",
+    "document",
+    "text",
+    "label",
+    "severity",
+    "stance",
+    "practice",
+    "similarity",
+    "wording_similarity",
+)
+
+#: The default minimum ``similarity`` per ``ClauseIndex.measure``: below it ``similar`` returns
+#: nothing and says so. Chosen with ``benchmarks/similarity.py`` on platforms the model was not
+#: trained on (see the README's "Similar clauses" section for the figures).
+MIN_SIMILARITY = {"practices": 0.35, "wording": 0.50}
+
+#: The practice measure's score: this weight x the probability that two clauses express the
+#: same practice + the rest x their encoder cosine. ``benchmarks/similarity.py``: the practice
+#: map alone fails on practices it was not trained on, wording alone is weaker on the ones it
+#: knows; half and half holds on both (see the README's "Similar clauses" section).
+PRACTICE_WEIGHT = 0.5
+#: Candidate counts up to this are all scored; beyond, only a shortlist (``_practice_scores``).
+_FULL_SCAN = 65_536
+#: How many of the best practice-profile candidates a large index re-ranks with the blend.
+_SHORTLIST = 1024
+
+
+@dataclass(frozen=True, eq=False)
+class SimilarClauses:
+    """The answer of ``ClauseIndex.similar``.
+
+    ``clauses``: the similar clauses (columns ``SIMILAR_COLUMNS``; the DataFrame's index is
+    each clause's row in ``ClauseIndex.clauses``), best first, all at or above
+    ``min_similarity``; empty when none qualifies, and then ``reason`` says why (else ``""``).
+    ``best_similarity``: the best score among the clauses that passed the filters (None when
+    none did), so an empty answer shows how far the nearest clause was. ``label`` is the query's
+    type when ``same_type`` filtered by it (else None), ``stance`` the query's stance, ``measure``
+    what ``similarity`` is (``ClauseIndex.measure``) and ``practice`` the readable name of the
+    query's most likely practice (empty when ranking by wording).
+    """
+
+    query: str
+    clauses: pd.DataFrame
+    min_similarity: float
+    measure: str
+    stance: str
+    label: str | None
+    practice: str
+    best_similarity: float | None
+    reason: str
+
+    def __len__(self) -> int:
+        return len(self.clauses)
+
+    @property
+    def empty(self) -> bool:
+        """True when no clause qualified (``reason`` says why)."""
+        return len(self.clauses) == 0
+
+    def __str__(self) -> str:
+        if self.empty:
+            return f"No similar clauses: {self.reason}"
+        return (
+            f"{len(self)} similar clause(s) by {self.measure}, similarity "
+            f"{self.clauses['similarity'].iloc[0]:.2f} to {self.clauses['similarity'].iloc[-1]:.2f}"
+            f" (minimum {self.min_similarity:.2f})"
+        )
+
+
+def _similar(
+    index: ClauseIndex,
+    clause_or_text: Any,
+    *,
+    k: int,
+    same_type: bool,
+    same_stance: bool,
+    exclude_platform: str | None,
+    one_per_platform: bool,
+    min_similarity: float | None,
+) -> SimilarClauses:
+    """``ClauseIndex.similar``."""
+    import pandas as pd
+
+    if k < 1:
+        raise ValueError(f"k must be at least 1, got {k}")
+    if min_similarity is None:
+        min_similarity = MIN_SIMILARITY[index.measure]
+    if not (np.isfinite(min_similarity) and -1.0 <= min_similarity <= 1.0):
+        raise ValueError(f"min_similarity must be in [-1, 1], got {min_similarity}")
+    text, label, platform = index._query(clause_or_text, need_label=same_type)
+    if exclude_platform is None:
+        exclude_platform = platform if platform else None
+    stance = clause_stance(text)
+    keep = index._filter(
+        label if same_type else None, stance if same_stance else None, exclude_platform
+    )
+    query = index._encode(text)
+    query_profile = None
+    if index.profiles is not None:
+        query_profile = index.model.practice_profiles([text], query[None]).toarray()[0]
+        rows, scores = _practice_scores(index, query, query_profile, keep)
+        chosen, similarity = _rank(index, rows, scores, k, one_per_platform)
+    else:
+        chosen, similarity = _select(index, query, keep, k, one_per_platform)
+    best = float(similarity[0]) if len(chosen) else None
+    passed = int(np.sum(similarity >= min_similarity - 1e-6))
+    chosen, similarity = chosen[:passed], similarity[:passed]
+    columns = ["platform", "document", "text", "label", "severity"]
+    result = index.clauses.iloc[chosen][columns].copy()
+    result["stance"] = index.stances[np.asarray(chosen, dtype=np.int64)]
+    result["practice"] = _shared_practices(index, query_profile, chosen)
+    result["similarity"] = similarity.astype(np.float64)
+    wording = _exact_scores(index, query[None], np.array(chosen, dtype=np.int64))[:, 0]
+    result["wording_similarity"] = wording.astype(np.float64)
+    reason = ""
+    if not passed:
+        filters = ["other platforms" if exclude_platform else "any platform"]
+        if same_type:
+            filters.append(f"type {label}")
+        if same_stance:
+            filters.append(f"stance '{stance}'")
+        if best is None:
+            reason = f"no indexed clause passes the filters ({', '.join(filters)})"
+        else:
+            reason = (
+                f"no clause reaches the minimum similarity {min_similarity:.2f} "
+                f"(best {best:.2f}; {', '.join(filters)})"
+            )
+    top = "" if query_profile is None else _practice_label(index, int(np.argmax(query_profile)))
+    return SimilarClauses(
+        query=text,
+        clauses=pd.DataFrame(result),
+        min_similarity=float(min_similarity),
+        measure=index.measure,
+        stance=stance,
+        label=label if same_type else None,
+        practice=top,
+        best_similarity=best,
+        reason=reason,
+    )
+
+
+def _practice_scores(
+    index: ClauseIndex, query: np.ndarray, profile: np.ndarray, keep: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The rows (sorted) of ``keep`` that the practice measure scores, and their scores:
+    ``PRACTICE_WEIGHT`` x the probability that the row expresses the query's practice (the dot
+    product of the practice profiles) + the rest x the encoder cosine.
+
+    Up to ``_FULL_SCAN`` rows are all scored; beyond, the ``_SHORTLIST`` best by practice (and,
+    with the approximate backend, the graph's nearest rows by wording)."""
+    assert index.profiles is not None
+    practice = np.asarray(index.profiles @ profile, dtype=np.float32)
+    if int(keep.sum()) <= _FULL_SCAN:
+        rows = np.flatnonzero(keep)
+    else:
+        rows = np.flatnonzero(keep & (practice > 0))  # rows sharing a practice with the query
+        if len(rows) > _SHORTLIST:
+            best = np.argpartition(-practice[rows], _SHORTLIST)[:_SHORTLIST]
+            rows = rows[best]
+        if index._ann is not None:
+            near = _ann_rows(index, query[None], _SHORTLIST)[0]
+            rows = np.union1d(rows, near[keep[near]])
+        rows = np.sort(rows)
+    wording = _exact_scores(index, query[None], rows)[:, 0]
+    scores: np.ndarray = PRACTICE_WEIGHT * practice[rows] + (1.0 - PRACTICE_WEIGHT) * wording
+    return rows, scores
+
+
+def _shared_practices(
+    index: ClauseIndex, query_profile: np.ndarray | None, rows: list[int]
+) -> list[str]:
+    """The readable name of the practice each row most likely shares with the query."""
+    if query_profile is None or index.profiles is None:
+        return [""] * len(rows)
+    joint = index.profiles[np.asarray(rows, dtype=np.int64)].multiply(query_profile[None, :])
+    best = np.asarray(joint.argmax(axis=1)).ravel()
+    return [_practice_label(index, int(column)) for column in best]
+
+
+def _practice_label(index: ClauseIndex, column: int) -> str:
+    assert index.model.practices is not None
+    return practice_name(index.model.practices.names[column])
