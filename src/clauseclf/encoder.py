@@ -25,7 +25,12 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 
 from clauseclf import _json
-from clauseclf._files import check_folder_entries, require_regular_file
+from clauseclf._files import (
+    check_folder_entries,
+    check_replaceable,
+    require_regular_file,
+    write_replacing,
+)
 from clauseclf._texts import text_list
 from clauseclf.errors import CacheError, EncoderNotFoundError, TooLargeError, require_extra
 from clauseclf.limits import MAX_JSON_BYTES, read_capped_bytes, read_npz_members
@@ -154,7 +159,7 @@ def default_encoder_spec() -> EncoderSpec:
         package=DEFAULT_ENCODER_PACKAGE,
         name=_DEFAULT_ENCODER_NAME,
         dimension=_DEFAULT_DIMENSION,
-        package_version=_package_version(DEFAULT_ENCODER_PACKAGE),
+        package_version=package_version(DEFAULT_ENCODER_PACKAGE),
     )
 
 
@@ -181,7 +186,7 @@ def load_encoder(spec: EncoderSpec | None = None) -> SentenceTransformerEncoder:
     return SentenceTransformerEncoder(model_dir, name=spec.name, dimension=spec.dimension)
 
 
-def _package_version(distribution: str) -> str | None:
+def package_version(distribution: str) -> str | None:
     try:
         return importlib.metadata.version(distribution)
     except importlib.metadata.PackageNotFoundError:
@@ -474,13 +479,20 @@ class StaticEncoder:
         return ids
 
     def save(self, directory: str | Path) -> Path:
-        """Copy this encoder's files into ``directory`` (created if needed)."""
+        """Copy this encoder's files to the folder ``directory``: missing, empty, or a static
+        encoder folder to replace (``FileExistsError`` otherwise, see ``check_encoder_target``)."""
         target = Path(directory)
-        target.mkdir(parents=True, exist_ok=True)
-        if target.resolve() != self.directory.resolve():
+        if target.exists() and target.resolve() == self.directory.resolve():
+            return target
+        for file_name in _STATIC_FILES:
+            require_regular_file(self.directory / file_name, EncoderNotFoundError)
+
+        def fill(folder: Path) -> None:
             for file_name in _STATIC_FILES:
-                require_regular_file(self.directory / file_name, EncoderNotFoundError)
-                shutil.copyfile(self.directory / file_name, target / file_name)
+                shutil.copyfile(self.directory / file_name, folder / file_name)
+
+        check_encoder_target(target)
+        write_replacing(target, fill)
         return target
 
 
@@ -551,41 +563,13 @@ def _tokenizer_unknown_token(tokenizer: Any) -> str | None:
     return unknown if isinstance(unknown, str) else None
 
 
-def distill_static_encoder(
-    out: str | Path, *, dimensions: int = 256, name: str | None = None
-) -> StaticEncoder:
-    """Distil a static encoder from the packaged all-MiniLM-L6-v2 with model2vec (offline,
-    about a minute on 2 cores) and write it to ``out``. Needs ``clauseclf[distill]``."""
-    require_extra("model2vec.distill", "distill", "distilling a static encoder")
-    from model2vec.distill import distill
-
-    source = load_encoder()
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    static = distill(model_name=str(source.model_dir), pca_dims=dimensions)
-    vectors = np.asarray(static.embedding, dtype=np.float16)
-    spec = default_encoder_spec()
-    config = {
-        "format": STATIC_ENCODER_FORMAT,
-        "name": name or f"{spec.name}-static-{vectors.shape[1]}",
-        "dimension": int(vectors.shape[1]),
-        "max_tokens": 512,
-        "distilled_from": {
-            "package": spec.package,
-            "package_version": spec.package_version,
-            "method": f"model2vec {_package_version('model2vec')} distill, pca_dims={dimensions}",
-        },
-    }
-    return write_static_encoder(out, vectors, static.tokenizer.to_str(), config)
-
-
-def write_static_encoder(
-    out: str | Path, vectors: np.ndarray, tokenizer_json: str, config: dict[str, Any]
-) -> StaticEncoder:
-    """Write a static encoder folder (float16 vectors, tokenizer, ``config``) and load it back,
-    which checks it."""
-    target = Path(out)
-    target.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(target / STATIC_EMBEDDINGS_FILE, embeddings=vectors.astype(np.float16))
-    (target / STATIC_TOKENIZER_FILE).write_text(tokenizer_json, encoding="utf-8")
-    (target / STATIC_CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
-    return StaticEncoder(target)
+def check_encoder_target(directory: str | Path) -> None:
+    """``FileExistsError`` unless a static encoder may be written to ``directory``: it is
+    missing, an empty folder, or a static encoder folder holding nothing else (replaced)."""
+    check_replaceable(
+        Path(directory),
+        kind="clauseclf static encoder",
+        marker=STATIC_CONFIG_FILE,
+        fmt=STATIC_ENCODER_FORMAT,
+        entries=_STATIC_FILES,
+    )
