@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import pickle
+import sqlite3
 
 import numpy as np
 import pytest
 
 from clauseclf.encoder import CachedEncoder
+from clauseclf.errors import CacheError
 
 
 class CountingEncoder:
@@ -89,3 +91,61 @@ def test_a_cached_model_keeps_the_practice_map(tmp_path):
     embeddings = model.encoder.encode(texts)
     expected = model.practice_profiles(texts, embeddings).toarray()
     assert np.allclose(cached.practice_profiles(texts, embeddings).toarray(), expected)
+
+
+# -- a cache file that cannot be written or read: one clear error naming it ------------------
+
+
+@pytest.fixture
+def full_disk(monkeypatch):
+    """SQLite files opened from now on cannot grow past 3 pages: writing more fails with
+    SQLite's own "database or disk is full", as on a full disk."""
+    connect = sqlite3.connect
+
+    def small_connect(*args, **kwargs):
+        db = connect(*args, **kwargs)
+        db.execute("PRAGMA max_page_count = 3")
+        return db
+
+    monkeypatch.setattr(sqlite3, "connect", small_connect)
+
+
+MANY = [f"Clause number {i} about arbitration and your data." for i in range(200)]
+
+
+def test_a_full_disk_while_caching_is_a_cache_error(fake_encoder, tmp_path, full_disk):
+    path = tmp_path / "cache.sqlite"
+    cached = CachedEncoder(fake_encoder, path=path)
+    with pytest.raises(CacheError) as info:
+        cached.encode(MANY)
+    message = str(info.value)
+    assert f"embedding cache {path}: cannot write: database or disk is full" in message
+    assert "free some space" in message and "--cache" in message
+    cached.close()
+
+
+def test_a_cache_file_that_is_no_database_is_a_cache_error(fake_encoder, tmp_path):
+    path = tmp_path / "notes.txt"
+    path.write_bytes(b"these are my notes, not an SQLite database\n" * 100)
+    with pytest.raises(CacheError, match=r"notes\.txt: cannot open: file is not a database"):
+        CachedEncoder(fake_encoder, path=path).encode(["We sell data."])
+    assert path.read_bytes().startswith(b"these are my notes")
+
+
+def test_score_stops_with_one_line_when_the_cache_cannot_be_written(
+    tiny_model, monkeypatch, tmp_path, capsys, full_disk
+):
+    from clauseclf import cli
+
+    monkeypatch.setattr(cli, "_load_model", lambda path: tiny_model)
+    policy = tmp_path / "policy.txt"
+    policy.write_text("\n".join(MANY), encoding="utf-8")
+    cache, out = tmp_path / "cache.sqlite", tmp_path / "scores.csv"
+    assert (
+        cli.main(["score", str(policy), "--out", str(out), "--cache", str(cache), "--quiet"]) == 1
+    )
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    (line,) = err.strip().splitlines()
+    assert line.startswith(f"clauseclf: error: embedding cache {cache}: cannot write")
+    assert "--cache" in line

@@ -110,3 +110,27 @@ def test_bad_input() -> None:
 )
 def test_heading_rule(line: str, expected: bool) -> None:
     assert is_heading_line(line) is expected
+
+
+@pytest.mark.parametrize(
+    "opening",
+    [
+        "<abbr>",
+        "<q>",
+        "<dl><dd>",
+        "<dd>",
+        "<table><tr><td>",
+        "<h2>",
+        "<x-note>",
+        '<code class="c">',
+    ],
+)
+def test_html_nested_past_the_parser_limit_in_any_tag_keeps_its_text(opening: str) -> None:
+    """Past libxml2's 2,048 levels every tag is flattened, not only <div>-like containers;
+    the content of dropped tags (<script>) stays dropped."""
+    body = (opening + "Deep words ") * 3000 + "<p>We sell your data. Disputes go to arbitration."
+    html = f"<html><body><script>{'<i>' * 3000}var x;</script>{body}</body></html>"
+    text = extract(html, format="html").text
+    assert text.count("Deep words") == 3000
+    assert text.endswith("We sell your data. Disputes go to arbitration.")
+    assert "var x" not in text

@@ -238,3 +238,70 @@ def test_fifo_or_symlink_in_an_index_folder_is_refused(tiny_model, tmp_path, nam
     (folder / name).symlink_to(real)
     with pytest.raises(IndexFormatError, match="symbolic link"):
         ClauseIndex.load(folder, tiny_model)
+
+
+# --- static encoder folders: the same rule ----------------------------------------------------
+
+
+def _encoder_parts(folder: Path) -> tuple:
+    """The vectors, tokenizer and config of the static encoder at ``folder``."""
+    import numpy as np
+
+    vectors = np.load(folder / "embeddings.npz")["embeddings"]
+    return (
+        vectors,
+        (folder / "tokenizer.json").read_text("utf-8"),
+        {
+            "format": "clauseclf-static-encoder",
+            "name": "rewritten",
+            "dimension": int(vectors.shape[1]),
+            "max_tokens": 4,
+        },
+    )
+
+
+def test_writing_an_encoder_replaces_only_an_encoder_folder(tmp_path, user_folder):
+    from clauseclf.encoder_training import write_static_encoder as write_encoder
+
+    parts = _encoder_parts(write_static_encoder(tmp_path / "source"))
+    before = _tree(user_folder)
+    with pytest.raises(FileExistsError, match="not a clauseclf static encoder folder"):
+        write_encoder(user_folder, *parts)
+    assert _tree(user_folder) == before
+    afile = tmp_path / "notes.txt"
+    afile.write_text("mine", "utf-8")
+    with pytest.raises(FileExistsError, match="is a file"):
+        write_encoder(afile, *parts)
+    assert afile.read_text("utf-8") == "mine"
+    old = write_static_encoder(tmp_path / "old", seed=3)
+    assert write_encoder(old, *parts).name == "rewritten"  # an encoder folder is replaced
+    assert write_encoder(tmp_path / "empty", *parts).name == "rewritten"
+    (old / "README.md").write_text("my notes on this encoder", "utf-8")
+    with pytest.raises(FileExistsError, match=r"also holds \['README.md'\]"):
+        write_encoder(old, *parts)
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+
+
+def test_static_encoder_save_refuses_a_user_folder(tmp_path, user_folder):
+    encoder = StaticEncoder(write_static_encoder(tmp_path / "static"))
+    before = _tree(user_folder)
+    with pytest.raises(FileExistsError, match="not a clauseclf static encoder folder"):
+        encoder.save(user_folder)
+    assert _tree(user_folder) == before
+    copy = encoder.save(tmp_path / "copy")
+    assert StaticEncoder(copy).name == encoder.name
+
+
+@pytest.mark.parametrize("command", ["distill-encoder", "adapt-encoder"])
+def test_encoder_commands_refuse_a_user_folder_before_working(
+    command, tmp_path, user_folder, capsys
+):
+    before = _tree(user_folder)
+    source = ["--out", str(user_folder)]
+    if command == "adapt-encoder":
+        source = [str(write_static_encoder(tmp_path / "static")), "--data", str(tmp_path), *source]
+    assert main([command, *source]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"clauseclf: error: {user_folder} exists and is not a clauseclf static")
+    assert len(err.strip().splitlines()) == 1
+    assert _tree(user_folder) == before

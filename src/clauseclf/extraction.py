@@ -384,20 +384,26 @@ _BLOCK_TAGS = frozenset(
 ) | frozenset(_HEADING_TAGS)
 
 
-# Container tags whose nesting carries no meaning for clauses: flattened (block containers become
-# line breaks, inline ones vanish) when a document is nested deeper than libxml2's depth limit.
-_CONTAINER_TAG = re.compile(
-    r"<(/?)(div|section|article|main|aside|header|footer|nav|center|blockquote|ul|ol|dl|"
-    r"span|font|b|i|u|em|strong|small|big|a|sup|sub)\b[^<>]*>",
-    re.IGNORECASE,
-)
-_INLINE = frozenset(
-    ["span", "font", "b", "i", "u", "em", "strong", "small", "big", "a", "sup", "sub"]
-)
+# Flattening, for a document nested deeper than libxml2's depth limit: every tag but those
+# below is removed (a block tag becomes a line break, any other vanishes), so the text stays and
+# nesting carries no meaning for clauses anyway. The first pass keeps headings, paragraphs and
+# list items (they close themselves, so they cannot nest deeply); the second flattens headings
+# too. Dropped tags stay, so their content is still dropped.
+_ANY_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9:._-]*)(?=[\s/>])[^<>]*>")
+_KEPT_TAGS = frozenset(["html", "body", "p", "li", "br", "hr", *_DROP_TAGS])
+_FLATTENINGS = (_KEPT_TAGS | frozenset(_HEADING_TAGS), _KEPT_TAGS)
 
 
-def _flatten_tag(match: re.Match[str]) -> str:
-    return "" if match.group(2).lower() in _INLINE else "<br>"
+def _flattened(text: str, kept: frozenset[str]) -> str:
+    """``text`` with every tag not in ``kept`` removed: block tags become ``<br>``."""
+
+    def replace(match: re.Match[str]) -> str:
+        tag = match.group(2).lower()
+        if tag in kept:
+            return match.group(0)
+        return "<br>" if tag in _BLOCK_TAGS else ""
+
+    return _ANY_TAG.sub(replace, text)
 
 
 def _parse_html(text: str) -> Any:
@@ -408,19 +414,18 @@ def _parse_html(text: str) -> Any:
     from lxml import etree
 
     text = _trim_attributes(text)
-    for attempt in range(2):
+    for kept in (None, *_FLATTENINGS):
+        if kept is not None:
+            text = _flattened(text, kept)
         parser = etree.HTMLParser(
             encoding="utf-8", remove_comments=True, remove_pis=True, huge_tree=True, recover=True
         )
         root = etree.fromstring(text.encode("utf-8", "surrogatepass"), parser)
-        too_deep = any(e.type_name == "ERR_RESOURCE_LIMIT" for e in parser.error_log)
-        if not too_deep:
+        if not any(e.type_name == "ERR_RESOURCE_LIMIT" for e in parser.error_log):
             return root
-        if attempt == 0:
-            text = _CONTAINER_TAG.sub(_flatten_tag, text)
     raise DocumentError(
         "HTML is nested too deeply to parse (past libxml2's limit of 2048 levels, even with "
-        "container tags such as <div> flattened)"
+        "every tag but those of dropped content such as <script> and <svg> flattened)"
     )
 
 

@@ -5,9 +5,9 @@ with a ``TooLargeError`` naming the file and the limit. Callers turn it into the
 from __future__ import annotations
 
 import zipfile
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING
 
 import numpy as np
 
@@ -19,6 +19,8 @@ if TYPE_CHECKING:
 __all__ = [
     "MAX_ARRAY_BYTES",
     "MAX_JSON_BYTES",
+    "MAX_LINE_BYTES",
+    "capped_lines",
     "read_capped_bytes",
     "read_npz_members",
     "read_parquet_shared",
@@ -28,6 +30,9 @@ __all__ = [
 MAX_JSON_BYTES = 256 * 1024 * 1024
 #: Largest array read from one ``.npz`` member, as its header declares it.
 MAX_ARRAY_BYTES = 2 * 1024 * 1024 * 1024
+#: Longest line of a JSON Lines file (annotations, ``classify`` input, scores, checkpoints),
+#: its end of line not counted.
+MAX_LINE_BYTES = 16 * 1024 * 1024
 
 
 def read_capped_bytes(path: Path, limit: int) -> bytes:
@@ -38,6 +43,26 @@ def read_capped_bytes(path: Path, limit: int) -> bytes:
     if len(data) > limit:
         raise TooLargeError(f"{path}: larger than the limit of {limit:,} bytes")
     return data
+
+
+def capped_lines(
+    handle: IO[bytes], name: str, limit: int | None = None
+) -> Iterator[tuple[int, bytes]]:
+    """(line number, line with its end of line) for each line of the binary stream ``handle``,
+    read one at a time: never more than ``limit`` (default ``MAX_LINE_BYTES``) bytes are held.
+    A longer line raises ``TooLargeError`` naming ``name``, the line and the limit."""
+    limit = MAX_LINE_BYTES if limit is None else limit
+    number = 0
+    while True:
+        line = handle.readline(limit + 2)  # the line, "\r\n" and nothing more
+        if not line:
+            return
+        number += 1
+        if len(line.rstrip(b"\r\n") if line.endswith(b"\n") else line) > limit:
+            raise TooLargeError(
+                f"{name}, line {number}: longer than the limit of {limit:,} bytes per line"
+            )
+        yield number, line
 
 
 def read_npz_members(

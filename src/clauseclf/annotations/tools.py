@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from clauseclf import _json
+from clauseclf.annotations.jsonl import jsonl_lines
 from clauseclf.annotations.records import AnnotatedClause, read_text
 from clauseclf.errors import AnnotationError
 from clauseclf.taxonomy import OTHER, Taxonomy, default_taxonomy
@@ -156,7 +157,7 @@ def read_doccano(
     """Import a doccano text-classification export (JSONL: ``text`` and ``label`` list)."""
     path, taxonomy = Path(path), taxonomy or default_taxonomy()
     records, problems = [], []
-    for number, line in enumerate(read_text(path).splitlines(), start=1):
+    for number, line in jsonl_lines(path):
         if not line.strip():
             continue
         where = f"{path}, line {number}"

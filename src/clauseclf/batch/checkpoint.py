@@ -31,6 +31,7 @@ from clauseclf.batch.rows import (
 )
 from clauseclf.batch.scoring import SCORE_COLUMNS, empty_frame
 from clauseclf.errors import ScoringError
+from clauseclf.limits import capped_lines
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -176,23 +177,25 @@ class Checkpoint:
     def _read_progress(self) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
         """The header and the complete entries of the checkpoint, which is cut back to them
         (a line cut by the interruption would otherwise be glued to the next one)."""
-        data = self.progress.read_bytes()
         header: dict[str, Any] | None = None
         entries: list[dict[str, Any]] = []
         good = 0
-        for line in data.split(b"\n")[:-1]:  # the last piece has no newline: cut
-            try:
-                value = _json.loads(line.decode("utf-8"))
-            except (ValueError, UnicodeDecodeError):
-                break
-            if header is None:
-                header = self._check_header(value)
-            elif _entry_ok(value, self.fmt):
-                entries.append(value)
-            else:
-                break
-            good += len(line) + 1
-        if good < len(data):
+        with self.progress.open("rb") as handle:
+            for _, line in capped_lines(handle, str(self.progress)):
+                if not line.endswith(b"\n"):  # the last piece has no newline: cut
+                    break
+                try:
+                    value = _json.loads(line.decode("utf-8"))
+                except (ValueError, UnicodeDecodeError):
+                    break
+                if header is None:
+                    header = self._check_header(value)
+                elif _entry_ok(value, self.fmt):
+                    entries.append(value)
+                else:
+                    break
+                good += len(line)
+        if good < self.progress.stat().st_size:
             os.truncate(self.progress, good)
         return header, entries
 

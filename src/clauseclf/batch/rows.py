@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Collection, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from clauseclf import _json
 from clauseclf.batch.inputs import clean
+from clauseclf.limits import capped_lines
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -59,8 +60,8 @@ def file_columns(path: Path, fmt: str) -> list[str] | None:
         return list(read_workbook(path).columns) if path.exists() else None
     if not path.exists() or path.stat().st_size == 0:
         return None
-    with path.open(encoding="utf-8", newline="") as handle:
-        first = handle.readline()
+    with path.open("rb") as handle:
+        first = next(capped_lines(handle, str(path)), (1, b""))[1].decode("utf-8", "replace")
     if fmt == "csv":
         import csv
 
@@ -69,6 +70,24 @@ def file_columns(path: Path, fmt: str) -> list[str] | None:
         return list(_json.loads(first))
     except (json.JSONDecodeError, TypeError):
         return None
+
+
+def jsonl_records(path: Path, columns: Collection[str] | None = None) -> Iterator[dict[str, Any]]:
+    """The rows of the JSON Lines file at ``path`` (only ``columns``, if given, None for a
+    missing one), read one line at a time; ``ValueError`` naming the file and line for a line
+    that is not a JSON object, ``TooLargeError`` for one longer than ``MAX_LINE_BYTES``."""
+    with path.open("rb") as handle:
+        for number, raw in capped_lines(handle, str(path)):
+            if not raw.strip():
+                continue
+            try:
+                row = _json.loads(raw.decode("utf-8"))
+            except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+                reason = exc.msg if isinstance(exc, json.JSONDecodeError) else "not UTF-8"
+                raise ValueError(f"{path}, line {number}: invalid JSON ({reason})") from None
+            if not isinstance(row, dict):
+                raise ValueError(f"{path}, line {number}: not a JSON object")
+            yield row if columns is None else {c: row.get(c) for c in columns}
 
 
 def read_check_columns(path: Path, fmt: str) -> pd.DataFrame:
@@ -90,11 +109,7 @@ def read_check_columns(path: Path, fmt: str) -> pd.DataFrame:
             path, usecols=list(CHECK_COLUMNS), dtype=str, keep_default_na=False, na_filter=False
         ).replace({"": None})
     else:
-        records = []
-        with path.open(encoding="utf-8") as handle:
-            for line in handle:
-                row = _json.loads(line)
-                records.append({c: row.get(c) for c in CHECK_COLUMNS})
+        records = list(jsonl_records(path, CHECK_COLUMNS))
         frame = pd.DataFrame.from_records(records, columns=list(CHECK_COLUMNS))
     return frame.astype(object).where(frame.notna(), None)
 

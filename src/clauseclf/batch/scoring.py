@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from clauseclf.batch.inputs import DocumentInput, document_inputs
 from clauseclf.documents import read_document
-from clauseclf.errors import DocumentError, ScoringError
+from clauseclf.errors import CacheError, DocumentError, ScoringError
 from clauseclf.pipeline import check_clause_count, document_report, model_id, model_version
 from clauseclf.provenance import document_sha256
 from clauseclf.report import FRAME_COLUMNS
@@ -176,6 +176,8 @@ def _classify(
     found: dict[str, list[ClausePrediction] | str] = {}
     try:
         predictions = model.predictions(model.predict_arrays(texts, batch_size=batch_size), texts)
+    except CacheError:
+        raise  # the run's embedding cache, not a document, failed: stop the run
     except Exception:
         for entry, done in documents:
             own = [s.text for s in done.segments]
@@ -183,6 +185,8 @@ def _classify(
                 found[entry.document_id] = model.predictions(
                     model.predict_arrays(own, batch_size=batch_size), own
                 )
+            except CacheError:
+                raise
             except Exception as exc:
                 if errors == "raise":
                     raise ScoringError(f"document {entry.document_id!r}: {exc}") from exc

@@ -152,9 +152,12 @@ def _analyze(args: argparse.Namespace) -> int:
 
 
 def _classify(args: argparse.Namespace) -> int:
-    text, name = read_input(args.file, getattr(args, "encoding", None))
     layout = args.input or ("jsonl" if args.file.suffix.lower() == ".jsonl" else "lines")
-    texts = _clause_texts(text, layout, name)
+    if layout == "jsonl":
+        texts, name = _jsonl_texts(args.file)
+    else:
+        text, name = read_input(args.file, getattr(args, "encoding", None))
+        texts = [line.strip() for line in text.splitlines() if line.strip()]
     if not texts:
         raise CLIError(f"{name}: no clause texts to classify")
     model = load_model(args.model)
@@ -171,26 +174,44 @@ def _classify(args: argparse.Namespace) -> int:
     return 0
 
 
-def _clause_texts(text: str, layout: str, name: str) -> list[str]:
-    """``classify``'s input: one clause per non-blank line, or the ``text`` of each JSON line."""
+def _jsonl_texts(path: Path) -> tuple[list[str], str]:
+    """``classify``'s JSON Lines input (UTF-8): the ``text`` of each non-blank line, read one
+    line at a time (a line longer than ``limits.MAX_LINE_BYTES`` is refused), and its name."""
     from clauseclf import _json
+    from clauseclf.errors import TooLargeError
+    from clauseclf.limits import capped_lines
 
-    if layout == "lines":
-        return [line.strip() for line in text.splitlines() if line.strip()]
+    name = "<stdin>" if str(path) == "-" else str(path)
+    if name != "<stdin>" and path.is_dir():
+        raise CLIError(f"{path}: is a directory, not a JSON Lines file")
     texts = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            record = _json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise CLIError(f"{name}, line {number}: invalid JSON: {exc.msg}") from None
-        if not isinstance(record, dict) or not isinstance(record.get("text"), str):
-            raise CLIError(f"{name}, line {number}: expected an object with a 'text' string")
-        if not record["text"].strip():
-            raise CLIError(f"{name}, line {number}: empty 'text'")
-        texts.append(record["text"])
-    return texts
+    try:
+        with contextlib.ExitStack() as stack:
+            handle = sys.stdin.buffer if name == "<stdin>" else stack.enter_context(path.open("rb"))
+            for number, raw in capped_lines(handle, name):
+                where = f"{name}, line {number}"
+                if number == 1 and raw.startswith(b"\xef\xbb\xbf"):  # a UTF-8 BOM
+                    raw = raw[3:]
+                if not raw.strip():
+                    continue
+                try:
+                    record = _json.loads(raw.decode("utf-8"))
+                except UnicodeDecodeError:
+                    raise CLIError(f"{where}: not valid UTF-8; convert the file to UTF-8") from None
+                except json.JSONDecodeError as exc:
+                    raise CLIError(f"{where}: invalid JSON: {exc.msg}") from None
+                if not isinstance(record, dict) or not isinstance(record.get("text"), str):
+                    raise CLIError(f"{where}: expected an object with a 'text' string")
+                if not record["text"].strip():
+                    raise CLIError(f"{where}: empty 'text'")
+                texts.append(record["text"])
+    except FileNotFoundError:
+        raise CLIError(f"{path}: no such file") from None
+    except TooLargeError as exc:
+        raise CLIError(str(exc)) from None
+    except OSError as exc:
+        raise CLIError(f"{name}: cannot read: {exc.strerror or exc}") from None
+    return texts, name
 
 
 def _load_index(path: Path, model: ClauseModel) -> ClauseIndex:

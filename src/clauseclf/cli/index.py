@@ -95,6 +95,7 @@ def _read_results(path: Path) -> pd.DataFrame:
     import pandas as pd
 
     from clauseclf.batch import output_format
+    from clauseclf.batch.rows import jsonl_records
     from clauseclf.limits import read_parquet_shared
 
     if not path.is_file():
@@ -109,7 +110,10 @@ def _read_results(path: Path) -> pd.DataFrame:
             from clauseclf.batch.excel import read_workbook
 
             return read_workbook(path)
-        return pd.read_json(path, lines=True, dtype={"document_id": str})
+        frame = pd.DataFrame.from_records(list(jsonl_records(path)))
+        if "document_id" in frame.columns:
+            frame["document_id"] = frame["document_id"].map(lambda v: None if v is None else str(v))
+        return frame
     except (ValueError, OSError) as exc:
         raise CLIError(f"{path}: cannot read results ({exc})") from None
 

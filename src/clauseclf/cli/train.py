@@ -237,13 +237,14 @@ def _encoder(spec: str | None) -> Any:
 
 
 def _distill_encoder(args: argparse.Namespace) -> int:
-    from clauseclf.encoder import distill_static_encoder
+    from clauseclf.encoder_training import distill_static_encoder
 
     if args.dimensions < 1:
         raise CLIError("--dimensions must be at least 1")
+    _check_encoder_out(args.out)
     try:
         encoder = distill_static_encoder(args.out, dimensions=args.dimensions)
-    except ImportError as exc:
+    except (ImportError, FileExistsError) as exc:
         raise CLIError(str(exc)) from None
     print(f"static encoder {encoder.name} ({encoder.dimension}-d) written to {args.out}")
     return 0
@@ -258,6 +259,7 @@ def _adapt_encoder(args: argparse.Namespace) -> int:
     )
     from clauseclf.errors import EncoderNotFoundError
 
+    _check_encoder_out(args.out)
     try:
         source = StaticEncoder(args.source)
         texts = policy_clauses(args.data, documents=args.documents)
@@ -274,7 +276,7 @@ def _adapt_encoder(args: argparse.Namespace) -> int:
             progress=not args.quiet,
             corpus={"archive": "policies-2023/corpus_text.tar.xz", "documents": args.documents},
         )
-    except (EncoderNotFoundError, FileNotFoundError, ValueError) as exc:
+    except (EncoderNotFoundError, FileNotFoundError, FileExistsError, ValueError) as exc:
         raise CLIError(str(exc)) from None
     report = adapted.metadata["adapted"]
     print(
@@ -283,3 +285,13 @@ def _adapt_encoder(args: argparse.Namespace) -> int:
         f" -> {report['validation_cosine_after']}"
     )
     return 0
+
+
+def _check_encoder_out(out: Path) -> None:
+    """``CLIError`` unless ``--out`` may receive a static encoder (checked before the work)."""
+    from clauseclf.encoder import check_encoder_target
+
+    try:
+        check_encoder_target(out)
+    except FileExistsError as exc:
+        raise CLIError(str(exc)) from None

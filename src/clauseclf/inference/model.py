@@ -17,8 +17,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import fields
 from pathlib import Path, PurePath
@@ -31,9 +29,9 @@ from clauseclf._files import (
     check_folder_entries,
     check_replaceable,
     is_inside,
-    replace_folder,
     require_inner_folder,
     require_regular_file,
+    write_replacing,
 )
 from clauseclf._texts import text_list
 from clauseclf.encoder import (
@@ -319,10 +317,8 @@ class ClauseModel:
         """
         target = Path(directory)
         self._check_save_target(target)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-        try:
-            staging.chmod(0o755)  # mkdtemp makes it private; a model folder is ordinary data
+
+        def fill(staging: Path) -> None:
             (staging / CONFIG_FILE).write_text(
                 json.dumps(self.config(), indent=2) + "\n", encoding="utf-8"
             )
@@ -338,10 +334,8 @@ class ClauseModel:
             card = model_card if model_card is not None else self.metadata.get("model_card")
             if isinstance(card, str):
                 (staging / CARD_FILE).write_text(card, encoding="utf-8")
-            replace_folder(staging, target)
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
+
+        write_replacing(target, fill)
         return target
 
     def _check_save_target(self, target: Path) -> None:

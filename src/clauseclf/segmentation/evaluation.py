@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from clauseclf import _json
+from clauseclf.limits import capped_lines
 
 __all__ = [
     "AlignedDocument",
@@ -135,9 +136,10 @@ def load_claudette(data: Path, names: Iterable[str] | None = None) -> list[Align
     """Read CLAUDETTE documents and align their gold sentences (``source`` gives the stem)."""
     root = data / "claudette"
     gold: dict[str, list[tuple[int, str]]] = {}
-    with (root / "annotations.jsonl").open(encoding="utf-8") as handle:
-        for line in handle:
-            record = _json.loads(line)
+    path = root / "annotations.jsonl"
+    with path.open("rb") as handle:
+        for _, line in capped_lines(handle, str(path)):
+            record = _json.loads(line.decode("utf-8"))
             _, stem, index = record["source"].rsplit(":", 2)
             gold.setdefault(stem, []).append((int(index), record["text"]))
     wanted = sorted(gold) if names is None else list(names)
