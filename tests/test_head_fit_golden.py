@@ -27,44 +27,90 @@ from clauseclf.training import TrainingConfig, fit_head
 
 GOLDEN = Path(__file__).resolve().parent / "data" / "head_fit_golden.npz"
 
-# (type, severity, case) per template; the case names the practice (as a ToS;DR case does).
+# (text, labels with their severity, case) per template; the case names the practice (as a
+# ToS;DR case does).
 _TEMPLATES: tuple[tuple[str, dict[str, str], str], ...] = (
-    ("Any dispute with {c} will be resolved by binding arbitration.", {"arbitration": "high"},
-     "binding arbitration"),
-    ("Claims against {c} must be settled by individual arbitration, not in court.",
-     {"arbitration": "high"}, "binding arbitration"),
-    ("You may opt out of arbitration with {c} within 30 days.", {"arbitration": "medium"},
-     "arbitration opt-out"),
-    ("Arbitration with {c} happens only if you agree to it in writing.", {"arbitration": "low"},
-     "arbitration opt-out"),
-    ("Small claims against {c} may go to a local court instead of arbitration.",
-     {"arbitration": "low"}, ""),
-    ("These terms are governed by the laws of {place}.", {"governing_law": "low"},
-     "governing law"),
-    ("The law of {place} applies to this agreement with {c}.", {"governing_law": "low"},
-     "governing law"),
-    ("The courts of {place} have exclusive jurisdiction over disputes with {c}.",
-     {"jurisdiction": "medium"}, "exclusive venue"),
-    ("You agree to bring any claim against {c} only in the courts of {place}.",
-     {"jurisdiction": "medium"}, "exclusive venue"),
+    (
+        "Any dispute with {c} will be resolved by binding arbitration.",
+        {"arbitration": "high"},
+        "binding arbitration",
+    ),
+    (
+        "Claims against {c} must be settled by individual arbitration, not in court.",
+        {"arbitration": "high"},
+        "binding arbitration",
+    ),
+    (
+        "You may opt out of arbitration with {c} within 30 days.",
+        {"arbitration": "medium"},
+        "arbitration opt-out",
+    ),
+    (
+        "Arbitration with {c} happens only if you agree to it in writing.",
+        {"arbitration": "low"},
+        "arbitration opt-out",
+    ),
+    (
+        "Small claims against {c} may go to a local court instead of arbitration.",
+        {"arbitration": "low"},
+        "",
+    ),
+    ("These terms are governed by the laws of {place}.", {"governing_law": "low"}, "governing law"),
+    (
+        "The law of {place} applies to this agreement with {c}.",
+        {"governing_law": "low"},
+        "governing law",
+    ),
+    (
+        "The courts of {place} have exclusive jurisdiction over disputes with {c}.",
+        {"jurisdiction": "medium"},
+        "exclusive venue",
+    ),
+    (
+        "You agree to bring any claim against {c} only in the courts of {place}.",
+        {"jurisdiction": "medium"},
+        "exclusive venue",
+    ),
     ("{c} sells your personal data to data brokers.", {"data_sale": "high"}, "sells data"),
-    ("We rent your contact details to marketing firms, says {c}.", {"data_sale": "high"},
-     "sells data"),
+    (
+        "We rent your contact details to marketing firms, says {c}.",
+        {"data_sale": "high"},
+        "sells data",
+    ),
     ("{c} does not sell your personal information.", {"data_sale": "none"}, "no sale"),
-    ("{c} shares aggregated statistics with partners but never sells them.",
-     {"data_sale": "low"}, "no sale"),
-    ("{c} uses your uploads to train its machine learning models.", {"ai_training": "high"},
-     "trains ai"),
+    (
+        "{c} shares aggregated statistics with partners but never sells them.",
+        {"data_sale": "low"},
+        "no sale",
+    ),
+    (
+        "{c} uses your uploads to train its machine learning models.",
+        {"ai_training": "high"},
+        "trains ai",
+    ),
     ("Your messages help {c} train generative AI systems.", {"ai_training": "high"}, "trains ai"),
     ("{c} never uses your content to train AI models.", {"ai_training": "none"}, "no ai"),
-    ("You can turn off AI training on your posts in the {c} settings.",
-     {"ai_training": "medium"}, "no ai"),
-    ("{c} may suspend or close your account at any time without notice.",
-     {"unilateral_termination": "high"}, "closes accounts"),
-    ("{c} may close accounts that break these terms after a warning.",
-     {"unilateral_termination": "medium"}, "closes accounts"),
-    ("These terms are governed by the laws of {place} and the courts of {place} decide "
-     "disputes with {c}.", {"governing_law": "low", "jurisdiction": "medium"}, "governing law"),
+    (
+        "You can turn off AI training on your posts in the {c} settings.",
+        {"ai_training": "medium"},
+        "no ai",
+    ),
+    (
+        "{c} may suspend or close your account at any time without notice.",
+        {"unilateral_termination": "high"},
+        "closes accounts",
+    ),
+    (
+        "{c} may close accounts that break these terms after a warning.",
+        {"unilateral_termination": "medium"},
+        "closes accounts",
+    ),
+    (
+        "These terms are governed by the laws of {place} and the courts of {place} decide "
+        "disputes with {c}.",
+        {"governing_law": "low", "jurisdiction": "medium"},
+        "governing law",
+    ),
     ("You can reach {c} support by e-mail.", {}, ""),
     ("{c} was founded in {place} to help people write notes.", {}, ""),
     ("Section headings in these terms are for convenience only.", {}, ""),
@@ -160,9 +206,7 @@ RECIPES: dict[str, tuple[Callable[[], list[AnnotatedClause]], int, TrainingConfi
         ),
     ),
     "two_types": (
-        lambda: [
-            r for r in golden_records() if set(r.labels) <= {"arbitration", "governing_law"}
-        ],
+        lambda: [r for r in golden_records() if set(r.labels) <= {"arbitration", "governing_law"}],
         3,
         TrainingConfig(min_df=1, C=2.0, embedding_weight=1.0, practice_scale=9.0),
     ),
