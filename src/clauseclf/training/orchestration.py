@@ -30,7 +30,7 @@ from clauseclf.training.config import TrainingConfig
 from clauseclf.training.cv import cross_validate
 from clauseclf.training.head_fit import fit_head
 from clauseclf.training.labels import small_data_warning
-from clauseclf.training.ranking import fit_practice_map
+from clauseclf.training.practices import fit_practice_map
 
 if TYPE_CHECKING:
     from clauseclf.inference.model import ClauseModel
