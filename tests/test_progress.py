@@ -10,9 +10,8 @@ import subprocess
 import sys
 import textwrap
 
-from conftest import EXAMPLE_POLICY, REPO_ROOT
-
 from clauseclf._progress import progress_bar
+from conftest import EXAMPLE_POLICY, REPO_ROOT
 
 # In a fresh interpreter: score and analyze (more clauses than one progress block) with
 # progress off, then print whether tqdm's notebook module was imported.

@@ -62,7 +62,6 @@ def transformer_targets(
     through an embedding cache kept in the SQLite file ``cache`` if given (resumable: texts
     embedded before are not embedded again)."""
     from clauseclf._progress import progress_bar
-
     from clauseclf.encoder import load_encoder
 
     encoder = CachedEncoder(teacher or load_encoder(), path=cache, max_items=0)
@@ -101,6 +100,7 @@ def adapt_static_encoder(
     """
     require_extra("torch", "minilm", "adapting a static encoder")
     import torch
+
     from clauseclf._progress import progress_bar
 
     targets = np.asarray(targets, dtype=np.float32)
