@@ -134,3 +134,54 @@ def test_verdict_table_has_one_row_per_document(frame):
     assert table["grade"].tolist() == [d.verdict.grade.label for d in documents]
     # every finding of the verdict, the unconfident arbitration too
     assert table.loc[0, "adverse_findings"] == 2 and table.loc[1, "protective_findings"] == 1
+
+
+def test_the_severity_grid_colours_absent_protective_and_adverse_apart(frame):
+    pytest.importorskip("matplotlib")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import to_hex
+
+    from clauseclf.collection_plots import LEVEL_COLORS, plot_severity_grid
+
+    table = severity_table(collection_documents(frame), types=["data_sale", "tracking"])
+    ax = plot_severity_grid(table, title="grid")
+    try:
+        image = ax.get_images()[0]
+        colours = [[to_hex(image.cmap(image.norm(v))) for v in row] for row in image.get_array()]
+        # rows: types; columns: Alder, Birch
+        assert colours == [
+            [LEVEL_COLORS["high"], LEVEL_COLORS["none"]],
+            [LEVEL_COLORS[ABSENT], LEVEL_COLORS["low"]],
+        ]
+        assert len(set(LEVEL_COLORS.values())) == len(LEVELS)
+        labels = [t.get_text() for t in ax.get_legend().get_texts()]
+        assert labels[:2] == ["absent (not found)", "protective (none)"]
+    finally:
+        plt.close("all")
+    with pytest.raises(ValueError, match="sometimes"):
+        plot_severity_grid(table.astype(str).replace("high", "sometimes"))
+
+
+def test_prevalence_bars_stack_to_the_number_of_platforms(frame):
+    pytest.importorskip("matplotlib")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from clauseclf.collection_plots import plot_prevalence
+
+    prevalence = prevalence_table(collection_documents(frame), types=["data_sale", "tracking"])
+    ax = plot_prevalence(prevalence)
+    try:
+        ends = {}
+        for bar in ax.patches:
+            row = round(bar.get_y() + bar.get_height() / 2)
+            ends[row] = max(ends.get(row, 0.0), bar.get_x() + bar.get_width())
+        assert ends == {0: 2.0, 1: 2.0}
+        assert [t.get_text() for t in ax.get_yticklabels()] == ["data_sale", "tracking"]
+    finally:
+        plt.close("all")
