@@ -183,7 +183,7 @@ def prevalence_table(
     platforms (``severity_table`` counted per type)."""
     table = severity_table(documents, min_confidence=min_confidence, types=types)
     counts = table.apply(lambda column: column.value_counts().reindex(list(LEVELS), fill_value=0))
-    result = counts.T.astype("int64")
+    result: pd.DataFrame = counts.T.astype("int64")
     result.index.name = "type"
     result.columns.name = "platforms by most adverse severity"
     return result
