@@ -232,12 +232,12 @@ def _annotation_records(
 
 
 def _encode_with_progress(encoder: Any, texts: Sequence[str], progress: bool) -> np.ndarray:
-    from tqdm.auto import tqdm
+    from clauseclf._progress import progress_bar
 
     chunk = 512
     parts = [
         encoder.encode(texts[i : i + chunk])
-        for i in tqdm(
+        for i in progress_bar(
             range(0, len(texts), chunk), desc="encoding", unit="chunk", disable=not progress
         )
     ]
