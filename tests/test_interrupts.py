@@ -33,7 +33,7 @@ _RUNNER = textwrap.dedent(
     from conftest import FakeEncoder
 
     model_dir, folder, out, resume = sys.argv[1:5]
-    DELAY = 0.0 if resume == "1" else 0.3
+    DELAY = 0.0 if resume == "1" else 0.6
 
     class SlowEncoder(FakeEncoder):
         def encode(self, texts, *, batch_size=64):
