@@ -140,9 +140,10 @@ class ClauseHead:
     def _severity(self, features: sp.csr_matrix) -> np.ndarray:
         n = features.shape[0]
         severity = np.zeros((n, len(self.types)), dtype=np.int64)
-        weights = self.severity_weights.astype(np.float64)
         for column in range(len(self.types)):
-            scores = np.asarray(features @ weights[column]) + self.severity_bias[column]
+            # One type's weights in float64 at a time: all of them would be (F, T, S) doubles.
+            weights = self.severity_weights[column].astype(np.float64)
+            scores = np.asarray(features @ weights) + self.severity_bias[column]
             severity[:, column] = np.argmax(scores, axis=1)
         return severity
 

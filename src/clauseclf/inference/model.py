@@ -70,8 +70,9 @@ MODEL_ENTRIES = frozenset(
     {CONFIG_FILE, TAXONOMY_FILE, HEAD_JSON, HEAD_NPZ, PRACTICES_JSON, PRACTICES_NPZ}
     | {CARD_FILE, ENCODER_FOLDER}
 )
-#: Clauses classified at a time: memory stays bounded for a document of very many clauses.
-CLASSIFY_ROWS = 4096
+#: Clauses classified at a time: memory stays bounded for a document of very many clauses
+#: (a block's feature matrix takes about 12 KB a clause while it is classified).
+CLASSIFY_ROWS = 512
 
 
 class ClauseModel:
