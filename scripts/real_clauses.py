@@ -393,7 +393,9 @@ def extend(args: argparse.Namespace) -> None:
         doubles = len(list(out.glob("double_*.jsonl")))
         second = rng.sample(items, min(args.double, len(items)))
         for start in range(0, len(second), args.batch_size):
-            _write_batch(out / f"double_{doubles:02d}.jsonl", second[start : start + args.batch_size])
+            _write_batch(
+                out / f"double_{doubles:02d}.jsonl", second[start : start + args.batch_size]
+            )
             doubles += 1
 
 
