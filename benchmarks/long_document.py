@@ -1,14 +1,21 @@
-"""One long policy analysed end to end: time and memory, against one classify call on all of it.
+"""One long policy analysed end to end: time and memory, as multiples of the document's size.
 
-    python benchmarks/long_document.py [--megabytes 3]
+    python benchmarks/long_document.py [--megabytes 3] [--modes segment,classify,analyze,...]
 
-Builds a policy of the given size from data/examples/larkspur_terms.txt repeated, then runs in a
-fresh process each:
-- baseline: segment, then ``model.classify`` on every clause at once (how ``analyze`` worked
-  before it classified in blocks of ``pipeline.PROGRESS_BLOCK`` clauses);
-- analyze: ``model.analyze(text)`` as it is now (blocks; the progress bar is off).
-For each: seconds, and the peak resident memory above the memory after loading the model and
-building the text, also as a multiple of the document's size in bytes (UTF-8).
+Builds a policy of the given size from data/examples/larkspur_terms.txt repeated, then measures
+each mode in a fresh process, twice (once for resident memory, once under tracemalloc, which
+slows the run and inflates resident memory):
+- segment: ``segment_document`` alone, the floor (the clause texts and offsets any report holds);
+- classify: segment, then ``model.classify`` on every clause at once (how ``analyze`` worked
+  before it classified in blocks);
+- analyze: ``model.analyze(text)`` (the progress bar is off);
+- analyze+read: ``model.analyze(text)``, then every field of every prediction read (what a
+  full rendering of the report does; predictions build their dicts on first read);
+- score: ``model.score([text])`` (``clauseclf score``'s path: one DataFrame row per clause).
+Each mode first runs once on one copy of the example (imports, caches), then on the long
+document. Figures: seconds; the peak resident memory above that after the warm-up run
+(``ru_maxrss``); the tracemalloc peak of the run. Memory is also given as a multiple of the
+document's size in bytes (UTF-8); ``segment`` is the baseline the others are set beside.
 """
 
 from __future__ import annotations
@@ -20,36 +27,60 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+MODES = ("segment", "classify", "analyze", "analyze+read", "score")
 
 _CHILD = """
-import json, resource, sys, time
+import gc, json, resource, sys, time, tracemalloc
 from pathlib import Path
 import clauseclf
 from clauseclf.segmentation import segment_document
 
-mode, megabytes, example = sys.argv[1], float(sys.argv[2]), Path(sys.argv[3])
+mode, megabytes, example, trace = sys.argv[1], float(sys.argv[2]), Path(sys.argv[3]), sys.argv[4]
 unit = example.read_text(encoding="utf-8") + "\\n\\n"
 text = unit * max(1, int(megabytes * 1e6 / len(unit.encode("utf-8"))))
 model = clauseclf.load()
-model.classify(["warm up"])
+
+
+def read_all(report):
+    for clause in report.clauses:
+        p = clause.prediction
+        p.labels, p.severities, p.probabilities, p.evidence, clause.clause_id
+
+
+def run(document):
+    if mode == "segment":
+        return len(segment_document(document, format="text").segments)
+    if mode == "classify":
+        segmented = segment_document(document, format="text")
+        return len(model.classify([s.text for s in segmented.segments]))
+    if mode == "score":
+        return len(model.score([document], progress=False))
+    report = model.analyze(document, format="text")
+    if mode == "analyze+read":
+        read_all(report)
+    return len(report.clauses)
+
+
+run(unit)
+gc.collect()
 base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+if trace == "trace":
+    tracemalloc.start()
 start = time.perf_counter()
-if mode == "baseline":
-    segmented = segment_document(text, format="text")
-    clauses = len(model.classify([s.text for s in segmented.segments]))
-else:
-    clauses = len(model.analyze(text, format="text").clauses)
+clauses = run(text)
 seconds = time.perf_counter() - start
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+traced = tracemalloc.get_traced_memory()[1] if trace == "trace" else 0
 print(json.dumps({"bytes": len(text.encode("utf-8")), "clauses": clauses, "seconds": seconds,
-                  "extra_bytes": max(0, peak - base)}))
+                  "rss_bytes": max(0, peak - base), "traced_bytes": traced}))
 """
 
 
-def run(mode: str, megabytes: float) -> dict[str, float]:
+def run(mode: str, megabytes: float, *, trace: bool) -> dict[str, float]:
     example = REPO / "data" / "examples" / "larkspur_terms.txt"
+    flag = "trace" if trace else "rss"
     result = subprocess.run(
-        [sys.executable, "-c", _CHILD, mode, str(megabytes), str(example)],
+        [sys.executable, "-c", _CHILD, mode, str(megabytes), str(example), flag],
         capture_output=True,
         text=True,
         check=True,
@@ -62,20 +93,38 @@ def run(mode: str, megabytes: float) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--megabytes", type=float, default=3.0)
+    parser.add_argument(
+        "--modes", default=",".join(MODES), help="comma-separated: " + ",".join(MODES)
+    )
     args = parser.parse_args()
-    rows = {mode: run(mode, args.megabytes) for mode in ("baseline", "analyze")}
-    size = rows["analyze"]["bytes"]
-    print(f"document: {size / 1e6:.1f} MB, {rows['analyze']['clauses']:,} clauses")
+    modes = [m for m in args.modes.split(",") if m]
+    unknown = sorted(set(modes) - set(MODES))
+    if unknown:
+        parser.error(f"unknown modes {unknown}; choose from {', '.join(MODES)}")
+    rows = {}
+    for mode in modes:
+        rss = run(mode, args.megabytes, trace=False)
+        traced = run(mode, args.megabytes, trace=True)
+        rows[mode] = {**rss, "traced_bytes": traced["traced_bytes"]}
+    first = next(iter(rows.values()))
+    size = first["bytes"]
+    print(f"document: {size / 1e6:.1f} MB, {first['clauses']:,} clauses")
+    header = ("mode", "seconds", "peak RSS +MB", "x doc", "traced MB", "x doc")
+    print("{:<13} {:>8} {:>13} {:>6} {:>10} {:>6}".format(*header))
     for mode, row in rows.items():
         print(
-            f"{mode:<9} {row['seconds']:7.1f} s  peak +{row['extra_bytes'] / 1e6:7.1f} MB "
-            f"({row['extra_bytes'] / size:4.1f}x the document)"
+            f"{mode:<13} {row['seconds']:8.1f} {row['rss_bytes'] / 1e6:13.1f} "
+            f"{row['rss_bytes'] / size:6.1f} {row['traced_bytes'] / 1e6:10.1f} "
+            f"{row['traced_bytes'] / size:6.1f}"
         )
-    base, now = rows["baseline"], rows["analyze"]
-    print(
-        f"analyze / baseline: time {now['seconds'] / base['seconds']:.2f}x, extra memory "
-        f"{now['extra_bytes'] / max(base['extra_bytes'], 1):.2f}x"
-    )
+    if "segment" in rows:
+        floor = rows["segment"]
+        for mode, row in rows.items():
+            if mode != "segment":
+                print(
+                    f"{mode} / segment: RSS {row['rss_bytes'] / max(floor['rss_bytes'], 1):.1f}x, "
+                    f"traced {row['traced_bytes'] / max(floor['traced_bytes'], 1):.1f}x"
+                )
 
 
 if __name__ == "__main__":

@@ -16,45 +16,95 @@ HERE = Path(__file__).resolve().parent
 
 QUICK_START = [
     new_markdown_cell(
-        "# clauseclf quick start\n\nAnalyze one policy, look at its clauses, keep the adverse ones."
+        "# clauseclf quick start\n\n"
+        "Analyse one policy (Larkspur Notes, a fictional service of `data/examples`) and read "
+        "what an analyst would publish: the verdict first (grade and the formula behind it), "
+        "the findings that matter ranked by severity and confidence with their evidence and why "
+        "they matter, then every clause type: absent, protective or adverse."
     ),
     new_code_cell(
         "from pathlib import Path\n\n"
-        "import clauseclf\n\n"
+        "import pandas as pd\n\n"
+        "import clauseclf\n"
+        "from clauseclf.text_report import verdict_text\n"
+        "from clauseclf.verdict import report_verdict\n\n"
+        "pd.set_option('display.max_colwidth', 90)\n"
         "REPO = Path.cwd().parent if Path.cwd().name == 'notebooks' else Path.cwd()\n"
         "model = clauseclf.load()\n"
         "model"
     ),
     new_code_cell(
-        "text = (REPO / 'data' / 'examples' / 'larkspur_terms.txt').read_text(encoding='utf-8')\n"
-        "report = model.analyze(text, platform='Larkspur', document='Terms of Service')\n"
-        "clauses = report.to_frame()\n"
-        "clauses[['clause_index', 'heading', 'label', 'severity', 'confidence', 'text']].head(10)"
+        "report = model.analyze(REPO / 'data' / 'examples' / 'larkspur_terms.txt',\n"
+        "                       platform='Larkspur', document='Terms of Service')\n"
+        "verdict = report_verdict(report)\n"
+        "print(f'{len(report.clauses)} clauses, {len(verdict.findings)} findings')\n"
+        "print(verdict_text(verdict, 100, title='Larkspur Notes, Terms of Service'))"
+    ),
+    new_markdown_cell(
+        "Every finding, most severe first. `stance` is what the severity says about the user: "
+        "*adverse* (medium, high), *neutral* (low) or *protective* (none: the clause protects "
+        "the user). Findings below confidence 0.5 are listed but do not count towards the "
+        "grade (`counted`)."
     ),
     new_code_cell(
-        "high = clauses[clauses['severity'] == 'high']\n"
-        "print(f'{len(high)} of {len(clauses)} clauses are high severity')\n"
-        "high[['heading', 'label', 'confidence', 'text']]"
+        "findings = pd.DataFrame(\n"
+        "    {'type': f.type, 'severity': f.severity, 'stance': f.stance,\n"
+        "     'confidence': round(f.confidence, 2), 'counted': f.counted,\n"
+        "     'evidence': '; '.join(f.evidence), 'clause': f.text}\n"
+        "    for f in verdict.findings)\n"
+        "findings"
+    ),
+    new_code_cell(
+        "top = verdict.adverse[0]\n"
+        "print(f'{top.severity.upper()} {top.type} (confidence {top.confidence:.2f})')\n"
+        "print('Clause:', top.text)\n"
+        "print('Evidence:', ', '.join(top.evidence))\n"
+        "print('Why it matters:', top.explanation.why_it_matters)\n"
+        "print('What it means for you:', top.explanation.what_it_means)\n"
+        "print('Cite as:', top.citation)"
+    ),
+    new_markdown_cell(
+        "Every clause type of the taxonomy for this document, at its most adverse counted "
+        "finding: a type that was not found (grey) is not the same as a protective clause "
+        "(blue)."
     ),
     new_code_cell(
         "import matplotlib.pyplot as plt\n\n"
-        "counts = clauses[clauses['label'] != 'other']['label'].value_counts()\n"
-        "ax = counts.plot.barh(figsize=(6, 4), title='Clause types in the Larkspur terms')\n"
-        "ax.invert_yaxis()\n"
-        "plt.tight_layout()"
+        "from clauseclf.collection import CollectionDocument, severity_table\n"
+        "from clauseclf.collection_plots import plot_severity_grid\n\n"
+        "larkspur = CollectionDocument('larkspur-terms', 'Larkspur', 'Terms of Service', verdict)\n"
+        "grid = severity_table([larkspur])\n"
+        "fig, ax = plt.subplots(figsize=(6, 8))\n"
+        "plot_severity_grid(grid, ax=ax, title='Larkspur: clause types')\n"
+        "plt.tight_layout()\n"
+        "grid.T['Larkspur'].value_counts()"
     ),
 ]
 
 BATCH = [
     new_markdown_cell(
-        "# Batch scoring\n\nScore a few hundred policies from `../shared/data/policies-2023` "
-        "(streamed from the archive, nothing copied), then compare platforms."
+        "# Batch scoring: what a collection of policies says\n\n"
+        "Score a few hundred policies from `../shared/data/policies-2023` (streamed from the "
+        "archive at run time, nothing copied into the repository; the notebook skips its "
+        "cells when the data is missing), then publish what they say: the grades, how common "
+        "each clause type is split by stance, a platform x type grid that tells absent, "
+        "protective and adverse apart, and the riskiest findings with their evidence.\n\n"
+        "Clause types, severities and grades are a model's predictions: read the evidence "
+        "before quoting a finding. Saved notebooks carry no outputs (they would hold corpus "
+        "text)."
     ),
     new_code_cell(
         "import os\n"
         "import tarfile\n"
         "from pathlib import Path\n\n"
-        "import clauseclf\n\n"
+        "import matplotlib.pyplot as plt\n"
+        "import pandas as pd\n\n"
+        "import clauseclf\n"
+        "from clauseclf.collection import (collection_documents, findings_table,\n"
+        "                                  prevalence_table, severity_table, verdict_table)\n"
+        "from clauseclf.collection_plots import plot_prevalence, plot_severity_grid\n"
+        "from clauseclf.verdict import GRADES, MIN_CONFIDENCE, NOT_GRADED\n\n"
+        "pd.set_option('display.max_colwidth', 110)\n"
         "REPO = Path.cwd().parent if Path.cwd().name == 'notebooks' else Path.cwd()\n"
         "ARCHIVE = REPO.parent / 'shared' / 'data' / 'policies-2023' / 'corpus_text.tar.xz'\n"
         "N_DOCUMENTS = int(os.environ.get('CLAUSECLF_NOTEBOOK_DOCUMENTS', '200'))\n"
@@ -63,68 +113,108 @@ BATCH = [
         "    print(f'{ARCHIVE} is missing: this notebook needs the shared data; skipping it.')"
     ),
     new_code_cell(
-        "documents = []\n"
+        "texts = []\n"
         "if HAVE_DATA:\n"
         "    with tarfile.open(ARCHIVE, 'r:xz') as tar:\n"
         "        for member in tar:\n"
         "            if member.isfile() and member.name.endswith('.txt'):\n"
         "                name = Path(member.name).stem\n"
         "                data = tar.extractfile(member).read()\n"
-        "                documents.append({'text': data.decode('utf-8', errors='replace'),\n"
-        "                                  'id': name, 'platform': name.split('_', 1)[0],\n"
-        "                                  'document': name.split('_', 1)[-1]})\n"
-        "            if len(documents) >= N_DOCUMENTS:\n"
+        "                texts.append({'text': data.decode('utf-8', errors='replace'),\n"
+        "                              'id': name, 'platform': name.split('_', 1)[0],\n"
+        "                              'document': name.split('_', 1)[-1]})\n"
+        "            if len(texts) >= N_DOCUMENTS:\n"
         "                break\n"
-        "print(len(documents), 'documents')"
+        "print(len(texts), 'documents')"
     ),
     new_code_cell(
         "model = clauseclf.load()\n"
-        "scores = model.score(documents, progress=False) if documents else None\n"
-        "if scores is not None:\n"
+        "documents = []\n"
+        "if HAVE_DATA:\n"
+        "    scores = model.score(texts, progress=False)\n"
         "    failed = scores[scores['error'].notna()]\n"
-        '    print(f"{len(scores) - len(failed):,} clauses scored, "\n'
-        '          f"{len(failed)} documents failed")\n'
-        "    scores = scores[scores['error'].isna()]\n"
-        "scores.head() if scores is not None else None"
+        "    documents = collection_documents(\n"
+        "        scores, model_version=scores['model_version'].iloc[0])\n"
+        "    platforms = len({d.platform for d in documents})\n"
+        '    print(f"{len(scores) - len(failed):,} clauses of {len(documents)} documents "\n'
+        '          f"({platforms} platforms) scored; {failed[\'document_id\'].nunique()} "\n'
+        '          "documents failed")'
+    ),
+    new_markdown_cell(
+        "## The verdicts\n\n"
+        "Each document's grade (A-E, or *not graded* when too little was found or confidence "
+        "is too low; the formula is in the README), with the numbers behind it."
     ),
     new_code_cell(
-        "import matplotlib.pyplot as plt\n\n"
-        "if scores is not None:\n"
-        "    rank = {'none': 0, 'low': 1, 'medium': 2, 'high': 3}\n"
-        "    typed = scores[scores['label'] != 'other'].assign(\n"
-        "        level=lambda f: f['severity'].map(rank))\n"
-        "    top_platforms = typed['platform'].value_counts().index[:25]\n"
-        "    heat = (typed[typed['platform'].isin(top_platforms)]\n"
-        "            .pivot_table(index='label', columns='platform', values='level',\n"
-        "                         aggfunc='max'))\n"
-        "    fig, ax = plt.subplots(figsize=(12, 7))\n"
-        "    image = ax.imshow(heat.to_numpy(dtype=float), cmap='Reds', vmin=0, vmax=3,\n"
-        "                      aspect='auto')\n"
-        "    ax.set_xticks(range(len(heat.columns)), heat.columns, rotation=90)\n"
-        "    ax.set_yticks(range(len(heat.index)), heat.index)\n"
-        "    fig.colorbar(image, ax=ax, label='worst severity (0 none .. 3 high)')\n"
-        "    ax.set_title('Clause types x platforms')\n"
+        "if HAVE_DATA:\n"
+        "    verdicts = verdict_table(documents)\n"
+        "    grades = verdicts['grade'].value_counts().reindex([*GRADES, NOT_GRADED],\n"
+        "                                                       fill_value=0)\n"
+        "    display(pd.DataFrame({'documents': grades,\n"
+        "                          'share': (grades / grades.sum()).round(2)}).T)\n"
+        "    display(verdicts.sort_values('score', ascending=False)\n"
+        "            .drop(columns=['document_id', 'reason']).head(10))"
+    ),
+    new_markdown_cell(
+        "## How common each clause type is, by stance\n\n"
+        "Each platform counts once per type, at its most adverse finding of the type with "
+        "confidence >= 0.5 (the grade's cut-off): *adverse* (high, medium), *neutral* (low), "
+        "*protective* (none, e.g. \"we do not sell your data\") or *absent*. A \"we sell\" "
+        "and a \"we don't sell\" clause are never counted together."
+    ),
+    new_code_cell(
+        "if HAVE_DATA:\n"
+        "    prevalence = prevalence_table(documents, min_confidence=MIN_CONFIDENCE)\n"
+        "    prevalence = prevalence.assign(adverse=prevalence['high'] + prevalence['medium'])\n"
+        "    prevalence = prevalence.sort_values(['adverse', 'high'], ascending=False)\n"
+        "    display(prevalence)\n"
+        "    plot_prevalence(prevalence, title=f'{platforms} platforms by their most adverse '\n"
+        "                                      'clause of each type')\n"
         "    plt.tight_layout()"
     ),
-    new_code_cell(
-        "if scores is not None:\n"
-        "    platforms = scores['platform'].nunique()\n"
-        "    prevalence = (scores[scores['label'] != 'other'].groupby('label')['platform']\n"
-        "                  .nunique().sort_values())\n"
-        "    ax = prevalence.plot.barh(figsize=(7, 7),\n"
-        "                              title=f'Platforms with each clause type (of {platforms})')\n"
-        "    plt.tight_layout()"
+    new_markdown_cell(
+        "## Platforms x clause types\n\n"
+        "Thirty graded platforms from the best grade to the worst (evenly spaced in the "
+        "collection's order by score), each cell the platform's most adverse counted finding "
+        "of the type: grey is *absent*, blue *protective*, yellow *neutral*, orange and dark "
+        "red *adverse*."
     ),
     new_code_cell(
-        "if scores is not None:\n"
-        "    riskiest = (scores[scores['severity'] == 'high']\n"
-        "                .sort_values('confidence', ascending=False)\n"
-        "                .groupby('platform').head(1)\n"
-        "                [['platform', 'label', 'confidence', 'text']].head(15))\n"
-        "riskiest if scores is not None else None"
+        "if HAVE_DATA:\n"
+        "    grid = severity_table(documents, min_confidence=MIN_CONFIDENCE)\n"
+        "    graded = (verdicts[verdicts['grade'] != NOT_GRADED]\n"
+        "              .groupby('platform')['score'].max().sort_values())\n"
+        "    step = max(1, len(graded) // 30)\n"
+        "    shown = list(graded.index[::step][:30])\n"
+        "    plot_severity_grid(grid.loc[shown],\n"
+        "                       title='Most adverse clause per type (best graded on the left)')\n"
+        "    plt.tight_layout()"
+    ),
+    new_markdown_cell(
+        "## The riskiest findings, with their evidence\n\n"
+        "The most confident high-severity finding of each clause type (one platform per row), "
+        "with the phrases that drove the prediction and why the type matters. The citation "
+        "`record_id` (document hash and clause id) finds the clause again."
+    ),
+    new_code_cell(
+        "if HAVE_DATA:\n"
+        "    adverse = findings_table(documents, min_confidence=MIN_CONFIDENCE,\n"
+        "                             stances=('adverse',))\n"
+        "    riskiest = (adverse[adverse['severity'] == 'high']\n"
+        "                .drop_duplicates('type').head(12))\n"
+        "    display(riskiest[['type', 'platform', 'confidence', 'evidence', 'text',\n"
+        "                      'why_it_matters', 'record_id']].round({'confidence': 2}))"
+    ),
+    new_markdown_cell(
+        "The protective side: the clause types most often promised in the user's favour."
+    ),
+    new_code_cell(
+        "if HAVE_DATA:\n"
+        "    protective = findings_table(documents, stances=('protective',))\n"
+        "    display(protective.groupby('type')['platform'].nunique()\n"
+        "            .sort_values(ascending=False).rename('platforms').to_frame().head(10))"
     ),
 ]
-
 RETRAINING = [
     new_markdown_cell(
         "# Retraining on new annotations\n\nSplit our own annotations by platform, train a model "

@@ -26,14 +26,18 @@ TESTS_DIR = Path(__file__).resolve().parent
 # gets interrupted is slowed down: the resumed run just has to finish.
 _RUNNER = textwrap.dedent(
     """
-    import sys, time
+    import signal, sys, time
     from pathlib import Path
     from clauseclf.batch import write_scores
+
+    # Ctrl-C raises KeyboardInterrupt even if the test runner's SIGINT was ignored (a child
+    # inherits an ignored signal)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     from clauseclf.inference.model import ClauseModel
     from conftest import FakeEncoder
 
     model_dir, folder, out, resume = sys.argv[1:5]
-    DELAY = 0.0 if resume == "1" else 0.3
+    DELAY = 0.0 if resume == "1" else 0.6
 
     class SlowEncoder(FakeEncoder):
         def encode(self, texts, *, batch_size=64):

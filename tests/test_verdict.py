@@ -305,6 +305,64 @@ def test_cli_markdown(policy_file, tiny_cli, capsys, tmp_path):
     assert out_file.read_text(encoding="utf-8").startswith("# Clause report:")
 
 
+#: The keys of ``clauseclf analyze --format json``'s ``verdict`` (documented in the README).
+VERDICT_JSON_KEYS = {"grade", "category_counts", "findings"}
+GRADE_JSON_KEYS = {
+    "grade",
+    "score",
+    "high_types",
+    "medium_types",
+    "low_types",
+    "protective_types",
+    "reason",
+}
+FINDING_JSON_KEYS = {
+    "type",
+    "category",
+    "severity",
+    "stance",
+    "confidence",
+    "clause_index",
+    "heading",
+    "text",
+    "evidence",
+    "why_it_matters",
+    "what_it_means",
+    "citation",
+}
+CITATION_JSON_KEYS = {
+    "record_id",
+    "document_sha256",
+    "clause_id",
+    "clause_index",
+    "model_version",
+    "analyzed_at",
+}
+
+
+def test_cli_json_carries_the_verdict(policy_file, tiny_cli, capsys, tmp_path):
+    assert main(["analyze", str(policy_file), "--platform", "Fernwick", "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    verdict = data["verdict"]
+    assert set(verdict) == VERDICT_JSON_KEYS
+    assert set(verdict["grade"]) == GRADE_JSON_KEYS
+    assert all(set(f) == FINDING_JSON_KEYS for f in verdict["findings"])
+    assert all(set(f["citation"]) == CITATION_JSON_KEYS for f in verdict["findings"])
+    # the verdict of the report the JSON holds, findings ranked
+    report = clauseclf.DocumentReport.from_dict(data)
+    assert verdict == json.loads(json.dumps(report_verdict(report).to_dict()))
+    ranks = [
+        (-SEVERITY_SCALE.index(f["severity"]), -f["confidence"], f["clause_index"])
+        for f in verdict["findings"]
+    ]
+    assert ranks == sorted(ranks) and ranks
+    assert {f["citation"]["document_sha256"] for f in verdict["findings"]} == {data["sha256"]}
+    # a saved JSON report with its verdict is still a report for diff and compare
+    saved = tmp_path / "fernwick.json"
+    saved.write_text(json.dumps(data), encoding="utf-8")
+    assert len(clauseclf.DocumentReport.load_json(saved).clauses) == len(data["clauses"])
+
+
 def test_cli_table_starts_with_the_verdict_and_folds_other(policy_file, tiny_cli, capsys, report):
     assert main(["analyze", str(policy_file), "--platform", "Fernwick", "--color", "never"]) == 0
     out = capsys.readouterr().out

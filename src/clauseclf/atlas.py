@@ -28,9 +28,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from clauseclf.collection import (
+    CollectionDocument,
+    collection_documents,
+    platform_findings,
+    platforms_of,
+)
 from clauseclf.html_page import BASE_CSS, page
 from clauseclf.html_verdict import (
-    cell,
     finding_html,
     grade_badge,
     grade_formula,
@@ -38,7 +43,7 @@ from clauseclf.html_verdict import (
     severity_class,
 )
 from clauseclf.taxonomy import SEVERITY_SCALE, default_taxonomy
-from clauseclf.verdict import STANCES, Finding, Verdict, findings_from_rows, verdict_of
+from clauseclf.verdict import STANCES, Finding
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -83,16 +88,6 @@ CSS = BASE_CSS + ".wording{max-width:40rem}nav.crumbs{margin-bottom:1rem}"
 
 
 @dataclass(frozen=True)
-class AtlasDocument:
-    """One scored document of the collection and its verdict."""
-
-    document_id: str
-    platform: str
-    document: str | None
-    verdict: Verdict
-
-
-@dataclass(frozen=True)
 class AtlasSummary:
     """What ``build_atlas`` wrote."""
 
@@ -123,31 +118,6 @@ def finding_page_name(finding: Finding) -> str:
     return f"finding-{record}-{slug(finding.type)}.html"
 
 
-def collection_documents(
-    frame: pd.DataFrame, *, model_version: str | None = None
-) -> list[AtlasDocument]:
-    """The scored documents of ``frame`` (``clauseclf score`` columns; error rows left out),
-    with their verdicts, in order of first appearance."""
-    missing = {"document_id", "platform", "label", "severity", "confidence", "text"} - set(
-        frame.columns
-    )
-    if missing:
-        raise ValueError(f"results lack the column(s) {sorted(missing)} of clauseclf score")
-    documents = []
-    for document_id, rows in frame.groupby("document_id", sort=False):
-        if "error" in rows.columns:
-            rows = rows[rows["error"].map(lambda v: cell(v) == "")]
-        if rows.empty:
-            continue
-        platform = cell(rows["platform"].iloc[0]) or str(document_id)
-        name = cell(rows["document"].iloc[0]) if "document" in rows.columns else ""
-        findings = findings_from_rows(rows, model_version=model_version)
-        documents.append(
-            AtlasDocument(str(document_id), platform, name or None, verdict_of(findings))
-        )
-    return documents
-
-
 def build_atlas(
     frame: pd.DataFrame,
     out: str | Path,
@@ -163,8 +133,8 @@ def build_atlas(
     documents = collection_documents(frame, model_version=model_version)
     if not documents:
         raise ValueError("the results hold no scored document")
-    platforms = sorted({d.platform for d in documents}, key=str.casefold)
-    by_type = _type_table(documents)
+    platforms = platforms_of(documents)
+    by_type = platform_findings(documents)
     wording_platforms: dict[str, set[str]] = defaultdict(set)
     for d in documents:
         for f in d.verdict.findings:
@@ -187,27 +157,6 @@ def build_atlas(
     for name, text in pages.items():
         (out / name).write_text(text, encoding="utf-8")
     return AtlasSummary(out, len(platforms), len(documents), len(by_type), count, len(pages))
-
-
-def _type_table(documents: list[AtlasDocument]) -> dict[str, list[tuple[str, Finding]]]:
-    """Type -> (platform, its most adverse then most confident finding) per platform, in
-    taxonomy order."""
-    best: dict[str, dict[str, Finding]] = defaultdict(dict)
-    for d in documents:
-        for f in d.verdict.findings:
-            current = best[f.type].get(d.platform)
-            key = (
-                SEVERITY_SCALE.index(f.severity) if f.severity in SEVERITY_SCALE else 1,
-                f.confidence,
-            )
-            if current is None or key > (
-                SEVERITY_SCALE.index(current.severity) if current.severity in SEVERITY_SCALE else 1,
-                current.confidence,
-            ):
-                best[f.type][d.platform] = f
-    order = [t for t in default_taxonomy().type_ids if t in best]
-    order += sorted(set(best) - set(order))
-    return {t: sorted(best[t].items(), key=lambda item: item[0].casefold()) for t in order}
 
 
 def _split(rows: list[tuple[str, Finding]], total: int) -> str:
@@ -239,7 +188,7 @@ def _search_controls(label: str, filter_name: str, options: list[str], total: in
 
 
 def _index_page(
-    documents: list[AtlasDocument],
+    documents: list[CollectionDocument],
     platforms: list[str],
     by_type: dict[str, list[tuple[str, Finding]]],
 ) -> str:
@@ -282,7 +231,7 @@ def _index_page(
     return page("Policy atlas", body, css=CSS, script=SCRIPT)
 
 
-def _platform_page(platform: str, documents: list[AtlasDocument]) -> str:
+def _platform_page(platform: str, documents: list[CollectionDocument]) -> str:
     body = [_crumbs(("index.html", "Atlas")), f"<header><h1>{_e(platform)}</h1></header>", "<main>"]
     for d in documents:
         counts = d.verdict.category_counts()
@@ -347,7 +296,7 @@ def _type_page(type_id: str, rows: list[tuple[str, Finding]], total: int) -> str
 
 
 def _finding_page(
-    document: AtlasDocument,
+    document: CollectionDocument,
     finding: Finding,
     type_rows: list[tuple[str, Finding]],
     total: int,

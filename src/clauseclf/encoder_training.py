@@ -78,12 +78,12 @@ def transformer_targets(
     """The teacher's embeddings of ``texts`` (default teacher: the packaged all-MiniLM-L6-v2),
     through an embedding cache kept in the SQLite file ``cache`` if given (resumable: texts
     embedded before are not embedded again)."""
-    from tqdm.auto import tqdm
+    from clauseclf._progress import progress_bar
 
     encoder = CachedEncoder(teacher or load_encoder(), path=cache, max_items=0)
     parts = []
     try:
-        for start in tqdm(
+        for start in progress_bar(
             range(0, len(texts), chunk), desc="teacher embeddings", disable=not progress
         ):
             parts.append(encoder.encode(texts[start : start + chunk]))
@@ -117,7 +117,8 @@ def adapt_static_encoder(
     require_extra("torch", "minilm", "adapting a static encoder")
     check_encoder_target(out)  # before the training: refuse a folder it would not replace
     import torch
-    from tqdm.auto import trange
+
+    from clauseclf._progress import progress_bar
 
     targets = np.asarray(targets, dtype=np.float32)
     if targets.ndim != 2 or targets.shape[0] != len(texts):
@@ -169,7 +170,7 @@ def adapt_static_encoder(
             return float(cosine.mean())
 
     before = mean_cosine(held_out)
-    for _ in trange(epochs, desc="adapting", unit="epoch", disable=not progress):
+    for _ in progress_bar(range(epochs), desc="adapting", unit="epoch", disable=not progress):
         shuffled = rng.permutation(train_rows)
         for start in range(0, len(shuffled), batch_size):
             rows = shuffled[start : start + batch_size]

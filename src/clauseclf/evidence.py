@@ -185,7 +185,7 @@ def trim_trailing_stop_words(text: str, start: int, end: int) -> int:
     return end if last is None else last
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class EvidenceSpan:
     """Characters ``start:end`` of the clause text (``clause_text[start:end] == text``) and
     ``weight``: how much its n-grams (and stance cues) raised the type's calibrated log-odds."""

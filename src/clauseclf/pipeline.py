@@ -106,10 +106,10 @@ def _classify(model: ClauseModel, texts: list[str], *, progress: bool) -> list[C
         return model.classify(texts)
     import sys
 
-    from tqdm.auto import tqdm
+    from clauseclf._progress import progress_bar
 
     predictions: list[ClausePrediction] = []
-    with tqdm(
+    with progress_bar(
         total=len(texts),
         desc="classifying",
         unit=" clauses",

@@ -2,11 +2,18 @@
 
 A leaf module: reports, diffs, scoring and the batch tables read predictions without importing
 the inference stack.
+
+Predictions made from the head's arrays (``predictions_from_output``) keep their block's arrays
+and build ``labels``, ``severities``, ``probabilities`` and ``evidence`` when first read (then
+keep them): a long document's report then costs a few hundred bytes a clause, not kilobytes.
+Reading, comparing, copying or pickling a prediction gives the same values as building them at
+once would.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -18,8 +25,11 @@ from clauseclf.taxonomy import OTHER
 if TYPE_CHECKING:
     from clauseclf.head.output import HeadOutput
 
+#: Evidence of a block's rows: per row, predicted type -> spans (``ClauseHead.evidence``).
+BlockEvidence = Sequence[Mapping[str, tuple[EvidenceSpan, ...]]]
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, slots=True)
 class ClausePrediction:
     """What the model says about one clause.
 
@@ -97,31 +107,147 @@ def predictions_from_output(
     types: Sequence[str],
     severity_scale: Sequence[str],
     *,
-    evidence: Sequence[Mapping[str, tuple[EvidenceSpan, ...]]] | None = None,
+    evidence: BlockEvidence | Callable[[np.ndarray], BlockEvidence] | None = None,
 ) -> list[ClausePrediction]:
     """One ``ClausePrediction`` per row of the head's arrays: the predicted types (the top
     label first, then the most probable), each with its own severity; the clause's severity is
     the most adverse of the predicted types' (``severity_scale[0]`` for other). ``evidence``
-    (per row, per predicted type) is left empty when not given."""
+    (per row, per predicted type), or a function of ``output.predicted`` that returns it for
+    all rows, called when the first prediction's ``evidence`` is read; empty when not given."""
+    block = _Block(output, tuple(types), tuple(severity_scale), evidence)
     predictions = []
-    for row in range(output.probabilities.shape[0]):
-        probabilities = {t: float(p) for t, p in zip(types, output.probabilities[row], strict=True)}
-        top = int(output.top[row])
-        chosen = [int(column) for column in np.flatnonzero(output.predicted[row])]
-        chosen.sort(key=lambda column: (column != top, -output.probabilities[row, column]))
-        labels = {types[c]: float(output.probabilities[row, c]) for c in chosen}
-        severities = {types[c]: severity_scale[int(output.severity[row, c])] for c in chosen}
-        severity = max(severities.values(), key=severity_scale.index) if severities else None
-        spans = evidence[row] if evidence is not None else {}
+    for row in range(block.size):
+        chosen = block.chosen(row)
+        severity = severity_scale[0]
+        if chosen:
+            severity = max(
+                (severity_scale[int(block.severity[row, c])] for c in chosen),
+                key=severity_scale.index,
+            )
+        pending: Any = _Pending(block, row)
         predictions.append(
             ClausePrediction(
                 label=types[chosen[0]] if chosen else OTHER,
-                labels=labels,
-                severity=severity or severity_scale[0],
-                severities=severities,
+                labels=pending,
+                severity=severity,
+                severities=pending,
                 confidence=float(output.confidence[row]),
-                probabilities=probabilities,
-                evidence={types[c]: tuple(spans.get(types[c], ())) for c in chosen},
+                probabilities=pending,
+                evidence=pending,
             )
         )
     return predictions
+
+
+class _Block:
+    """The head's arrays for a block of predictions, from which their dict fields are built."""
+
+    def __init__(
+        self,
+        output: HeadOutput,
+        types: tuple[str, ...],
+        severity_scale: tuple[str, ...],
+        evidence: BlockEvidence | Callable[[np.ndarray], BlockEvidence] | None,
+    ) -> None:
+        self.size = int(output.probabilities.shape[0])
+        self.types = types
+        self.severity_scale = severity_scale
+        self.probabilities = np.asarray(output.probabilities)
+        #: Per row and type the index of its severity if the type is predicted, else -1.
+        self.severity = np.where(output.predicted, output.severity, -1).astype(
+            _index_type(len(severity_scale))
+        )
+        self.top = np.asarray(output.top, dtype=_index_type(len(types)))
+        if not (evidence is None or callable(evidence)) and len(evidence) != self.size:
+            raise ValueError(f"evidence for {len(evidence)} rows, expected {self.size}")
+        self._evidence_source = evidence
+        self._evidence: list[Mapping[str, tuple[EvidenceSpan, ...]] | None] | None = None
+        #: Held while a field of one of the block's predictions is built.
+        self.lock = threading.RLock()
+
+    def chosen(self, row: int) -> list[int]:
+        """The predicted columns of ``row``: the top label's first, then the most probable."""
+        top = int(self.top[row])
+        chosen = [int(column) for column in np.flatnonzero(self.severity[row] >= 0)]
+        chosen.sort(key=lambda column: (column != top, -self.probabilities[row, column]))
+        return chosen
+
+    def build(self, name: str, row: int) -> Any:
+        """The value of the field ``name`` of the prediction of ``row``."""
+        types = self.types
+        if name == "probabilities":
+            return {t: float(p) for t, p in zip(types, self.probabilities[row], strict=True)}
+        chosen = self.chosen(row)
+        if name == "labels":
+            return {types[c]: float(self.probabilities[row, c]) for c in chosen}
+        if name == "severities":
+            return {types[c]: self.severity_scale[int(self.severity[row, c])] for c in chosen}
+        spans = self._row_evidence(row)
+        return {types[c]: tuple(spans.get(types[c], ())) for c in chosen}
+
+    def _row_evidence(self, row: int) -> Mapping[str, tuple[EvidenceSpan, ...]]:
+        """Row ``row``'s evidence, the whole block's computed on first use (and each row's let
+        go once read: its prediction keeps it)."""
+        with self.lock:
+            if self._evidence is None:
+                source = self._evidence_source
+                rows = source(self.severity >= 0) if callable(source) else source
+                self._evidence = list(rows) if rows is not None else [{}] * self.size
+                self._evidence_source = None
+                if len(self._evidence) != self.size:
+                    raise ValueError(
+                        f"evidence for {len(self._evidence)} rows, expected {self.size}"
+                    )
+            spans, self._evidence[row] = self._evidence[row], None
+        if spans is None:
+            raise RuntimeError(f"the evidence of row {row} was already taken")
+        return spans
+
+
+def _index_type(count: int) -> type[np.signedinteger[Any]]:
+    """The smallest signed integer type that holds -1 and indices below ``count``."""
+    for kind in (np.int8, np.int16, np.int32):
+        if count <= np.iinfo(kind).max:
+            return kind
+    return np.int64
+
+
+class _Pending:
+    """What a lazy field of a prediction holds until it is first read: its block and row."""
+
+    __slots__ = ("block", "row")
+
+    def __init__(self, block: _Block, row: int) -> None:
+        self.block = block
+        self.row = row
+
+
+class _LazyField:
+    """A ``ClausePrediction`` field built from its block when first read (``_Pending``), then
+    stored in the field's slot like any value given to the constructor."""
+
+    def __init__(self, name: str, slot: Any) -> None:
+        self.name = name
+        self.slot = slot
+
+    def __get__(self, instance: object, owner: type | None = None) -> Any:
+        if instance is None:
+            return self
+        value = self.slot.__get__(instance, owner)
+        if type(value) is not _Pending:
+            return value
+        with value.block.lock:
+            pending = self.slot.__get__(instance, owner)  # another thread may have built it
+            if type(pending) is not _Pending:
+                return pending
+            built = pending.block.build(self.name, pending.row)
+            self.slot.__set__(instance, built)
+            return built
+
+    def __set__(self, instance: object, value: Any) -> None:
+        self.slot.__set__(instance, value)
+
+
+for _name in ("labels", "severities", "probabilities", "evidence"):
+    setattr(ClausePrediction, _name, _LazyField(_name, ClausePrediction.__dict__[_name]))
+del _name

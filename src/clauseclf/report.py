@@ -14,7 +14,6 @@ import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -52,18 +51,32 @@ FRAME_COLUMNS: tuple[str, ...] = (
 class AnalyzedClause:
     """One clause of a document: where it is (``segment``) and what it is (``prediction``)."""
 
+    # Slots (a long document has tens of thousands of clauses); ``_clause_id`` caches the id.
+    __slots__ = ("_clause_id", "index", "prediction", "segment")
+
     index: int
     segment: Segment
     prediction: ClausePrediction
+
+    def __getstate__(self) -> tuple[int, Segment, ClausePrediction]:
+        return (self.index, self.segment, self.prediction)
+
+    def __setstate__(self, state: tuple[int, Segment, ClausePrediction]) -> None:
+        for name, value in zip(("index", "segment", "prediction"), state, strict=True):
+            object.__setattr__(self, name, value)
 
     @property
     def text(self) -> str:
         return self.segment.text
 
-    @cached_property
+    @property
     def clause_id(self) -> str:
         """Stable id of the clause's normalised text (``clauseclf.provenance.clause_id``)."""
-        return clause_id(self.segment.text)
+        cached: str | None = getattr(self, "_clause_id", None)
+        if cached is None:
+            cached = clause_id(self.segment.text)
+            object.__setattr__(self, "_clause_id", cached)
+        return cached
 
     @property
     def label(self) -> str:

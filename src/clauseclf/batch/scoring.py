@@ -76,7 +76,7 @@ def iter_scored_chunks(
 ) -> Iterator[pd.DataFrame]:
     """Like ``score``, one DataFrame per chunk of documents as soon as it is done (in input
     order); documents whose id is in ``skip`` are left out (for resuming)."""
-    from tqdm.auto import tqdm
+    from clauseclf._progress import progress_bar
 
     if errors not in ERROR_MODES:
         raise ValueError(f"errors must be one of {ERROR_MODES}, got {errors!r}")
@@ -87,7 +87,7 @@ def iter_scored_chunks(
     skipped = set(skip)
     inputs = [d for d in document_inputs(documents) if d.document_id not in skipped]
     chunks = [inputs[i : i + chunk_size] for i in range(0, len(inputs), chunk_size)]
-    bar = tqdm(total=len(inputs), desc="scoring", unit="doc", disable=not progress)
+    bar = progress_bar(total=len(inputs), desc="scoring", unit="doc", disable=not progress)
     try:
         if n_jobs == 1:
             for chunk in chunks:

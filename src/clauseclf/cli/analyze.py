@@ -231,7 +231,9 @@ def _write_analysis(
     from clauseclf.evidence import highlight
 
     if args.format == "json":
-        write_json(report.to_dict())
+        from clauseclf.verdict import report_verdict
+
+        write_json({**report.to_dict(), "verdict": report_verdict(report).to_dict()})
     elif args.format == "html":
         sys.stdout.write(report.to_html(index=index))
     elif args.format == "markdown":

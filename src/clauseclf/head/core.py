@@ -83,8 +83,7 @@ class ClauseHead:
 
     def decision_scores(self, features: sp.csr_matrix) -> np.ndarray:
         """Uncalibrated one-vs-rest scores (n, T)."""
-        scores = features @ self.type_weights.astype(np.float64)
-        return np.asarray(scores) + self.type_bias
+        return times_weights(features, self.type_weights) + self.type_bias
 
     def predict(self, texts: Sequence[str], embeddings: np.ndarray) -> HeadOutput:
         """Types, severities and confidences for clause ``texts`` and their ``embeddings``."""
@@ -110,7 +109,7 @@ class ClauseHead:
         the TF-IDF block the practice map reads."""
         if self.rank_weights is None or self.rank_bias is None:
             return probabilities
-        scores = np.asarray(features @ self.rank_weights.astype(np.float64)) + self.rank_bias
+        scores = times_weights(features, self.rank_weights) + self.rank_bias
         if self.rank_practices is not None:
             tfidf = features[:, : len(self.features.vocabulary)]
             scores += self.rank_practices.scores(embeddings, tfidf)
@@ -140,9 +139,10 @@ class ClauseHead:
     def _severity(self, features: sp.csr_matrix) -> np.ndarray:
         n = features.shape[0]
         severity = np.zeros((n, len(self.types)), dtype=np.int64)
-        weights = self.severity_weights.astype(np.float64)
         for column in range(len(self.types)):
-            scores = np.asarray(features @ weights[column]) + self.severity_bias[column]
+            # One type's weights in float64 at a time: all of them would be (F, T, S) doubles.
+            weights = self.severity_weights[column].astype(np.float64)
+            scores = np.asarray(features @ weights) + self.severity_bias[column]
             severity[:, column] = np.argmax(scores, axis=1)
         return severity
 
@@ -154,3 +154,17 @@ class ClauseHead:
     def load(cls, directory: str | Path) -> ClauseHead:
         """Read a head saved by ``save``; ``ModelFormatError`` if missing, corrupt or foreign."""
         return load_head(directory, cls)
+
+
+#: Columns of a weight matrix converted to float64 at a time by ``times_weights``.
+WEIGHT_COLUMNS = 7
+
+
+def times_weights(features: sp.csr_matrix, weights: np.ndarray) -> np.ndarray:
+    """``features @ weights`` in float64, ``WEIGHT_COLUMNS`` columns of the (float32) weights
+    converted at a time rather than all of them (the same sums, in the same order)."""
+    out = np.empty((features.shape[0], weights.shape[1]))
+    for start in range(0, weights.shape[1], WEIGHT_COLUMNS):
+        columns = slice(start, start + WEIGHT_COLUMNS)
+        out[:, columns] = features @ weights[:, columns].astype(np.float64)
+    return out

@@ -19,6 +19,7 @@ import json
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import fields
+from functools import partial
 from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any
 
@@ -68,8 +69,9 @@ MODEL_ENTRIES = frozenset(
     {CONFIG_FILE, TAXONOMY_FILE, HEAD_JSON, HEAD_NPZ, PRACTICES_JSON, PRACTICES_NPZ}
     | {CARD_FILE, ENCODER_FOLDER}
 )
-#: Clauses classified at a time: memory stays bounded for a document of very many clauses.
-CLASSIFY_ROWS = 4096
+#: Clauses classified at a time: memory stays bounded for a document of very many clauses
+#: (a block's feature matrix takes about 12 KB a clause while it is classified).
+CLASSIFY_ROWS = 512
 
 
 class ClauseModel:
@@ -179,21 +181,19 @@ class ClauseModel:
     def predictions(self, output: HeadOutput, texts: Sequence[str]) -> list[ClausePrediction]:
         """One ``ClausePrediction`` per row of the head's arrays (see ``predict_arrays``);
         ``texts`` are the clause texts of the rows, from which each prediction's ``evidence`` is
-        taken."""
+        taken (for ``CLASSIFY_ROWS`` rows at a time, when the first of them is read)."""
         n_rows = output.probabilities.shape[0]
         if isinstance(texts, str) or len(texts) != n_rows:
             raise ValueError(f"texts must be a sequence of {n_rows} clause texts, one per row")
-        evidence = [
-            spans
-            for start in range(0, n_rows, CLASSIFY_ROWS)
-            for spans in self.head.evidence(
-                texts[start : start + CLASSIFY_ROWS],
-                output.predicted[start : start + CLASSIFY_ROWS],
+        predictions: list[ClausePrediction] = []
+        for start in range(0, n_rows, CLASSIFY_ROWS):
+            rows = slice(start, start + CLASSIFY_ROWS)
+            block = HeadOutput(*(getattr(output, f.name)[rows] for f in fields(HeadOutput)))
+            evidence = partial(self.head.evidence, list(texts[rows]))
+            predictions += predictions_from_output(
+                block, self.head.types, self.head.severity_scale, evidence=evidence
             )
-        ]
-        return predictions_from_output(
-            output, self.head.types, self.head.severity_scale, evidence=evidence
-        )
+        return predictions
 
     def with_cache(
         self, path: str | Path | None = None, *, max_items: int = 200_000

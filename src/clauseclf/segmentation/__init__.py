@@ -19,7 +19,7 @@ __all__ = ["FORMATS", "Segment", "SegmentedDocument", "segment", "segment_docume
 _SPLITTER = ClauseSplitter()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Segment:
     """One clause: ``text == document_text[start:end]``, stripped, with its section heading."""
 

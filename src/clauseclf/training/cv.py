@@ -35,12 +35,14 @@ def cross_validate(
     progress: bool = False,
 ) -> list[tuple[np.ndarray, ClauseHead]]:
     """Fit one head per platform-grouped fold; returns (test rows, head) pairs."""
-    from tqdm.auto import tqdm
+    from clauseclf._progress import progress_bar
 
     groups = platforms(records)
     results = []
     folds = group_folds(groups, n_folds, seed)
-    for test_rows in tqdm(folds, desc="cross-validation", unit="fold", disable=not progress):
+    for test_rows in progress_bar(
+        folds, desc="cross-validation", unit="fold", disable=not progress
+    ):
         train_rows = np.setdiff1d(np.arange(len(texts)), test_rows)
         head = fit_head(
             [texts[i] for i in train_rows],

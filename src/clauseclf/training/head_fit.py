@@ -1,6 +1,7 @@
-"""Fitting a head: the features (``fit_text_features``), the per-type classifiers with their
-calibration and thresholds, severity per type and the confidence curve (``fit_head``); the type
-ranker and its practice evidence come from ``clauseclf.training.ranking``."""
+"""Fitting a head: ``HeadEstimator`` composes the learned parts (the per-type classifiers with
+their calibration and thresholds, severity, the type ranker with its practice evidence, the
+confidence curve) and ``to_head()`` turns them into the numpy ``ClauseHead`` that loads without
+scikit-learn; ``fit_head`` does both in one call, ``fit_text_features`` fits the features."""
 
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ from collections.abc import Sequence
 from dataclasses import asdict
 
 import numpy as np
-import scipy.sparse as sp
+from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted
 
 from clauseclf.annotations import AnnotatedClause, platforms
+from clauseclf.estimators import ClauseClassifier, fit_tfidf
 from clauseclf.evaluation.cv_metrics import top_label_correct
 from clauseclf.head.core import ClauseHead
 from clauseclf.head.features import TextFeatures
@@ -20,11 +23,18 @@ from clauseclf.head.output import (
     ranked_top,
     top_label_probability,
 )
-from clauseclf.metrics import prf
 from clauseclf.taxonomy import Taxonomy, default_taxonomy
+from clauseclf.training.confidence import ConfidenceCurve
 from clauseclf.training.config import TrainingConfig
-from clauseclf.training.labels import LabelMatrix, _calibration_mask, label_matrix
-from clauseclf.training.ranking import _fit_practice_ranking, _fit_ranker
+from clauseclf.training.labels import _calibration_mask, label_matrix
+from clauseclf.training.practices import PracticeEvidence
+from clauseclf.training.ranking import TypeRanker
+from clauseclf.training.severity import SeverityModel
+from clauseclf.training.sources import select_sources
+
+#: The confidence curve is fitted on the ``calibration_corpora`` clauses alone when at least
+#: this many of them have a known top label.
+MIN_PREFERRED_CONFIDENCE = 50
 
 
 def fit_text_features(
@@ -32,8 +42,6 @@ def fit_text_features(
 ) -> TextFeatures:
     """The head's features (``TextFeatures``): a TF-IDF vocabulary fitted on ``texts``, the
     embedding and stance weights of ``config``."""
-    from clauseclf.estimators import fit_tfidf
-
     config = config or TrainingConfig()
     vocabulary, idf = fit_tfidf(texts, config.min_df, config.max_features)
     return TextFeatures(
@@ -54,222 +62,156 @@ def fit_head(
     seed: int = 0,
     config: TrainingConfig | None = None,
 ) -> ClauseHead:
-    """Fit a head on clause ``texts``, their ``embeddings`` and annotation ``records``.
-
-    BLAS runs on one thread here: the fit is thousands of tiny solves (Platt scaling, the
-    per-type linear models), for which starting and syncing a BLAS thread per core costs more
-    than it saves, several times over on a busy machine; one thread also makes the result
-    independent of the core count."""
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(limits=1, user_api="blas"):
-        return _fit_head(texts, embeddings, records, taxonomy=taxonomy, seed=seed, config=config)
+    """Fit a head on clause ``texts``, their ``embeddings`` and annotation ``records``:
+    ``HeadEstimator(config, taxonomy, seed).fit(texts, embeddings, records).to_head()``."""
+    estimator = HeadEstimator(config, taxonomy, seed)
+    return estimator.fit(texts, embeddings, records).to_head()
 
 
-def _fit_head(
-    texts: Sequence[str],
-    embeddings: np.ndarray,
-    records: Sequence[AnnotatedClause],
-    *,
-    taxonomy: Taxonomy | None,
-    seed: int,
-    config: TrainingConfig | None,
-) -> ClauseHead:
-    taxonomy = taxonomy or default_taxonomy()
-    config = config or TrainingConfig()
-    if not (len(texts) == len(records) == embeddings.shape[0]):
-        raise ValueError(
-            f"texts ({len(texts)}), embeddings ({embeddings.shape[0]}) and records "
-            f"({len(records)}) must have the same length"
+class HeadEstimator(BaseEstimator):  # type: ignore[misc]
+    """The head's learned parts, fitted together with the hyper-parameters of ``config``
+    (default ``TrainingConfig()``) for the types of ``taxonomy`` (default: the package's),
+    every random choice seeded by ``seed``.
+
+    Fitted: ``features_`` (``TextFeatures``), ``classifier_`` (``ClauseClassifier``: per-type
+    linear models, Platt calibration, thresholds), ``sources_`` (source selection's choice per
+    type), ``required_cues_``, ``ranker_`` (``TypeRanker``, None without ``rank_types`` or with
+    fewer than 2 types labelled), ``practices_`` (``PracticeEvidence``, None without a ranker,
+    with ``practice_rank_weight`` 0 or too few practices), ``confidence_``
+    (``ConfidenceCurve``, fitted on the out-of-fold top labels) and ``severity_``
+    (``SeverityModel``); ``to_head()`` is the ``ClauseHead`` they make."""
+
+    def __init__(
+        self,
+        config: TrainingConfig | None = None,
+        taxonomy: Taxonomy | None = None,
+        seed: int = 0,
+    ) -> None:
+        self.config = config
+        self.taxonomy = taxonomy
+        self.seed = seed
+
+    def fit(
+        self,
+        texts: Sequence[str],
+        embeddings: np.ndarray,
+        records: Sequence[AnnotatedClause],
+    ) -> HeadEstimator:
+        """Fit on clause ``texts``, their ``embeddings`` and annotation ``records``.
+
+        BLAS runs on one thread here: the fit is thousands of tiny solves (Platt scaling, the
+        per-type linear models), for which starting and syncing a BLAS thread per core costs
+        more than it saves, several times over on a busy machine; one thread also makes the
+        result independent of the core count."""
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(limits=1, user_api="blas"):
+            self._fit(texts, embeddings, records)
+        return self
+
+    def to_head(self) -> ClauseHead:
+        """The fitted head as a ``ClauseHead`` (numpy arrays only)."""
+        check_is_fitted(self, "severity_")
+        classifier = self.classifier_
+        ranker, practices = self.ranker_, self.practices_
+        return ClauseHead(
+            types=self.types_,
+            severity_scale=self.severity_scale_,
+            features=self.features_,
+            type_weights=classifier.coef_.T.copy(),
+            type_bias=classifier.intercept_.copy(),
+            platt=classifier.platt_.copy(),
+            thresholds=classifier.thresholds_.copy(),
+            severity_weights=self.severity_.weights_,
+            severity_bias=self.severity_.bias_.copy(),
+            confidence_curve=self.confidence_.curve_.copy(),
+            rank_weights=None if ranker is None else ranker.coef_.copy(),
+            rank_bias=None if ranker is None else ranker.intercept_.copy(),
+            rank_practices=None if practices is None else practices.ranking_,
+            required_cues=self.required_cues_,
+            settings={
+                "config": asdict(self.config_),
+                "seed": self.seed,
+                "sources": dict(self.sources_),
+            },
         )
-    types = taxonomy.type_ids
-    features = fit_text_features(texts, embeddings.shape[1], config)
-    x = features.transform(texts, embeddings)
-    from clauseclf.estimators import ClauseClassifier
 
-    labels = label_matrix(records, types, config.weak_negative_weight)
-    groups = platforms(records)
-    preferred = np.array([r.corpus in config.calibration_corpora for r in records], dtype=bool)
-    calibration = _calibration_mask(labels, config.calibrate_on_full_checks, preferred)
-    label_weight, sources = labels.weight, dict[str, str]()
-    if config.select_sources:
-        label_weight, sources = _select_sources(x, labels, calibration, groups, types, config, seed)
-    classifier = ClauseClassifier(
-        C=config.C,
-        linear_model=config.linear_model,
-        inner_folds=config.inner_folds,
-        tune_thresholds=True,
-        random_state=seed,
-    )
-    classifier.fit(
-        x, labels.y, label_weight=label_weight, calibration_mask=calibration, groups=groups
-    )
-    required_cues = {t: cue for t, cue in config.required_cues if t in types}
-    oof_probabilities = classifier.oof_probabilities_ * cue_gate(texts, types, required_cues)
-    oof_predicted = oof_probabilities >= classifier.thresholds_
-    ranker = _fit_ranker(x, records, types, groups, config, seed) if config.rank_types else None
-    practice_ranking = None
-    if ranker is not None:
-        tfidf = x[:, : len(features.vocabulary)]  # the TF-IDF block leads the feature rows
-        fitted = _fit_practice_ranking(embeddings, tfidf, records, types, groups, config, seed)
-        if fitted is not None:
-            practice_ranking = fitted[0]
-            ranker = (ranker[0], ranker[1], ranker[2] + fitted[1])
-    oof_top = (
-        ranked_top(ranker[2], oof_predicted)
-        if ranker is not None
-        else most_probable_predicted(oof_probabilities, oof_predicted)
-    )
-    correct = top_label_correct(oof_probabilities, oof_predicted, records, types, oof_top)
-    known = ~np.isnan(correct)
-    if (known & preferred).sum() >= 50:  # the confidence curve on the preferred clauses
-        known &= preferred
-    top = top_label_probability(oof_probabilities, oof_predicted, oof_top)[known]
-    correct = correct[known]
-    severity_weights, severity_bias = _fit_severity(
-        x, records, types, taxonomy.severity_scale, config
-    )
-    return ClauseHead(
-        types=types,
-        severity_scale=taxonomy.severity_scale,
-        features=features,
-        type_weights=classifier.coef_.T.copy(),
-        type_bias=classifier.intercept_.copy(),
-        platt=classifier.platt_.copy(),
-        thresholds=classifier.thresholds_.copy(),
-        severity_weights=severity_weights,
-        severity_bias=severity_bias,
-        confidence_curve=_confidence_curve(top, correct),
-        rank_weights=ranker[0] if ranker is not None else None,
-        rank_bias=ranker[1] if ranker is not None else None,
-        rank_practices=practice_ranking,
-        required_cues=required_cues,
-        settings={"config": asdict(config), "seed": seed, "sources": sources},
-    )
+    def _fit(
+        self,
+        texts: Sequence[str],
+        embeddings: np.ndarray,
+        records: Sequence[AnnotatedClause],
+    ) -> None:
+        taxonomy = self.taxonomy or default_taxonomy()
+        config = self.config or TrainingConfig()
+        seed = self.seed
+        if not (len(texts) == len(records) == embeddings.shape[0]):
+            raise ValueError(
+                f"texts ({len(texts)}), embeddings ({embeddings.shape[0]}) and records "
+                f"({len(records)}) must have the same length"
+            )
+        types = taxonomy.type_ids
+        self.config_, self.types_, self.severity_scale_ = config, types, taxonomy.severity_scale
+        self.features_ = fit_text_features(texts, embeddings.shape[1], config)
+        x = self.features_.transform(texts, embeddings)
 
-
-def _select_sources(
-    x: sp.csr_matrix,
-    labels: LabelMatrix,
-    calibration: np.ndarray,
-    groups: Sequence[str],
-    types: Sequence[str],
-    config: TrainingConfig,
-    seed: int,
-) -> tuple[np.ndarray, dict[str, str]]:
-    """Per type, keep every clause or only the fully checked ones, whichever has the higher
-    out-of-fold F1 on the fully checked clauses; returns the label weights and the choices."""
-    from clauseclf.estimators import ClauseClassifier
-
-    checked_only = np.where(labels.informative, labels.weight, 0.0)
-    columns = [
-        c
-        for c in range(len(types))
-        if labels.y[labels.informative[:, c], c].sum() >= config.min_checked_positives
-        and labels.informative[:, c].sum() >= config.min_checked_clauses
-        and checked_only[:, c].sum() < labels.weight[:, c].sum()
-    ]
-    weights = labels.weight.copy()
-    choices: dict[str, str] = {}
-    if not columns:
-        return weights, choices
-    scores = {}
-    for name, candidate in (("all", labels.weight), ("checked", checked_only)):
-        probe = ClauseClassifier(
+        labels = label_matrix(records, types, config.weak_negative_weight)
+        groups = platforms(records)
+        preferred = np.array([r.corpus in config.calibration_corpora for r in records], dtype=bool)
+        calibration = _calibration_mask(labels, config.calibrate_on_full_checks, preferred)
+        label_weight, self.sources_ = labels.weight, dict[str, str]()
+        if config.select_sources:
+            label_weight, self.sources_ = select_sources(x, labels, groups, types, config, seed)
+        self.classifier_ = ClauseClassifier(
             C=config.C,
             linear_model=config.linear_model,
             inner_folds=config.inner_folds,
             tune_thresholds=True,
             random_state=seed,
+        ).fit(x, labels.y, label_weight=label_weight, calibration_mask=calibration, groups=groups)
+        self.required_cues_ = {t: cue for t, cue in config.required_cues if t in types}
+        oof_probabilities = self.classifier_.oof_probabilities_ * cue_gate(
+            texts, types, self.required_cues_
         )
-        probe.fit(
-            x,
-            labels.y[:, columns],
-            label_weight=candidate[:, columns],
-            calibration_mask=labels.informative[:, columns],
-            groups=groups,
-        )
-        predicted = probe.oof_probabilities_ >= probe.thresholds_
-        scores[name] = [
-            prf(
-                labels.y[labels.informative[:, c], c].astype(bool),
-                predicted[labels.informative[:, c], k],
-            )[2]
-            for k, c in enumerate(columns)
-        ]
-    for k, column in enumerate(columns):
-        if scores["checked"][k] > scores["all"][k]:
-            weights[:, column] = checked_only[:, column]
-            choices[types[column]] = "checked"
+        oof_predicted = oof_probabilities >= self.classifier_.thresholds_
+
+        self.ranker_: TypeRanker | None = None
+        self.practices_: PracticeEvidence | None = None
+        ranker = TypeRanker(types, C=config.C, inner_folds=config.inner_folds, random_state=seed)
+        if config.rank_types and ranker.applies(records):
+            self.ranker_ = ranker.fit(x, records, groups)
+            evidence = PracticeEvidence(
+                types,
+                weight=config.practice_rank_weight,
+                C=config.practice_C,
+                scale=config.practice_scale,
+                text_density=config.practice_text_density,
+                min_examples=config.practice_min_examples,
+                inner_folds=config.inner_folds,
+                random_state=seed,
+            )
+            if config.practice_rank_weight > 0 and evidence.applies(records):
+                tfidf = x[:, : len(self.features_.vocabulary)]  # the TF-IDF block leads
+                self.practices_ = evidence.fit(embeddings, tfidf, records, groups)
+        if self.ranker_ is None:
+            oof_top = most_probable_predicted(oof_probabilities, oof_predicted)
         else:
-            choices[types[column]] = "all"
-    return weights, choices
+            oof_scores = self.ranker_.oof_scores_
+            if self.practices_ is not None:
+                oof_scores = oof_scores + self.practices_.oof_scores_
+            oof_top = ranked_top(oof_scores, oof_predicted)
 
-
-def _fit_severity(
-    x: sp.csr_matrix,
-    records: Sequence[AnnotatedClause],
-    types: Sequence[str],
-    scale: Sequence[str],
-    config: TrainingConfig,
-) -> tuple[np.ndarray, np.ndarray]:
-    """A multinomial logistic regression per type on its positives (constant if one level):
-    the positives of ``config.severity_corpora`` where a type has at least
-    ``config.min_severity_examples`` of them, else all its positives."""
-    from sklearn.linear_model import LogisticRegression
-
-    n_levels = len(scale)
-    weights = np.zeros((len(types), x.shape[1], n_levels), dtype=np.float64)
-    bias = np.full((len(types), n_levels), -30.0)
-    for column, type_id in enumerate(types):
-        rows = [i for i, r in enumerate(records) if type_id in r.labels]
-        preferred = [i for i in rows if records[i].corpus in config.severity_corpora]
-        if len(preferred) >= config.min_severity_examples:
-            rows = preferred
-        levels = np.array([scale.index(records[i].labels[type_id]) for i in rows], dtype=int)
-        if len(levels) == 0:
-            bias[column, 0] = 0.0
-            continue
-        present, counts = np.unique(levels, return_counts=True)
-        if len(present) < 2 or np.sort(counts)[-2] < 3:
-            bias[column, present[np.argmax(counts)]] = 0.0
-            continue
-        model = LogisticRegression(
+        correct = top_label_correct(oof_probabilities, oof_predicted, records, types, oof_top)
+        known = ~np.isnan(correct)
+        if (known & preferred).sum() >= MIN_PREFERRED_CONFIDENCE:
+            known &= preferred
+        top = top_label_probability(oof_probabilities, oof_predicted, oof_top)[known]
+        self.confidence_ = ConfidenceCurve().fit(top, correct[known])
+        self.severity_ = SeverityModel(
+            types,
+            taxonomy.severity_scale,
             C=config.severity_C,
-            class_weight=_severity_class_weight(levels, config.severity_class_weight),
-            max_iter=2000,
-        )
-        model.fit(x[rows], levels)
-        classes = model.classes_
-        if len(classes) == 2:
-            weights[column][:, classes[1]] = model.coef_[0]
-            bias[column, classes[0]] = 0.0
-            bias[column, classes[1]] = model.intercept_[0]
-        else:
-            for k, level in enumerate(classes):
-                weights[column][:, level] = model.coef_[k]
-                bias[column, level] = model.intercept_[k]
-    return weights, bias
-
-
-def _severity_class_weight(levels: np.ndarray, mode: str) -> dict[int, float] | None:
-    present, counts = np.unique(levels, return_counts=True)
-    if mode == "none":
-        return None
-    if mode not in ("balanced", "sqrt"):
-        raise ValueError(f"severity_class_weight must be balanced, sqrt or none, got {mode!r}")
-    power = 1.0 if mode == "balanced" else 0.5
-    weights = (len(levels) / (len(present) * counts)) ** power
-    return {int(level): float(w) for level, w in zip(present, weights, strict=True)}
-
-
-def _confidence_curve(top: np.ndarray, correct: np.ndarray) -> np.ndarray:
-    """Isotonic map from top-label probability to P(correct), as (2, k) breakpoints."""
-    from sklearn.isotonic import IsotonicRegression
-
-    iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip", increasing=True)
-    iso.fit(top, correct)
-    xs, ys = np.asarray(iso.X_thresholds_), np.asarray(iso.y_thresholds_)
-    if len(xs) < 2:
-        xs, ys = np.array([0.0, 1.0]), np.array([float(correct.mean())] * 2)
-    return np.vstack([xs, ys])
+            class_weight=config.severity_class_weight,
+            corpora=config.severity_corpora,
+            min_examples=config.min_severity_examples,
+        ).fit(x, records)

@@ -30,7 +30,7 @@ from clauseclf.training.config import TrainingConfig
 from clauseclf.training.cv import cross_validate
 from clauseclf.training.head_fit import fit_head
 from clauseclf.training.labels import small_data_warning
-from clauseclf.training.ranking import fit_practice_map
+from clauseclf.training.practices import fit_practice_map
 
 if TYPE_CHECKING:
     from clauseclf.inference.model import ClauseModel
@@ -232,12 +232,12 @@ def _annotation_records(
 
 
 def _encode_with_progress(encoder: Any, texts: Sequence[str], progress: bool) -> np.ndarray:
-    from tqdm.auto import tqdm
+    from clauseclf._progress import progress_bar
 
     chunk = 512
     parts = [
         encoder.encode(texts[i : i + chunk])
-        for i in tqdm(
+        for i in progress_bar(
             range(0, len(texts), chunk), desc="encoding", unit="chunk", disable=not progress
         )
     ]

@@ -1,0 +1,115 @@
+"""Memory of a long document's report, and predictions that build their dicts on first read."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import gc
+import pickle
+import threading
+import tracemalloc
+
+import pytest
+
+import clauseclf
+from clauseclf.predictions import ClausePrediction
+from tests.conftest import EXAMPLE_POLICY
+
+_FIELDS = ("labels", "severities", "probabilities", "evidence")
+
+
+@pytest.fixture(scope="module")
+def model() -> clauseclf.ClauseModel:
+    return clauseclf.load()
+
+
+@pytest.fixture(scope="module")
+def example_texts(model: clauseclf.ClauseModel) -> list[str]:
+    report = model.analyze(EXAMPLE_POLICY.read_text(encoding="utf-8"))
+    return [clause.text for clause in report.clauses]
+
+
+def test_a_long_documents_report_costs_a_small_multiple_of_its_size(model):
+    unit = EXAMPLE_POLICY.read_text(encoding="utf-8") + "\n\n"
+    text = unit * 40  # 0.17 MB, 1,480 clauses: several blocks of the 512 classified at a time
+    size = len(text.encode("utf-8"))
+    model.analyze(unit)  # imports and caches are not the document's
+    gc.collect()
+    tracemalloc.start()
+    try:
+        report = model.analyze(text)
+        kept, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert len(report.clauses) > 1024
+    # What the report keeps (clause texts, offsets, predictions) grows with the document: it
+    # was 29x its size when every prediction held its dicts of 28 probabilities and evidence
+    # (now about 8x).
+    assert kept < 12 * size, f"the report keeps {kept / size:.1f}x the document's size"
+    # While it is built, one block of 512 clauses is classified at a time (~12 KB a clause):
+    # a bounded transient (it was 56 MB with blocks of 4,096 and all weights in float64).
+    assert peak - kept < 16e6, f"{(peak - kept) / 1e6:.1f} MB above what the report keeps"
+
+
+def test_predictions_read_later_equal_those_read_at_once(model, example_texts):
+    eager = model.classify(example_texts)
+    for prediction in eager:
+        for name in _FIELDS:
+            getattr(prediction, name)
+    lazy = model.classify(example_texts)
+    assert lazy == eager
+    one_by_one = [model.classify([text])[0] for text in example_texts[:40]]
+    assert one_by_one == eager[:40]
+    assert [p.to_dict() for p in lazy] == [p.to_dict() for p in eager]
+    assert all(ClausePrediction.from_dict(p.to_dict()) == p for p in lazy)
+
+
+def test_a_predictions_fields_are_plain_values_kept_once_built(model, example_texts):
+    prediction = next(p for p in model.classify(example_texts) if p.labels)
+    assert [f.name for f in dataclasses.fields(ClausePrediction)] == [
+        "label", "labels", "severity", "severities", "confidence", "probabilities", "evidence"
+    ]  # fmt: skip
+    assert type(prediction.probabilities) is dict and len(prediction.probabilities) == 28
+    assert type(prediction.labels) is dict and next(iter(prediction.labels)) == prediction.label
+    assert type(prediction.evidence) is dict and list(prediction.evidence) == list(
+        prediction.labels
+    )
+    assert prediction.probabilities is prediction.probabilities
+    prediction.probabilities["extra"] = 1.0  # a dict like any other: the change is kept
+    assert prediction.probabilities["extra"] == 1.0
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        prediction.labels = {}  # type: ignore[misc]
+    assert "labels=" in repr(prediction) and "probabilities" not in repr(prediction)
+
+
+def test_unread_predictions_copy_pickle_and_replace_with_their_values(model, example_texts):
+    reference = model.classify(example_texts)
+    for make in (
+        lambda p: pickle.loads(pickle.dumps(p)),
+        copy.copy,
+        copy.deepcopy,
+        lambda p: dataclasses.replace(p, confidence=p.confidence),
+        lambda p: ClausePrediction(**{f.name: getattr(p, f.name) for f in dataclasses.fields(p)}),
+    ):
+        fresh = model.classify(example_texts)
+        copies = [make(p) for p in fresh]
+        assert copies == reference
+        assert all(type(c.evidence) is dict for c in copies)
+
+
+def test_evidence_read_from_many_threads_is_built_once(model, example_texts):
+    predictions = model.classify(example_texts * 4)
+    seen: list[list[object]] = [[] for _ in range(4)]
+    start = threading.Barrier(4)
+
+    def read(slot: int) -> None:
+        start.wait()
+        seen[slot] = [p.evidence for p in predictions]
+
+    threads = [threading.Thread(target=read, args=(slot,)) for slot in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for row in range(len(predictions)):
+        assert all(seen[slot][row] is seen[0][row] for slot in range(4))
