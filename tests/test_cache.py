@@ -8,7 +8,7 @@ import sqlite3
 import numpy as np
 import pytest
 
-from clauseclf.encoder import CachedEncoder
+from clauseclf.encoder_cache import CachedEncoder
 from clauseclf.errors import CacheError
 
 

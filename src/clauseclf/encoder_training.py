@@ -29,7 +29,6 @@ from clauseclf.encoder import (
     STATIC_EMBEDDINGS_FILE,
     STATIC_ENCODER_FORMAT,
     STATIC_TOKENIZER_FILE,
-    CachedEncoder,
     Encoder,
     StaticEncoder,
     check_encoder_target,
@@ -37,6 +36,7 @@ from clauseclf.encoder import (
     load_encoder,
     package_version,
 )
+from clauseclf.encoder_cache import CachedEncoder
 from clauseclf.errors import require_extra
 
 

@@ -36,13 +36,13 @@ from clauseclf._files import (
 )
 from clauseclf._texts import text_list
 from clauseclf.encoder import (
-    CachedEncoder,
     Encoder,
     EncoderSpec,
     StaticEncoder,
     is_panic,
     load_encoder,
 )
+from clauseclf.encoder_cache import CachedEncoder
 from clauseclf.errors import ModelFormatError, TaxonomyError, TokenizerError
 from clauseclf.head.core import ClauseHead
 from clauseclf.head.io import HEAD_JSON, HEAD_NPZ, head_files, model_number, read_model_json
@@ -200,7 +200,6 @@ class ClauseModel:
     ) -> ClauseModel:
         """The same model with an embedding cache: a clause text seen before is not embedded
         again (in memory; also in the SQLite file ``path`` if given, across sessions)."""
-        from clauseclf.encoder import CachedEncoder
 
         encoder = CachedEncoder(self.encoder, path=path, max_items=max_items)
         return ClauseModel(
