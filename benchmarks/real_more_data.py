@@ -23,14 +23,11 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def main() -> int:
-    import scipy.sparse as sp
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.preprocessing import normalize
-    from sklearn.svm import LinearSVC
     from threadpoolctl import threadpool_limits
 
     sys.path.insert(0, str(REPO / "benchmarks"))
     from real_clauses import near_duplicate_groups
+    from real_probe import micro_f1, probe_features, probe_predict
 
     from clauseclf.annotations import load_annotations
     from clauseclf.inference.model import ClauseModel
@@ -63,22 +60,12 @@ def main() -> int:
     y = np.array([[t in r.labels for t in types] for r in records])
     folds = group_folds(near_duplicate_groups(records), args.folds, args.seed)
     with threadpool_limits(1, "blas"):
-        tfidf = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True)
-        x = sp.csr_matrix(
-            sp.hstack(
-                [
-                    tfidf.fit_transform(texts),
-                    0.5 * sp.csr_matrix(normalize(model.encoder.encode(texts))),
-                ]
-            )
-        )
+        x = probe_features(texts, model.encoder)
         predicted = {name: np.zeros_like(y) for name in ("earlier", "all")}
         for test in folds:
             train = np.setdiff1d(np.arange(len(records)), test)
             for name, rows in (("earlier", train[earlier[train]]), ("all", train)):
-                for column in range(len(types)):
-                    fitted = LinearSVC(C=0.5).fit(x[rows], y[rows, column])
-                    predicted[name][test, column] = fitted.decision_function(x[test]) > 0
+                predicted[name][test] = probe_predict(x, y, rows, test)
     print(
         f"{len(records)} distinct real clauses: {int(earlier.sum())} of the earlier set, "
         f"{int((~earlier).sum())} new; {args.folds} folds grouped by platform and wording"
@@ -87,15 +74,9 @@ def main() -> int:
     print("|---|---|---|---|")
     everything = np.ones(len(records), dtype=bool)
     for name, found in predicted.items():
-        cells = [_micro(found[m], y[m]) for m in (earlier, ~earlier, everything)]
+        cells = [micro_f1(found[m], y[m]) for m in (earlier, ~earlier, everything)]
         print(f"| {name} | " + " | ".join(f"{c:.3f}" for c in cells) + " |")
     return 0
-
-
-def _micro(predicted: np.ndarray, truth: np.ndarray) -> float:
-    tp = int((predicted & truth).sum())
-    wrong = int((predicted != truth).sum())
-    return 2 * tp / max(1, 2 * tp + wrong)
 
 
 if __name__ == "__main__":

@@ -24,14 +24,11 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def main() -> int:
-    import scipy.sparse as sp
     import torch
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.preprocessing import normalize
-    from sklearn.svm import LinearSVC
 
     sys.path.insert(0, str(REPO / "benchmarks"))
     from real_clauses import near_duplicate_groups
+    from real_probe import micro_f1, probe_features, probe_predict
 
     from clauseclf.annotations import load_annotations
     from clauseclf.inference.model import ClauseModel
@@ -110,18 +107,14 @@ def main() -> int:
             net = fit(np.setdiff1d(rows_all, test), epochs, lr)
             with torch.no_grad():
                 predicted[test] = (net(*bag(test)) > 0).numpy()
-        results[name] = (_micro(predicted, y), time.time() - started)
+        results[name] = (micro_f1(predicted, y), time.time() - started)
     started = time.time()
-    tfidf = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True).fit_transform(texts)
-    x = sp.csr_matrix(sp.hstack([tfidf, 0.5 * sp.csr_matrix(normalize(encoder.encode(texts)))]))
+    x = probe_features(texts, encoder)
     predicted = np.zeros_like(y)
     for test in folds:
-        train = np.setdiff1d(rows_all, test)
-        for column in range(len(types)):
-            fitted = LinearSVC(C=0.5).fit(x[train], y[train, column])
-            predicted[test, column] = fitted.decision_function(x[test]) > 0
+        predicted[test] = probe_predict(x, y, np.setdiff1d(rows_all, test), test)
     results["head features (TF-IDF + embedding, LinearSVC)"] = (
-        _micro(predicted, y),
+        micro_f1(predicted, y),
         time.time() - started,
     )
     print(f"{len(records)} distinct real clauses, {args.folds} grouped folds")
@@ -130,12 +123,6 @@ def main() -> int:
     for name, (micro, seconds) in results.items():
         print(f"| {name} | {micro:.3f} | {seconds:.0f} |")
     return 0
-
-
-def _micro(predicted: np.ndarray, truth: np.ndarray) -> float:
-    tp = int((predicted & truth).sum())
-    wrong = int((predicted != truth).sum())
-    return 2 * tp / max(1, 2 * tp + wrong)
 
 
 if __name__ == "__main__":
