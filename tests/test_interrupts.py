@@ -26,13 +26,9 @@ TESTS_DIR = Path(__file__).resolve().parent
 # gets interrupted is slowed down: the resumed run just has to finish.
 _RUNNER = textwrap.dedent(
     """
-    import signal, sys, time
+    import sys, time
     from pathlib import Path
     from clauseclf.batch import write_scores
-
-    # Ctrl-C raises KeyboardInterrupt even if the test runner's SIGINT was ignored (a child
-    # inherits an ignored signal)
-    signal.signal(signal.SIGINT, signal.default_int_handler)
     from clauseclf.inference.model import ClauseModel
     from conftest import FakeEncoder
 
