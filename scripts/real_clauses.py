@@ -297,7 +297,8 @@ def extend(args: argparse.Namespace) -> None:
     """Add batches to an existing sample: every ai_training candidate not yet in it (no cap per
     document), a second targeted round (``STRONG_PATTERNS``, ``--quotas``, one clause per
     document not yet sampled), more whole random documents not yet sampled
-    (``--random-clauses``, part "random"), a model-uncertainty part (the shipped model's least
+    (``--random-clauses``, part "random"; with ``--partly-sampled-too`` also documents of which
+    only targeted or uncertain clauses were sampled, adding their other clauses), a model-uncertainty part (the shipped model's least
     certain clause of each of ``--uncertain-documents`` documents not yet sampled) and a batch
     of ``--double`` of the new clauses for a second reading. The model only chooses clauses;
     labellers never see its output."""
@@ -351,19 +352,25 @@ def extend(args: argparse.Namespace) -> None:
             used.add(name)
             taken += 1
         print(f"{type_id}: {len(found)} documents match, {taken} taken", file=sys.stderr)
-    rng.shuffle(unsampled)
+    whole = {item["doc_file"] for item in manifest if item["part"] == "random"}
+    labelled = {(item["doc_file"], item["start"]) for item in manifest}
+    pool = unsampled
+    if args.partly_sampled_too:
+        pool = sorted(p for p in files if p.name not in whole)
+    rng.shuffle(pool)
     added_random = 0
-    for path in unsampled:
+    for path in pool:
         if added_random >= args.random_clauses:
             break
         segments = _segments(path)
         if not segments or len(segments) > args.max_doc_clauses:
             continue
-        for segment in segments:
+        fresh = [s for s in segments if (path.name, s[0]) not in labelled]
+        for segment in fresh:
             items.append(_item(path.name, *segment, "random"))
             seen.add(normalised(segment[2]))
         used.add(path.name)
-        added_random += len(segments)
+        added_random += len(fresh)
     print(f"random: {added_random} clauses of whole documents", file=sys.stderr)
     model = ClauseModel.load()
     uncertain = 0
@@ -600,6 +607,12 @@ def main(argv: list[str] | None = None) -> None:
         "--sampled-documents-too",
         action="store_true",
         help="second-round candidates may come from documents already sampled",
+    )
+    e.add_argument(
+        "--partly-sampled-too",
+        action="store_true",
+        help="whole random documents may come from documents of which a few clauses (targeted or"
+        " uncertain) were sampled; only their other clauses are added",
     )
     e.add_argument("--min-chars", type=int, default=30)
     e.add_argument("--max-chars", type=int, default=1500)
