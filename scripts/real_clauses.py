@@ -298,9 +298,10 @@ def extend(args: argparse.Namespace) -> None:
     document), a second targeted round (``STRONG_PATTERNS``, ``--quotas``, one clause per
     document not yet sampled), more whole random documents not yet sampled
     (``--random-clauses``, part "random"; with ``--partly-sampled-too`` also documents of which
-    only targeted or uncertain clauses were sampled, adding their other clauses), a model-uncertainty part (the shipped model's least
-    certain clause of each of ``--uncertain-documents`` documents not yet sampled) and a batch
-    of ``--double`` of the new clauses for a second reading. The model only chooses clauses;
+    only targeted or uncertain clauses were sampled, adding their other clauses), a
+    model-uncertainty part (the shipped model's least certain clause of each of
+    ``--uncertain-documents`` documents not yet sampled) and a batch of ``--double`` of the new
+    clauses for a second reading. The model only chooses clauses;
     labellers never see its output."""
     from clauseclf.annotations import prediction_margins
     from clauseclf.inference.model import ClauseModel

@@ -271,7 +271,12 @@ def test_stance_weight_roundtrips_and_old_heads_load(tmp_path, fake_encoder):
         records,
         config=TrainingConfig(min_df=1, C=1.0, stance_weight=1.0),
     )
-    assert head.features.size == len(head.features.vocabulary) + 32 + len(STANCE_PATTERNS)
+    assert head.features.size == (
+        len(head.features.vocabulary)
+        + 32
+        + len(STANCE_PATTERNS)
+        + len(head.features.char_vocabulary)
+    )
     head.save(tmp_path)
     loaded = ClauseHead.load(tmp_path)
     assert loaded.features.stance_weight == 1.0
@@ -300,19 +305,31 @@ def test_heads_saved_before_cues_were_named_read_the_legacy_cues(head, tmp_path,
     assert features.stance_cues[: len(LEGACY_STANCE_CUES)] == LEGACY_STANCE_CUES
     # the head as an earlier version fitted it: the five legacy cues, saved without their names
     legacy = TextFeatures(
-        features.vocabulary, features.idf, 32, 0.5, 1.0, stance_cues=LEGACY_STANCE_CUES
+        features.vocabulary,
+        features.idf,
+        32,
+        0.5,
+        1.0,
+        stance_cues=LEGACY_STANCE_CUES,
+        char_vocabulary=features.char_vocabulary,
+        char_idf=features.char_idf,
+        char_weight=features.char_weight,
     )
-    width = legacy.size
-    assert width == features.size - (len(features.stance_cues) - len(LEGACY_STANCE_CUES))
+    assert legacy.size == features.size - (len(features.stance_cues) - len(LEGACY_STANCE_CUES))
+    # the legacy cues' columns, then the character block (which comes after the stance flags)
+    kept = np.r_[
+        : len(features.vocabulary) + 32 + len(LEGACY_STANCE_CUES),
+        features.size - len(features.char_vocabulary) : features.size,
+    ]
     old = ClauseHead(
         types=head.types,
         severity_scale=head.severity_scale,
         features=legacy,
-        type_weights=head.type_weights[:width],
+        type_weights=head.type_weights[kept],
         type_bias=head.type_bias,
         platt=head.platt,
         thresholds=head.thresholds,
-        severity_weights=head.severity_weights[:, :width],
+        severity_weights=head.severity_weights[:, kept],
         severity_bias=head.severity_bias,
         confidence_curve=head.confidence_curve,
     )
@@ -427,3 +444,27 @@ def test_ranker_trains_on_data_too_small_for_inner_folds(fake_encoder):
     assert small.rank_weights is not None
     out = small.predict(CLAUSES, fake_encoder.encode(CLAUSES))
     assert out.top.shape == (3,) and np.isfinite(out.confidence).all()
+
+
+def test_a_head_keeps_its_char_block_through_save_and_load(head, tmp_path, fake_encoder) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    from clauseclf.errors import ModelFormatError
+    from clauseclf.head import ClauseHead
+
+    assert head.features.char_vocabulary, "the default recipe fits the character block"
+    head.save(tmp_path)
+    loaded = ClauseHead.load(tmp_path)
+    assert loaded.features.char_vocabulary == head.features.char_vocabulary
+    assert loaded.features.char_weight == head.features.char_weight
+    texts = ["We sell your data.", "Disputes go to binding arbitration."]
+    embeddings = fake_encoder.encode(texts)
+    np.testing.assert_array_equal(
+        loaded.predict(texts, embeddings).probabilities,
+        head.predict(texts, embeddings).probabilities,
+    )
+    meta = json.loads((tmp_path / "head.json").read_text("utf-8"))
+    meta["char_weight"] = -1
+    (tmp_path / "head.json").write_text(json.dumps(meta), "utf-8")
+    with pytest.raises(ModelFormatError, match="char_weight"):
+        ClauseHead.load(tmp_path)

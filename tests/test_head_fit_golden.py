@@ -191,6 +191,7 @@ RECIPES: dict[str, tuple[Callable[[], list[AnnotatedClause]], int, TrainingConfi
             calibrate_on_full_checks=False,
             weak_negative_weight=0.3,
             stance_weight=0.0,
+            char_weight=0.0,
         ),
     ),
     "few_platforms": (
@@ -203,12 +204,13 @@ RECIPES: dict[str, tuple[Callable[[], list[AnnotatedClause]], int, TrainingConfi
             practice_rank_weight=1.0,
             required_cues=(),
             inner_folds=3,
+            char_weight=0.0,
         ),
     ),
     "two_types": (
         lambda: [r for r in golden_records() if set(r.labels) <= {"arbitration", "governing_law"}],
         3,
-        TrainingConfig(min_df=1, C=2.0, embedding_weight=1.0, practice_scale=9.0),
+        TrainingConfig(min_df=1, C=2.0, embedding_weight=1.0, practice_scale=9.0, char_weight=0.0),
     ),
 }
 
@@ -233,11 +235,14 @@ def head_record(head: ClauseHead) -> dict[str, np.ndarray]:
         "vocabulary": features.vocabulary,
         "stance_cues": list(features.stance_cues),
         "scalars": [features.embedding_dim, features.embedding_weight, features.stance_weight],
+        "char_vocabulary": features.char_vocabulary,
+        "char_weight": features.char_weight,
     }
     for key, value in fields.items():
         record[f"field/{key}"] = np.array(json.dumps(value, sort_keys=True))
     arrays = {
         "idf": features.idf,
+        "char_idf": features.char_idf,
         "type_weights": head.type_weights,
         "type_bias": head.type_bias,
         "platt": head.platt,

@@ -369,7 +369,8 @@ def _f1(gold: np.ndarray, predicted: np.ndarray) -> float:
 
 class ClauseFeaturizer(TransformerMixin, BaseEstimator):  # type: ignore[misc]
     """Clause texts -> [sublinear TF-IDF word 1-2 grams | embedding_weight * sentence embedding
-    | stance_weight * stance flags], the features of the shipped model's head (its defaults).
+    | stance_weight * stance flags | char_weight * sublinear TF-IDF character 2-5 grams (none
+    when ``char_weight`` is 0)], the features of the shipped model's head (its defaults).
 
     ``encoder`` is any object with ``encode(texts) -> ndarray`` (default: the default model's
     encoder, loaded on first use).
@@ -382,12 +383,16 @@ class ClauseFeaturizer(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         min_df: int = 3,
         max_features: int | None = 20000,
         stance_weight: float = 1.0,
+        char_weight: float = 0.7,
+        char_max_features: int | None = 20000,
     ) -> None:
         self.encoder = encoder
         self.embedding_weight = embedding_weight
         self.min_df = min_df
         self.max_features = max_features
         self.stance_weight = stance_weight
+        self.char_weight = char_weight
+        self.char_max_features = char_max_features
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
@@ -402,6 +407,11 @@ class ClauseFeaturizer(TransformerMixin, BaseEstimator):  # type: ignore[misc]
 
         texts = _texts(X)
         vocabulary, idf = fit_tfidf(texts, self.min_df, self.max_features)
+        chars, char_idf = (
+            fit_char_tfidf(texts, self.min_df, self.char_max_features)
+            if self.char_weight > 0
+            else ([], None)
+        )
         if self.encoder is None:
             from .inference.default_model import default_model_dir
             from .inference.model import load_model_encoder
@@ -416,6 +426,9 @@ class ClauseFeaturizer(TransformerMixin, BaseEstimator):  # type: ignore[misc]
             embeddings.shape[1],
             self.embedding_weight,
             stance_weight=self.stance_weight,
+            char_vocabulary=chars,
+            char_idf=char_idf,
+            char_weight=self.char_weight,
         )
         self.n_features_out_ = self.features_.size
         return self
@@ -453,6 +466,28 @@ def fit_tfidf(
         max_features=max_features,
         sublinear_tf=True,
         token_pattern=TOKEN_PATTERN,
+    )
+    vectorizer.fit(texts)
+    vocabulary = sorted(vectorizer.vocabulary_, key=vectorizer.vocabulary_.__getitem__)
+    return vocabulary, np.asarray(vectorizer.idf_)
+
+
+def fit_char_tfidf(
+    texts: Sequence[str], min_df: int, max_features: int | None
+) -> tuple[list[str], np.ndarray]:
+    """The character n-gram vocabulary (in column order) and idf of the head's character TF-IDF
+    block, fitted on ``texts``: ``char_wb`` n-grams of ``CHAR_NGRAM_RANGE``, sublinear tf, in at
+    least ``min_df`` texts (at most a tenth of them), the ``max_features`` most frequent."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from .head.features import CHAR_NGRAM_RANGE
+
+    vectorizer = TfidfVectorizer(
+        analyzer="char_wb",
+        ngram_range=CHAR_NGRAM_RANGE,
+        min_df=min(min_df, max(1, len(texts) // 10)),
+        max_features=max_features,
+        sublinear_tf=True,
     )
     vectorizer.fit(texts)
     vocabulary = sorted(vectorizer.vocabulary_, key=vectorizer.vocabulary_.__getitem__)

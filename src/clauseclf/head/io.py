@@ -34,6 +34,7 @@ PRACTICE_ARRAYS = ("weights", "bias", "text_data", "text_indices", "text_indptr"
 #: Every array head.npz may hold: the only members read from it.
 HEAD_ARRAYS = (
     "idf",
+    "char_idf",
     "type_weights",
     "type_bias",
     "platt",
@@ -69,6 +70,8 @@ def head_files(head: ClauseHead) -> tuple[dict[str, Any], dict[str, np.ndarray]]
         "stance_weight": head.features.stance_weight,
         "stance_cues": list(head.features.stance_cues),
         "vocabulary": head.features.vocabulary,
+        "char_vocabulary": head.features.char_vocabulary,
+        "char_weight": head.features.char_weight,
         "required_cues": head.required_cues,
         "settings": head.settings,
     }
@@ -82,6 +85,7 @@ def head_files(head: ClauseHead) -> tuple[dict[str, Any], dict[str, np.ndarray]]
         }
     arrays: dict[str, np.ndarray] = {
         "idf": head.features.idf,
+        "char_idf": head.features.char_idf,
         "type_weights": head.type_weights.astype(np.float32),
         "type_bias": head.type_bias,
         "platt": head.platt,
@@ -115,7 +119,8 @@ def load_head(directory: str | Path, make: Callable[..., _Head]) -> _Head:
         isinstance(k, str) and isinstance(v, str) for k, v in required.items()
     ):
         raise ModelFormatError(f"{directory / HEAD_JSON}: 'required_cues' must map str to str")
-    for key in ("vocabulary", "types", "severity_scale", "stance_cues"):
+    meta.setdefault("char_vocabulary", [])  # a head without the character n-gram block
+    for key in ("vocabulary", "types", "severity_scale", "stance_cues", "char_vocabulary"):
         value = meta.get(key)
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise ModelFormatError(f"{directory / HEAD_JSON}: {key!r} must be a list of str")
@@ -130,6 +135,9 @@ def load_head(directory: str | Path, make: Callable[..., _Head]) -> _Head:
             embedding_weight=model_number(meta["embedding_weight"], f"{path}: 'embedding_weight'"),
             stance_weight=model_number(meta.get("stance_weight", 0.0), f"{path}: 'stance_weight'"),
             stance_cues=[str(cue) for cue in meta["stance_cues"]],
+            char_vocabulary=[str(gram) for gram in meta["char_vocabulary"]],
+            char_idf=arrays.get("char_idf"),
+            char_weight=model_number(meta.get("char_weight", 0.0), f"{path}: 'char_weight'"),
         )
         return make(
             types=[str(t) for t in meta["types"]],

@@ -26,6 +26,12 @@ class TrainingConfig:
         min_df: The TF-IDF vocabulary keeps word 1-2 grams seen in at least this many clauses
             (so no clause text is stored).
         max_features: At most this many n-grams in the TF-IDF vocabulary (the most frequent).
+        char_weight: Weight of the character TF-IDF block (``char_wb`` 2-5 grams within word
+            boundaries, L2-normalised); 0 leaves it out. Measured with the quick probe of
+            ``benchmarks/real_probe.py`` on the real clauses (5 folds grouped by platform and
+            wording): see ``benchmarks/results/char_ngrams_*.txt``.
+        char_max_features: At most this many character n-grams (the most frequent, seen in at
+            least ``min_df`` clauses).
         weak_negative_weight: Sample weight of a weak negative: a type the annotator did not
             check for a clause (``annotated_types``) is taken as a negative with this weight, so
             the types a corpus never checked still see its clauses as (mostly right) negatives.
@@ -108,6 +114,8 @@ class TrainingConfig:
     stance_weight: float = 1.0
     min_df: int = 3
     max_features: int = 20000
+    char_weight: float = 0.7
+    char_max_features: int = 20000
     weak_negative_weight: float = 0.1
     severity_C: float = 10.0
     severity_class_weight: str = "balanced"

@@ -13,7 +13,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from clauseclf.annotations import AnnotatedClause, platforms
-from clauseclf.estimators import ClauseClassifier, fit_tfidf
+from clauseclf.estimators import ClauseClassifier, fit_char_tfidf, fit_tfidf
 from clauseclf.evaluation.cv_metrics import top_label_correct
 from clauseclf.head.core import ClauseHead
 from clauseclf.head.features import TextFeatures
@@ -40,16 +40,24 @@ MIN_PREFERRED_CONFIDENCE = 50
 def fit_text_features(
     texts: Sequence[str], embedding_dim: int, config: TrainingConfig | None = None
 ) -> TextFeatures:
-    """The head's features (``TextFeatures``): a TF-IDF vocabulary fitted on ``texts``, the
-    embedding and stance weights of ``config``."""
+    """The head's features (``TextFeatures``): the word and (with a positive ``char_weight``)
+    character TF-IDF vocabularies fitted on ``texts``, the weights of ``config``."""
     config = config or TrainingConfig()
     vocabulary, idf = fit_tfidf(texts, config.min_df, config.max_features)
+    chars, char_idf = (
+        fit_char_tfidf(texts, config.min_df, config.char_max_features)
+        if config.char_weight > 0
+        else ([], None)
+    )
     return TextFeatures(
         vocabulary,
         idf,
         embedding_dim,
         config.embedding_weight,
         stance_weight=config.stance_weight,
+        char_vocabulary=chars,
+        char_idf=char_idf,
+        char_weight=config.char_weight,
     )
 
 

@@ -1,0 +1,94 @@
+"""The head's character n-gram block: the n-grams, counts and TF-IDF equal scikit-learn's
+``char_wb`` ones (counted without scikit-learn at inference), and the block survives a save."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
+
+from clauseclf.errors import ModelFormatError
+from clauseclf.estimators import fit_char_tfidf
+from clauseclf.head import TextFeatures
+from clauseclf.head.features import CHAR_NGRAM_RANGE, char_ngrams
+
+TEXTS = [
+    "We may SELL your personal data to advertisers.",
+    "",
+    "a  b\tc\n\nde",
+    "Naïve café rules: ﬁne print, 42 ab 42 ab; e-mail/opt-out.",
+    "   leading and trailing spaces   ",
+    "Arbitration. ARBITRATION! arbitrate?",
+    "x" * 40,
+]
+
+
+def test_char_ngrams_are_scikit_learns_char_wb_ngrams() -> None:
+    analyzer = CountVectorizer(analyzer="char_wb", ngram_range=CHAR_NGRAM_RANGE).build_analyzer()
+    for text in TEXTS:
+        assert char_ngrams(text) == analyzer(text), text
+
+
+def _features(texts: list[str], weight: float = 0.7) -> TextFeatures:
+    chars, char_idf = fit_char_tfidf(texts, 1, None)
+    return TextFeatures(
+        ["sell"], np.ones(1), 2, 0.5, char_vocabulary=chars, char_idf=char_idf, char_weight=weight
+    )
+
+
+def test_char_counts_and_tfidf_equal_scikit_learns() -> None:
+    features = _features(TEXTS)
+    reference = TfidfVectorizer(analyzer="char_wb", ngram_range=CHAR_NGRAM_RANGE, sublinear_tf=True)
+    expected = reference.fit_transform(TEXTS)
+    assert features.char_vocabulary == sorted(
+        reference.vocabulary_, key=reference.vocabulary_.__getitem__
+    )
+    counts = CountVectorizer(
+        analyzer="char_wb", ngram_range=CHAR_NGRAM_RANGE, vocabulary=reference.vocabulary_
+    ).transform(TEXTS)
+    assert (abs(features.char_counts(TEXTS) - counts) > 0).nnz == 0
+    np.testing.assert_allclose(features.char_tfidf(TEXTS).toarray(), expected.toarray(), atol=1e-12)
+
+
+def test_the_char_block_comes_last_weighted() -> None:
+    features = _features(TEXTS, weight=0.25)
+    embeddings = np.ones((len(TEXTS), 2))
+    rows = features.transform(TEXTS, embeddings).toarray()
+    assert rows.shape == (len(TEXTS), features.size)
+    assert features.size == 1 + 2 + len(features.stance_cues) * 0 + len(features.char_vocabulary)
+    np.testing.assert_allclose(rows[:, 3:], 0.25 * features.char_tfidf(TEXTS).toarray())
+
+
+def test_bad_char_blocks_are_refused() -> None:
+    with pytest.raises(ModelFormatError, match="character vocabulary has 2 entries"):
+        TextFeatures(
+            ["a"],
+            np.ones(1),
+            2,
+            0.5,
+            char_vocabulary=["ab", "bc"],
+            char_idf=np.ones(1),
+            char_weight=1.0,
+        )
+    with pytest.raises(ModelFormatError, match="positive character weight"):
+        TextFeatures(["a"], np.ones(1), 2, 0.5, char_vocabulary=["ab"], char_idf=np.ones(1))
+    with pytest.raises(ModelFormatError, match="repeated"):
+        TextFeatures(
+            ["a"],
+            np.ones(1),
+            2,
+            0.5,
+            char_vocabulary=["ab", "ab"],
+            char_idf=np.ones(2),
+            char_weight=1.0,
+        )
+    with pytest.raises(ModelFormatError, match="NaN"):
+        TextFeatures(
+            ["a"],
+            np.ones(1),
+            2,
+            0.5,
+            char_vocabulary=["ab"],
+            char_idf=np.array([np.nan]),
+            char_weight=1.0,
+        )
