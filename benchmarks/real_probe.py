@@ -10,15 +10,23 @@ from typing import Any
 import numpy as np
 
 
-def probe_features(texts: Sequence[str], encoder: Any) -> Any:
-    """The probe's feature rows (a CSR matrix) of ``texts``."""
+def probe_features(texts: Sequence[str], encoder: Any, char_weight: float = 0.0) -> Any:
+    """The probe's feature rows (a CSR matrix) of ``texts``; with a positive ``char_weight``
+    also the head's character block (``char_wb`` 2-5 grams in at least 3 texts, the 20,000 most
+    frequent, sublinear TF-IDF) times that weight."""
     import scipy.sparse as sp
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.preprocessing import normalize
 
     tfidf = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True)
     embedded = sp.csr_matrix(normalize(encoder.encode(list(texts))))
-    return sp.csr_matrix(sp.hstack([tfidf.fit_transform(texts), 0.5 * embedded]))
+    blocks = [tfidf.fit_transform(texts), 0.5 * embedded]
+    if char_weight > 0:
+        chars = TfidfVectorizer(
+            analyzer="char_wb", ngram_range=(2, 5), min_df=3, max_features=20000, sublinear_tf=True
+        )
+        blocks.append(char_weight * chars.fit_transform(texts))
+    return sp.csr_matrix(sp.hstack(blocks))
 
 
 def probe_predict(x: Any, y: np.ndarray, train: np.ndarray, test: np.ndarray) -> np.ndarray:

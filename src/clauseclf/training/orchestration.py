@@ -157,6 +157,8 @@ def train(
         stance_cues=head.features.stance_cues if head.features.stance_weight > 0 else (),
         background=counts.get(BACKGROUND_CORPUS, 0),
         required_cues=head.required_cues,
+        char_ngrams=len(head.features.char_vocabulary),
+        char_weight=head.features.char_weight,
     )
     return ClauseModel(
         encoder,
