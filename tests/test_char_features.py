@@ -60,6 +60,17 @@ def test_the_char_block_comes_last_weighted() -> None:
 
 
 def test_bad_char_blocks_are_refused() -> None:
+    for gram in ("a", "a  b", "a b", ""):
+        with pytest.raises(ModelFormatError, match="not a char_wb n-gram"):
+            TextFeatures(
+                ["a"],
+                np.ones(1),
+                2,
+                0.5,
+                char_vocabulary=["ab", gram],
+                char_idf=np.ones(2),
+                char_weight=1.0,
+            )
     with pytest.raises(ModelFormatError, match="character vocabulary has 2 entries"):
         TextFeatures(
             ["a"],
@@ -92,3 +103,22 @@ def test_bad_char_blocks_are_refused() -> None:
             char_idf=np.array([np.nan]),
             char_weight=1.0,
         )
+
+
+def test_char_counts_equal_scikit_learns_on_random_texts() -> None:
+    rng = np.random.default_rng(0)
+    alphabet = [*"ab cdé\tE\nxY.,;  ß İ ﬁ 你 \u00a0\u2028-", "ab", "Ab"]
+    texts = ["".join(rng.choice(alphabet, size=int(rng.integers(0, 60)))) for _ in range(400)]
+    chars, char_idf = fit_char_tfidf(texts[:200], 1, None)
+    features = TextFeatures(
+        ["ab"], np.ones(1), 2, 0.5, char_vocabulary=chars, char_idf=char_idf, char_weight=1.0
+    )
+    reference = CountVectorizer(
+        analyzer="char_wb",
+        ngram_range=CHAR_NGRAM_RANGE,
+        vocabulary={gram: i for i, gram in enumerate(chars)},
+    )
+    ours = features.char_counts(texts)
+    assert ours.nnz > 0
+    assert (abs(ours - reference.transform(texts)) > 0).nnz == 0
+    assert features.char_counts([]).shape == (0, len(chars))

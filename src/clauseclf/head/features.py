@@ -103,7 +103,7 @@ class TextFeatures:
             raise ModelFormatError("a character vocabulary needs a positive character weight")
         self.char_idf = np.asarray(char_idf, dtype=np.float64)
         self.char_weight = float(char_weight)
-        self._char_index = {gram: i for i, gram in enumerate(self.char_vocabulary)}
+        self._char_table = _CharTable(self.char_vocabulary)
 
     @property
     def size(self) -> int:
@@ -146,16 +146,49 @@ class TextFeatures:
 
     def char_counts(self, texts: Sequence[str]) -> sp.csr_matrix:
         """How often each character n-gram of the vocabulary occurs in each text (as
-        scikit-learn's ``CountVectorizer(analyzer="char_wb", ngram_range=CHAR_NGRAM_RANGE)``)."""
-        index = self._char_index
-        columns: list[int] = []
-        row_starts = [0]
+        scikit-learn's ``CountVectorizer(analyzer="char_wb", ngram_range=CHAR_NGRAM_RANGE)``).
+
+        Vectorised: the texts become one string of their lower-cased words, each padded with a
+        space, joined by two spaces, so that the ``char_wb`` n-grams are exactly the windows
+        that hold no two spaces in a row (the vocabulary holds none such); every window is
+        looked up in the vocabulary by a 64-bit polynomial hash of its code points (a false
+        match needs a hash collision with a vocabulary n-gram, about 1 in 10^14 per window)."""
+        width = len(self.char_vocabulary)
+        starts: list[int] = []
+        pieces: list[str] = []
+        position = 0
         for text in texts:
-            columns.extend(
-                column for column in map(index.get, char_ngrams(text)) if column is not None
-            )
-            row_starts.append(len(columns))
-        return _count_matrix(columns, row_starts, len(self.char_vocabulary))
+            words = text.lower().split()
+            piece = " " + "  ".join(words) + " " if words else ""
+            starts.append(position)
+            pieces.append(piece)
+            position += len(piece) + 2
+        if not width or not position:
+            return sp.csr_matrix((len(texts), width), dtype=np.float64)
+        codes = np.frombuffer("  ".join(pieces).encode("utf-32-le"), dtype=np.uint32)
+        codes = codes.astype(np.uint64)
+        hashes = codes
+        found_positions: list[np.ndarray] = []
+        found_columns: list[np.ndarray] = []
+        low, high = CHAR_NGRAM_RANGE
+        for n in range(2, high + 1):
+            if len(codes) < n:
+                break
+            hashes = hashes[:-1] * _HASH_BASE + codes[n - 1 :]
+            if n < low:
+                continue
+            columns = self._char_table.lookup(hashes)
+            hit = np.flatnonzero(columns >= 0)
+            found_positions.append(hit)
+            found_columns.append(columns[hit])
+        positions = np.concatenate(found_positions) if found_positions else np.zeros(0, np.int64)
+        rows = np.searchsorted(np.asarray(starts, dtype=np.int64), positions, side="right") - 1
+        keys = rows * width + (np.concatenate(found_columns) if found_columns else positions)
+        keys, counts = np.unique(keys, return_counts=True)
+        indptr = np.searchsorted(keys, np.arange(len(texts) + 1, dtype=np.int64) * width)
+        return sp.csr_matrix(
+            (counts.astype(np.float64), keys % width, indptr), shape=(len(texts), width)
+        )
 
     def counts(self, texts: Sequence[str]) -> sp.csr_matrix:
         """How often each vocabulary n-gram occurs in each text (n, vocabulary size).
@@ -182,6 +215,75 @@ class TextFeatures:
     def weigh(self, counts: np.ndarray, terms: np.ndarray) -> np.ndarray:
         """Sublinear TF-IDF of n-gram counts (before the row's L2 normalisation)."""
         return np.asarray((1.0 + np.log(counts)) * self.idf[terms])
+
+
+#: Multiplier of the polynomial hash of character n-grams (the 64-bit FNV prime).
+_HASH_BASE = np.uint64(0x100000001B3)
+#: A hash times this (modulo 2^64), its top bits are its slot (Fibonacci hashing).
+_SLOT_MIX = np.uint64(0x9E3779B97F4A7C15)
+
+
+class _CharTable:
+    """An open-addressing hash table from the polynomial hash of a character n-gram (code
+    points c1..cn: ((c1 * B + c2) * B + ...) + cn modulo 2^64) to its vocabulary column; a
+    hash's slot is the top bits of the hash times ``_SLOT_MIX``."""
+
+    def __init__(self, vocabulary: Sequence[str]) -> None:
+        bits = max(10, (4 * len(vocabulary)).bit_length())  # at most a quarter of slots used
+        self.shift = np.uint64(64 - bits)
+        self.mask = (1 << bits) - 1
+        hashes = np.zeros(len(vocabulary), dtype=np.uint64)
+        by_length: dict[int, list[int]] = {}
+        for column, gram in enumerate(vocabulary):
+            if len(gram) < 2 or "  " in gram or any(c.isspace() for c in gram[1:-1]):
+                raise ModelFormatError(
+                    f"character vocabulary entry {gram!r} is not a char_wb n-gram (2 or more "
+                    "characters, spaces only at its ends)"
+                )
+            by_length.setdefault(len(gram), []).append(column)
+        for length, members in by_length.items():
+            codes = np.frombuffer(
+                "".join(vocabulary[c] for c in members).encode("utf-32-le"), dtype=np.uint32
+            ).reshape(len(members), length)
+            values = codes[:, 0].astype(np.uint64)
+            for k in range(1, length):
+                values = values * _HASH_BASE + codes[:, k].astype(np.uint64)
+            hashes[members] = values
+        keys = [0] * (1 << bits)
+        columns = [-1] * (1 << bits)
+        self.probes = 1
+        first_slots = ((hashes * _SLOT_MIX) >> self.shift).astype(np.int64).tolist()
+        for column, (value, slot) in enumerate(zip(hashes.tolist(), first_slots, strict=True)):
+            probes = 1
+            while columns[slot] >= 0:
+                if keys[slot] == value:
+                    raise ModelFormatError(
+                        f"character vocabulary entries {vocabulary[columns[slot]]!r} and "
+                        f"{vocabulary[column]!r} share a hash"
+                    )
+                slot = (slot + 1) & self.mask
+                probes += 1
+            keys[slot] = value
+            columns[slot] = column
+            self.probes = max(self.probes, probes)
+        self.keys = np.asarray(keys, dtype=np.uint64)
+        self.columns = np.asarray(columns, dtype=np.int64)
+
+    def lookup(self, hashes: np.ndarray) -> np.ndarray:
+        """The column of each hash (-1 where no vocabulary n-gram has it)."""
+        found = np.full(len(hashes), -1, dtype=np.int64)
+        pending = np.arange(len(hashes))
+        slots = ((hashes * _SLOT_MIX) >> self.shift).astype(np.int64)
+        for _ in range(self.probes):
+            columns = self.columns[slots]
+            filled = columns >= 0
+            match = filled & (self.keys[slots] == hashes[pending])
+            found[pending[match]] = columns[match]
+            go_on = filled & ~match
+            pending, slots = pending[go_on], (slots[go_on] + 1) & self.mask
+            if not len(pending):
+                break
+        return found
 
 
 def _count_matrix(columns: list[int], row_starts: list[int], width: int) -> sp.csr_matrix:
