@@ -18,10 +18,10 @@ from conftest import REPO_ROOT
 SRC = REPO_ROOT / "src"
 PACKAGE = SRC / "clauseclf"
 
-# Every module stays under this many lines. The goal is about 500 lines a module; 600 is the
-# ceiling now that the largest modules are split (versions, index, training, evaluation, head).
-# Lower it as they shrink; do not raise it.
-MODULE_LINE_LIMIT = 600
+# Every module stays under this many lines. The goal is about 500 lines a module; 550 is the
+# ceiling now that the largest modules are split (versions, index, training, evaluation, head,
+# extraction). Lower it as they shrink; do not raise it.
+MODULE_LINE_LIMIT = 550
 
 
 def _module_name(path: Path) -> str:

@@ -1,0 +1,36 @@
+"""Turn plain text, HTML or Markdown into text plus structural blocks for segmentation.
+
+* Plain text: the extracted text *is* the input (offsets are offsets into it). Blocks are its
+  lines, with hard-wrapped lines re-joined and bullet / enumeration lines marked as list items.
+* HTML (lxml): ``script``, ``style``, ``noscript``, ``template``, ``head``, comments and
+  processing instructions are dropped; headings (``h1``-``h6``), list items, paragraphs, ``div``
+  and other block elements, table cells and ``br`` line breaks each start a new block. Whitespace
+  inside a block is collapsed; blocks are separated by a blank line in the extracted text.
+* Markdown (markdown-it-py, CommonMark + tables): ATX and setext headings, list items, paragraphs,
+  table cells; emphasis and code marks are removed, links and images keep their text.
+
+Deeply nested or malformed HTML is handled without recursion, and every step is linear.
+
+Modules: ``blocks`` (``Block``, ``ExtractedDocument`` and the piece assembly shared by HTML and
+Markdown), ``plain`` (plain-text blocks, ``is_heading_line``, ``strip_span``), ``html``,
+``markdown``, ``core`` (``detect_format``, ``extract``). Everything public is re-exported here:
+import from ``clauseclf.extraction``.
+"""
+
+from __future__ import annotations
+
+from clauseclf.extraction.blocks import Block, BlockKind, ExtractedDocument
+from clauseclf.extraction.core import FORMATS, detect_format, extract
+from clauseclf.extraction.plain import is_heading_line, plain_blocks, strip_span
+
+__all__ = [
+    "FORMATS",
+    "Block",
+    "BlockKind",
+    "ExtractedDocument",
+    "detect_format",
+    "extract",
+    "is_heading_line",
+    "plain_blocks",
+    "strip_span",
+]

@@ -1,0 +1,71 @@
+"""The types extraction produces (``Block``, ``ExtractedDocument``) and the assembly shared by
+the HTML and Markdown readers: a ``Collector`` gathers inline text into ``Piece``s, and
+``from_pieces`` joins them into one text with a ``Block`` per piece."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+__all__ = ["Block", "BlockKind", "Collector", "ExtractedDocument", "Piece", "from_pieces"]
+
+BlockKind = Literal["heading", "paragraph", "list_item"]
+
+
+@dataclass(frozen=True)
+class Block:
+    """A structural block ``text[start:end]`` (stripped); ``level`` is 1-6 for headings, else 0."""
+
+    start: int
+    end: int
+    kind: BlockKind
+    level: int = 0
+
+
+@dataclass(frozen=True)
+class ExtractedDocument:
+    """Extracted text, the resolved format ("text", "html", "markdown") and its blocks in order."""
+
+    text: str
+    format: str
+    blocks: tuple[Block, ...]
+
+
+#: A piece is (kind, level, words-text); consecutive pieces become blocks separated by "\n\n".
+Piece = tuple[BlockKind, int, str]
+
+
+def from_pieces(pieces: list[Piece], format: str) -> ExtractedDocument:
+    """Join the non-empty pieces with blank lines into one text, a ``Block`` for each."""
+    parts: list[str] = []
+    blocks: list[Block] = []
+    offset = 0
+    for kind, level, content in pieces:
+        if not content:
+            continue
+        if parts:
+            parts.append("\n\n")
+            offset += 2
+        parts.append(content)
+        blocks.append(Block(offset, offset + len(content), kind, level))
+        offset += len(content)
+    return ExtractedDocument("".join(parts), format, tuple(blocks))
+
+
+class Collector:
+    """Accumulates inline text into the current block; ``flush`` closes the block."""
+
+    def __init__(self) -> None:
+        self.pieces: list[Piece] = []
+        self._buffer: list[str] = []
+
+    def add(self, text: str | None) -> None:
+        if text:
+            self._buffer.append(text)
+
+    def flush(self, kind: BlockKind, level: int) -> None:
+        if self._buffer:
+            content = " ".join("".join(self._buffer).split())
+            self._buffer.clear()
+            if content:
+                self.pieces.append((kind, level, content))

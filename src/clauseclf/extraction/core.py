@@ -1,0 +1,61 @@
+"""The entry points: ``detect_format`` guesses a text's format and ``extract`` turns it into
+text plus blocks with the plain-text, HTML or Markdown reader."""
+
+from __future__ import annotations
+
+import re
+
+from clauseclf.extraction.blocks import ExtractedDocument, from_pieces
+from clauseclf.extraction.html import html_pieces
+from clauseclf.extraction.markdown import markdown_pieces
+from clauseclf.extraction.plain import plain_blocks
+
+__all__ = ["FORMATS", "detect_format", "extract"]
+
+FORMATS = ("auto", "text", "html", "markdown")
+
+_HTML_TAG = re.compile(
+    r"<(?:!doctype\s+html|html|body|head|p|div|h[1-6]|ul|ol|li|table|tr|td|br|span|a|section|"
+    r"article|strong|em|b|i|dl|dt|dd|meta|script|style)(?:\s[^<>]*)?/?>",
+    re.IGNORECASE,
+)
+_MARKDOWN_SIGNAL = re.compile(
+    r"^ {0,3}#{1,6}[ \t]+\S"  # ATX heading
+    r"|^[^\S\n]*\S[^\n]*\n {0,3}(?:=+|-{2,})[ \t]*$"  # setext heading (no backtracking)
+    r"|\[[^\[\]\n]+\]\([^()\s]+\)"  # [link](url); no nesting, so it stays linear
+    r"|(?<![\w*])\*\*[^*\n]+\*\*(?![\w*])|(?<!\w)__[^_\n]+__(?!\w)",  # **strong** / __strong__
+    re.MULTILINE,
+)
+
+
+def detect_format(text: str) -> str:
+    """Guess "html", "markdown" or "text".
+
+    HTML: at least two common tags (or a doctype/``<html>``). Markdown: an ATX or setext heading,
+    a ``[link](url)`` or ``**bold**``; bullet lists alone are not enough, because plain-text
+    policies use "- " and "* " bullets too. Anything else is plain text.
+    """
+    tags = _HTML_TAG.finditer(text)
+    first = next(tags, None)
+    if first is not None and (
+        first.group().lower().startswith(("<!doctype", "<html")) or next(tags, None) is not None
+    ):
+        return "html"
+    return "markdown" if _MARKDOWN_SIGNAL.search(text) else "text"
+
+
+def extract(text: str, *, format: str = "auto") -> ExtractedDocument:
+    """Extract ``text`` as ``format`` ("auto", "text", "html", "markdown").
+
+    Raises ``TypeError`` if ``text`` is not a str and ``ValueError`` for an unknown ``format``.
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"text must be a str, not {type(text).__name__}")
+    if not isinstance(format, str) or format not in FORMATS:
+        raise ValueError(f"unknown format {format!r}; expected one of {', '.join(FORMATS)}")
+    resolved = detect_format(text) if format == "auto" else format
+    if resolved == "html":
+        return from_pieces(html_pieces(text), "html")
+    if resolved == "markdown":
+        return from_pieces(markdown_pieces(text), "markdown")
+    return ExtractedDocument(text, "text", tuple(plain_blocks(text)))
