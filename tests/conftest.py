@@ -18,10 +18,15 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 from types import CodeType
+from typing import TYPE_CHECKING, TypeVar
 
+import lxml.html
 import numpy as np
 import pytest
 from threadpoolctl import threadpool_limits
+
+if TYPE_CHECKING:
+    from clauseclf.inference.model import ClauseModel
 
 if os.environ["OPENBLAS_NUM_THREADS"] == "1":
     threadpool_limits(1, user_api="blas")
@@ -31,6 +36,22 @@ SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
 EXAMPLE_POLICY = REPO_ROOT / "data" / "examples" / "larkspur_terms.txt"
 
 _WORD = re.compile(r"[a-z0-9]+")
+
+T = TypeVar("T")
+
+
+def present(value: T | None) -> T:
+    """``value``, asserting that it is not None (an optional result the test expects)."""
+    assert value is not None
+    return value
+
+
+def html_nodes(tree: lxml.html.HtmlElement, path: str) -> list[lxml.html.HtmlElement]:
+    """The elements the XPath ``path`` selects in ``tree``, asserting that it selects elements."""
+    found = tree.xpath(path)
+    assert isinstance(found, list)
+    assert all(isinstance(node, lxml.html.HtmlElement) for node in found)
+    return found
 
 
 class FakeEncoder:
@@ -256,7 +277,7 @@ def write_static_encoder(folder: Path, *, dimension: int = 8, seed: int = 0) -> 
     return folder
 
 
-def static_model(folder: Path):
+def static_model(folder: Path) -> ClauseModel:
     """A ClauseModel with the tiny static encoder at ``folder`` (trained on synthetic records)."""
     from clauseclf.encoder import StaticEncoder
     from clauseclf.inference.model import ClauseModel

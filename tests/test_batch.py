@@ -157,14 +157,14 @@ def test_interrupted_run_resumes_without_redoing_or_losing(tiny_model, tmp_path,
     out = tmp_path / f"results{suffix}"
     flaky = InterruptedModel(tiny_model, fail_on_call=3)
     with pytest.raises(KeyboardInterrupt):
-        write_scores(flaky, paths, out, chunk_size=2, progress=False)
+        write_scores(flaky, paths, out, chunk_size=2, progress=False)  # type: ignore[arg-type]  # a ClauseModel stand-in
     if suffix != ".parquet":  # a chunk cut off in the middle of writing is dropped on resume
         with out.open("a", encoding="utf-8") as handle:
             handle.write('{"document_id": "half a ro')
     with pytest.raises(FileExistsError, match="resume"):
         write_scores(tiny_model, paths, out, chunk_size=2, progress=False)
     counting = InterruptedModel(tiny_model, fail_on_call=-1)
-    summary = write_scores(counting, paths, out, chunk_size=2, progress=False, resume=True)
+    summary = write_scores(counting, paths, out, chunk_size=2, progress=False, resume=True)  # type: ignore[arg-type]  # a ClauseModel stand-in
     assert summary.skipped == 4 and summary.scored == 5
     assert counting.calls == 3  # the 5 remaining documents in chunks of 2; nothing redone
     frame = _read(out)

@@ -55,7 +55,7 @@ def test_memory_bound_and_bad_input(fake_encoder):
     cached.encode(["a b"])  # evicted by "c d": embedded again
     assert counting.embedded == 3
     with pytest.raises(TypeError, match="text #1 is int"):
-        cached.encode(["fine", 3])
+        cached.encode(["fine", 3])  # type: ignore[list-item]  # the wrong type on purpose
     with pytest.raises(TypeError, match="not a single str"):
         cached.encode("one text")
     with pytest.raises(ValueError, match="max_items"):

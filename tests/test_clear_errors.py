@@ -44,7 +44,7 @@ POLICY = "We may sell your data to advertisers. Any dispute goes to binding arbi
 
 
 @pytest.fixture
-def saved_model(tiny_model, tmp_path) -> Path:
+def saved_model(tiny_model: ClauseModel, tmp_path: Path) -> Path:
     return tiny_model.save(tmp_path / "model")
 
 
@@ -54,7 +54,7 @@ def _edit_json(path: Path, **changes: object) -> None:
     path.write_text(json.dumps(data), "utf-8")
 
 
-def _one_error_line(capsys) -> str:
+def _one_error_line(capsys: pytest.CaptureFixture[str]) -> str:
     err = capsys.readouterr().err
     assert "Traceback" not in err
     (line,) = err.strip().splitlines()

@@ -177,7 +177,7 @@ def test_prevalence_bars_stack_to_the_number_of_platforms(frame):
     prevalence = prevalence_table(collection_documents(frame), types=["data_sale", "tracking"])
     ax = plot_prevalence(prevalence)
     try:
-        ends = {}
+        ends: dict[int, float] = {}
         for bar in ax.patches:
             row = round(bar.get_y() + bar.get_height() / 2)
             ends[row] = max(ends.get(row, 0.0), bar.get_x() + bar.get_width())

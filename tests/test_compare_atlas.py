@@ -13,6 +13,7 @@ from clauseclf.atlas import build_atlas, finding_page_name, platform_page_name, 
 from clauseclf.cli import main
 from clauseclf.compare import compare_reports, comparison_html, comparison_text
 from clauseclf.verdict import report_verdict
+from conftest import html_nodes, present
 
 POLICIES = {
     "Alder": "Alder sells your personal data to data brokers. Any dispute with Alder will be "
@@ -42,7 +43,7 @@ def test_comparison_cells_are_the_most_adverse_finding(reports):
     assert comparison.names == ("Alder", "Birch", "Cedar")
     assert "data_sale" in comparison.types
     sale = [comparison.cell(i, "data_sale") for i in range(3)]
-    assert [f.severity for f in sale] == ["high", "none", "high"]
+    assert [present(f).severity for f in sale] == ["high", "none", "high"]
     assert comparison.cell(1, "arbitration") is None  # absent, not protective
     with pytest.raises(ValueError, match="at least two"):
         compare_reports(reports[:1])
@@ -60,11 +61,11 @@ def test_comparison_text_and_html(reports):
     arbitration = next(line for line in text.splitlines() if "arbitration" in line)
     assert arbitration.split()[3] == "-"
     page = lxml.html.document_fromstring(comparison_html(comparison))
-    row = page.xpath("//table[contains(@class,'comparison')]//tr[@data-type='data_sale']")[0]
-    cells = row.xpath("td")
+    row = html_nodes(page, "//table[contains(@class,'comparison')]//tr[@data-type='data_sale']")[0]
+    cells = html_nodes(row, "td")
     assert [c.get("data-severity") for c in cells] == ["high", "none", "high"]
-    assert "not found" in page.xpath("//tr[@data-type='arbitration']/td")[1].text_content()
-    assert "Birch does not sell" in page.text_content()
+    assert "not found" in html_nodes(page, "//tr[@data-type='arbitration']/td")[1].text_content()
+    assert "Birch does not sell" in html_nodes(page, "/html")[0].text_content()
 
 
 def test_cli_compare(tiny_model, monkeypatch, tmp_path, capsys):
@@ -122,7 +123,7 @@ def test_atlas_finding_page(scored, tmp_path, tiny_model):
     )
     page = lxml.html.parse(str(tmp_path / finding_page_name(finding))).getroot()
     text = page.text_content()
-    assert finding.explanation.why_it_matters in text
+    assert present(finding.explanation).why_it_matters in text
     assert finding.citation.record_id in text and "model tiny" in text
     assert "This type appears on 3 of 3 platforms; 2 of 3 have it as adverse" in text
     assert "Unique: 0 other platform(s) use the same wording" in text

@@ -37,7 +37,7 @@ def test_encode_rejects_bad_input():
     with pytest.raises(TypeError, match="not a single str"):
         encoder.encode("one clause")
     with pytest.raises(TypeError, match="text #1"):
-        encoder.encode(["fine", 3])
+        encoder.encode(["fine", 3])  # type: ignore[list-item]  # the wrong type on purpose
     assert encoder.encode([]).shape == (0, 384)
 
 

@@ -14,7 +14,7 @@ from clauseclf.estimators import ClauseClassifier, ClauseFeaturizer, expected_fa
     [ClauseClassifier(), ClauseClassifier(linear_model="logistic", C=4.0)],
     expected_failed_checks=expected_failed_checks,
 )
-def test_sklearn_estimator_checks(estimator, check):  # type: ignore[no-untyped-def]
+def test_sklearn_estimator_checks(estimator, check):
     check(estimator)
 
 
@@ -78,7 +78,7 @@ def test_bad_label_weight_shape_is_named() -> None:
         ClauseClassifier().fit(x, y, label_weight=np.ones((3, 3)))
 
 
-def test_featurizer_pipeline_on_texts(fake_encoder) -> None:  # type: ignore[no-untyped-def]
+def test_featurizer_pipeline_on_texts(fake_encoder) -> None:
     from conftest import synthetic_records
 
     records = synthetic_records()
@@ -96,8 +96,8 @@ def test_featurizer_pipeline_on_texts(fake_encoder) -> None:  # type: ignore[no-
     assert np.mean(predicted == y) > 0.9
 
 
-def test_featurizer_refuses_a_single_string(fake_encoder) -> None:  # type: ignore[no-untyped-def]
+def test_featurizer_refuses_a_single_string(fake_encoder) -> None:
     with pytest.raises(TypeError, match="single string"):
         ClauseFeaturizer(encoder=fake_encoder).fit("We may change these terms.")
     with pytest.raises(TypeError, match="text #1 is int"):
-        ClauseFeaturizer(encoder=fake_encoder).fit(["a clause", 3])
+        ClauseFeaturizer(encoder=fake_encoder).fit(["a clause", 3])  # type: ignore[list-item]  # the wrong type on purpose

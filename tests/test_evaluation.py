@@ -116,12 +116,12 @@ def test_tosdr_top1_and_severity_score_what_users_see():
     severity[0, types.index("tracking")] = scale.index("medium")
     predicted = np.zeros((2, len(types)), dtype=bool)
     ranked = np.array([types.index("tracking"), types.index("data_sale")])
-    output = HeadOutput(probabilities, predicted, severity, np.full(2, 0.5), None, ranked)
+    output = HeadOutput(probabilities, predicted, severity, np.full(2, 0.5), ranked_first=ranked)
     metrics = evaluate_output(output, records, types, scale)
     assert metrics["tosdr_top1_accuracy"] == 0.0
     assert "severity" not in metrics  # no predicted type that the clause has
     predicted[0, types.index("tracking")] = True
-    shown = HeadOutput(probabilities, predicted, severity, np.full(2, 0.5), None, ranked)
+    shown = HeadOutput(probabilities, predicted, severity, np.full(2, 0.5), ranked_first=ranked)
     metrics = evaluate_output(shown, records, types, scale)
     assert metrics["tosdr_top1_accuracy"] == 0.5
     assert metrics["severity"]["pairs"] == 1 and metrics["severity"]["exact_accuracy"] == 1.0

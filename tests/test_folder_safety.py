@@ -10,6 +10,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from clauseclf.cli import main
@@ -28,7 +29,7 @@ def _tree(folder: Path) -> dict[str, bytes]:
 
 
 @pytest.fixture
-def user_folder(tmp_path) -> Path:
+def user_folder(tmp_path: Path) -> Path:
     folder = tmp_path / "thesis"
     (folder / "chapters").mkdir(parents=True)
     (folder / "chapters" / "one.md").write_text("Chapter one.", "utf-8")
@@ -37,7 +38,7 @@ def user_folder(tmp_path) -> Path:
 
 
 @pytest.fixture
-def static_saved(tmp_path) -> Path:
+def static_saved(tmp_path: Path) -> Path:
     """A saved model folder with its own static encoder under ``encoder/``."""
     return static_model(write_static_encoder(tmp_path / "static")).save(tmp_path / "model")
 
@@ -243,10 +244,8 @@ def test_fifo_or_symlink_in_an_index_folder_is_refused(tiny_model, tmp_path, nam
 # --- static encoder folders: the same rule ----------------------------------------------------
 
 
-def _encoder_parts(folder: Path) -> tuple:
+def _encoder_parts(folder: Path) -> tuple[np.ndarray, str, dict[str, object]]:
     """The vectors, tokenizer and config of the static encoder at ``folder``."""
-    import numpy as np
-
     vectors = np.load(folder / "embeddings.npz")["embeddings"]
     return (
         vectors,

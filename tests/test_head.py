@@ -65,7 +65,7 @@ def test_learns_the_synthetic_types(head, fake_encoder):
 def test_output_is_frozen(head, fake_encoder):
     out = head.predict(CLAUSES[:1], fake_encoder.encode(CLAUSES[:1]))
     with pytest.raises(AttributeError):
-        out.confidence = np.zeros(1)  # type: ignore[misc]
+        out.confidence = np.zeros(1)
 
 
 def test_no_clauses(head, fake_encoder):
@@ -82,9 +82,9 @@ def test_bad_inputs_are_clear_errors(head, fake_encoder):
     with pytest.raises(TypeError, match="sequence of str"):
         head.predict("one clause", fake_encoder.encode(["one clause"]))
     with pytest.raises(TypeError, match="sequence of str"):
-        head.predict([b"bytes"], fake_encoder.encode(["bytes"]))  # type: ignore[list-item]
+        head.predict([b"bytes"], fake_encoder.encode(["bytes"]))
     with pytest.raises(ValueError, match="numeric"):
-        head.predict(["x"], [["a"] * 32])  # type: ignore[arg-type]
+        head.predict(["x"], [["a"] * 32])
 
 
 def test_save_load_round_trip_predicts_the_same(head, fake_encoder, tmp_path):
@@ -346,7 +346,7 @@ def test_heads_saved_before_cues_were_named_read_the_legacy_cues(head, tmp_path,
     )
 
 
-def test_ngram_counts_match_the_training_vectorizer(head) -> None:  # type: ignore[no-untyped-def]
+def test_ngram_counts_match_the_training_vectorizer(head) -> None:
     from sklearn.feature_extraction.text import CountVectorizer
 
     features = head.features
@@ -369,7 +369,7 @@ def test_ngram_counts_match_the_training_vectorizer(head) -> None:  # type: igno
     assert ours.nnz > 0
 
 
-def test_loading_a_model_does_not_import_scikit_learn(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_loading_a_model_does_not_import_scikit_learn(tmp_path) -> None:
     import subprocess
     import sys
 
@@ -446,7 +446,7 @@ def test_ranker_trains_on_data_too_small_for_inner_folds(fake_encoder):
     assert out.top.shape == (3,) and np.isfinite(out.confidence).all()
 
 
-def test_a_head_keeps_its_char_block_through_save_and_load(head, tmp_path, fake_encoder) -> None:  # type: ignore[no-untyped-def]
+def test_a_head_keeps_its_char_block_through_save_and_load(head, tmp_path, fake_encoder) -> None:
     import json
 
     from clauseclf.errors import ModelFormatError

@@ -99,7 +99,7 @@ def test_index_profiles_with_indices_outside_their_shape_are_refused(
     with np.load(folder / "profiles.npz") as saved:
         arrays = {name: saved[name] for name in saved.files}
     change(arrays)
-    np.savez(folder / "profiles.npz", **arrays)  # type: ignore[arg-type]
+    np.savez(folder / "profiles.npz", **arrays)
     with pytest.raises(IndexFormatError, match="damaged index"):
         ClauseIndex.load(folder, model)
 
@@ -176,7 +176,7 @@ def test_classification_runs_in_bounded_batches(tiny_model, monkeypatch) -> None
     sizes: list[int] = []
     predict = tiny_model.head.predict
 
-    def counting(batch, embeddings):  # type: ignore[no-untyped-def]
+    def counting(batch, embeddings):
         sizes.append(len(batch))
         return predict(batch, embeddings)
 
@@ -210,9 +210,9 @@ def test_only_the_arrays_a_format_names_are_read_and_each_is_capped(
     largest = max(a.nbytes for a in arrays.values())
     monkeypatch.setattr(limits, "MAX_ARRAY_BYTES", largest)
     unused = np.zeros(4 * largest + 1_000_000, dtype=np.uint8)  # inflates past the cap
-    np.savez_compressed(folder / "head.npz", **arrays, unused=unused)  # type: ignore[arg-type]
+    np.savez_compressed(folder / "head.npz", **arrays, unused=unused)
     assert ClauseModel.load(folder, encoder=tiny_model.encoder).types == tiny_model.types
-    np.savez_compressed(folder / "head.npz", **{**arrays, "idf": unused})  # type: ignore[arg-type]
+    np.savez_compressed(folder / "head.npz", **{**arrays, "idf": unused})
     with pytest.raises(ModelFormatError, match=r"member 'idf' inflates to .* more than the limit"):
         ClauseModel.load(folder, encoder=tiny_model.encoder)
 

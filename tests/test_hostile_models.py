@@ -31,12 +31,12 @@ class MarkerPayload:
 
 
 @pytest.fixture
-def saved_model(tiny_model, tmp_path) -> Path:
+def saved_model(tiny_model: ClauseModel, tmp_path: Path) -> Path:
     return tiny_model.save(tmp_path / "model")
 
 
 @pytest.fixture
-def marker(tmp_path) -> Path:
+def marker(tmp_path: Path) -> Path:
     return tmp_path / "PWNED"
 
 

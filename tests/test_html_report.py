@@ -24,7 +24,7 @@ from clauseclf.html_report import REGULATION_NOTE, render_html
 from clauseclf.index import ClauseIndex
 from clauseclf.rendering import wrap
 from clauseclf.taxonomy import RegulationRef
-from conftest import EXAMPLE_POLICY, FERNWICK_POLICY
+from conftest import EXAMPLE_POLICY, FERNWICK_POLICY, present
 
 POLICY = FERNWICK_POLICY
 
@@ -198,7 +198,7 @@ def test_content_security_policy_allows_only_the_page_itself(report):
     policy = tree.xpath("//meta[@http-equiv='Content-Security-Policy']")[0].get("content")
     assert "default-src 'none'" in policy
     for tag in ("script", "style"):
-        body = re.search(rf"<{tag}>(.*?)</{tag}>", page, flags=re.DOTALL).group(1)
+        body = present(re.search(rf"<{tag}>(.*?)</{tag}>", page, flags=re.DOTALL)).group(1)
         digest = base64.b64encode(hashlib.sha256(body.encode()).digest()).decode()
         assert f"{tag}-src 'sha256-{digest}'" in policy
     assert not re.search(r"(src|href)=\"(https?:)?//", page)  # no external resource
@@ -262,11 +262,11 @@ def test_bad_arguments(report, index):
     with pytest.raises(ValueError, match="similar_k must be at least 1"):
         render_html(report, index=index, similar_k=0)
     with pytest.raises(TypeError, match="similar_k must be an int"):
-        render_html(report, similar_k="3")
+        render_html(report, similar_k="3")  # type: ignore[arg-type]  # the wrong type on purpose
     with pytest.raises(TypeError, match="report must be a DocumentReport"):
         render_html(report.to_dict())
     with pytest.raises(TypeError, match="index must be a ClauseIndex"):
-        render_html(report, index="index-folder")
+        render_html(report, index="index-folder")  # type: ignore[arg-type]  # the wrong type on purpose
 
 
 def test_document_report_to_html_delegates(report, index):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from typing import TypedDict
 
 import numpy as np
 import pandas as pd
@@ -23,8 +24,14 @@ from clauseclf.index import (
 from clauseclf.inference.model import ClauseModel
 from conftest import EXAMPLE_POLICY
 
+
+class _Every(TypedDict):
+    same_stance: bool
+    min_similarity: float
+
+
 #: ``similar`` options that keep every clause passing the other filters.
-EVERY = {"same_stance": False, "min_similarity": -1.0}
+EVERY: _Every = {"same_stance": False, "min_similarity": -1.0}
 
 PLATFORMS = {
     "Alpha": "Any dispute with Alpha will be resolved by binding arbitration. "
@@ -133,7 +140,7 @@ def test_similar_keeps_the_query_stance(stance_index):
 def test_prevalence_counts_platforms_by_stance(stance_index):
     label = stance_index.clauses["label"].iloc[0]
     stance_index.clauses["label"] = label  # one type for all: the stance split is under test
-    stance_index.__init__(  # type: ignore[misc]
+    stance_index.__init__(
         stance_index.model, stance_index.clauses, stance_index.vectors, stance_index.scales
     )
     prevalence = stance_index.prevalence(label)
@@ -395,10 +402,9 @@ def test_damaged_usearch_file_with_matching_checksum(index, tiny_model, tmp_path
 
 
 def test_missing_usearch_gives_a_clear_error(index, tiny_model, tmp_path, monkeypatch):
-    saved = None
-    if pytest.importorskip("usearch"):
-        saved = index.use_backend("hnsw").save(tmp_path / "index")
-        index.use_backend("exact")
+    pytest.importorskip("usearch")
+    saved = index.use_backend("hnsw").save(tmp_path / "index")
+    index.use_backend("exact")
     monkeypatch.setitem(sys.modules, "usearch", None)
     monkeypatch.setitem(sys.modules, "usearch.index", None)
     with pytest.raises(ImportError, match=r"pip install 'clauseclf\[ann\]'"):

@@ -17,7 +17,7 @@ import pytest
 
 from clauseclf.batch import write_scores
 from clauseclf.inference.model import ClauseModel
-from conftest import FakeEncoder
+from conftest import FakeEncoder, present
 
 TESTS_DIR = Path(__file__).resolve().parent
 
@@ -79,7 +79,8 @@ def _wait_for_chunks(
         if done >= count:
             return
         if process.poll() is not None:
-            raise AssertionError(f"runner ended early: {process.stderr.read().decode()}")
+            error = present(process.stderr).read().decode()
+            raise AssertionError(f"runner ended early: {error}")
         time.sleep(0.05)
     raise AssertionError("the runner made no progress")
 
@@ -127,7 +128,6 @@ def test_killed_batch_run_resumes_exactly(tiny_model, tmp_path, sig, suffix):
 
 
 def test_parquet_merge_killed_before_cleanup_adds_no_duplicates(tiny_model, tmp_path, monkeypatch):
-    from clauseclf.batch import checkpoint
 
     paths = _policies(tmp_path / "policies", 4)
     out = tmp_path / "scores.parquet"
@@ -137,7 +137,7 @@ def test_parquet_merge_killed_before_cleanup_adds_no_duplicates(tiny_model, tmp_
         raise KeyboardInterrupt  # stopped after the merge, before the parts are removed
 
     with monkeypatch.context() as patch:
-        patch.setattr(checkpoint.shutil, "rmtree", killed)
+        patch.setattr("clauseclf.batch.checkpoint.shutil.rmtree", killed)
         with pytest.raises(KeyboardInterrupt):
             write_scores(tiny_model, paths, out, chunk_size=1, progress=False)
     assert out.exists() and len(list(parts.glob("part-*.parquet"))) == 4
@@ -163,7 +163,6 @@ def test_cli_score_interrupt_tells_how_to_resume(monkeypatch, tmp_path, capsys, 
 
 
 def test_interrupted_save_keeps_the_previous_model(tiny_model, tmp_path, monkeypatch, fake_encoder):
-    from clauseclf.head import io as head_io
 
     target = tiny_model.save(tmp_path / "model")
     before = {p.name: p.read_bytes() for p in target.iterdir()}
@@ -171,8 +170,8 @@ def test_interrupted_save_keeps_the_previous_model(tiny_model, tmp_path, monkeyp
     def crash(*args, **kwargs):
         raise KeyboardInterrupt  # Ctrl-C while the new weights are being written
 
-    monkeypatch.setattr(head_io.np, "savez_compressed", crash)
-    monkeypatch.setattr(head_io.np, "savez", crash)
+    monkeypatch.setattr("clauseclf.head.io.np.savez_compressed", crash)
+    monkeypatch.setattr("clauseclf.head.io.np.savez", crash)
     with pytest.raises(KeyboardInterrupt):
         tiny_model.save(target)
     assert {p.name: p.read_bytes() for p in target.iterdir()} == before

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pytest
@@ -27,12 +28,12 @@ def small_limit(monkeypatch):
     monkeypatch.setattr(limits, "MAX_LINE_BYTES", LIMIT, raising=False)
 
 
-def _jsonl(path: Path, rows: list[dict]) -> Path:
+def _jsonl(path: Path, rows: Sequence[Mapping[str, object]]) -> Path:
     path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     return path
 
 
-def _one_error_line(capsys) -> str:
+def _one_error_line(capsys: pytest.CaptureFixture[str]) -> str:
     err = capsys.readouterr().err
     assert "Traceback" not in err
     (line,) = err.strip().splitlines()
@@ -54,7 +55,7 @@ def test_reading_takes_at_most_the_limit_from_an_endless_line():
             Endless.largest = max(Endless.largest, size)
             return b"a" * size
 
-    lines = limits.capped_lines(Endless(), "endless.jsonl")
+    lines = limits.capped_lines(Endless(), "endless.jsonl")  # type: ignore[arg-type]  # raw bytes
     with pytest.raises(TooLargeError, match=r"endless\.jsonl, line 1: longer than the limit of 64"):
         next(lines)
     assert Endless.largest <= LIMIT + 2

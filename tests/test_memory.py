@@ -13,7 +13,7 @@ import pytest
 
 import clauseclf
 from clauseclf.predictions import ClausePrediction
-from tests.conftest import EXAMPLE_POLICY
+from conftest import EXAMPLE_POLICY
 
 _FIELDS = ("labels", "severities", "probabilities", "evidence")
 
@@ -78,7 +78,7 @@ def test_a_predictions_fields_are_plain_values_kept_once_built(model, example_te
     prediction.probabilities["extra"] = 1.0  # a dict like any other: the change is kept
     assert prediction.probabilities["extra"] == 1.0
     with pytest.raises(dataclasses.FrozenInstanceError):
-        prediction.labels = {}  # type: ignore[misc]
+        prediction.labels = {}
     assert "labels=" in repr(prediction) and "probabilities" not in repr(prediction)
 
 

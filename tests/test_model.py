@@ -43,7 +43,7 @@ def test_prediction_fields_are_consistent(tiny_model):
             assert prediction.label == "other"
         assert prediction.severity in ("none", "low", "medium", "high")
     with pytest.raises(FrozenInstanceError):
-        predictions[0].label = "x"  # type: ignore[misc]
+        predictions[0].label = "x"
 
 
 def test_multi_label_clause(tiny_model):
@@ -112,7 +112,7 @@ def test_empty_document_gives_empty_report(tiny_model):
 
 def test_analyze_rejects_bytes(tiny_model):
     with pytest.raises(TypeError, match="bytes"):
-        tiny_model.analyze(b"We sell data.")  # type: ignore[arg-type]
+        tiny_model.analyze(b"We sell data.")
 
 
 def test_save_load_round_trip(tiny_model, tmp_path, fake_encoder):

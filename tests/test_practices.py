@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import TypedDict
 
 import numpy as np
 import pytest
@@ -16,6 +17,7 @@ from clauseclf.index.similar import PRACTICE_WEIGHT
 from clauseclf.inference.model import ClauseModel
 from clauseclf.inference.practices import PracticeMap, practice_id
 from clauseclf.training import TrainingConfig, fit_practice_map
+from conftest import present
 
 PRACTICES = {
     "no sale": [
@@ -40,8 +42,14 @@ PLATFORMS = {
     "Gamma": "Any claim goes to an arbitrator, not a court. Your data is not sold.",
 }
 
+
+class _Every(TypedDict):
+    same_stance: bool
+    min_similarity: float
+
+
 #: ``similar`` options that keep every clause passing the other filters.
-EVERY = {"same_stance": False, "min_similarity": -1.0}
+EVERY: _Every = {"same_stance": False, "min_similarity": -1.0}
 
 
 @pytest.fixture(scope="module")
@@ -137,7 +145,7 @@ def test_index_ranks_by_practice_profiles(practice_model, fake_encoder, tmp_path
     expected_profile = maps.profiles(fake_encoder.encode([query]))
     rows = list(found.index)  # the frame's index: rows of index.clauses
     assert list(index.clauses.loc[rows, "text"]) == list(found["text"])
-    practice = (index.profiles[rows] @ expected_profile.T).toarray().ravel()
+    practice = (present(index.profiles)[rows] @ expected_profile.T).toarray().ravel()
     expected = PRACTICE_WEIGHT * practice + (1 - PRACTICE_WEIGHT) * found["wording_similarity"]
     np.testing.assert_allclose(found["similarity"], expected, rtol=1e-5, atol=1e-6)
     assert list(found["similarity"]) == sorted(found["similarity"], reverse=True)
@@ -145,7 +153,7 @@ def test_index_ranks_by_practice_profiles(practice_model, fake_encoder, tmp_path
     np.testing.assert_allclose(found["wording_similarity"], cosine, atol=0.02)
 
     index.add([{"text": "We sell your data.", "platform": "Delta", "id": "d"}], progress=False)
-    assert index.profiles.shape == (len(index), 3)
+    assert present(index.profiles).shape == (len(index), 3)
     folder = index.save(tmp_path / "index")
     assert json.loads((folder / "index.json").read_text())["measure"] == "practices"
     again = ClauseIndex.load(folder, practice_model)
@@ -321,7 +329,7 @@ def test_index_ranks_by_a_map_that_reads_text(text_practice_model, tmp_path):
     found = index.similar(query, k=10, same_type=False, one_per_platform=False, **EVERY).clauses
     encoder = text_practice_model.encoder
     expected_profile = text_practice_model.practice_profiles([query], encoder.encode([query]))
-    practice = (index.profiles[list(found.index)] @ expected_profile.T).toarray().ravel()
+    practice = (present(index.profiles)[list(found.index)] @ expected_profile.T).toarray().ravel()
     expected = PRACTICE_WEIGHT * practice + (1 - PRACTICE_WEIGHT) * found["wording_similarity"]
     np.testing.assert_allclose(found["similarity"], expected, rtol=1e-5, atol=1e-6)
     folder = index.save(tmp_path / "index")
@@ -349,9 +357,9 @@ def test_index_ranks_by_a_map_that_reads_text(text_practice_model, tmp_path):
         ClauseIndex.load(folder, other_model)
 
 
-def _case_lines() -> list[dict]:
+def _case_lines() -> list[dict[str, object]]:
     """Annotation lines: two practices of data_sale (with their case) and arbitration without."""
-    lines: list[dict] = [
+    lines: list[dict[str, object]] = [
         {"text": t, "labels": {"data_sale": "none" if c == "no sale" else "high"}, "case": c}
         for c in ("no sale", "sale")
         for t in PRACTICES[c]
@@ -383,7 +391,7 @@ def test_the_type_ranker_adds_practice_evidence(fake_encoder, tmp_path):
     features = head.features.transform(texts, embeddings)
     probabilities = head.predict(texts, embeddings).probabilities
     expected = (
-        np.asarray(features @ head.rank_weights.astype(np.float64))
+        np.asarray(features @ present(head.rank_weights).astype(np.float64))
         + head.rank_bias
         + ranking.weight
         * (ranking.practices.probabilities(embeddings, head.features.tfidf(texts)) @ ranking.types)

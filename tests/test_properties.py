@@ -246,7 +246,7 @@ def test_fuzz_decoding_encoded_text(text: str, codec: str) -> None:
 
 
 _LATIN_TEXT = st.text(
-    alphabet=st.characters(min_codepoint=0x20, max_codepoint=0xFF, blacklist_categories=("Cc",)),
+    alphabet=st.characters(min_codepoint=0x20, max_codepoint=0xFF, blacklist_categories=["Cc"]),
     min_size=2,
     max_size=200,
 ).filter(str.strip)

@@ -39,8 +39,10 @@ def test_stance_annotations_are_valid_and_kept_apart_from_the_check_set():
     assert ("data_sale", "medium") not in graded
     assert {("ai_training", level) for level in ("none", "medium", "high")} <= graded
     # hard negatives: sharing checked for data_sale, improvement checked for ai_training
-    assert any("data_sale" in r.annotated_types and "data_sale" not in r.labels for r in stance)
-    assert any("ai_training" in r.annotated_types and not r.labels for r in stance)
+    assert any(
+        "data_sale" in (r.annotated_types or ()) and "data_sale" not in r.labels for r in stance
+    )
+    assert any("ai_training" in (r.annotated_types or ()) and not r.labels for r in stance)
 
 
 def test_larger_check_set_is_fully_checked_and_apart_from_the_other_files():

@@ -110,7 +110,7 @@ def _assert_exact(out: Path, model: ClauseModel, paths: list[Path]) -> None:
 
 
 @pytest.fixture
-def model_dir(tiny_model, tmp_path) -> Path:
+def model_dir(tiny_model: ClauseModel, tmp_path: Path) -> Path:
     return tiny_model.save(tmp_path / "model")
 
 
@@ -189,7 +189,7 @@ class _Stopper:
 
 def _stopped_run(model: ClauseModel, paths: list[Path], out: Path) -> None:
     with pytest.raises(KeyboardInterrupt):
-        write_scores(_Stopper(model, 4), paths, out, chunk_size=2, progress=False)
+        write_scores(_Stopper(model, 4), paths, out, chunk_size=2, progress=False)  # type: ignore[arg-type]  # a ClauseModel stand-in
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".jsonl"])
@@ -256,7 +256,7 @@ def test_the_lock_is_released_however_the_run_ends(tiny_model, tmp_path):
     out = tmp_path / "scores.jsonl"
     lock = out.with_name(out.name + ".lock")
     with pytest.raises(KeyboardInterrupt):
-        write_scores(_Stopper(tiny_model, 1), paths, out, chunk_size=1, progress=False)
+        write_scores(_Stopper(tiny_model, 1), paths, out, chunk_size=1, progress=False)  # type: ignore[arg-type]  # a ClauseModel stand-in
     assert not lock.exists()
     with warnings.catch_warnings():
         warnings.simplefilter("error", StaleLockWarning)  # no stale lock to take over

@@ -52,7 +52,7 @@ def test_encode_rejects_bad_input(static_folder):
     with pytest.raises(TypeError, match="not a single str"):
         encoder.encode("we sell data")
     with pytest.raises(TypeError, match="text #1"):
-        encoder.encode(["we", None])
+        encoder.encode(["we", None])  # type: ignore[list-item]  # the wrong type on purpose
     assert encoder.encode([]).shape == (0, 8)
 
 

@@ -41,7 +41,7 @@ from clauseclf.verdict import (
     rank_findings,
     report_verdict,
 )
-from conftest import EXAMPLE_POLICY, FERNWICK_POLICY, require_shared_data
+from conftest import EXAMPLE_POLICY, FERNWICK_POLICY, html_nodes, present, require_shared_data
 
 WHEN = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 
@@ -79,9 +79,9 @@ def test_every_type_has_both_texts_for_every_severity():
 
 
 def test_protective_and_adverse_texts_differ():
-    sale = explain("data_sale", "none").what_it_means
+    sale = present(explain("data_sale", "none")).what_it_means
     assert "does not sell" in sale
-    assert "may sell" in explain("data_sale", "high").what_it_means
+    assert "may sell" in present(explain("data_sale", "high")).what_it_means
 
 
 @pytest.mark.parametrize(
@@ -249,7 +249,7 @@ def test_evidence_on_real_policies_is_content_words():
     with tarfile.open(archive) as tar:
         members = sorted((m for m in tar.getmembers() if m.isfile()), key=lambda m: m.name)
         for member in members[:4]:
-            text = tar.extractfile(member).read().decode("utf-8", "replace")
+            text = present(tar.extractfile(member)).read().decode("utf-8", "replace")
             spans += _spans(model.analyze(text))
     assert len(spans) > 200
     assert [s for s in spans if not is_content(s)] == []
@@ -267,7 +267,7 @@ def test_markdown_puts_the_verdict_first(larkspur):
     assert order == sorted(order)
     top = verdict.adverse[0]
     assert f"### 1. {top.severity}" in text
-    assert top.explanation.what_it_means in text
+    assert present(top.explanation).what_it_means in text
     assert f"record `{top.citation.record_id}`" in text
     # "other" clauses are folded away in <details>.
     assert re.search(r"<details><summary>\d+ clauses of type other</summary>", text)
@@ -390,12 +390,12 @@ def test_html_verdict_comes_first(report):
     body = lxml.html.tostring(tree).decode()
     assert body.index('class="verdict"') < body.index('<main class="clauses"')
     verdict = report_verdict(report)
-    grade = tree.xpath("//section[@class='verdict']//span[contains(@class, 'grade')]")[0]
+    grade = html_nodes(tree, "//section[@class='verdict']//span[contains(@class, 'grade')]")[0]
     assert grade.text_content() == (verdict.grade.letter or "not graded")
-    cards = tree.xpath("//section[@class='verdict']/div[contains(@class,'top')]/article")
+    cards = html_nodes(tree, "//section[@class='verdict']/div[contains(@class,'top')]/article")
     assert [c.get("data-type") for c in cards] == [f.type for f in verdict.adverse][: len(cards)]
     first = cards[0]
-    assert verdict.adverse[0].explanation.why_it_matters in first.text_content()
+    assert present(verdict.adverse[0].explanation).why_it_matters in first.text_content()
     assert verdict.adverse[0].citation.record_id in first.text_content()
     assert tree.xpath("//select[@id='sort-order']") and tree.xpath("//label[@for='sort-order']")
 
@@ -413,5 +413,5 @@ def test_html_findings_show_prevalence_with_an_index(report, tiny_model):
     )
     index = ClauseIndex.from_frame(frame, tiny_model)
     tree = lxml.html.document_fromstring(render_html(report, index=index))
-    prevalence = tree.xpath("//section[@class='verdict']//p[@class='prevalence']")
+    prevalence = html_nodes(tree, "//section[@class='verdict']//p[@class='prevalence']")
     assert prevalence and all("platforms" in p.text_content() for p in prevalence)

@@ -106,14 +106,17 @@ def slug(value: str) -> str:
 
 
 def platform_page_name(platform: str) -> str:
+    """The file name of ``platform``'s page."""
     return f"platform-{slug(platform)}.html"
 
 
 def type_page_name(type_id: str) -> str:
+    """The file name of the page of the type ``type_id``."""
     return f"type-{slug(type_id)}.html"
 
 
 def finding_page_name(finding: Finding) -> str:
+    """The file name of ``finding``'s page: its record id and type."""
     record = finding.citation.record_id.replace(":", "-")
     return f"finding-{record}-{slug(finding.type)}.html"
 

@@ -37,6 +37,7 @@ class Comparison:
 
     @property
     def types(self) -> tuple[str, ...]:
+        """The types found in any verdict, in taxonomy order, unknown types after (sorted)."""
         found = {f.type for v in self.verdicts for f in v.findings}
         order = [t for t in default_taxonomy().type_ids if t in found]
         return tuple(order + sorted(found - set(order) - {OTHER}))

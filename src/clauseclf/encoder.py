@@ -42,12 +42,15 @@ class Encoder(Protocol):
     """Turns texts into L2-normalised float32 vectors of a fixed dimension."""
 
     @property
-    def name(self) -> str: ...
+    def name(self) -> str:
+        """The encoder's name, recorded with a model and in cache keys."""
 
     @property
-    def dimension(self) -> int: ...
+    def dimension(self) -> int:
+        """The length of each vector."""
 
-    def encode(self, texts: Sequence[str], *, batch_size: int = 64) -> np.ndarray: ...
+    def encode(self, texts: Sequence[str], *, batch_size: int = 64) -> np.ndarray:
+        """One L2-normalised float32 row per text, shape (len(texts), dimension)."""
 
 
 @dataclass(frozen=True)
@@ -96,10 +99,12 @@ class SentenceTransformerEncoder:
 
     @property
     def name(self) -> str:
+        """The model's name."""
         return self._name
 
     @property
     def dimension(self) -> int:
+        """The length of each vector."""
         return self._dimension
 
     def _load(self) -> Any:
@@ -183,6 +188,7 @@ def load_encoder(spec: EncoderSpec | None = None) -> SentenceTransformerEncoder:
 
 
 def package_version(distribution: str) -> str | None:
+    """The installed version of ``distribution``, None when it is not installed."""
     try:
         return importlib.metadata.version(distribution)
     except importlib.metadata.PackageNotFoundError:
@@ -268,10 +274,12 @@ class StaticEncoder:
 
     @property
     def name(self) -> str:
+        """The encoder's name (from ``encoder.json``)."""
         return self._name
 
     @property
     def dimension(self) -> int:
+        """The length of each vector (from ``encoder.json``)."""
         return self._dimension
 
     def spec(self) -> dict[str, Any]:

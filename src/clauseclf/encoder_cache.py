@@ -43,10 +43,12 @@ class CachedEncoder:
 
     @property
     def name(self) -> str:
+        """The wrapped encoder's name."""
         return self.encoder.name
 
     @property
     def dimension(self) -> int:
+        """The wrapped encoder's dimension."""
         return self.encoder.dimension
 
     def __getstate__(self) -> dict[str, Any]:

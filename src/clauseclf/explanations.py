@@ -30,6 +30,7 @@ class Explanation:
     what_it_means: str
 
     def to_dict(self) -> dict[str, str]:
+        """The two texts by field name, as in ``explanations.json``."""
         return {"why_it_matters": self.why_it_matters, "what_it_means": self.what_it_means}
 
 

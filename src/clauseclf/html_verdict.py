@@ -36,6 +36,7 @@ TOP_FINDINGS = 10
 
 
 def severity_class(severity: str) -> str:
+    """The CSS class of ``severity`` (``sev-unknown`` for a level outside the scale)."""
     return f"sev-{severity}" if severity in SEVERITY_SCALE else "sev-unknown"
 
 
@@ -174,6 +175,7 @@ def mark_phrases(text: str, phrases: tuple[str, ...]) -> str:
 
 
 def regulations_html(types: list[str]) -> str:
+    """A collapsed list of the regulations to check for each of ``types`` (empty if none)."""
     groups = []
     for clause_type in types:
         try:

@@ -67,6 +67,7 @@ class AnalyzedClause:
 
     @property
     def text(self) -> str:
+        """The clause's text."""
         return self.segment.text
 
     @property
@@ -80,14 +81,17 @@ class AnalyzedClause:
 
     @property
     def label(self) -> str:
+        """The predicted top label."""
         return self.prediction.label
 
     @property
     def severity(self) -> str:
+        """The predicted severity."""
         return self.prediction.severity
 
     @property
     def confidence(self) -> float:
+        """The confidence of the top label."""
         return self.prediction.confidence
 
     def to_dict(self) -> dict[str, Any]:

@@ -70,6 +70,7 @@ class Citation:
         return f"{self.document_sha256[:12]}:{self.clause_id}"
 
     def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form, with the record id."""
         return {
             "record_id": self.record_id,
             "document_sha256": self.document_sha256,
@@ -102,6 +103,7 @@ class Finding:
 
     @property
     def category(self) -> str | None:
+        """The type's taxonomy category, None for a type the taxonomy does not know."""
         try:
             return default_taxonomy().get(self.type).category
         except KeyError:
@@ -114,6 +116,7 @@ class Finding:
 
     @property
     def explanation(self) -> Explanation | None:
+        """What the type at this severity means for the user, None if not written."""
         return explain(self.type, self.severity)
 
     @property
@@ -122,6 +125,7 @@ class Finding:
         return self.confidence >= MIN_CONFIDENCE
 
     def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form, with the category, stance, explanation and citation."""
         explanation = self.explanation
         return {
             "type": self.type,
@@ -152,9 +156,11 @@ class Grade:
 
     @property
     def label(self) -> str:
+        """The letter, or ``NOT_GRADED``."""
         return self.letter or NOT_GRADED
 
     def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form: the grade's label, score, counts and reason."""
         return {
             "grade": self.label,
             "score": self.score,
@@ -175,10 +181,12 @@ class Verdict:
 
     @property
     def adverse(self) -> tuple[Finding, ...]:
+        """The findings whose stance is adverse, in rank order."""
         return tuple(f for f in self.findings if f.stance == "adverse")
 
     @property
     def protective(self) -> tuple[Finding, ...]:
+        """The findings whose stance is protective, in rank order."""
         return tuple(f for f in self.findings if f.stance == "protective")
 
     def category_counts(self) -> dict[str, dict[str, int]]:
@@ -192,6 +200,7 @@ class Verdict:
         return {c: {s: counts[c][s] for s in ("adverse", "neutral", "protective")} for c in ordered}
 
     def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form: grade, category counts and findings."""
         return {
             "grade": self.grade.to_dict(),
             "category_counts": self.category_counts(),

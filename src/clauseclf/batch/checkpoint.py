@@ -57,11 +57,13 @@ class ModelStamp:
 
     @classmethod
     def of(cls, model: ClauseModel) -> ModelStamp:
+        """The stamp of ``model``: its id, version and fingerprint."""
         from clauseclf.pipeline import model_id, model_version
 
         return cls(model_id(model), model_version(model), model.fingerprint())
 
     def describe(self) -> str:
+        """The model in words, for messages: id, version and the start of its SHA-256."""
         digest = f", sha256 {self.sha256[:12]}" if self.sha256 else ""
         return f"{self.id or 'an unnamed model'} (version {self.version}{digest})"
 
@@ -77,6 +79,7 @@ class Checkpoint:
         self.next_part = 0  # Parquet: number of the next part file
 
     def exists(self) -> bool:
+        """Whether a progress file or a parts folder of this output is on disk."""
         return self.progress.exists() or self.parts.exists()
 
     def start(self) -> None:

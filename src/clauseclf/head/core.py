@@ -79,6 +79,7 @@ class ClauseHead:
 
     @property
     def embedding_dim(self) -> int:
+        """The length of the sentence embeddings the features take."""
         return self.features.embedding_dim
 
     def decision_scores(self, features: sp.csr_matrix) -> np.ndarray:

@@ -51,6 +51,7 @@ class Uniqueness:
 
     @property
     def unique(self) -> bool:
+        """True when no other platform uses a near-identical wording."""
         return self.platforms == 0
 
     def __str__(self) -> str:

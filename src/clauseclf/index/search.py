@@ -178,5 +178,5 @@ def _check_backend(name: str) -> None:
 
 
 def _usearch_index() -> Any:
-    """usearch's ``Index`` class, or a ``MissingExtraError`` naming the extra to install."""
+    """The ``Index`` class of usearch, or a ``MissingExtraError`` naming the extra to install."""
     return require_extra("usearch.index", "ann", "the approximate backend 'hnsw'").Index

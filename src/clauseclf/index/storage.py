@@ -109,7 +109,6 @@ def _load(
 ) -> ClauseIndex:
     """``ClauseIndex.load``: the index of ``directory`` as a ``cls``, every check failing with
     an ``IndexFormatError``."""
-
     if backend is not None:
         _check_backend(backend)
     directory = Path(directory)

@@ -200,7 +200,6 @@ class ClauseModel:
     ) -> ClauseModel:
         """The same model with an embedding cache: a clause text seen before is not embedded
         again (in memory; also in the SQLite file ``path`` if given, across sessions)."""
-
         encoder = CachedEncoder(self.encoder, path=path, max_items=max_items)
         return ClauseModel(
             encoder, self.head, self.taxonomy, metadata=self.metadata, practices=self.practices

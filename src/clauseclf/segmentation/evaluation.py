@@ -65,14 +65,17 @@ class BoundaryScore:
 
     @property
     def precision(self) -> float:
+        """Share of predicted boundaries that are right (0.0 with none predicted)."""
         return self.tp / (self.tp + self.fp) if self.tp + self.fp else 0.0
 
     @property
     def recall(self) -> float:
+        """Share of true boundaries predicted (0.0 with none to find)."""
         return self.tp / (self.tp + self.fn) if self.tp + self.fn else 0.0
 
     @property
     def f1(self) -> float:
+        """Harmonic mean of precision and recall (0.0 when both are 0)."""
         p, r = self.precision, self.recall
         return 2 * p * r / (p + r) if p + r else 0.0
 

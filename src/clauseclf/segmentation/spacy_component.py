@@ -51,6 +51,7 @@ class ClauseSegmenter:
         return segment_document(text, format="text").segments
 
     def __call__(self, doc: Doc) -> Doc:
+        """``doc`` with its clauses in ``doc.spans[spans_key]``, each with its heading."""
         spans: list[Span] = []
         headings: list[str | None] = []
         for seg in self.segment_text(doc.text):

@@ -39,7 +39,7 @@ MAX_CLAUSE_CHARS = 5000
 
 @dataclass(frozen=True)
 class Unit:
-    """A raw splitter unit: a clause, a heading, or a section-number label such as "1.1."
+    """A raw splitter unit: a clause, a heading, or a section-number label such as ``1.1.``.
 
     Only clauses become segments; headings become their ``heading``; labels are dropped.
     """

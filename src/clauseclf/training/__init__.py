@@ -1,12 +1,12 @@
-"""Training the head and the default model, with cross-validation grouped by platform.
+r"""Training the head and the default model, with cross-validation grouped by platform.
 
 Partial labels: a type the annotator checked is a strong label (positive or negative); a type
 not checked for a clause (``annotated_types``) is taken as a *weak* negative, with a small sample
 weight, so the 20 types CLAUDETTE never checked still see CLAUDETTE sentences as (mostly right)
 negatives. Rebuild the default model with::
 
-    python -m clauseclf.training --data ../shared/data \\
-        --annotations data/annotations/stance.jsonl data/annotations/real.jsonl \\
+    python -m clauseclf.training --data ../shared/data \
+        --annotations data/annotations/stance.jsonl data/annotations/real.jsonl \
         --out models/default --seed 0
 
 (``clauseclf train`` trains a model from annotation files; both commands are in

@@ -38,6 +38,7 @@ class WordOp:
     words: tuple[str, ...]
 
     def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form: the op and its words."""
         return {"op": self.op, "words": list(self.words)}
 
 

@@ -53,26 +53,32 @@ class ClauseChange:
 
     @property
     def clause_id(self) -> str:
+        """The id of the clause as it is now."""
         return self.clause.clause_id
 
     @property
     def text(self) -> str:
+        """The text of the clause as it is now."""
         return self.clause.text
 
     @property
     def old_severity(self) -> str | None:
+        """The old clause's severity, None when the clause was added."""
         return self.old.severity if self.old else None
 
     @property
     def new_severity(self) -> str | None:
+        """The new clause's severity, None when the clause was removed."""
         return self.new.severity if self.new else None
 
     @property
     def old_types(self) -> tuple[str, ...]:
+        """The old clause's types, empty when the clause was added."""
         return clause_types(self.old.prediction.labels, self.old.label) if self.old else ()
 
     @property
     def new_types(self) -> tuple[str, ...]:
+        """The new clause's types, empty when the clause was removed."""
         return clause_types(self.new.prediction.labels, self.new.label) if self.new else ()
 
     def word_diff_text(self) -> str:
@@ -80,6 +86,7 @@ class ClauseChange:
         return _inline_diff(self.word_diff, lambda s: f"[-{s}-]", lambda s: f"{{+{s}+}}")
 
     def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form: status, similarity, both clauses and the word diff."""
         return {
             "status": self.status,
             "moved": self.moved,
@@ -141,6 +148,7 @@ class Change:
         return self.describe()
 
     def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form, with the one-line description."""
         return {
             "kind": self.kind,
             "description": self.describe(),

@@ -71,6 +71,7 @@ class ClauseLineage:
         return self.clause_ids[-1]
 
     def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form, dates in ISO-8601."""
         return {
             "lineage_id": self.lineage_id,
             "clause_id": self.clause_id,

@@ -64,22 +64,27 @@ class PolicyDiff:
 
     @property
     def added(self) -> tuple[ClauseChange, ...]:
+        """The clauses added in the new version."""
         return self._with("added")
 
     @property
     def removed(self) -> tuple[ClauseChange, ...]:
+        """The clauses of the old version that the new one dropped."""
         return self._with("removed")
 
     @property
     def reworded(self) -> tuple[ClauseChange, ...]:
+        """The clauses kept with different wording."""
         return self._with("reworded")
 
     @property
     def unchanged(self) -> tuple[ClauseChange, ...]:
+        """The clauses kept word for word (moved or not)."""
         return self._with("unchanged")
 
     @property
     def moved(self) -> tuple[ClauseChange, ...]:
+        """The clauses that changed position (any status)."""
         return tuple(c for c in self.clauses if c.moved)
 
     @property
