@@ -60,10 +60,12 @@ class Collector:
         self._buffer: list[str] = []
 
     def add(self, text: str | None) -> None:
+        """Append ``text`` (nothing for None or empty) to the current block."""
         if text:
             self._buffer.append(text)
 
     def flush(self, kind: BlockKind, level: int) -> None:
+        """Close the current block as a ``kind`` piece of ``level`` (dropped if only spaces)."""
         if self._buffer:
             content = " ".join("".join(self._buffer).split())
             self._buffer.clear()

@@ -81,6 +81,7 @@ def _flat_block(state: Any, start_line: int, end_line: int, silent: bool) -> boo
 
 
 def markdown_pieces(text: str) -> list[Piece]:
+    """The block pieces (kind, level, text) of a Markdown document, in document order."""
     from markdown_it import MarkdownIt
 
     parser = MarkdownIt("commonmark", {"maxNesting": _MARKDOWN_MAX_NESTING}).enable("table")
