@@ -100,8 +100,13 @@ BATCH = [
         "import matplotlib.pyplot as plt\n"
         "import pandas as pd\n\n"
         "import clauseclf\n"
-        "from clauseclf.collection import (collection_documents, findings_table,\n"
-        "                                  prevalence_table, severity_table, verdict_table)\n"
+        "from clauseclf.collection import (\n"
+        "    collection_documents,\n"
+        "    findings_table,\n"
+        "    prevalence_table,\n"
+        "    severity_table,\n"
+        "    verdict_table,\n"
+        ")\n"
         "from clauseclf.collection_plots import plot_prevalence, plot_severity_grid\n"
         "from clauseclf.verdict import GRADES, MIN_CONFIDENCE, NOT_GRADED\n\n"
         "pd.set_option('display.max_colwidth', 110)\n"
@@ -137,7 +142,7 @@ BATCH = [
         "        scores, model_version=scores['model_version'].iloc[0])\n"
         "    platforms = len({d.platform for d in documents})\n"
         '    print(f"{len(scores) - len(failed):,} clauses of {len(documents)} documents "\n'
-        '          f"({platforms} platforms) scored; {failed[\'document_id\'].nunique()} "\n'
+        "          f\"({platforms} platforms) scored; {failed['document_id'].nunique()} \"\n"
         '          "documents failed")'
     ),
     new_markdown_cell(
@@ -159,8 +164,8 @@ BATCH = [
         "## How common each clause type is, by stance\n\n"
         "Each platform counts once per type, at its most adverse finding of the type with "
         "confidence >= 0.5 (the grade's cut-off): *adverse* (high, medium), *neutral* (low), "
-        "*protective* (none, e.g. \"we do not sell your data\") or *absent*. A \"we sell\" "
-        "and a \"we don't sell\" clause are never counted together."
+        '*protective* (none, e.g. "we do not sell your data") or *absent*. A "we sell" '
+        'and a "we don\'t sell" clause are never counted together.'
     ),
     new_code_cell(
         "if HAVE_DATA:\n"
