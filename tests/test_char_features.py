@@ -55,53 +55,35 @@ def test_the_char_block_comes_last_weighted() -> None:
     embeddings = np.ones((len(TEXTS), 2))
     rows = features.transform(TEXTS, embeddings).toarray()
     assert rows.shape == (len(TEXTS), features.size)
-    assert features.size == 1 + 2 + len(features.stance_cues) * 0 + len(features.char_vocabulary)
+    assert features.size == 1 + 2 + len(features.char_vocabulary)  # no stance flags: weight 0
     np.testing.assert_allclose(rows[:, 3:], 0.25 * features.char_tfidf(TEXTS).toarray())
 
 
-def test_bad_char_blocks_are_refused() -> None:
-    for gram in ("a", "a  b", "a b", ""):
-        with pytest.raises(ModelFormatError, match="not a char_wb n-gram"):
-            TextFeatures(
-                ["a"],
-                np.ones(1),
-                2,
-                0.5,
-                char_vocabulary=["ab", gram],
-                char_idf=np.ones(2),
-                char_weight=1.0,
-            )
-    with pytest.raises(ModelFormatError, match="character vocabulary has 2 entries"):
+@pytest.mark.parametrize(
+    ("grams", "idf", "weight", "message"),
+    [
+        *[
+            (["ab", gram], [1.0, 1.0], 1.0, "not a char_wb n-gram")
+            for gram in ("a", "a  b", "a b", "")
+        ],
+        (["ab", "bc"], [1.0], 1.0, "character vocabulary has 2 entries"),
+        (["ab"], [1.0], 0.0, "positive character weight"),
+        (["ab", "ab"], [1.0, 1.0], 1.0, "repeated"),
+        (["ab"], [float("nan")], 1.0, "NaN"),
+    ],
+)
+def test_bad_char_blocks_are_refused(
+    grams: list[str], idf: list[float], weight: float, message: str
+) -> None:
+    with pytest.raises(ModelFormatError, match=message):
         TextFeatures(
             ["a"],
             np.ones(1),
             2,
             0.5,
-            char_vocabulary=["ab", "bc"],
-            char_idf=np.ones(1),
-            char_weight=1.0,
-        )
-    with pytest.raises(ModelFormatError, match="positive character weight"):
-        TextFeatures(["a"], np.ones(1), 2, 0.5, char_vocabulary=["ab"], char_idf=np.ones(1))
-    with pytest.raises(ModelFormatError, match="repeated"):
-        TextFeatures(
-            ["a"],
-            np.ones(1),
-            2,
-            0.5,
-            char_vocabulary=["ab", "ab"],
-            char_idf=np.ones(2),
-            char_weight=1.0,
-        )
-    with pytest.raises(ModelFormatError, match="NaN"):
-        TextFeatures(
-            ["a"],
-            np.ones(1),
-            2,
-            0.5,
-            char_vocabulary=["ab"],
-            char_idf=np.array([np.nan]),
-            char_weight=1.0,
+            char_vocabulary=grams,
+            char_idf=np.array(idf),
+            char_weight=weight,
         )
 
 
