@@ -55,7 +55,8 @@ class ClauseClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     ``y`` is a 1-D array of class labels (binary or multiclass: prediction is the most probable
     class) or a 2-D 0/1 indicator matrix (multi-label: a type is predicted when its calibrated
     probability reaches ``thresholds_``: 0.5, or with ``tune_thresholds`` the value in
-    [min_threshold, max_threshold] that maximises the type's out-of-fold F1).
+    [min_threshold, max_threshold] that maximises the type's out-of-fold F-beta with
+    ``threshold_beta``: 1 weighs precision and recall alike, below 1 favours precision).
     ``linear_model`` is ``"svc"`` (LinearSVC) or ``"logistic"`` (liblinear logistic regression);
     both are class-balanced.
     """
@@ -68,6 +69,7 @@ class ClauseClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         tune_thresholds: bool = False,
         min_threshold: float = 0.2,
         max_threshold: float = 0.8,
+        threshold_beta: float = 1.0,
         random_state: int = 0,
     ) -> None:
         self.C = C
@@ -76,6 +78,7 @@ class ClauseClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         self.tune_thresholds = tune_thresholds
         self.min_threshold = min_threshold
         self.max_threshold = max_threshold
+        self.threshold_beta = threshold_beta
         self.random_state = random_state
 
     def __sklearn_tags__(self) -> Any:
@@ -101,7 +104,8 @@ class ClauseClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         ``calibration_mask`` marks the pairs calibration and thresholds may use (default: the
         pairs with weight 1); ``groups`` keeps each group in one inner fold (e.g. platforms).
         ``oof_probabilities_`` holds the calibrated out-of-fold probabilities of the training
-        samples (in-sample ones when the data is too small for ``inner_folds`` folds).
+        samples (in-sample ones when the data is too small for ``inner_folds`` folds) and
+        ``calibration_mask_`` the pairs calibration and thresholds were fitted on.
         """
         self._check_params()
         X, y = validate_data(
@@ -157,9 +161,15 @@ class ClauseClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         self.platt_ = _fit_platt(oof_scores, targets, weights, calibrate)
         probabilities = _sigmoid(oof_scores * self.platt_[:, 0] + self.platt_[:, 1])
         self.oof_probabilities_ = probabilities
+        self.calibration_mask_ = calibrate
         if self.multilabel_ and self.tune_thresholds:
-            self.thresholds_ = _choose_thresholds(
-                probabilities, targets, calibrate, self.min_threshold, self.max_threshold
+            self.thresholds_ = choose_thresholds(
+                probabilities,
+                targets,
+                calibrate,
+                self.min_threshold,
+                self.max_threshold,
+                self.threshold_beta,
             )
         else:
             self.thresholds_ = np.full(n_outputs, 0.5)
@@ -201,6 +211,8 @@ class ClauseClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
                 "thresholds must satisfy 0 < min_threshold <= max_threshold < 1, got "
                 f"{self.min_threshold!r} and {self.max_threshold!r}"
             )
+        if not self.threshold_beta > 0:
+            raise ValueError(f"threshold_beta must be positive, got {self.threshold_beta!r}")
 
     @staticmethod
     def _pair_weights(
@@ -340,14 +352,16 @@ def _fit_platt(
     return platt
 
 
-def _choose_thresholds(
+def choose_thresholds(
     probabilities: np.ndarray,
     targets: np.ndarray,
     calibrate: np.ndarray,
     low: float,
     high: float,
+    beta: float = 1.0,
 ) -> np.ndarray:
-    """Per-output threshold on a grid in [low, high] maximising F1 on the calibration pairs."""
+    """Per-output threshold on a grid of 25 in [low, high] maximising F-beta on the calibration
+    pairs (``calibrate``); 0.5 (clipped to the range) for outputs with fewer than 5 positives."""
     grid = np.linspace(low, high, 25)
     thresholds = np.full(probabilities.shape[1], float(np.clip(0.5, low, high)))
     for column in range(probabilities.shape[1]):
@@ -356,15 +370,16 @@ def _choose_thresholds(
         if gold.sum() < 5:
             continue
         p = probabilities[rows, column]
-        scores = [_f1(gold, p >= g) for g in grid]
+        scores = [_f_beta(gold, p >= g, beta) for g in grid]
         thresholds[column] = grid[int(np.argmax(scores))]
     return thresholds
 
 
-def _f1(gold: np.ndarray, predicted: np.ndarray) -> float:
+def _f_beta(gold: np.ndarray, predicted: np.ndarray, beta: float) -> float:
     tp = float(np.sum(gold & predicted))
-    denominator = float(gold.sum() + predicted.sum())
-    return 2 * tp / denominator if denominator else 0.0
+    b2 = beta * beta
+    denominator = b2 * float(gold.sum()) + float(predicted.sum())
+    return (1 + b2) * tp / denominator if denominator else 0.0
 
 
 class ClauseFeaturizer(TransformerMixin, BaseEstimator):  # type: ignore[misc]

@@ -55,6 +55,12 @@ class TrainingConfig:
             measured, on the same 5 platform folds (the second run also with stance.jsonl graded
             as the guideline grades it), real-clause micro-F1 0.782 vs 0.784, other
             left empty 0.788 vs 0.813, CLAUDETTE macro-F1 0.617 vs 0.633, ECE 0.034 vs 0.013.
+        threshold_beta: Each type's decision threshold maximises its out-of-fold F-beta on the
+            calibration pairs with this beta: 1 weighs precision and recall alike, below 1
+            favours precision (a type users see should be right). Measured with
+            ``benchmarks/threshold_beta.py``: see ``benchmarks/results/threshold_beta_*.txt``.
+        max_threshold: The highest decision threshold the tuning may choose (the lowest is
+            0.2).
         severity_corpora: Corpora whose positives alone fit a type's severity model when it has
             at least ``min_severity_examples`` there (the corpora grade the same type
             differently; the real clauses and stance.jsonl follow our guideline); ``()`` fits
@@ -122,6 +128,8 @@ class TrainingConfig:
     inner_folds: int = 3
     calibrate_on_full_checks: bool = True
     calibration_corpora: tuple[str, ...] = ()
+    threshold_beta: float = 1.0
+    max_threshold: float = 0.8
     severity_corpora: tuple[str, ...] = ("real", "stance")
     min_severity_examples: int = 30
     select_sources: bool = False

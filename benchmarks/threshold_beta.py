@@ -1,0 +1,156 @@
+"""Decision thresholds for precision: real clauses scored as users see them, per threshold rule.
+
+    python benchmarks/threshold_beta.py [--data ../shared/data] [--folds 5] [--jobs 2]
+                                        [--rules 1:0.8,0.7:0.9,0.5:0.9] [--out results.json]
+
+The folds, training data and scoring of ``benchmarks/real_clauses.py`` (variant ``real``: the
+shipped recipe, trained on the shared corpora, stance.jsonl and the real clauses of the training
+folds, grouped by platform and near-duplicate wording). Per fold the head is fitted once; each
+rule ``beta:max_threshold`` then re-chooses every type's threshold from the same out-of-fold
+probabilities (``estimators.choose_thresholds``: the F-beta-best of 25 values in
+[0.2, max_threshold]) and the test fold is classified through ``ClauseModel.classify``. Only the
+thresholds differ between rules: the ranker, severity and the confidence curve are those fitted
+with the shipped rule, so ECE is exact for the shipped rule only (a retrained head refits the
+confidence curve for its own thresholds).
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+
+#: Data the fold workers share (set before the pool forks).
+_STATE: dict[str, Any] = {}
+
+
+def _rules(text: str) -> list[tuple[float, float]]:
+    out = []
+    for part in text.split(","):
+        beta, high = part.split(":")
+        out.append((float(beta), float(high)))
+    return out
+
+
+def _name(rule: tuple[float, float]) -> str:
+    return f"beta {rule[0]:g}, max {rule[1]:g}"
+
+
+def _fold(k: int) -> list[tuple[int, str, Any]]:
+    from clauseclf.annotations import platform_key
+    from clauseclf.estimators import choose_thresholds
+    from clauseclf.inference.model import ClauseModel
+    from clauseclf.training import TrainingConfig, label_matrix
+    from clauseclf.training.head_fit import HeadEstimator
+
+    s = _STATE
+    real, shared, stance, folds = s["real"], s["shared"], s["stance"], s["folds"]
+    taxonomy, encoder, embeddings, index = s["taxonomy"], s["encoder"], s["embeddings"], s["index"]
+    test_rows = folds[k]
+    test_platforms = {platform_key(real[i].platform) for i in test_rows}
+    train_real = [real[i] for i in np.setdiff1d(np.arange(len(real)), test_rows)]
+    records = [r for r in shared if platform_key(r.platform) not in test_platforms]
+    records += stance + train_real
+    texts = [r.text for r in records]
+    config = TrainingConfig()
+    started = time.time()
+    estimator = HeadEstimator(config, taxonomy, s["seed"]).fit(
+        texts, embeddings[[index[t] for t in texts]], records
+    )
+    head = estimator.to_head()
+    classifier = estimator.classifier_
+    targets = label_matrix(records, list(taxonomy.type_ids), config.weak_negative_weight).y
+    test_texts = [real[i].text for i in test_rows]
+    out = []
+    for rule in s["rules"]:
+        variant = copy.copy(head)
+        variant.thresholds = choose_thresholds(
+            classifier.oof_probabilities_,
+            targets,
+            classifier.calibration_mask_,
+            classifier.min_threshold,
+            rule[1],
+            rule[0],
+        )
+        model = ClauseModel(encoder, variant, taxonomy)
+        for row, p in zip(test_rows, model.classify(test_texts), strict=True):
+            out.append((int(row), _name(rule), p))
+    print(f"fold {k}: {time.time() - started:.0f} s", file=sys.stderr, flush=True)
+    return out
+
+
+def main() -> int:
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    from real_clauses import _print, near_duplicate_groups
+
+    from clauseclf.annotations import load_annotations, load_corpora
+    from clauseclf.inference.model import ClauseModel
+    from clauseclf.scoring import score_predictions
+    from clauseclf.training import group_folds
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
+    parser.add_argument("--labels", type=Path, default=REPO / "data/annotations/real.jsonl")
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--rules", default="1:0.8,0.7:0.9,0.5:0.9")
+    parser.add_argument("--out", type=Path, default=None)
+    args = parser.parse_args()
+
+    shipped = ClauseModel.load()
+    taxonomy, encoder = shipped.taxonomy, shipped.encoder
+    real = list(
+        load_annotations(args.labels, documents=args.data / "policies-2023", strict=True).records
+    )
+    shared = load_corpora(args.data, taxonomy=taxonomy)
+    stance = list(load_annotations(REPO / "data/annotations/stance.jsonl", strict=True).records)
+    folds = group_folds(near_duplicate_groups(real), args.folds, args.seed)
+    all_texts = sorted({r.text for r in real + shared + stance})
+    rules = _rules(args.rules)
+    _STATE.update(
+        real=real,
+        shared=shared,
+        stance=stance,
+        folds=folds,
+        taxonomy=taxonomy,
+        encoder=encoder,
+        embeddings=encoder.encode(all_texts),
+        index={t: i for i, t in enumerate(all_texts)},
+        seed=args.seed,
+        rules=rules,
+    )
+    print(
+        f"{len(real)} real clauses, {args.folds} folds, {len(shared)} shared-corpus clauses; "
+        f"rules {args.rules}",
+        file=sys.stderr,
+    )
+    predictions: dict[str, list[Any]] = {_name(r): [None] * len(real) for r in rules}
+    with ProcessPoolExecutor(max_workers=args.jobs) as pool:
+        for found in pool.map(_fold, range(args.folds)):
+            for row, name, p in found:
+                predictions[name][row] = p
+    random_part = [r.part == "random" for r in real]
+    results = {
+        name: score_predictions(found, real, list(taxonomy.type_ids), random_part=random_part)
+        .to_dict()
+        for name, found in predictions.items()
+    }
+    print(f"{len(real)} real clauses, {args.folds} folds grouped by platform and wording")
+    _print(results, list(taxonomy.type_ids))
+    if args.out:
+        args.out.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
