@@ -141,8 +141,9 @@ def main() -> int:
                 predictions[name][row] = p
     random_part = [r.part == "random" for r in real]
     results = {
-        name: score_predictions(found, real, list(taxonomy.type_ids), random_part=random_part)
-        .to_dict()
+        name: score_predictions(
+            found, real, list(taxonomy.type_ids), random_part=random_part
+        ).to_dict()
         for name, found in predictions.items()
     }
     print(f"{len(real)} real clauses, {args.folds} folds grouped by platform and wording")
