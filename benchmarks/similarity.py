@@ -27,7 +27,9 @@ Queries are the fold's quotes whose case appears on another platform of the fold
 baselines search the same indexed clauses: MiniLM (all-MiniLM-L6-v2) cosine and TF-IDF cosine
 (fitted on the fold's clauses), one neighbour per platform. A query whose answer has fewer than
 k rows counts the missing ones as misses. The head's type classifier and its TF-IDF vocabulary are
-the shipped ones (the ranking reads the vocabulary, not the type labels, with ``same_type=False``).
+the shipped ones (the ranking reads the vocabulary, not the type labels, with ``same_type=False``);
+as a model has one practice map and the shipped head's type ranker reads the shipped map, the
+regimes' models use the shipped head without that practice evidence (``head_without_practices``).
 
 For each regime it also prints the neighbours found without a cut-off by band of ``similarity``
 with the share that has the query's case, and precision@5 and the share of queries answered for
@@ -43,7 +45,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -51,6 +53,9 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from accuracy import cached_embeddings
+
+if TYPE_CHECKING:
+    from clauseclf.head import ClauseHead
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -76,6 +81,17 @@ def one_per_platform_top(
         if len(chosen) == k:
             break
     return chosen
+
+
+def head_without_practices(head: ClauseHead) -> ClauseHead:
+    """``head`` without the practice evidence its type ranker reads (a model pairs a head with
+    one practice map: this one may go with any map, or none)."""
+    from clauseclf.head import ClauseHead
+
+    names = ("types", "severity_scale", "features", "type_weights", "type_bias", "platt")
+    names += ("thresholds", "severity_weights", "severity_bias", "confidence_curve")
+    names += ("rank_weights", "rank_bias", "required_cues", "settings")
+    return ClauseHead(**{name: getattr(head, name) for name in names})
 
 
 def main() -> int:
@@ -115,6 +131,7 @@ def main() -> int:
     cases = np.array([r.case for r in records], dtype=object)
     platforms = [platform_key(r.platform or "") for r in records]
     shipped = clauseclf.load()
+    searched_head = head_without_practices(shipped.head)
     vectors = shipped.encoder.encode(texts).astype(np.float32)
     near = near_duplicates(vectors, texts, NEAR_IDENTICAL)
     print(
@@ -177,7 +194,7 @@ def main() -> int:
                 )
             model = ClauseModel(
                 shipped.encoder,
-                shipped.head,
+                searched_head,
                 shipped.taxonomy,
                 metadata=shipped.metadata,
                 practices=practices,

@@ -13,6 +13,7 @@ shared fixtures. Regenerate the file only when a change of the fitted head is in
 from __future__ import annotations
 
 import json
+import tempfile
 import zlib
 from collections.abc import Callable
 from pathlib import Path
@@ -22,10 +23,13 @@ import pytest
 
 from clauseclf.annotations import AnnotatedClause
 from clauseclf.head import ClauseHead
-from clauseclf.head.io import head_files
+from clauseclf.head.io import HEAD_JSON, HEAD_NPZ
+from clauseclf.head.practices import PRACTICES_JSON, PRACTICES_NPZ
 from clauseclf.training import TrainingConfig, fit_head
 
 GOLDEN = Path(__file__).resolve().parent / "data" / "head_fit_golden.npz"
+HEAD_FILES = [HEAD_JSON, HEAD_NPZ]
+PRACTICE_FILES = [PRACTICES_JSON, PRACTICES_NPZ]  # the map the type ranker reads
 
 # (text, labels with their severity, case) per template; the case names the practice (as a
 # ToS;DR case does).
@@ -270,10 +274,18 @@ def head_record(head: ClauseHead) -> dict[str, np.ndarray]:
             arrays["practice_text_weights"] = practices.text_weights.toarray()
     for key, value in arrays.items():
         record[f"field/{key}"] = np.asarray(value)
-    meta, saved = head_files(head)
-    record["head.json"] = np.array(json.dumps(meta, sort_keys=True))
-    for key, value in saved.items():
-        record[f"head.npz/{key}"] = np.asarray(value)
+    with tempfile.TemporaryDirectory() as folder:  # every file save_head writes
+        head.save(folder)
+        written = sorted(path.name for path in Path(folder).iterdir())
+        assert written == sorted(HEAD_FILES if ranking is None else HEAD_FILES + PRACTICE_FILES)
+        for name in written:
+            path = Path(folder) / name
+            if path.suffix == ".json":
+                meta = json.loads(path.read_text(encoding="utf-8"))
+                record[name] = np.array(json.dumps(meta, sort_keys=True))
+            else:
+                with np.load(path, allow_pickle=False) as saved:
+                    record.update({f"{name}/{key}": saved[key] for key in saved.files})
     return record
 
 
@@ -314,6 +326,8 @@ def test_the_recipes_cover_every_learned_part() -> None:
         keys = set(golden.files)
     assert "default/head.npz/rank_practice_types" in keys  # practice evidence
     assert "few_platforms/head.npz/rank_practice_types" in keys  # without inner folds
+    assert "default/practices.npz/weights" in keys  # its practice map, stored once
+    assert not any(key.startswith("default/head.npz/rank_practice_w") for key in keys)
     assert "sources/head.npz/rank_weights" not in keys  # no ranker
     settings = json.loads(str(np.load(GOLDEN)["sources/field/settings"]))
     assert set(settings["sources"].values()) == {"all", "checked"}  # source selection

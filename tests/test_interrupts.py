@@ -200,7 +200,8 @@ def test_killed_save_keeps_the_previous_model(tiny_model, tmp_path, fake_encoder
         model.save({str(target)!r})
         """
     )
-    env = {**os.environ, "PYTHONPATH": str(TESTS_DIR)}
+    # the clauseclf under test (this process's PYTHONPATH), not whichever the interpreter installs
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(TESTS_DIR), *sys.path])}
     result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True)
     assert result.returncode == -signal.SIGKILL
     assert {p.name: p.read_bytes() for p in target.iterdir()} == before

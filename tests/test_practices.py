@@ -401,7 +401,7 @@ def test_the_type_ranker_adds_practice_evidence(fake_encoder, tmp_path):
     )
     out = head.predict(texts, embeddings)
     assert out.ranked_first.tolist() == np.argmax(expected, axis=1).tolist()
-    # saved in the head's files and read back: the same ranking
+    # saved with the head (the practice files) and read back: the same ranking
     model.save(tmp_path / "model")
     loaded = ClauseModel.load(tmp_path / "model", encoder=fake_encoder)
     assert loaded.head.rank_practices is not None
@@ -459,13 +459,18 @@ def test_a_head_with_broken_practice_evidence_is_refused(fake_encoder, tmp_path)
     model.save(tmp_path / "model")
     head_json = tmp_path / "model" / "head.json"
     meta = json.loads(head_json.read_text())
-    meta["rank_practices"]["names"] = "not a list"
+    for broken, match in (
+        ({"practices_sha256": 3}, "must be an object with 'practices_sha256'"),
+        ({"practices": 1}, r"'rank_practices' 'practices' must be an integer >= 2"),
+        ({"weight": -1.0}, r"'rank_practices' 'weight' must be a number >= 0"),
+        ({"practices_sha256": "0" * 64}, "was fitted with a practice map of 2 practices"),
+    ):
+        head_json.write_text(json.dumps(meta | {"rank_practices": meta["rank_practices"] | broken}))
+        with pytest.raises(ModelFormatError, match=match):
+            ClauseModel.load(tmp_path / "model", encoder=fake_encoder)
     head_json.write_text(json.dumps(meta))
-    with pytest.raises(ModelFormatError, match="rank_practices"):
-        ClauseModel.load(tmp_path / "model", encoder=fake_encoder)
-    meta["rank_practices"]["names"] = ["only-one"]
-    head_json.write_text(json.dumps(meta))
-    with pytest.raises(ModelFormatError):
+    (tmp_path / "model" / "practices.npz").unlink()
+    with pytest.raises(ModelFormatError, match=r"model file missing: .*practices\.npz"):
         ClauseModel.load(tmp_path / "model", encoder=fake_encoder)
 
 

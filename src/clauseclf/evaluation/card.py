@@ -181,7 +181,7 @@ def model_card(
         "seen at least twice; only the\nlargest n-gram weights are kept, as a sparse matrix); "
         "`ClauseIndex.similar` ranks by it"
         + (
-            "\nand the type ranker reads it (a copy sits in the head's files)"
+            "\nand the type ranker reads it (stored once: `head.json` records its SHA-256)"
             if practice_evidence
             else ""
         )

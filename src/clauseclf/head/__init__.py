@@ -1,13 +1,15 @@
 """The trained head: clause features (TF-IDF n-grams + sentence embedding + stance flags) ->
 types, severity, calibrated probabilities and confidence, and the evidence spans behind each
-predicted type. Stored as ``head.json`` + ``head.npz`` (no pickle).
+predicted type. Stored as ``head.json`` + ``head.npz`` (no pickle), with the practice map its
+type ranker reads, when it has one, in ``practices.json`` + ``practices.npz``.
 
 Modules: ``cues`` (``CUES``: every cue's name, pattern and description; ``stance_flags``,
 ``has_ai_wording``), ``features`` (``TextFeatures``, ``TOKEN_PATTERN``), ``output``
 (``HeadOutput``, ``PracticeRanking``, Platt probabilities, the cue gate, the top label),
 ``evidence`` (``lexical_evidence``: the spans behind a prediction; the span type is in
-``clauseclf.evidence``), ``core`` (``ClauseHead``: predict, rank scores, evidence), ``io``
-(``head.json``/``head.npz``, the model-file readers, the format checks). Everything public is
+``clauseclf.evidence``), ``practices`` (``PracticeMap``, ``practice_id``: which known practice
+a clause expresses), ``core`` (``ClauseHead``: predict, rank scores, evidence), ``files`` (the
+model-file readers), ``io`` (``head.json``/``head.npz``, the format checks). Everything public is
 re-exported here: import from ``clauseclf.head``.
 """
 
@@ -34,14 +36,8 @@ from clauseclf.head.evidence import (
     stance_spans,
 )
 from clauseclf.head.features import TOKEN_PATTERN, TextFeatures
-from clauseclf.head.io import (
-    HEAD_FORMAT_VERSION,
-    HEAD_JSON,
-    HEAD_NPZ,
-    RANK_PRACTICE_PREFIX,
-    read_model_json,
-    read_npz,
-)
+from clauseclf.head.files import read_model_json, read_npz
+from clauseclf.head.io import HEAD_FORMAT_VERSION, HEAD_JSON, HEAD_NPZ, RANK_PRACTICE_PREFIX
 from clauseclf.head.output import (
     HeadOutput,
     PracticeRanking,
@@ -51,6 +47,7 @@ from clauseclf.head.output import (
     ranked_top,
     top_label_probability,
 )
+from clauseclf.head.practices import PracticeMap, practice_id
 
 __all__ = [
     "AI_WORDING",
@@ -70,6 +67,7 @@ __all__ = [
     "ClauseHead",
     "Cue",
     "HeadOutput",
+    "PracticeMap",
     "PracticeRanking",
     "TextFeatures",
     "cue_description",
@@ -78,6 +76,7 @@ __all__ = [
     "lexical_evidence",
     "most_probable_predicted",
     "platt_probabilities",
+    "practice_id",
     "ranked_top",
     "read_model_json",
     "read_npz",

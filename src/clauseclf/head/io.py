@@ -1,36 +1,55 @@
 """A head on disk: ``head.json`` (types, vocabulary, cues, settings) and ``head.npz`` (the
-arrays, read without pickle); the readers of model files, which refuse a missing, corrupt or
-foreign file with ``ModelFormatError``; the checks that a head's parts fit together
-(``check_head``)."""
+arrays, read without pickle), and, for a head whose type ranker reads a practice map, that map's
+``practices.json`` and ``practices.npz`` (the model's one practice map, ``PracticeMap.save``);
+the checks that a head's parts fit together (``check_head``). The readers of model files are in
+``clauseclf.head.files`` (re-exported here)."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Collection
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
-from clauseclf import _json
-from clauseclf._files import require_regular_file
-from clauseclf.errors import ModelFormatError, TooLargeError
+from clauseclf import __version__
+from clauseclf.errors import ModelFormatError
 from clauseclf.head.cues import CUE_NAMES, LEGACY_STANCE_CUES
 from clauseclf.head.features import TextFeatures
+from clauseclf.head.files import model_number, read_model_json, read_npz
 from clauseclf.head.output import PracticeRanking
-from clauseclf.limits import MAX_JSON_BYTES, read_capped_bytes, read_npz_members
+from clauseclf.head.practices import PracticeMap
 
 if TYPE_CHECKING:
     from clauseclf.head.core import ClauseHead
 
+__all__ = [
+    "CONVERT_COMMAND",
+    "HEAD_ARRAYS",
+    "HEAD_FORMAT_VERSION",
+    "HEAD_JSON",
+    "HEAD_NPZ",
+    "RANK_PRACTICE_PREFIX",
+    "check_head",
+    "head_files",
+    "load_head",
+    "model_number",
+    "read_model_json",
+    "read_npz",
+    "save_head",
+]
+
 HEAD_JSON = "head.json"
 HEAD_NPZ = "head.npz"
-HEAD_FORMAT_VERSION = 1
-#: Names of the ranker's practice-map arrays in head.npz start with this.
+#: 2: a type ranker's practice map is the folder's practices.json/.npz (1: a copy in the head's
+#: files; ``CONVERT_COMMAND`` converts such a folder).
+HEAD_FORMAT_VERSION = 2
+#: The command that converts a model folder of an older head format (run from a checkout).
+CONVERT_COMMAND = "python scripts/convert_model_format.py"
+#: The type ranker's arrays in head.npz start with this (its practice types: ``rank_practice_
+#: types``).
 RANK_PRACTICE_PREFIX = "rank_practice_"
-#: The arrays of a practice map (``PracticeMap.arrays``), in practices.npz as they are and in
-#: head.npz after ``RANK_PRACTICE_PREFIX``.
-PRACTICE_ARRAYS = ("weights", "bias", "text_data", "text_indices", "text_indptr")
 #: Every array head.npz may hold: the only members read from it.
 HEAD_ARRAYS = (
     "idf",
@@ -44,23 +63,28 @@ HEAD_ARRAYS = (
     "confidence_curve",
     "rank_weights",
     "rank_bias",
-    *(RANK_PRACTICE_PREFIX + name for name in (*PRACTICE_ARRAYS, "types")),
+    RANK_PRACTICE_PREFIX + "types",
 )
 
 _Head = TypeVar("_Head")
 
 
 def save_head(head: ClauseHead, directory: str | Path) -> None:
-    """Write ``head.json`` and ``head.npz`` of ``head`` into an existing folder."""
+    """Write ``head.json`` and ``head.npz`` of ``head`` into an existing folder, and the practice
+    map its type ranker reads (``practices.json``, ``practices.npz``), so that the folder holds
+    the whole head."""
     directory = Path(directory)
     meta, arrays = head_files(head)
     (directory / HEAD_JSON).write_text(json.dumps(meta) + "\n", encoding="utf-8")
     np.savez_compressed(directory / HEAD_NPZ, **arrays)  # type: ignore[arg-type]
+    if head.rank_practices is not None:
+        head.rank_practices.practices.save(directory)
 
 
 def head_files(head: ClauseHead) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    """What ``save_head`` writes: the contents of ``head.json`` and the arrays of ``head.npz``
-    (in the dtypes they are stored in)."""
+    """The contents of ``head.json`` and the arrays of ``head.npz`` (in the dtypes they are
+    stored in) that ``save_head`` writes; a type ranker's practice map is not among them (it is
+    in the practice files; ``head.json`` records its size and ``PracticeMap.content_digest``)."""
     meta = {
         "format_version": HEAD_FORMAT_VERSION,
         "types": list(head.types),
@@ -78,10 +102,9 @@ def head_files(head: ClauseHead) -> tuple[dict[str, Any], dict[str, np.ndarray]]
     ranking = head.rank_practices
     if ranking is not None:
         meta["rank_practices"] = {
-            "names": list(ranking.practices.names),
-            "top_k": ranking.practices.top_k,
-            "text_features": ranking.practices.text_features,
             "weight": float(ranking.weight),
+            "practices": len(ranking.practices.names),
+            "practices_sha256": ranking.practices.content_digest(),
         }
     arrays: dict[str, np.ndarray] = {
         "idf": head.features.idf,
@@ -97,20 +120,25 @@ def head_files(head: ClauseHead) -> tuple[dict[str, Any], dict[str, np.ndarray]]
     if head.rank_weights is not None and head.rank_bias is not None:
         arrays.update(rank_weights=head.rank_weights, rank_bias=head.rank_bias)
     if ranking is not None:
-        arrays.update(ranking.practices.arrays(prefix=RANK_PRACTICE_PREFIX))
         arrays[RANK_PRACTICE_PREFIX + "types"] = ranking.types.astype(np.float32)
     return meta, arrays
 
 
 def load_head(directory: str | Path, make: Callable[..., _Head]) -> _Head:
     """Read a head saved by ``save_head``: ``make`` (the head class) called with the keyword
-    arguments of ``ClauseHead``; ``ModelFormatError`` if missing, corrupt or foreign."""
+    arguments of ``ClauseHead``; ``ModelFormatError`` if missing, corrupt, foreign or of another
+    format version (naming the command that converts an older one)."""
     directory = Path(directory)
     meta = read_model_json(directory / HEAD_JSON)
-    if not isinstance(meta, dict) or meta.get("format_version") != HEAD_FORMAT_VERSION:
+    if not isinstance(meta, dict):
+        raise ModelFormatError(f"{directory / HEAD_JSON}: not a head (a JSON object), got {meta!r}")
+    version = meta.get("format_version")
+    if version != HEAD_FORMAT_VERSION:
+        older = type(version) is int and 1 <= version < HEAD_FORMAT_VERSION
+        convert = f"; convert the folder with `{CONVERT_COMMAND} {directory}`" if older else ""
         raise ModelFormatError(
-            f"{directory / HEAD_JSON}: unsupported head format "
-            f"{meta.get('format_version') if isinstance(meta, dict) else meta!r}"
+            f"{directory / HEAD_JSON}: head format version {version!r}; this clauseclf "
+            f"({__version__}) reads version {HEAD_FORMAT_VERSION}{convert}"
         )
     arrays = read_npz(directory / HEAD_NPZ, HEAD_ARRAYS)
     meta.setdefault("stance_cues", list(LEGACY_STANCE_CUES))  # heads saved before naming
@@ -152,7 +180,7 @@ def load_head(directory: str | Path, make: Callable[..., _Head]) -> _Head:
             confidence_curve=arrays["confidence_curve"],
             rank_weights=arrays.get("rank_weights"),
             rank_bias=arrays.get("rank_bias"),
-            rank_practices=_load_rank_practices(path, meta.get("rank_practices"), arrays),
+            rank_practices=_load_rank_practices(directory, meta.get("rank_practices"), arrays),
             required_cues=required,
             settings=dict(meta.get("settings") or {}),
         )
@@ -240,77 +268,24 @@ def _check_rank_practices(head: ClauseHead) -> None:
 
 
 def _load_rank_practices(
-    path: Path, meta: Any, arrays: dict[str, np.ndarray]
+    directory: Path, meta: Any, arrays: dict[str, np.ndarray]
 ) -> PracticeRanking | None:
-    """The ranker's practice evidence from ``head.json``'s ``rank_practices`` and the
-    ``rank_practice_*`` arrays (None when the head has none)."""
+    """The ranker's practice evidence: ``head.json``'s ``rank_practices`` (weight, size and
+    content digest of the map), the ``rank_practice_types`` array and the folder's practice map,
+    which must be the map the head records (None when the head has none)."""
     if meta is None:
         return None
-    # imported here: the practice map's module reads its files with this module's readers
-    from clauseclf.inference.practices import PracticeMap
-
-    if not isinstance(meta, dict) or not isinstance(meta.get("names"), list):
-        raise ModelFormatError(f"{path}: 'rank_practices' must be an object with 'names'")
-    where = f"{path}: 'rank_practices'"
-    practices = PracticeMap.from_arrays(
-        [str(name) for name in meta["names"]],
-        model_number(meta["top_k"], f"{where} 'top_k'", integer=True, minimum=1),
-        model_number(meta["text_features"], f"{where} 'text_features'", integer=True),
-        arrays,
-        prefix=RANK_PRACTICE_PREFIX,
-    )
-    types = arrays[RANK_PRACTICE_PREFIX + "types"]
-    return PracticeRanking(practices, types, model_number(meta["weight"], f"{where} 'weight'"))
-
-
-def read_model_json(path: Path) -> Any:
-    """The parsed JSON of a model file; ``ModelFormatError`` if missing, unreadable, not a
-    regular file (checked before opening: a FIFO would hang), larger than ``MAX_JSON_BYTES`` or
-    holding a NaN or infinite number (named by its key)."""
-    try:
-        require_regular_file(path, ModelFormatError)
-        data = _json.loads(read_capped_bytes(path, MAX_JSON_BYTES).decode("utf-8"))
-    except FileNotFoundError:
-        raise ModelFormatError(f"model file missing: {path}") from None
-    except TooLargeError as exc:
-        raise ModelFormatError(str(exc)) from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ModelFormatError(f"cannot read {path}: {exc}") from None
-    found = _json.non_finite(data)
-    if found is not None:
+    where = f"{directory / HEAD_JSON}: 'rank_practices'"
+    if not isinstance(meta, dict) or not isinstance(meta.get("practices_sha256"), str):
+        raise ModelFormatError(f"{where} must be an object with 'practices_sha256'")
+    count = model_number(meta.get("practices"), f"{where} 'practices'", integer=True, minimum=2)
+    weight = model_number(meta.get("weight"), f"{where} 'weight'")
+    practices = PracticeMap.load(directory)
+    if practices.content_digest() != meta["practices_sha256"]:
         raise ModelFormatError(
-            f"{path}: {found[0]!r} is {found[1]}; numbers in model files must be finite"
+            f"{directory}: the head's type ranker was fitted with a practice map of {count} "
+            f"practices (SHA-256 {meta['practices_sha256'][:12]}...), but practices.json and "
+            f"practices.npz hold another, of {len(practices.names)} practices (SHA-256 "
+            f"{practices.content_digest()[:12]}...): save the head and its map together"
         )
-    return data
-
-
-def model_number(value: Any, where: str, *, integer: bool = False, minimum: float = 0.0) -> Any:
-    """``value`` checked to be a number (an int if ``integer``) of at least ``minimum``;
-    ``ModelFormatError`` starting with ``where`` (file and key) otherwise."""
-    kinds = (int,) if integer else (int, float)
-    if isinstance(value, bool) or not isinstance(value, kinds) or not value >= minimum:
-        kind = "an integer" if integer else "a number"
-        raise ModelFormatError(f"{where} must be {kind} >= {minimum:g}, got {value!r}")
-    return value
-
-
-def read_npz(path: Path, names: Collection[str]) -> dict[str, np.ndarray]:
-    """The arrays ``names`` of a model's ``.npz`` file (those it holds; no other member is
-    decompressed), read without pickle; ``ModelFormatError`` if missing, not a regular file,
-    corrupt, holding objects (which would need pickle) or declaring more than
-    ``MAX_ARRAY_BYTES`` a member."""
-    try:
-        require_regular_file(path, ModelFormatError)
-        return read_npz_members(path, names)
-    except FileNotFoundError:
-        raise ModelFormatError(f"model file missing: {path}") from None
-    except ModelFormatError:
-        raise
-    except TooLargeError as exc:
-        raise ModelFormatError(str(exc)) from None
-    except ValueError as exc:
-        if "allow_pickle" in str(exc):  # object arrays need pickle, which is refused
-            raise ModelFormatError(f"{path}: refused to load (would need pickle): {exc}") from None
-        raise ModelFormatError(f"{path}: corrupt weights file: {exc}") from None
-    except Exception as exc:  # zipfile, zlib and format errors: all mean a corrupt file
-        raise ModelFormatError(f"{path}: corrupt weights file: {exc}") from None
+    return PracticeRanking(practices, arrays[RANK_PRACTICE_PREFIX + "types"], weight)

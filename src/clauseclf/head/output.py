@@ -13,7 +13,7 @@ import scipy.sparse as sp
 from clauseclf.head.cues import stance_flags
 
 if TYPE_CHECKING:
-    from clauseclf.inference.practices import PracticeMap
+    from clauseclf.head.practices import PracticeMap
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,8 @@ class HeadOutput:
 @dataclass(frozen=True, eq=False)
 class PracticeRanking:
     """Practice evidence for the type ranker. ``practices``: a ``PracticeMap`` over the head's
-    TF-IDF rows and the embeddings (``clauseclf.inference.practices``); ``types`` (P, T): each
+    TF-IDF rows and the embeddings (``clauseclf.head.practices``; a model's one practice map,
+    saved with the head as ``practices.json``/``practices.npz``); ``types`` (P, T): each
     practice's share of each type among the training clauses that name it; ``weight``: the
     ranker adds ``weight`` times P(type) through the practices to its scores."""
 

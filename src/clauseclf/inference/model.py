@@ -7,6 +7,8 @@ Layout of a model folder::
                     otherwise the spec names the packaged sentence-transformers model
     taxonomy.json   the taxonomy the model was trained with
     head.*          the head's weights (``.npz``, read with ``allow_pickle=False``) and settings
+    practices.*     the practice map, when the model has one (stored once: the head's type
+                    ranker reads the same files)
     MODEL_CARD.md   data, metrics and licences (written by training)
 
 Loading never executes code from the folder: no pickle anywhere on this path.
@@ -45,10 +47,11 @@ from clauseclf.encoder import (
 from clauseclf.encoder_cache import CachedEncoder
 from clauseclf.errors import ModelFormatError, TaxonomyError, TokenizerError
 from clauseclf.head.core import ClauseHead
-from clauseclf.head.io import HEAD_JSON, HEAD_NPZ, head_files, model_number, read_model_json
+from clauseclf.head.files import model_number, read_model_json
+from clauseclf.head.io import HEAD_JSON, HEAD_NPZ, head_files
 from clauseclf.head.output import HeadOutput
+from clauseclf.head.practices import PRACTICES_JSON, PRACTICES_NPZ, PracticeMap
 from clauseclf.inference.default_model import default_model_dir
-from clauseclf.inference.practices import PRACTICES_JSON, PRACTICES_NPZ, PracticeMap
 from clauseclf.predictions import ClausePrediction, predictions_from_output
 from clauseclf.taxonomy import Taxonomy, taxonomy_from_dict
 
@@ -75,7 +78,12 @@ CLASSIFY_ROWS = 512
 
 
 class ClauseModel:
-    """Classifies clause texts: ``encoder`` embeds them, ``head`` turns embeddings into labels."""
+    """Classifies clause texts: ``encoder`` embeds them, ``head`` turns embeddings into labels.
+
+    ``practices``: the practice map of ``practice_profiles`` and ``ClauseIndex.similar``. A model
+    has one map: when the head's type ranker reads one (``head.rank_practices``), that is the
+    model's map (``practices=None`` takes it) and another map is refused (``ModelFormatError``).
+    """
 
     def __init__(
         self,
@@ -99,6 +107,20 @@ class ClauseModel:
                 f"head expects {head.embedding_dim}-d embeddings but encoder {encoder.name!r} "
                 f"gives {encoder.dimension}-d"
             )
+        ranking = head.rank_practices
+        if ranking is not None:
+            if (
+                practices is not None
+                and practices is not ranking.practices
+                and practices.content_digest() != ranking.practices.content_digest()
+            ):
+                raise ModelFormatError(
+                    f"the head's type ranker reads a practice map of "
+                    f"{len(ranking.practices.names)} practices, and a model has one practice map: "
+                    f"practices= must be that map (or None), not another of "
+                    f"{len(practices.names)} practices"
+                )
+            practices = ranking.practices
         if practices is not None and practices.dimension != encoder.dimension:
             raise ModelFormatError(
                 f"practice map expects {practices.dimension}-d embeddings but encoder "
@@ -115,7 +137,8 @@ class ClauseModel:
         self.encoder = encoder
         self.head = head
         self.taxonomy = taxonomy
-        #: Known practices (ToS;DR cases) a clause may express; ``None`` if not trained.
+        #: Known practices (ToS;DR cases) a clause may express; ``None`` if not trained. The
+        #: head's type ranker's map when it has one.
         self.practices = practices
         self.metadata: dict[str, Any] = dict(metadata or {})
 
@@ -323,8 +346,8 @@ class ClauseModel:
             (staging / TAXONOMY_FILE).write_text(
                 json.dumps(self.taxonomy.to_dict(), indent=2) + "\n", encoding="utf-8"
             )
-            self.head.save(staging)
-            if self.practices is not None:
+            self.head.save(staging)  # with the practice map its type ranker reads
+            if self.practices is not None and self.head.rank_practices is None:
                 self.practices.save(staging)
             static = _static_encoder(self.encoder)
             if static is not None:
@@ -381,7 +404,9 @@ class ClauseModel:
             raise ModelFormatError(
                 f"model at {directory}: head types differ from the types in {CONFIG_FILE}"
             )
-        practices = PracticeMap.load(directory) if config.get("practices") else None
+        practices = None  # with a type ranker's practice map: that map (the head read it)
+        if head.rank_practices is None and config.get("practices"):
+            practices = PracticeMap.load(directory)
         if encoder is None:
             encoder = load_model_encoder(directory, config)
         metadata = {

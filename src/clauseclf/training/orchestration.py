@@ -24,7 +24,7 @@ from clauseclf.annotations import (
 from clauseclf.background import BACKGROUND_CORPUS, CHECKED_TYPE, background_clauses
 from clauseclf.errors import TrainingDataWarning
 from clauseclf.head.core import ClauseHead
-from clauseclf.inference.practices import PracticeMap, practice_id
+from clauseclf.head.practices import PracticeMap, practice_id
 from clauseclf.taxonomy import Taxonomy, default_taxonomy, load_taxonomy
 from clauseclf.training.config import TrainingConfig
 from clauseclf.training.cv import cross_validate

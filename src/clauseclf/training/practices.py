@@ -13,7 +13,7 @@ from sklearn.base import BaseEstimator
 
 from clauseclf.annotations import AnnotatedClause
 from clauseclf.head.output import PracticeRanking
-from clauseclf.inference.practices import PracticeMap, practice_id
+from clauseclf.head.practices import PracticeMap, practice_id
 
 
 class PracticeEvidence(BaseEstimator):  # type: ignore[misc]
