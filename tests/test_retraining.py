@@ -2,6 +2,7 @@
 
 import json
 
+import numpy as np
 import pytest
 
 import clauseclf
@@ -78,6 +79,19 @@ def test_training_is_reproducible_with_a_seed(fake_encoder):
     assert first.classify(texts) == second.classify(texts)
     assert first.metadata["training"]["cv_folds"] == 2
     assert first.metadata["training"]["cv_metrics"] == second.metadata["training"]["cv_metrics"]
+
+
+def test_heads_fitted_two_at_a_time_are_the_same(fake_encoder):
+    one = clauseclf.train(ANNOTATIONS, encoder=fake_encoder, seed=7, progress=False, n_folds=2)
+    two = clauseclf.train(
+        ANNOTATIONS, encoder=fake_encoder, seed=7, progress=False, n_folds=2, n_jobs=2
+    )
+    texts = [r.text for r in load_annotations(ANNOTATIONS).records]
+    assert one.classify(texts) == two.classify(texts)
+    np.testing.assert_array_equal(one.head.type_weights, two.head.type_weights)
+    assert one.metadata["training"]["cv_metrics"] == two.metadata["training"]["cv_metrics"]
+    with pytest.raises(ValueError, match="n_jobs must be at least 1"):
+        clauseclf.train(ANNOTATIONS, encoder=fake_encoder, progress=False, n_folds=2, n_jobs=0)
 
 
 def test_an_added_type_becomes_predictable(tmp_path, fake_encoder):

@@ -54,6 +54,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "(default: DATA/policies-2023, else ../shared/data/policies-2023)",
     )
     _add_seed(train)
+    _add_jobs(train)
     train.add_argument("--quiet", action="store_true", help="no progress bar")
     train.set_defaults(run=run)
 
@@ -108,6 +109,7 @@ def training_parser(prog: str | None = None) -> argparse.ArgumentParser:
     )
     _add_out(parser)
     _add_seed(parser)
+    _add_jobs(parser)
     parser.add_argument(
         "--encoder",
         default=None,
@@ -132,6 +134,25 @@ def _add_out(parser: argparse.ArgumentParser, help_text: str | None = None) -> N
 
 def _add_seed(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0)
+
+
+def _add_jobs(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--jobs",
+        type=_positive_int,
+        default=1,
+        help="heads fitted at a time (cross-validation folds and the final fit; one core each)",
+    )
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
 
 
 def run(args: argparse.Namespace) -> int:
@@ -174,6 +195,7 @@ def _train(args: argparse.Namespace) -> int:
                 annotation_format=args.annotation_format,
                 progress=not args.quiet,
                 documents=args.documents,
+                n_jobs=args.jobs,
             )
     except (AnnotationError, TaxonomyError, ModelFormatError, FileNotFoundError) as exc:
         raise CLIError(str(exc)) from None
@@ -218,6 +240,7 @@ def _train_default_model(args: argparse.Namespace) -> int:
         annotations=args.annotations,
         seed=args.seed,
         encoder=_encoder(args.encoder),
+        n_jobs=args.jobs,
     )
     return 0
 

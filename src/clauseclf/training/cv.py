@@ -33,24 +33,61 @@ def cross_validate(
     seed: int = 0,
     config: TrainingConfig | None = None,
     progress: bool = False,
+    n_jobs: int = 1,
 ) -> list[tuple[np.ndarray, ClauseHead]]:
-    """Fit one head per platform-grouped fold; returns (test rows, head) pairs."""
+    """Fit one head per platform-grouped fold (``n_jobs`` at a time, see ``fit_heads``);
+    returns (test rows, head) pairs."""
+    folds = group_folds(platforms(records), n_folds, seed)
+    train_rows = [np.setdiff1d(np.arange(len(texts)), test_rows) for test_rows in folds]
+    heads = fit_heads(
+        texts,
+        embeddings,
+        records,
+        train_rows,
+        taxonomy=taxonomy,
+        seed=seed,
+        config=config,
+        progress=progress,
+        n_jobs=n_jobs,
+    )
+    return list(zip(folds, heads, strict=True))
+
+
+def fit_heads(
+    texts: Sequence[str],
+    embeddings: np.ndarray,
+    records: Sequence[AnnotatedClause],
+    row_sets: Sequence[np.ndarray],
+    *,
+    taxonomy: Taxonomy | None = None,
+    seed: int = 0,
+    config: TrainingConfig | None = None,
+    progress: bool = False,
+    n_jobs: int = 1,
+) -> list[ClauseHead]:
+    """One head fitted on each of ``row_sets`` (row indices), in order. ``n_jobs`` > 1 fits
+    that many at a time in worker processes (each fit is single-threaded; the heads are the
+    same as with ``n_jobs=1``)."""
     from clauseclf._progress import progress_bar
 
-    groups = platforms(records)
-    results = []
-    folds = group_folds(groups, n_folds, seed)
-    for test_rows in progress_bar(
-        folds, desc="cross-validation", unit="fold", disable=not progress
-    ):
-        train_rows = np.setdiff1d(np.arange(len(texts)), test_rows)
-        head = fit_head(
-            [texts[i] for i in train_rows],
-            embeddings[train_rows],
-            [records[i] for i in train_rows],
-            taxonomy=taxonomy,
-            seed=seed,
-            config=config,
-        )
-        results.append((test_rows, head))
-    return results
+    if n_jobs < 1:
+        raise ValueError(f"n_jobs must be at least 1, got {n_jobs!r}")
+
+    def task(rows: np.ndarray) -> tuple[list[str], np.ndarray, list[AnnotatedClause]]:
+        return [texts[i] for i in rows], embeddings[rows], [records[i] for i in rows]
+
+    if n_jobs == 1 or len(row_sets) < 2:
+        return [
+            fit_head(*task(rows), taxonomy=taxonomy, seed=seed, config=config)
+            for rows in progress_bar(
+                list(row_sets), desc="fitting heads", unit="head", disable=not progress
+            )
+        ]
+    from joblib import Parallel, delayed
+
+    jobs = (
+        delayed(fit_head)(*task(rows), taxonomy=taxonomy, seed=seed, config=config)
+        for rows in row_sets
+    )
+    heads: list[ClauseHead] = Parallel(n_jobs=min(n_jobs, len(row_sets)))(jobs)
+    return heads

@@ -27,7 +27,7 @@ from clauseclf.head.core import ClauseHead
 from clauseclf.head.practices import PracticeMap, practice_id
 from clauseclf.taxonomy import Taxonomy, default_taxonomy, load_taxonomy
 from clauseclf.training.config import TrainingConfig
-from clauseclf.training.cv import cross_validate
+from clauseclf.training.cv import fit_heads, group_folds
 from clauseclf.training.head_fit import fit_head
 from clauseclf.training.labels import small_data_warning
 from clauseclf.training.practices import fit_practice_map
@@ -50,6 +50,7 @@ def train(
     progress: bool = True,
     config: TrainingConfig | None = None,
     documents: str | Path | None = None,
+    n_jobs: int = 1,
 ) -> ClauseModel:
     """Train a model on annotation files (or records), optionally with the shared corpora.
 
@@ -64,13 +65,16 @@ def train(
     (by platform) are printed before the final fit and kept in ``model.metadata["training"]``;
     ``model.save(dir)`` writes the model card. A ``TrainingDataWarning`` names the types with
     fewer than ``training.labels.MIN_TYPE_EXAMPLES`` examples (counts of the annotations and
-    corpora, before background clauses).
+    corpora, before background clauses). ``n_jobs`` > 1 fits that many heads at a time (the
+    folds and the final fit, in worker processes; the model is the same as with 1).
     """
     from clauseclf.encoder import default_encoder_spec
     from clauseclf.evaluation import evaluate_folds, format_metrics, model_card
     from clauseclf.inference.default_model import default_model_dir
     from clauseclf.inference.model import ClauseModel, _static_encoder, load_model_encoder
 
+    if n_jobs < 1:
+        raise ValueError(f"n_jobs must be at least 1, got {n_jobs!r}")
     started = time.time()
     base_model = ClauseModel.load(base, encoder=encoder) if base is not None else None
     if isinstance(taxonomy, (str, Path)):
@@ -107,24 +111,36 @@ def train(
     n_platforms = len(set(platforms(records)))
     folds_used = min(n_folds, n_platforms)
     metrics: dict[str, Any] = {}
+    all_rows = np.arange(len(texts))
     if folds_used >= 2:
         _log(f"cross-validating ({folds_used} folds grouped by platform) ...")
-        folds = cross_validate(
+        folds = group_folds(platforms(records), folds_used, seed)
+        row_sets = [np.setdiff1d(all_rows, test_rows) for test_rows in folds]
+        if n_jobs > 1:  # the final fit runs beside the folds
+            _log(f"fitting {len(folds)} fold heads and the final head, {n_jobs} at a time ...")
+            row_sets.append(all_rows)
+        heads = fit_heads(
             texts,
             embeddings,
             records,
+            row_sets,
             taxonomy=taxonomy,
-            n_folds=folds_used,
             seed=seed,
             config=config,
             progress=progress,
+            n_jobs=n_jobs,
         )
-        metrics = evaluate_folds(folds, texts, embeddings, records)
+        fold_heads = list(zip(folds, heads[: len(folds)], strict=True))
+        metrics = evaluate_folds(fold_heads, texts, embeddings, records)
         _log(format_metrics(metrics))
+        final = heads[-1] if n_jobs > 1 else None
     else:
         _log("fewer than 2 platforms: no cross-validation (metrics need held-out platforms)")
-    _log("fitting on all data ...")
-    head = fit_head(texts, embeddings, records, taxonomy=taxonomy, seed=seed, config=config)
+        final = None
+    if final is None:
+        _log("fitting on all data ...")
+        final = fit_head(texts, embeddings, records, taxonomy=taxonomy, seed=seed, config=config)
+    head = final
     practices = _fit_practices(head, texts, embeddings, records, config)
     default_spec = default_encoder_spec()
     static = _static_encoder(encoder)  # also when wrapped in an embedding cache
@@ -273,9 +289,10 @@ def train_default_model(
     seed: int = 0,
     encoder: Any = None,
     n_folds: int = 5,
+    n_jobs: int = 1,
 ) -> Path:
     """Train the default model on the shared corpora plus our own ``annotations`` files and
-    write it (with its card) to out_dir."""
+    write it (with its card) to out_dir; ``n_jobs`` heads are fitted at a time."""
     model = train(
         list(annotations),
         data_dir=data_dir,
@@ -283,6 +300,7 @@ def train_default_model(
         encoder=encoder,
         n_folds=n_folds,
         strict=True,
+        n_jobs=n_jobs,
     )
     model.metadata["model_version"] = f"default-{time.strftime('%Y%m%d-%H%M')}"
     return model.save(out_dir)
