@@ -184,7 +184,7 @@ def main() -> int:
     from clauseclf.evaluation import evaluate_output, out_of_fold_output, summarize
     from clauseclf.head import HeadOutput
     from clauseclf.inference.default_model import default_model_dir
-    from clauseclf.inference.model import load_model_encoder
+    from clauseclf.inference.folder import load_model_encoder
     from clauseclf.inference.practices import practice_id
     from clauseclf.taxonomy import default_taxonomy
     from clauseclf.training import (

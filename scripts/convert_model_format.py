@@ -33,7 +33,7 @@ from clauseclf.errors import ModelFormatError
 from clauseclf.head import ClauseHead
 from clauseclf.head.io import HEAD_FORMAT_VERSION, HEAD_JSON, HEAD_NPZ, RANK_PRACTICE_PREFIX
 from clauseclf.head.practices import PRACTICE_ARRAYS, PRACTICES_JSON, PRACTICES_NPZ, PracticeMap
-from clauseclf.inference.model import CONFIG_FILE, MODEL_FORMAT, check_model_target
+from clauseclf.inference.folder import CONFIG_FILE, MODEL_FORMAT, check_model_target
 
 #: The head format this script converts from.
 FROM_VERSION = 1

@@ -429,7 +429,7 @@ class ClauseFeaturizer(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         )
         if self.encoder is None:
             from .inference.default_model import default_model_dir
-            from .inference.model import load_model_encoder
+            from .inference.folder import load_model_encoder
 
             self.encoder_ = load_model_encoder(default_model_dir())
         else:

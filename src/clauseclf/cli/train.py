@@ -169,7 +169,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _train(args: argparse.Namespace) -> int:
     from clauseclf.errors import AnnotationError, ModelFormatError, TaxonomyError
-    from clauseclf.inference.model import check_model_target
+    from clauseclf.inference.folder import check_model_target
     from clauseclf.training import train
 
     if not args.files and args.data is None:

@@ -29,29 +29,34 @@ import numpy as np
 
 from clauseclf import __version__
 from clauseclf._files import (
-    check_folder_entries,
-    check_replaceable,
     is_inside,
-    require_inner_folder,
     require_regular_file,
     write_replacing,
 )
 from clauseclf._texts import text_list
 from clauseclf.encoder import (
     Encoder,
-    EncoderSpec,
-    StaticEncoder,
     is_panic,
-    load_encoder,
 )
 from clauseclf.encoder_cache import CachedEncoder
 from clauseclf.errors import ModelFormatError, TaxonomyError, TokenizerError
 from clauseclf.head.core import ClauseHead
-from clauseclf.head.files import model_number, read_model_json
-from clauseclf.head.io import HEAD_JSON, HEAD_NPZ, head_files
+from clauseclf.head.io import head_files
 from clauseclf.head.output import HeadOutput
-from clauseclf.head.practices import PRACTICES_JSON, PRACTICES_NPZ, PracticeMap
+from clauseclf.head.practices import PracticeMap
 from clauseclf.inference.default_model import default_model_dir
+from clauseclf.inference.folder import (
+    CARD_FILE,
+    CONFIG_FILE,
+    MODEL_FORMAT,
+    MODEL_FORMAT_VERSION,
+    TAXONOMY_FILE,
+    check_model_target,
+    load_model_encoder,
+    read_json,
+    refuse_pickle_files,
+    static_encoder,
+)
 from clauseclf.predictions import ClausePrediction, predictions_from_output
 from clauseclf.taxonomy import Taxonomy, taxonomy_from_dict
 
@@ -61,17 +66,6 @@ if TYPE_CHECKING:
 
     from clauseclf.report import DocumentReport
 
-MODEL_FORMAT = "clauseclf-model"
-MODEL_FORMAT_VERSION = 1
-CONFIG_FILE = "config.json"
-TAXONOMY_FILE = "taxonomy.json"
-CARD_FILE = "MODEL_CARD.md"
-ENCODER_FOLDER = "encoder"
-#: What a model folder holds; ``save`` replaces only a folder holding nothing else.
-MODEL_ENTRIES = frozenset(
-    {CONFIG_FILE, TAXONOMY_FILE, HEAD_JSON, HEAD_NPZ, PRACTICES_JSON, PRACTICES_NPZ}
-    | {CARD_FILE, ENCODER_FOLDER}
-)
 #: Clauses classified at a time: memory stays bounded for a document of very many clauses
 #: (a block's feature matrix takes about 12 KB a clause while it is classified).
 CLASSIFY_ROWS = 512
@@ -288,7 +282,7 @@ class ClauseModel:
 
     def config(self) -> dict[str, Any]:
         """The contents of the model folder's ``config.json``."""
-        static = _static_encoder(self.encoder)
+        static = static_encoder(self.encoder)
         spec = static.spec() if static is not None else self.metadata.get("encoder")
         if not isinstance(spec, dict):
             spec = {"name": self.encoder.name, "dimension": self.encoder.dimension}
@@ -312,7 +306,7 @@ class ClauseModel:
         """SHA-256 of what decides the model's predictions, as ``save`` stores it: the encoder
         (name, dimension; a static encoder's vectors), the taxonomy, the head and the practice
         map. Two models with the same fingerprint label every clause alike."""
-        static = _static_encoder(self.encoder)
+        static = static_encoder(self.encoder)
         meta, arrays = head_files(self.head)
         identity = {
             "encoder": [self.encoder.name, self.encoder.dimension],
@@ -349,7 +343,7 @@ class ClauseModel:
             self.head.save(staging)  # with the practice map its type ranker reads
             if self.practices is not None and self.head.rank_practices is None:
                 self.practices.save(staging)
-            static = _static_encoder(self.encoder)
+            static = static_encoder(self.encoder)
             if static is not None:
                 static.save(staging / static.spec()["path"])
             card = model_card if model_card is not None else self.metadata.get("model_card")
@@ -362,7 +356,7 @@ class ClauseModel:
     def _check_save_target(self, target: Path) -> None:
         """``FileExistsError`` unless ``save`` may replace ``target`` (see ``save``)."""
         source = self.metadata.get("path")
-        static = _static_encoder(self.encoder)
+        static = static_encoder(self.encoder)
         folders = [Path(str(source))] if source else []
         folders += [static.directory] if static is not None else []
         # The model's own folder may be replaced: everything is copied into staging first.
@@ -385,8 +379,8 @@ class ClauseModel:
         directory = Path(path) if path is not None else default_model_dir()
         if not directory.is_dir():
             raise FileNotFoundError(f"no model folder at {directory}")
-        _refuse_pickle_files(directory)  # and anything but regular files, before reading
-        config = _read_json(directory / CONFIG_FILE)
+        refuse_pickle_files(directory)  # and anything but regular files, before reading
+        config = read_json(directory / CONFIG_FILE)
         if config.get("format") != MODEL_FORMAT:
             raise ModelFormatError(f"{directory / CONFIG_FILE} is not a clauseclf model config")
         version = config.get("format_version")
@@ -396,7 +390,7 @@ class ClauseModel:
                 f"({__version__}) reads version {MODEL_FORMAT_VERSION}"
             )
         try:
-            taxonomy = taxonomy_from_dict(_read_json(directory / TAXONOMY_FILE))
+            taxonomy = taxonomy_from_dict(read_json(directory / TAXONOMY_FILE))
         except TaxonomyError as exc:
             raise ModelFormatError(f"{directory / TAXONOMY_FILE}: {exc}") from None
         head = ClauseHead.load(directory)
@@ -422,107 +416,6 @@ class ClauseModel:
         return cls(encoder, head, taxonomy, metadata=metadata, practices=practices)
 
 
-def load_model_encoder(directory: str | Path, config: Mapping[str, Any] | None = None) -> Encoder:
-    """The encoder a model folder's ``config.json`` names: a static encoder stored in the folder
-    (``"kind": "static"``, files under ``path``) or the packaged sentence-transformers model."""
-    directory = Path(directory)
-    if config is None:
-        _refuse_pickle_files(directory)
-        config = _read_json(directory / CONFIG_FILE)
-    raw_spec = config.get("encoder")
-    if not isinstance(raw_spec, dict):
-        raise ModelFormatError(f"{directory / CONFIG_FILE} has no encoder spec")
-    if raw_spec.get("kind") == "static":
-        relative = raw_spec.get("path")
-        if (
-            not isinstance(relative, str)
-            or not relative
-            or Path(relative).is_absolute()
-            or ".." in Path(relative).parts
-        ):
-            raise ModelFormatError(
-                f"{directory / CONFIG_FILE}: a static encoder's path must be a folder inside "
-                f"the model folder, got {relative!r}"
-            )
-        folder = require_inner_folder(directory, relative, ModelFormatError)
-        _refuse_pickle_files(folder)
-        encoder = StaticEncoder(folder)
-        if encoder.dimension != raw_spec.get("dimension"):
-            raise ModelFormatError(
-                f"{directory / CONFIG_FILE}: encoder dimension {raw_spec.get('dimension')!r} "
-                f"differs from the {encoder.dimension}-d static encoder in {relative}"
-            )
-        return encoder
-    try:
-        spec = EncoderSpec(
-            package=str(raw_spec["package"]),
-            name=str(raw_spec["name"]),
-            dimension=model_number(
-                raw_spec["dimension"],
-                f"{directory / CONFIG_FILE}: 'encoder.dimension'",
-                integer=True,
-                minimum=1,
-            ),
-            package_version=raw_spec.get("package_version"),
-        )
-    except ModelFormatError:
-        raise
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ModelFormatError(f"{directory / CONFIG_FILE}: bad encoder spec: {exc}") from None
-    return load_encoder(spec)
-
-
-def check_model_target(directory: str | Path) -> None:
-    """``FileExistsError`` unless a model may be saved to ``directory``: it is missing, an
-    empty folder, or a clauseclf model folder holding nothing else (which ``save`` replaces)."""
-    check_replaceable(
-        Path(directory),
-        kind="clauseclf model",
-        marker=CONFIG_FILE,
-        fmt=MODEL_FORMAT,
-        entries=MODEL_ENTRIES,
-    )
-
-
-def _static_encoder(encoder: Encoder) -> StaticEncoder | None:
-    """The static encoder inside ``encoder`` (possibly wrapped in a cache), if it is one."""
-    inner = encoder.encoder if isinstance(encoder, CachedEncoder) else encoder
-    return inner if isinstance(inner, StaticEncoder) else None
-
-
 def load(path: str | Path | None = None) -> ClauseModel:
     """Load the embedded default model, or the saved model folder at ``path``."""
     return ClauseModel.load(path)
-
-
-def _read_json(path: Path) -> dict[str, Any]:
-    data = read_model_json(path)
-    if not isinstance(data, dict):
-        raise ModelFormatError(f"{path} does not hold a JSON object")
-    return data
-
-
-# Suffixes of pickle-based formats (pickle, joblib, torch, dill), and pickle's header bytes
-# (PROTO opcode, protocols 2 to 5).
-_PICKLE_SUFFIXES = frozenset({".pkl", ".pickle", ".joblib", ".pt", ".pth", ".dill", ".sav"})
-_PICKLE_HEADERS = tuple(bytes([0x80, protocol]) for protocol in range(2, 6))
-
-
-def _refuse_pickle_files(directory: Path) -> None:
-    """Refuse a model folder holding pickle-based files (loading one could run any code), or
-    anything but regular files and folders (a symlink, FIFO or device).
-
-    clauseclf never unpickles; such a file can only come from another tool or from someone
-    hoping it will be loaded. Only the folder's own files are checked (not subfolders).
-    """
-    check_folder_entries(directory, ModelFormatError)
-    for path in sorted(directory.iterdir()):
-        if not path.is_file():
-            continue
-        with path.open("rb") as handle:
-            header = handle.read(2)
-        if path.suffix.lower() in _PICKLE_SUFFIXES or header in _PICKLE_HEADERS:
-            raise ModelFormatError(
-                f"{path}: refused: a pickle-based file in a model folder (loading it could run "
-                "code); clauseclf models hold only JSON and .npz arrays and never unpickle"
-            )

@@ -71,7 +71,8 @@ def train(
     from clauseclf.encoder import default_encoder_spec
     from clauseclf.evaluation import evaluate_folds, format_metrics, model_card
     from clauseclf.inference.default_model import default_model_dir
-    from clauseclf.inference.model import ClauseModel, _static_encoder, load_model_encoder
+    from clauseclf.inference.folder import load_model_encoder, static_encoder
+    from clauseclf.inference.model import ClauseModel
 
     if n_jobs < 1:
         raise ValueError(f"n_jobs must be at least 1, got {n_jobs!r}")
@@ -143,7 +144,7 @@ def train(
     head = final
     practices = _fit_practices(head, texts, embeddings, records, config)
     default_spec = default_encoder_spec()
-    static = _static_encoder(encoder)  # also when wrapped in an embedding cache
+    static = static_encoder(encoder)  # also when wrapped in an embedding cache
     if static is not None:
         spec: dict[str, Any] = static.spec()
     elif encoder.name == default_spec.name:
