@@ -125,3 +125,15 @@ def test_tosdr_top1_and_severity_score_what_users_see():
     metrics = evaluate_output(shown, records, types, scale)
     assert metrics["tosdr_top1_accuracy"] == 0.5
     assert metrics["severity"]["pairs"] == 1 and metrics["severity"]["exact_accuracy"] == 1.0
+
+
+def test_the_model_card_says_how_thresholds_were_chosen():
+    from clauseclf.evaluation import model_card
+
+    f1 = model_card({}, {"real": 10}, seed=0, seconds=1.0)
+    assert "max F1 on a 0.2-0.8 grid" in f1
+    precise = model_card(
+        {}, {"real": 10}, seed=0, seconds=1.0, threshold_beta=0.5, max_threshold=0.9
+    )
+    assert "max F-beta with beta 0.5, which weighs precision above recall" in precise
+    assert "on a 0.2-0.9 grid" in precise

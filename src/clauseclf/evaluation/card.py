@@ -35,7 +35,7 @@ Head (`head.json`, `head.npz`): sublinear TF-IDF over word 1-2 grams (vocabulary
 {dimension}-d sentence embedding (weight 0.5 against the L2-normalised TF-IDF block), {cue_text}
 {char_text}
 `clauseclf.estimators.ClauseClassifier`: one-vs-rest class-balanced LinearSVC per type (C=0.5),
-per-type Platt calibration and a per-type decision threshold (max F1 on a 0.2-0.8 grid), both
+per-type Platt calibration and a per-type decision threshold ({threshold_text}), both
 fitted on out-of-fold scores of a 3-fold platform-grouped inner split of the training
 data;{ranker_text} a class-balanced multinomial logistic regression per type for severity
 (C=10; the majority severity when a type has one level or too few examples); an isotonic map,
@@ -93,6 +93,8 @@ def model_card(
     required_cues: Mapping[str, str] | None = None,
     char_ngrams: int = 0,
     char_weight: float = 0.0,
+    threshold_beta: float = 1.0,
+    max_threshold: float = 0.8,
 ) -> str:
     """The MODEL_CARD.md text of a trained model; ``encoder`` is the model's encoder spec,
     ``practices`` the number of practices its practice map knows (0: none), ``ranker`` whether
@@ -100,7 +102,8 @@ def model_card(
     that ranker (0: none), ``stance_cues`` the names of its cue flags, ``background`` the number
     of background clauses it was trained on, ``required_cues`` the types it predicts only with a
     cue (type -> cue), ``char_ngrams`` the size of its character n-gram vocabulary (0: no
-    character block) and ``char_weight`` that block's weight."""
+    character block), ``char_weight`` that block's weight, and ``threshold_beta`` and
+    ``max_threshold`` how the decision thresholds were chosen."""
     version_lines = "\n".join(f"- {name}: {value}" for name, value in (versions or {}).items())
     table = "\n".join(f"| {name} | {count} |" for name, count in counts.items())
     licences = "\n".join(
@@ -219,8 +222,15 @@ def model_card(
     gate_text = (
         "\n" + textwrap.fill(f"Cue gate: {gates}.", 95, break_on_hyphens=False) if gates else ""
     )
+    threshold_text = (
+        f"max F1 on a 0.2-{max_threshold:g} grid"
+        if threshold_beta == 1
+        else f"max F-beta with beta {threshold_beta:g}, which weighs precision above recall, "
+        f"on a 0.2-{max_threshold:g} grid"
+    )
     return MODEL_CARD_TEMPLATE.format(
         encoder_text=encoder_text,
+        threshold_text=threshold_text,
         dimension=dimension,
         cue_text=cue_text,
         char_text=char_text,

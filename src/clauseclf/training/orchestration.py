@@ -176,6 +176,8 @@ def train(
         required_cues=head.required_cues,
         char_ngrams=len(head.features.char_vocabulary),
         char_weight=head.features.char_weight,
+        threshold_beta=config.threshold_beta,
+        max_threshold=config.max_threshold,
     )
     return ClauseModel(
         encoder,
