@@ -153,10 +153,11 @@ def model_card(
             + (f"--documents {corpus['documents']} " if corpus.get("documents") else "")
             + f"--seed {adapted.get('seed', 0)}\n"
             f"{train_command} \\\n"
-            f"    --encoder /tmp/encoder-adapted --out models/default --seed {seed}\n"
+            f"    --encoder /tmp/encoder-adapted --out models/default --seed {seed} --jobs 2\n"
             "```\n"
             "(the encoder steps are optional when retraining only the head: without `--encoder`,\n"
-            "training reuses the default model's encoder);"
+            "training reuses the default model's encoder; `--jobs 2` fits two heads at a time, the\n"
+            "same model);"
         )
     else:
         rebuild = (
