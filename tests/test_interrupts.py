@@ -23,10 +23,13 @@ TESTS_DIR = Path(__file__).resolve().parent
 
 # Scores the policies in a folder with a saved tiny model and a deliberately slow fake encoder,
 # one document per chunk, so that a signal lands in the middle of the run. Only the run that
-# gets interrupted is slowed down: the resumed run just has to finish.
+# gets interrupted is slowed down: the resumed run just has to finish. The runner restores
+# Python's Ctrl-C handler: a command started in the background by a non-interactive shell
+# (`cmd &`, as CI may be) inherits SIGINT ignored, and would then run to its end.
 _RUNNER = textwrap.dedent(
     """
-    import sys, time
+    import signal, sys, time
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     from pathlib import Path
     from clauseclf.batch import write_scores
     from clauseclf.inference.model import ClauseModel
