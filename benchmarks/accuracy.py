@@ -81,6 +81,13 @@ def main() -> int:
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--plot", type=Path, default=None, help="reliability diagram PNG")
+    parser.add_argument("--jobs", type=int, default=1, help="clauseclf heads fitted at a time")
+    parser.add_argument(
+        "--baselines-only",
+        action="store_true",
+        help="score the two baselines only (the folds are those of the model card when the "
+        "records are the ones the default model was trained on)",
+    )
     parser.add_argument(
         "--annotations",
         type=Path,
@@ -164,12 +171,19 @@ def main() -> int:
         baselines[name]["ai_training_f1"] = prf(ai_gold[ai_rows], ai_predicted[ai_rows])[2]
         seconds[name] = time.time() - started
 
+    if args.baselines_only:
+        _print_systems(baselines, seconds, list(gold), args.folds, args.seed)
+        print(f"clauseclf: not run (--baselines-only); {n} records")
+        return 0
+
     # --- clauseclf -----------------------------------------------------------------------
     started = time.time()
     import clauseclf
 
     encoded = clauseclf.load().encoder.encode(texts).astype(np.float32)
-    heads = cross_validate(texts, encoded, records, n_folds=args.folds, seed=args.seed)
+    heads = cross_validate(
+        texts, encoded, records, n_folds=args.folds, seed=args.seed, n_jobs=args.jobs
+    )
     seconds["clauseclf"] = time.time() - started
     head = heads[0][1]
     output = out_of_fold_output(heads, texts, encoded)
@@ -182,23 +196,7 @@ def main() -> int:
         "ai_training_f1": ours["ai_training"]["f1"],
     }
 
-    names = list(systems)
-    print(f"{args.folds} folds grouped by platform, seed {args.seed}")
-    for level in gold:
-        print(f"\nCLAUDETTE 8 types, positives: {level} (F1)")
-        print(f"{'type':<26}" + "".join(f"{name:>12}" for name in names))
-        for type_id in CLAUDETTE_TYPES:
-            cells = "".join(f"{systems[s][level]['per_type'][type_id]['f1']:>12.3f}" for s in names)
-            print(f"{type_id:<26}{cells}")
-        for key in ("macro_f1", "micro_f1"):
-            print(f"{key:<26}" + "".join(f"{systems[s][level][key]:>12.3f}" for s in names))
-    print()
-    for key, title in (
-        ("tosdr_top1", "ToS;DR top-1 accuracy"),
-        ("ai_training_f1", "ai_training F1"),
-    ):
-        print(f"{title:<26}" + "".join(f"{systems[s][key]:>12.3f}" for s in names))
-    print(f"{'seconds (all folds)':<26}" + "".join(f"{seconds[s]:>12.0f}" for s in names))
+    _print_systems(systems, seconds, list(gold), args.folds, args.seed)
 
     report = evaluation_report(output, records, head.types, head.severity_scale)
     print("\nclauseclf severity per type (gold pairs):")
@@ -227,6 +225,34 @@ def main() -> int:
         save_reliability_diagram(report, args.plot, title="clauseclf, out-of-fold")
         print(f"reliability diagram written to {args.plot}")
     return 0
+
+
+def _print_systems(
+    systems: dict[str, dict[str, Any]],
+    seconds: dict[str, float],
+    levels: list[str],
+    folds: int,
+    seed: int,
+) -> None:
+    from clauseclf.evaluation import CLAUDETTE_TYPES
+
+    names = list(systems)
+    print(f"{folds} folds grouped by platform, seed {seed}")
+    for level in levels:
+        print(f"\nCLAUDETTE 8 types, positives: {level} (F1)")
+        print(f"{'type':<26}" + "".join(f"{name:>12}" for name in names))
+        for type_id in CLAUDETTE_TYPES:
+            cells = "".join(f"{systems[s][level]['per_type'][type_id]['f1']:>12.3f}" for s in names)
+            print(f"{type_id:<26}{cells}")
+        for key in ("macro_f1", "micro_f1"):
+            print(f"{key:<26}" + "".join(f"{systems[s][level][key]:>12.3f}" for s in names))
+    print()
+    for key, title in (
+        ("tosdr_top1", "ToS;DR top-1 accuracy"),
+        ("ai_training_f1", "ai_training F1"),
+    ):
+        print(f"{title:<26}" + "".join(f"{systems[s][key]:>12.3f}" for s in names))
+    print(f"{'seconds (all folds)':<26}" + "".join(f"{seconds[s]:>12.0f}" for s in names))
 
 
 if __name__ == "__main__":

@@ -156,7 +156,8 @@ def model_card(
             f"    --encoder /tmp/encoder-adapted --out models/default --seed {seed} --jobs 2\n"
             "```\n"
             "(the encoder steps are optional when retraining only the head: without `--encoder`,\n"
-            "training reuses the default model's encoder; `--jobs 2` fits two heads at a time, the\n"
+            "training reuses the default model's encoder; `--jobs 2` fits two heads at a "
+            "time, the\n"
             "same model);"
         )
     else:
