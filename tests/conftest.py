@@ -308,3 +308,24 @@ def write_policy_archive(data_dir: Path, documents: dict[str, str]) -> Path:
             info.size = len(data)
             tar.addfile(info, io.BytesIO(data))
     return data_dir
+
+
+#: Clauses naming their practice (ToS;DR-style cases), for tests of the practice map and of
+#: the type ranker's practice evidence.
+PRACTICE_CLAUSES: dict[str, list[str]] = {
+    "no sale": [
+        "We never sell your personal data.",
+        "We do not sell personal information to anyone.",
+        "Your data is not sold, rented or traded.",
+    ],
+    "sale": [
+        "We sell your personal data to our partners.",
+        "We may sell information about you to data brokers.",
+        "Your profile may be sold to advertisers.",
+    ],
+    "arbitration": [
+        "Disputes are resolved by binding arbitration.",
+        "You agree to arbitrate every claim individually.",
+        "Any claim goes to an arbitrator, not a court.",
+    ],
+}

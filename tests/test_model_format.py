@@ -21,27 +21,12 @@ from clauseclf.head import ClauseHead
 from clauseclf.head.io import HEAD_FORMAT_VERSION, RANK_PRACTICE_PREFIX
 from clauseclf.head.practices import PRACTICE_ARRAYS, PracticeMap
 from clauseclf.inference.model import ClauseModel
-from conftest import REPO_ROOT
+from conftest import PRACTICE_CLAUSES, REPO_ROOT
 
 SCRIPT = REPO_ROOT / "scripts" / "convert_model_format.py"
 #: Clauses naming their practice (so training fits practice evidence for the type ranker).
-CASES = {
-    "no sale": [
-        "We never sell your personal data.",
-        "We do not sell personal information to anyone.",
-        "Your data is not sold, rented or traded.",
-    ],
-    "sale": [
-        "We sell your personal data to our partners.",
-        "We may sell information about you to data brokers.",
-        "Your profile may be sold to advertisers.",
-    ],
-}
-ARBITRATION = [
-    "Disputes are resolved by binding arbitration.",
-    "You agree to arbitrate every claim individually.",
-    "Any claim goes to an arbitrator, not a court.",
-]
+CASES = {case: PRACTICE_CLAUSES[case] for case in ("no sale", "sale")}
+ARBITRATION = PRACTICE_CLAUSES["arbitration"]
 TEXTS = [
     *(text for texts in CASES.values() for text in texts),
     *ARBITRATION,

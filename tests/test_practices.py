@@ -17,25 +17,9 @@ from clauseclf.index.similar import PRACTICE_WEIGHT
 from clauseclf.inference.model import ClauseModel
 from clauseclf.inference.practices import PracticeMap, practice_id
 from clauseclf.training import TrainingConfig, fit_practice_map
-from conftest import present
+from conftest import PRACTICE_CLAUSES, present
 
-PRACTICES = {
-    "no sale": [
-        "We never sell your personal data.",
-        "We do not sell personal information to anyone.",
-        "Your data is not sold, rented or traded.",
-    ],
-    "sale": [
-        "We sell your personal data to our partners.",
-        "We may sell information about you to data brokers.",
-        "Your profile may be sold to advertisers.",
-    ],
-    "arbitration": [
-        "Disputes are resolved by binding arbitration.",
-        "You agree to arbitrate every claim individually.",
-        "Any claim goes to an arbitrator, not a court.",
-    ],
-}
+PRACTICES = PRACTICE_CLAUSES
 PLATFORMS = {
     "Alpha": "We never sell your personal data. Disputes are resolved by binding arbitration.",
     "Beta": "We do not sell personal information. We sell your personal data to partners.",
