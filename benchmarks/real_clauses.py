@@ -79,6 +79,20 @@ def near_duplicate_groups(records: list) -> list[str]:
     return [find(platform_key(r.platform)) for r in records]
 
 
+def load_benchmark_records(data: Path, labels: Path) -> tuple[Any, list, list, list, list[str]]:
+    """The shipped model, the real clauses of ``labels`` (text read from ``data``'s
+    policies-2023), the shared corpora, stance.jsonl, and each real clause's fold group
+    (``near_duplicate_groups``)."""
+    from clauseclf.annotations import load_annotations, load_corpora
+    from clauseclf.inference.model import ClauseModel
+
+    shipped = ClauseModel.load()
+    real = list(load_annotations(labels, documents=data / "policies-2023", strict=True).records)
+    shared = load_corpora(data, taxonomy=shipped.taxonomy)
+    stance = list(load_annotations(REPO / "data/annotations/stance.jsonl", strict=True).records)
+    return shipped, real, shared, stance, near_duplicate_groups(real)
+
+
 def tfidf_svm_labels(
     train_texts: list[str], y: np.ndarray, weight: np.ndarray, test_texts: list[str]
 ) -> np.ndarray:
@@ -100,7 +114,7 @@ def tfidf_svm_labels(
 
 
 def main() -> int:
-    from clauseclf.annotations import load_annotations, load_corpora, platform_key
+    from clauseclf.annotations import platform_key
     from clauseclf.inference.model import ClauseModel
     from clauseclf.predictions import ClausePrediction
     from clauseclf.scoring import score_predictions
@@ -117,15 +131,9 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
 
-    shipped = ClauseModel.load()
+    shipped, real, shared, stance, groups = load_benchmark_records(args.data, args.labels)
     taxonomy, encoder = shipped.taxonomy, shipped.encoder
     types = list(taxonomy.type_ids)
-    real = list(
-        load_annotations(args.labels, documents=args.data / "policies-2023", strict=True).records
-    )
-    shared = load_corpora(args.data, taxonomy=taxonomy)
-    stance = list(load_annotations(REPO / "data/annotations/stance.jsonl", strict=True).records)
-    groups = near_duplicate_groups(real)
     folds = group_folds(groups, args.folds, args.seed)
     print(
         f"{len(real)} real clauses, {len(set(groups))} platform groups, {args.folds} folds; "

@@ -90,10 +90,8 @@ def _fold(k: int) -> list[tuple[int, str, Any]]:
 
 def main() -> int:
     sys.path.insert(0, str(REPO / "benchmarks"))
-    from real_clauses import _print, near_duplicate_groups
+    from real_clauses import _print, load_benchmark_records
 
-    from clauseclf.annotations import load_annotations, load_corpora
-    from clauseclf.inference.model import ClauseModel
     from clauseclf.scoring import score_predictions
     from clauseclf.training import group_folds
 
@@ -107,14 +105,9 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
 
-    shipped = ClauseModel.load()
+    shipped, real, shared, stance, groups = load_benchmark_records(args.data, args.labels)
     taxonomy, encoder = shipped.taxonomy, shipped.encoder
-    real = list(
-        load_annotations(args.labels, documents=args.data / "policies-2023", strict=True).records
-    )
-    shared = load_corpora(args.data, taxonomy=taxonomy)
-    stance = list(load_annotations(REPO / "data/annotations/stance.jsonl", strict=True).records)
-    folds = group_folds(near_duplicate_groups(real), args.folds, args.seed)
+    folds = group_folds(groups, args.folds, args.seed)
     all_texts = sorted({r.text for r in real + shared + stance})
     rules = _rules(args.rules)
     _STATE.update(
