@@ -1,14 +1,16 @@
 """Decision thresholds for precision: real clauses scored as users see them, per threshold rule.
 
     python benchmarks/threshold_beta.py [--data ../shared/data] [--folds 5] [--jobs 2]
-                                        [--rules 1:0.8,0.7:0.9,0.5:0.9] [--out results.json]
+                                        [--rules 1:0.8,0.7:0.9,0.5:0.9:0.85] [--out results.json]
+                                        [--keep FOLDER]
 
 The folds, training data and scoring of ``benchmarks/real_clauses.py`` (variant ``real``: the
 shipped recipe, trained on the shared corpora, stance.jsonl and the real clauses of the training
 folds, grouped by platform and near-duplicate wording). Per fold the head is fitted once; each
-rule ``beta:max_threshold`` then re-chooses every type's threshold from the same out-of-fold
-probabilities (``estimators.choose_thresholds``: the F-beta-best of 25 values in
-[0.2, max_threshold]) and the test fold is classified through ``ClauseModel.classify``. Only the
+rule ``beta:max_threshold[:min_precision]`` then re-chooses every type's threshold from the same
+out-of-fold probabilities (``estimators.choose_thresholds``: the F-beta-best of 25 values in
+[0.2, max_threshold], with a ``min_precision`` among those whose out-of-fold precision reaches
+it) and the test fold is classified through ``ClauseModel.classify``. Only the
 thresholds differ between rules: the ranker, severity and the confidence curve are those fitted
 with the shipped rule, so ECE is exact for the shipped rule only (a retrained head refits the
 confidence curve for its own thresholds).
@@ -18,7 +20,9 @@ from __future__ import annotations
 
 import argparse
 import copy
+import hashlib
 import json
+import pickle
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -33,16 +37,46 @@ REPO = Path(__file__).resolve().parents[1]
 _STATE: dict[str, Any] = {}
 
 
-def _rules(text: str) -> list[tuple[float, float]]:
+def _rules(text: str) -> list[tuple[float, float, float]]:
     out = []
     for part in text.split(","):
-        beta, high = part.split(":")
-        out.append((float(beta), float(high)))
+        values = [float(v) for v in part.split(":")]
+        if len(values) not in (2, 3):
+            raise SystemExit(f"a rule is beta:max_threshold[:min_precision], got {part!r}")
+        out.append((values[0], values[1], values[2] if len(values) == 3 else 0.0))
     return out
 
 
-def _name(rule: tuple[float, float]) -> str:
-    return f"beta {rule[0]:g}, max {rule[1]:g}"
+def _name(rule: tuple[float, float, float]) -> str:
+    floor = f", P>={rule[2]:g}" if rule[2] else ""
+    return f"beta {rule[0]:g}, max {rule[1]:g}{floor}"
+
+
+def _fitted(k: int, records: list[Any], texts: list[str]) -> tuple[Any, Any, Any, float]:
+    """The fold's head, out-of-fold probabilities, calibration mask and lowest threshold; read
+    from ``--keep`` when a run with the same data kept them, else fitted (and kept)."""
+    from clauseclf.training import TrainingConfig
+    from clauseclf.training.head_fit import HeadEstimator
+
+    s = _STATE
+    kept = s["keep"] / f"fold{k}_of{len(s['folds'])}_{s['digest']}.pkl" if s["keep"] else None
+    if kept is not None and kept.exists():
+        with kept.open("rb") as handle:
+            return pickle.load(handle)  # type: ignore[no-any-return]
+    estimator = HeadEstimator(TrainingConfig(), s["taxonomy"], s["seed"]).fit(
+        texts, s["embeddings"][[s["index"][t] for t in texts]], records
+    )
+    classifier = estimator.classifier_
+    fitted = (
+        estimator.to_head(),
+        classifier.oof_probabilities_,
+        classifier.calibration_mask_,
+        classifier.min_threshold,
+    )
+    if kept is not None:
+        with kept.open("wb") as handle:
+            pickle.dump(fitted, handle)
+    return fitted
 
 
 def _fold(k: int) -> list[tuple[int, str, Any]]:
@@ -50,11 +84,10 @@ def _fold(k: int) -> list[tuple[int, str, Any]]:
     from clauseclf.estimators import choose_thresholds
     from clauseclf.inference.model import ClauseModel
     from clauseclf.training import TrainingConfig, label_matrix
-    from clauseclf.training.head_fit import HeadEstimator
 
     s = _STATE
     real, shared, stance, folds = s["real"], s["shared"], s["stance"], s["folds"]
-    taxonomy, encoder, embeddings, index = s["taxonomy"], s["encoder"], s["embeddings"], s["index"]
+    taxonomy, encoder = s["taxonomy"], s["encoder"]
     test_rows = folds[k]
     test_platforms = {platform_key(real[i].platform) for i in test_rows}
     train_real = [real[i] for i in np.setdiff1d(np.arange(len(real)), test_rows)]
@@ -63,23 +96,20 @@ def _fold(k: int) -> list[tuple[int, str, Any]]:
     texts = [r.text for r in records]
     config = TrainingConfig()
     started = time.time()
-    estimator = HeadEstimator(config, taxonomy, s["seed"]).fit(
-        texts, embeddings[[index[t] for t in texts]], records
-    )
-    head = estimator.to_head()
-    classifier = estimator.classifier_
+    head, oof_probabilities, calibration_mask, min_threshold = _fitted(k, records, texts)
     targets = label_matrix(records, list(taxonomy.type_ids), config.weak_negative_weight).y
     test_texts = [real[i].text for i in test_rows]
     out = []
     for rule in s["rules"]:
         variant = copy.copy(head)
         variant.thresholds = choose_thresholds(
-            classifier.oof_probabilities_,
+            oof_probabilities,
             targets,
-            classifier.calibration_mask_,
-            classifier.min_threshold,
+            calibration_mask,
+            min_threshold,
             rule[1],
             rule[0],
+            rule[2],
         )
         model = ClauseModel(encoder, variant, taxonomy)
         for row, p in zip(test_rows, model.classify(test_texts), strict=True):
@@ -103,6 +133,13 @@ def main() -> int:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--rules", default="1:0.8,0.7:0.9,0.5:0.9")
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        default=None,
+        help="a folder where each fold's fitted head and out-of-fold probabilities are kept "
+        "(pickles, named by the data's digest) and read back by later runs with other rules",
+    )
     args = parser.parse_args()
 
     shipped, real, shared, stance, groups = load_benchmark_records(args.data, args.labels)
@@ -121,7 +158,13 @@ def main() -> int:
         index={t: i for i, t in enumerate(all_texts)},
         seed=args.seed,
         rules=rules,
+        keep=args.keep,
+        digest=hashlib.sha256(
+            "\n".join([str(args.seed), *all_texts, *(repr(r.labels) for r in real)]).encode()
+        ).hexdigest()[:12],
     )
+    if args.keep:
+        args.keep.mkdir(parents=True, exist_ok=True)
     print(
         f"{len(real)} real clauses, {args.folds} folds, {len(shared)} shared-corpus clauses; "
         f"rules {args.rules}",

@@ -7,7 +7,12 @@ import pytest
 from sklearn.pipeline import make_pipeline
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from clauseclf.estimators import ClauseClassifier, ClauseFeaturizer, expected_failed_checks
+from clauseclf.estimators import (
+    ClauseClassifier,
+    ClauseFeaturizer,
+    choose_thresholds,
+    expected_failed_checks,
+)
 
 
 @parametrize_with_checks(
@@ -35,6 +40,37 @@ def test_multilabel_fit_predicts_each_type() -> None:
         assert agreement > 0.85, (column, agreement)
     assert np.all((model.thresholds_ >= 0.2) & (model.thresholds_ <= 0.8))
     assert np.array_equal(predicted, (model.decision_function(x) > 0).astype(int))
+
+
+def test_min_precision_picks_the_best_threshold_that_keeps_precision() -> None:
+    # One type: positives score 0.3-0.9; negatives crowd 0.2-0.6, so low thresholds are imprecise.
+    gold = np.array([1] * 40 + [0] * 60)
+    p = np.concatenate([np.linspace(0.3, 0.9, 40), np.linspace(0.2, 0.6, 60)])
+    probabilities, targets = p.reshape(-1, 1), gold.reshape(-1, 1)
+    calibrate = np.ones_like(targets, dtype=bool)
+    free = choose_thresholds(probabilities, targets, calibrate, 0.2, 0.9, beta=1.0)
+    floored = choose_thresholds(
+        probabilities, targets, calibrate, 0.2, 0.9, beta=1.0, min_precision=0.95
+    )
+
+    def precision(threshold: float) -> float:
+        return float(gold[p >= threshold].mean())
+
+    assert precision(free[0]) < 0.95 <= precision(floored[0])
+    grid = np.linspace(0.2, 0.9, 25)
+    reaching = [g for g in grid if (p >= g).any() and precision(g) >= 0.95]
+    assert floored[0] == pytest.approx(min(reaching))  # the floor binds: the most recall left
+    # Out of reach: the most precise value on the grid.
+    hopeless = choose_thresholds(
+        np.full((100, 1), 0.5), targets, calibrate, 0.2, 0.9, beta=1.0, min_precision=0.9
+    )
+    assert hopeless[0] == pytest.approx(0.2)
+
+
+def test_min_precision_out_of_range_is_refused() -> None:
+    x, y = _multilabel_problem()
+    with pytest.raises(ValueError, match="min_precision must lie in"):
+        ClauseClassifier(min_precision=1.0).fit(x, y)
 
 
 def test_label_weight_zero_leaves_pairs_out() -> None:

@@ -137,3 +137,14 @@ def test_the_model_card_says_how_thresholds_were_chosen():
     )
     assert "max F-beta with beta 0.5, which weighs precision above recall" in precise
     assert "on a 0.2-0.9 grid" in precise
+    floor = model_card(
+        {},
+        {"real": 10},
+        seed=0,
+        seconds=1.0,
+        threshold_beta=1.0,
+        max_threshold=0.9,
+        min_precision=0.85,
+    )
+    assert "max F1 on a 0.2-0.9 grid, among the thresholds whose out-of-fold precision " in floor
+    assert "reaches 0.85" in floor

@@ -56,7 +56,8 @@ class ClauseClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     class) or a 2-D 0/1 indicator matrix (multi-label: a type is predicted when its calibrated
     probability reaches ``thresholds_``: 0.5, or with ``tune_thresholds`` the value in
     [min_threshold, max_threshold] that maximises the type's out-of-fold F-beta with
-    ``threshold_beta``: 1 weighs precision and recall alike, below 1 favours precision).
+    ``threshold_beta``: 1 weighs precision and recall alike, below 1 favours precision; with a
+    positive ``min_precision`` only among the values whose out-of-fold precision reaches it).
     ``linear_model`` is ``"svc"`` (LinearSVC) or ``"logistic"`` (liblinear logistic regression);
     both are class-balanced.
     """
@@ -70,6 +71,7 @@ class ClauseClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         min_threshold: float = 0.2,
         max_threshold: float = 0.8,
         threshold_beta: float = 1.0,
+        min_precision: float = 0.0,
         random_state: int = 0,
     ) -> None:
         self.C = C
@@ -79,6 +81,7 @@ class ClauseClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         self.min_threshold = min_threshold
         self.max_threshold = max_threshold
         self.threshold_beta = threshold_beta
+        self.min_precision = min_precision
         self.random_state = random_state
 
     def __sklearn_tags__(self) -> Any:
@@ -170,6 +173,7 @@ class ClauseClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
                 self.min_threshold,
                 self.max_threshold,
                 self.threshold_beta,
+                self.min_precision,
             )
         else:
             self.thresholds_ = np.full(n_outputs, 0.5)
@@ -213,6 +217,8 @@ class ClauseClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             )
         if not self.threshold_beta > 0:
             raise ValueError(f"threshold_beta must be positive, got {self.threshold_beta!r}")
+        if not 0.0 <= self.min_precision < 1.0:
+            raise ValueError(f"min_precision must lie in [0, 1), got {self.min_precision!r}")
 
     @staticmethod
     def _pair_weights(
@@ -359,9 +365,12 @@ def choose_thresholds(
     low: float,
     high: float,
     beta: float = 1.0,
+    min_precision: float = 0.0,
 ) -> np.ndarray:
     """Per-output threshold on a grid of 25 in [low, high] maximising F-beta on the calibration
-    pairs (``calibrate``); 0.5 (clipped to the range) for outputs with fewer than 5 positives."""
+    pairs (``calibrate``) among the grid values whose precision there reaches ``min_precision``
+    (the most precise value when none does); 0.5 (clipped to the range) for outputs with fewer
+    than 5 positives."""
     grid = np.linspace(low, high, 25)
     thresholds = np.full(probabilities.shape[1], float(np.clip(0.5, low, high)))
     for column in range(probabilities.shape[1]):
@@ -370,9 +379,18 @@ def choose_thresholds(
         if gold.sum() < 5:
             continue
         p = probabilities[rows, column]
-        scores = [_f_beta(gold, p >= g, beta) for g in grid]
+        scores = np.array([_f_beta(gold, p >= g, beta) for g in grid])
+        if min_precision > 0:
+            precision = np.array([_precision(gold, p >= g) for g in grid])
+            reached = precision >= min_precision
+            scores = np.where(reached, scores, -1.0) if reached.any() else precision
         thresholds[column] = grid[int(np.argmax(scores))]
     return thresholds
+
+
+def _precision(gold: np.ndarray, predicted: np.ndarray) -> float:
+    count = float(predicted.sum())
+    return float(np.sum(gold & predicted)) / count if count else 0.0
 
 
 def _f_beta(gold: np.ndarray, predicted: np.ndarray, beta: float) -> float:

@@ -95,6 +95,7 @@ def model_card(
     char_weight: float = 0.0,
     threshold_beta: float = 1.0,
     max_threshold: float = 0.8,
+    min_precision: float = 0.0,
 ) -> str:
     """The MODEL_CARD.md text of a trained model; ``encoder`` is the model's encoder spec,
     ``practices`` the number of practices its practice map knows (0: none), ``ranker`` whether
@@ -102,8 +103,8 @@ def model_card(
     that ranker (0: none), ``stance_cues`` the names of its cue flags, ``background`` the number
     of background clauses it was trained on, ``required_cues`` the types it predicts only with a
     cue (type -> cue), ``char_ngrams`` the size of its character n-gram vocabulary (0: no
-    character block), ``char_weight`` that block's weight, and ``threshold_beta`` and
-    ``max_threshold`` how the decision thresholds were chosen."""
+    character block), ``char_weight`` that block's weight, and ``threshold_beta``,
+    ``max_threshold`` and ``min_precision`` how the decision thresholds were chosen."""
     version_lines = "\n".join(f"- {name}: {value}" for name, value in (versions or {}).items())
     table = "\n".join(f"| {name} | {count} |" for name, count in counts.items())
     licences = "\n".join(
@@ -230,6 +231,11 @@ def model_card(
         else f"max F-beta with beta {threshold_beta:g}, which weighs precision above recall, "
         f"on a 0.2-{max_threshold:g} grid"
     )
+    if min_precision > 0:
+        threshold_text += (
+            f", among the thresholds whose out-of-fold precision reaches {min_precision:g} "
+            "(the most precise one when none does)"
+        )
     return MODEL_CARD_TEMPLATE.format(
         encoder_text=encoder_text,
         threshold_text=threshold_text,

@@ -65,6 +65,9 @@ class TrainingConfig:
             / 0.730 / 0.751. 0.5 by default: a flag a user prints should hold.
         max_threshold: The highest decision threshold the tuning may choose (the lowest is
             0.2); with a beta below 1 the best threshold of a type can lie above 0.8.
+        min_precision: With a positive value each type's threshold is the F-beta-best among
+            those whose out-of-fold precision reaches it (the most precise one when none
+            does): a floor on how often a type users see is wrong, per type.
         severity_corpora: Corpora whose positives alone fit a type's severity model when it has
             at least ``min_severity_examples`` there (the corpora grade the same type
             differently; the real clauses and stance.jsonl follow our guideline); ``()`` fits
@@ -134,6 +137,7 @@ class TrainingConfig:
     calibration_corpora: tuple[str, ...] = ()
     threshold_beta: float = 0.5
     max_threshold: float = 0.9
+    min_precision: float = 0.0
     severity_corpora: tuple[str, ...] = ("real", "stance")
     min_severity_examples: int = 30
     select_sources: bool = False

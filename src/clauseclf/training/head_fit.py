@@ -177,6 +177,7 @@ class HeadEstimator(BaseEstimator):  # type: ignore[misc]
             tune_thresholds=True,
             max_threshold=config.max_threshold,
             threshold_beta=config.threshold_beta,
+            min_precision=config.min_precision,
             random_state=seed,
         ).fit(x, labels.y, label_weight=label_weight, calibration_mask=calibration, groups=groups)
         self.required_cues_ = {t: cue for t, cue in config.required_cues if t in types}

@@ -178,6 +178,7 @@ def train(
         char_weight=head.features.char_weight,
         threshold_beta=config.threshold_beta,
         max_threshold=config.max_threshold,
+        min_precision=config.min_precision,
     )
     return ClauseModel(
         encoder,
