@@ -17,7 +17,7 @@ import pytest
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
 
-pytest.importorskip("selenium", reason="selenium is not installed (pip install 'selenium>=4')")
+pytest.importorskip("selenium", reason="selenium is not installed (pip install 'selenium>=4.11')")
 for _path, _package in ((CHROMIUM, "chromium"), (CHROMEDRIVER, "chromium-driver")):
     if shutil.which(_path) is None:
         pytest.skip(
