@@ -1,7 +1,11 @@
-"""The HTML report in a real headless browser: Debian's Chromium driven by Selenium.
+"""The HTML report and the atlas's pages in a real headless browser: Debian's Chromium driven
+by Selenium (filters, sort and search by mouse and keyboard; accessibility; screenshots of a
+platform, a finding and a type page, saved in pytest's temporary folder and checked for their key
+elements).
 
 Needs ``/usr/bin/chromium``, ``/usr/bin/chromedriver`` (``apt-get install chromium
-chromium-driver``) and ``selenium``; the module is skipped, with the reason, when one is missing.
+chromium-driver``; ``.ci/run`` installs them when it runs as root with apt-get) and
+``selenium``; the module is skipped, with the reason, when one is missing.
 Selenium never downloads anything here: the driver path is given and ``SE_OFFLINE`` is set. The
 page is opened from a file:// URL; it loads nothing else (its Content-Security-Policy forbids it).
 """
