@@ -12,7 +12,7 @@ from clauseclf import cli
 from clauseclf.atlas import build_atlas, finding_page_name, platform_page_name, type_page_name
 from clauseclf.cli import main
 from clauseclf.compare import compare_reports, comparison_html, comparison_text
-from clauseclf.verdict import report_verdict
+from clauseclf.verdict import findings_from_rows, report_verdict
 from conftest import html_nodes, present
 
 POLICIES = {
@@ -157,3 +157,50 @@ def test_atlas_with_an_index_lists_similar_clauses(scored, tmp_path, tiny_model)
     similar = page.xpath("//*[contains(@class,'similar')]")[0].text_content()
     assert "Cedar" in similar and "Alder" not in similar  # other platforms only
     assert "data_sale:" in page.xpath("//div[@class='context']/p")[0].text_content()
+
+
+#: data_sale on four platforms: Cedar's wording is Alder's, Dogwood's is another (its similarity
+#: to Alder's clause is below the index's minimum).
+SALE = {
+    "Alder": "Alder sells your personal data to data brokers.",
+    "Cedar": "Cedar sells your personal data to data brokers.",
+    "Dogwood": "We rent your contact details to marketing firms, says Dogwood.",
+}
+
+
+def test_atlas_similar_clauses_keep_the_minimum_similarity(tiny_model, tmp_path, monkeypatch):
+    """``clauseclf atlas --index`` lists only similar clauses at or above the index's
+    documented minimum similarity (``MIN_SIMILARITY``), and says so when none passes it."""
+    from clauseclf.index import MIN_SIMILARITY, ClauseIndex
+
+    frame = tiny_model.score(
+        [{"id": p, "platform": p, "text": t} for p, t in SALE.items()], progress=False
+    )
+    assert list(frame["label"]) == ["data_sale"] * 3
+    index = ClauseIndex.from_frame(frame, tiny_model)
+    minimum = MIN_SIMILARITY[index.measure]
+    query = {"text": SALE["Alder"], "label": "data_sale", "platform": "Alder"}
+    everything = index.similar(query, k=5, min_similarity=-1).clauses
+    scores = dict(zip(everything["platform"], everything["similarity"], strict=True))
+    assert scores["Cedar"] >= minimum > scores["Dogwood"]  # one on each side of the cut-off
+    results = tmp_path / "scores.parquet"
+    frame.to_parquet(results)
+    monkeypatch.setattr(cli, "_load_model", lambda path: tiny_model)
+    site = tmp_path / "site"
+    arguments = ["atlas", str(results), "--out", str(site), "--index"]
+    assert main([*arguments, str(index.save(tmp_path / "index"))]) == 0
+    pages = {}
+    for platform in SALE:
+        rows = frame[frame["platform"] == platform]
+        (finding,) = findings_from_rows(rows)
+        pages[platform] = lxml.html.parse(str(site / finding_page_name(finding))).getroot()
+    alder = pages["Alder"].xpath("//*[contains(@class,'similar')]")[0].text_content()
+    assert "Cedar" in alder and "Dogwood" not in alder
+    shown = [
+        float(s)
+        for page in pages.values()
+        for s in re.findall(r"similarity (\d\.\d\d)", page.text_content())
+    ]
+    assert shown and min(shown) >= round(minimum, 2)
+    dogwood = pages["Dogwood"].xpath("//*[contains(@class,'similar')]")[0].text_content()
+    assert "No similar clause" in dogwood and f"{minimum:.2f}" in dogwood

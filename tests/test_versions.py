@@ -627,3 +627,27 @@ def test_top_level_exports_are_lazy():
         "assert not heavy, heavy\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_clause_lineages_of_clause_sequences_match_the_history():
+    """Versions given as bare clause sequences (as a scored table's rows are) get the lineages
+    of ``PolicyHistory``, and each version's clauses map to their lineage."""
+    from clauseclf.versions import clause_lineages
+
+    v1, v2, v3 = history_reports()
+    dated = [("2023-01-15", v1), ("2023-06-01", v2), ("2024-01-01", v3)]
+    history = PolicyHistory(dated)
+    lineages, per_version = clause_lineages(
+        [("2024-01-01", list(v3.clauses)), ("2023-01-15", v1.clauses), ("2023-06-01", v2.clauses)]
+    )
+    assert lineages == history.clauses()
+    assert per_version == history.version_lineages()[1]
+    assert [len(clauses) for clauses in per_version] == [len(v.clauses) for _, v in dated]
+    reworded = per_version[2][1]  # the reworded opt-out in the latest version
+    assert reworded.text == OPT_OUT_REWORDED[0] and reworded.changes == 1
+    assert per_version[0][1] is reworded  # the same lineage in the first version
+    arbitration = per_version[1][2]
+    assert (arbitration.status, arbitration.last_seen) == ("removed", date(2023, 6, 1))
+    assert clause_lineages([]) == ((), ())
+    with pytest.raises(ValueError, match="two versions are dated 2023-01-15"):
+        clause_lineages([("2023-01-15", v1.clauses), (date(2023, 1, 15), v2.clauses)])

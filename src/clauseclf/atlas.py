@@ -11,8 +11,10 @@ Pages (flat in ``out``, every one self-contained: inline CSS and script, no netw
   platform's most adverse clause of the type), filterable by severity;
 - ``finding-<record>-<type>.html``: one finding (severity, confidence, why it matters, what it
   means for you, the clause with its evidence, regulations, citation), the type's prevalence
-  split by stance, how many other platforms use the same wording (same ``clause_id``) and, with
-  an index (``contexts``), similar clauses of other platforms.
+  split by stance, how many other platforms use the same wording (same ``clause_id``), with
+  an index (``context``) similar clauses of other platforms, and when the results hold dated
+  versions of the document (``clauseclf.collection_versions``) the clause's stability: first
+  seen, last seen, in how many versions, number of changes.
 
 Findings of a scored table are its rows' top labels (``clauseclf.verdict.findings_from_rows``).
 """
@@ -34,6 +36,7 @@ from clauseclf.collection import (
     platform_findings,
     platforms_of,
 )
+from clauseclf.collection_versions import DocumentVersions, collection_versions
 from clauseclf.html_page import BASE_CSS, page
 from clauseclf.html_verdict import (
     finding_html,
@@ -84,7 +87,11 @@ SCRIPT = """
 })();
 """
 
-CSS = BASE_CSS + ".wording{max-width:40rem}nav.crumbs{margin-bottom:1rem}"
+CSS = BASE_CSS + (
+    ".wording{max-width:40rem}nav.crumbs{margin-bottom:1rem}"
+    ".stability dl{display:grid;grid-template-columns:max-content auto;gap:.1rem 1rem}"
+    ".stability dd{margin:0}"
+)
 
 
 @dataclass(frozen=True)
@@ -136,6 +143,7 @@ def build_atlas(
     documents = collection_documents(frame, model_version=model_version)
     if not documents:
         raise ValueError("the results hold no scored document")
+    versions = collection_versions(frame, documents)
     platforms = platforms_of(documents)
     by_type = platform_findings(documents)
     wording_platforms: dict[str, set[str]] = defaultdict(set)
@@ -145,7 +153,7 @@ def build_atlas(
     pages: dict[str, str] = {"index.html": _index_page(documents, platforms, by_type)}
     for platform in platforms:
         own = [d for d in documents if d.platform == platform]
-        pages[platform_page_name(platform)] = _platform_page(platform, own)
+        pages[platform_page_name(platform)] = _platform_page(platform, own, versions)
     for type_id, rows in by_type.items():
         pages[type_page_name(type_id)] = _type_page(type_id, rows, len(platforms))
     count = 0
@@ -154,7 +162,7 @@ def build_atlas(
             same = len(wording_platforms[f.citation.clause_id] - {d.platform})
             extra = context(f, d.platform) if context is not None else None
             pages[finding_page_name(f)] = _finding_page(
-                d, f, by_type[f.type], len(platforms), same, extra
+                d, f, by_type[f.type], len(platforms), same, extra, versions.get(d.document_id)
             )
             count += 1
     for name, text in pages.items():
@@ -234,7 +242,9 @@ def _index_page(
     return page("Policy atlas", body, css=CSS, script=SCRIPT)
 
 
-def _platform_page(platform: str, documents: list[CollectionDocument]) -> str:
+def _platform_page(
+    platform: str, documents: list[CollectionDocument], versions: dict[str, DocumentVersions]
+) -> str:
     body = [_crumbs(("index.html", "Atlas")), f"<header><h1>{_e(platform)}</h1></header>", "<main>"]
     for d in documents:
         counts = d.verdict.category_counts()
@@ -253,6 +263,7 @@ def _platform_page(platform: str, documents: list[CollectionDocument]) -> str:
         )
         body += [
             f'<section class="document"><h2>{_e(d.document or d.document_id)}</h2>',
+            _version_line(versions.get(d.document_id), d.document_id),
             f'<div class="grade-line">{grade_badge(d.verdict.grade)} '
             f"<span>{_e(d.verdict.grade.reason)}</span></div>",
             '<table class="grid categories"><caption>Findings per category</caption>'
@@ -305,6 +316,7 @@ def _finding_page(
     total: int,
     same_wording: int,
     context: FindingContext | None,
+    versions: DocumentVersions | None,
 ) -> str:
     from clauseclf.html_verdict import context_html
 
@@ -317,6 +329,7 @@ def _finding_page(
         ),
         f"<header><h1>{_e(document.platform)}: {_e(finding.type)}</h1></header><main>",
         finding_html(finding, clause_link=False, heading_level=2),
+        _stability(versions, document.document_id, finding),
         '<section class="among"><h2>Among other platforms</h2>',
         f'<p class="prevalence">This type appears on {len(type_rows)} of {total} platforms; '
         f"{stance} of {total} have it as {finding.stance} ({_split(type_rows, total)}).</p>",
@@ -327,6 +340,47 @@ def _finding_page(
         body.append(context_html(context))
     body += ["</section></main>", _footer()]
     return page(f"{document.platform}: {finding.type}", body, css=CSS)
+
+
+def _version_line(versions: DocumentVersions | None, document_id: str) -> str:
+    if versions is None:
+        return ""
+    position = versions.position(document_id)
+    return (
+        f'<p class="version">Version of {versions.dates[position].isoformat()} '
+        f"({position + 1} of {len(versions.dates)})</p>"
+    )
+
+
+def _stability(versions: DocumentVersions | None, document_id: str, finding: Finding) -> str:
+    """How stable the finding's clause has been over the versions of its document ("" when
+    the results hold one version)."""
+    if versions is None:
+        return ""
+    lineage = versions.lineage(document_id, finding.clause_index)
+    total = len(versions.dates)
+    position = versions.position(document_id)
+    status = {
+        "stable": "unchanged in every version",
+        "changed": "reworded or restored since first seen",
+        "new": "added after the first version",
+        "removed": "not in the latest version",
+    }[lineage.status]
+    facts = (
+        ("First seen", lineage.first_seen.isoformat()),
+        ("Last seen", lineage.last_seen.isoformat()),
+        ("In versions", f"{lineage.versions} of {total}"),
+        ("Changes", str(lineage.changes)),
+        ("Status", f"{lineage.status}: {status}"),
+    )
+    rows = "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in facts)
+    return (
+        '<section class="stability"><h2>Stability</h2>'
+        f"<p>Over the {total} versions of this document in the results "
+        f"({versions.dates[0].isoformat()} to {versions.dates[-1].isoformat()}; this page: "
+        f"the version of {versions.dates[position].isoformat()}).</p>"
+        f"<dl>{rows}</dl></section>"
+    )
 
 
 def _short(text: str, limit: int = 160) -> str:

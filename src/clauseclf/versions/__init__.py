@@ -23,7 +23,8 @@ whether both reports come from the same model).
 Modules: ``alignment`` (normalised words, ``similarity``, ``word_diff``, the alignment of two
 versions' clauses; standard library only), ``changes`` (``ClauseChange``, ``Change`` and the
 summary), ``policy_diff`` (``PolicyDiff``, ``diff`` and their text, JSON, DataFrame and HTML
-outputs), ``history`` (``PolicyHistory``, clause lineages over dated versions). Everything public
+outputs), ``history`` (``PolicyHistory``, clause lineages over dated versions; ``clause_lineages``
+for versions given as clause sequences, e.g. rows of a scored table). Everything public
 is re-exported here: import from ``clauseclf.versions``.
 """
 
@@ -39,11 +40,13 @@ from clauseclf.versions.alignment import (
 from clauseclf.versions.changes import ADVERSE_SEVERITY, Change, ChangeKind, ClauseChange, Status
 from clauseclf.versions.history import (
     HISTORY_COLUMNS,
+    ClauseLike,
     ClauseLineage,
     DateLike,
     PolicyHistory,
     PolicyVersion,
     StabilityLabel,
+    clause_lineages,
     parse_date,
 )
 from clauseclf.versions.policy_diff import DIFF_COLUMNS, PolicyDiff, diff
@@ -56,6 +59,7 @@ __all__ = [
     "Change",
     "ChangeKind",
     "ClauseChange",
+    "ClauseLike",
     "ClauseLineage",
     "DateLike",
     "PolicyDiff",
@@ -65,6 +69,7 @@ __all__ = [
     "Status",
     "WordOp",
     "WordOpKind",
+    "clause_lineages",
     "diff",
     "parse_date",
     "similarity",

@@ -15,12 +15,9 @@ from bisect import bisect_left
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal, Protocol
 
 from clauseclf.provenance import normalize_clause_text
-
-if TYPE_CHECKING:
-    from clauseclf.report import AnalyzedClause
 
 #: Minimum word-level similarity (``SequenceMatcher.ratio``, 0..1) for two clauses with different
 #: wording to count as one reworded clause rather than one removed and one added.
@@ -81,8 +78,20 @@ def _keys(words: Sequence[str]) -> list[str]:
     return keys
 
 
+class Worded(Protocol):
+    """What the alignment reads of a clause (``AnalyzedClause`` has it)."""
+
+    @property
+    def text(self) -> str:
+        """The clause's text."""
+
+    @property
+    def clause_id(self) -> str:
+        """The id of its normalised wording (``clauseclf.provenance.clause_id``)."""
+
+
 def _align(
-    old: Sequence[AnalyzedClause], new: Sequence[AnalyzedClause], threshold: float
+    old: Sequence[Worded], new: Sequence[Worded], threshold: float
 ) -> list[tuple[int, int, float]]:
     """(old index, new index, similarity) of the aligned clauses: the same clause_id first
     (in order, for repeated wording), then the most similar remaining pairs, one-to-one."""

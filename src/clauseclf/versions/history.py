@@ -7,11 +7,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
-from typing import TYPE_CHECKING, Any, Literal
+from itertools import pairwise
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from clauseclf.report import AnalyzedClause, DocumentReport
+from clauseclf.report import DocumentReport
 from clauseclf.taxonomy import SEVERITY_SCALE
-from clauseclf.versions.alignment import SIMILARITY_THRESHOLD
+from clauseclf.versions.alignment import SIMILARITY_THRESHOLD, Worded, _align
 from clauseclf.versions.policy_diff import PolicyDiff, diff
 
 if TYPE_CHECKING:
@@ -33,6 +34,18 @@ HISTORY_COLUMNS: tuple[str, ...] = (
 
 DateLike = date | datetime | str
 StabilityLabel = Literal["stable", "changed", "new", "removed"]
+
+
+class ClauseLike(Worded, Protocol):
+    """What a lineage needs of a clause (``AnalyzedClause`` has it)."""
+
+    @property
+    def label(self) -> str:
+        """The predicted top label."""
+
+    @property
+    def severity(self) -> str:
+        """The predicted severity."""
 
 
 @dataclass(frozen=True)
@@ -155,48 +168,27 @@ class PolicyHistory:
 
     def clauses(self) -> tuple[ClauseLineage, ...]:
         """Every clause lineage, in order of first appearance (then document order)."""
+        return self.version_lineages()[0]
+
+    def version_lineages(
+        self,
+    ) -> tuple[tuple[ClauseLineage, ...], tuple[tuple[ClauseLineage, ...], ...]]:
+        """``clauses()``, and per version (oldest first) the lineage of each of its clauses,
+        in clause order."""
         if not self._versions:
-            return ()
+            return (), ()
+        steps = []
+        for before, step in zip(self._versions, self.diffs(), strict=False):
+            position = {id(clause): i for i, clause in enumerate(before.report.clauses)}
+            steps.append(
+                [
+                    (None if change.old is None else position[id(change.old)], change.new)
+                    for change in step.clauses
+                    if change.new is not None
+                ]
+            )
         dates = [v.date for v in self._versions]
-        lineages: list[_Lineage] = []
-        used: set[str] = set()
-
-        def start(clause: AnalyzedClause, version: int) -> _Lineage:
-            lineage_id, n = clause.clause_id, 1
-            while lineage_id in used:
-                n += 1
-                lineage_id = f"{clause.clause_id}-{n}"
-            used.add(lineage_id)
-            lineage = _Lineage(lineage_id, [clause.clause_id], version, version, 1, 0, clause)
-            lineages.append(lineage)
-            return lineage
-
-        current = {c.index: start(c, 0) for c in self._versions[0].report.clauses}
-        for version, step in enumerate(self.diffs(), start=1):
-            following: dict[int, _Lineage] = {}
-            active = set(map(id, current.values()))
-            claimed: set[int] = set()
-            for change in step.clauses:
-                if change.new is None:
-                    continue
-                if change.old is not None:
-                    lineage = current[change.old.index]
-                    if change.status == "reworded":
-                        lineage.changes += 1
-                        lineage.clause_ids.append(change.new.clause_id)
-                else:
-                    found = _revivable(lineages, change.new.clause_id, active | claimed)
-                    if found is None:
-                        lineage = start(change.new, version)
-                    else:
-                        lineage = found
-                        lineage.changes += 1
-                lineage.seen(version, change.new)
-                claimed.add(id(lineage))
-                following[change.new.index] = lineage
-            current = following
-        latest = len(self._versions) - 1
-        return tuple(lineage.freeze(dates, latest) for lineage in lineages)
+        return _walk(dates, self._versions[0].report.clauses, steps)
 
     def to_frame(self) -> pd.DataFrame:
         """One row per clause lineage, columns ``HISTORY_COLUMNS``."""
@@ -221,6 +213,33 @@ class PolicyHistory:
         return frame.astype({"versions": "int64", "changes": "int64"})
 
 
+def clause_lineages(
+    versions: Sequence[tuple[DateLike, Sequence[ClauseLike]]],
+    *,
+    threshold: float = SIMILARITY_THRESHOLD,
+) -> tuple[tuple[ClauseLineage, ...], tuple[tuple[ClauseLineage, ...], ...]]:
+    """``PolicyHistory.version_lineages`` for versions given as dated clause sequences (each
+    clause with ``text``, ``clause_id``, ``label`` and ``severity``, e.g. rows of a scored
+    table) rather than reports: the clauses are aligned as ``diff`` aligns them. ``ValueError``
+    for two versions at the same date."""
+    if not 0.0 < threshold <= 1.0:
+        raise ValueError(f"threshold must be in (0, 1], got {threshold!r}")
+    dated = sorted(
+        ((parse_date(when), list(clauses)) for when, clauses in versions),
+        key=lambda item: _sort_key(item[0]),
+    )
+    for (a, _), (b, _) in pairwise(dated):
+        if _sort_key(a) == _sort_key(b):
+            raise ValueError(f"two versions are dated {a.isoformat()}")
+    if not dated:
+        return (), ()
+    steps = []
+    for (_, old), (_, new) in pairwise(dated):
+        old_of_new = {j: i for i, j, _ in _align(old, new, threshold)}
+        steps.append([(old_of_new.get(j), clause) for j, clause in enumerate(new)])
+    return _walk([d for d, _ in dated], dated[0][1], steps)
+
+
 def parse_date(value: DateLike) -> date:
     """A version date from a ``date``, a ``datetime`` or an ISO-8601 string; ``ValueError``
     (``TypeError`` for other types) naming the value otherwise."""
@@ -241,6 +260,60 @@ def parse_date(value: DateLike) -> date:
 # -- internals ---------------------------------------------------------------------------------
 
 
+def _walk(
+    dates: Sequence[date],
+    first: Sequence[ClauseLike],
+    steps: Sequence[Sequence[tuple[int | None, ClauseLike]]],
+) -> tuple[tuple[ClauseLineage, ...], tuple[tuple[ClauseLineage, ...], ...]]:
+    """Follow the clauses of the first version through ``steps``: per later version, each of
+    its clauses in order with the position of the earlier version's clause it is aligned with
+    (None: added). A clause aligned with a different wording is reworded (a change); an added
+    clause that has the wording a lineage ended with revives that lineage (a change)."""
+    lineages: list[_Lineage] = []
+    used: set[str] = set()
+
+    def start(clause: ClauseLike, version: int) -> _Lineage:
+        lineage_id, n = clause.clause_id, 1
+        while lineage_id in used:
+            n += 1
+            lineage_id = f"{clause.clause_id}-{n}"
+        used.add(lineage_id)
+        lineage = _Lineage(lineage_id, [clause.clause_id], version, version, 1, 0, clause)
+        lineages.append(lineage)
+        return lineage
+
+    current = [start(clause, 0) for clause in first]
+    members = [list(current)]
+    for version, step in enumerate(steps, start=1):
+        following: list[_Lineage] = []
+        active = set(map(id, current))
+        claimed: set[int] = set()
+        for old, clause in step:
+            if old is not None:
+                lineage = current[old]
+                if clause.clause_id != lineage.clause_ids[-1]:
+                    lineage.changes += 1
+                    lineage.clause_ids.append(clause.clause_id)
+            else:
+                found = _revivable(lineages, clause.clause_id, active | claimed)
+                if found is None:
+                    lineage = start(clause, version)
+                else:
+                    lineage = found
+                    lineage.changes += 1
+            lineage.seen(version, clause)
+            claimed.add(id(lineage))
+            following.append(lineage)
+        current = following
+        members.append(following)
+    latest = len(dates) - 1
+    frozen = {id(lineage): lineage.freeze(list(dates), latest) for lineage in lineages}
+    return (
+        tuple(frozen[id(lineage)] for lineage in lineages),
+        tuple(tuple(frozen[id(lineage)] for lineage in version) for version in members),
+    )
+
+
 @dataclass
 class _Lineage:
     """A clause lineage while the history is walked (mutable; frozen by ``freeze``)."""
@@ -251,9 +324,9 @@ class _Lineage:
     last: int
     versions: int
     changes: int
-    clause: AnalyzedClause
+    clause: ClauseLike
 
-    def seen(self, version: int, clause: AnalyzedClause) -> None:
+    def seen(self, version: int, clause: ClauseLike) -> None:
         if version != self.first:
             self.versions += 1
         self.last, self.clause = version, clause
