@@ -10,7 +10,7 @@ import pytest
 
 from clauseclf.atlas import build_atlas, finding_page_name, platform_page_name
 from clauseclf.collection import collection_documents
-from clauseclf.collection_versions import _undated, collection_versions, version_date
+from clauseclf.collection_versions import collection_versions, undated_title, version_date
 from clauseclf.verdict import findings_from_rows
 
 NEVER_SELL = "Fernwick does not sell your personal information."
@@ -57,8 +57,8 @@ def test_version_dates_and_titles():
     assert version_date("policy-v20240115.txt", "Terms") is None  # no ISO date
     with pytest.raises(ValueError, match=r"'x/2024-02-30\.txt': 2024-02-30 is not a valid date"):
         version_date("x/2024-02-30.txt", None)
-    assert _undated("Privacy 2025-03-01") == _undated("privacy") == "privacy"
-    assert _undated("privacy-2024-01-15_policy") == "privacy policy"
+    assert undated_title("Privacy 2025-03-01") == undated_title("privacy") == "privacy"
+    assert undated_title("privacy-2024-01-15_policy") == "privacy policy"
 
 
 def test_collection_versions_follow_each_clause(scored):
@@ -89,7 +89,7 @@ def test_two_versions_with_one_date_are_an_error(scored):
 def _page(site, scored, document_id, text):
     rows = scored[scored["document_id"] == document_id]
     finding = next(f for f in findings_from_rows(rows) if f.text == text)
-    return lxml.html.parse(str(site / finding_page_name(finding))).getroot()
+    return lxml.html.parse(str(site / finding_page_name(document_id, finding))).getroot()
 
 
 def _facts(page):
@@ -126,11 +126,14 @@ def test_atlas_finding_pages_show_stability(scored, tmp_path):
     alder = _page(tmp_path, scored, "alder.txt", LAW)
     assert not alder.xpath("//section[@class='stability']")
     platform = lxml.html.parse(str(tmp_path / platform_page_name("Fernwick"))).getroot()
+    # The current version first, then the earlier ones, newest first.
     assert [p.text_content() for p in platform.xpath("//p[@class='version']")] == [
+        "Version of 2025-03-01 (3 of 3)",
         "Version of 2024-06-01 (2 of 3)",
         "Version of 2024-01-15 (1 of 3)",
-        "Version of 2025-03-01 (3 of 3)",
     ]
+    earlier = platform.xpath("//section[@class='earlier']//p[@class='version']")
+    assert [p.text_content()[11:21] for p in earlier] == ["2024-06-01", "2024-01-15"]
 
 
 def test_cli_atlas_names_versions_with_one_date(scored, tmp_path, capsys):

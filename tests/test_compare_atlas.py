@@ -121,7 +121,7 @@ def test_atlas_finding_page(scored, tmp_path, tiny_model):
     finding = next(
         f for f in findings_from_rows(rows, model_version="tiny") if f.type == "data_sale"
     )
-    page = lxml.html.parse(str(tmp_path / finding_page_name(finding))).getroot()
+    page = lxml.html.parse(str(tmp_path / finding_page_name("alder", finding))).getroot()
     text = page.text_content()
     assert present(finding.explanation).why_it_matters in text
     assert finding.citation.record_id in text and "model tiny" in text
@@ -153,7 +153,7 @@ def test_atlas_with_an_index_lists_similar_clauses(scored, tmp_path, tiny_model)
     finding = next(
         f for f in findings_from_rows(scored[scored.platform == "Alder"]) if f.type == "data_sale"
     )
-    page = lxml.html.parse(str(tmp_path / finding_page_name(finding))).getroot()
+    page = lxml.html.parse(str(tmp_path / finding_page_name("alder", finding))).getroot()
     similar = page.xpath("//*[contains(@class,'similar')]")[0].text_content()
     assert "Cedar" in similar and "Alder" not in similar  # other platforms only
     assert "data_sale:" in page.xpath("//div[@class='context']/p")[0].text_content()
@@ -193,7 +193,9 @@ def test_atlas_similar_clauses_keep_the_minimum_similarity(tiny_model, tmp_path,
     for platform in SALE:
         rows = frame[frame["platform"] == platform]
         (finding,) = findings_from_rows(rows)
-        pages[platform] = lxml.html.parse(str(site / finding_page_name(finding))).getroot()
+        pages[platform] = lxml.html.parse(
+            str(site / finding_page_name(platform, finding))
+        ).getroot()
     alder = pages["Alder"].xpath("//*[contains(@class,'similar')]")[0].text_content()
     assert "Cedar" in alder and "Dogwood" not in alder
     shown = [

@@ -5,16 +5,21 @@ Pages (flat in ``out``, every one self-contained: inline CSS and script, no netw
 
 - ``index.html``: every platform with its grade and adverse / protective counts, a search box
   and a grade filter (plain JS), and the clause types with their prevalence;
-- ``platform-<slug>.html``: per document its grade, counts per category and findings (linked);
+- ``platform-<slug>.html``: per current document its grade, counts per category and findings
+  (linked), then its earlier versions;
 - ``type-<type>.html``: how many platforms have the type, split by stance and severity ("high:
   12 of 200 platforms; none (protective): 40 of 200"), the wordings side by side (each
   platform's most adverse clause of the type), filterable by severity;
-- ``finding-<record>-<type>.html``: one finding (severity, confidence, why it matters, what it
-  means for you, the clause with its evidence, regulations, citation), the type's prevalence
-  split by stance, how many other platforms use the same wording (same ``clause_id``), with
-  an index (``context``) similar clauses of other platforms, and when the results hold dated
-  versions of the document (``clauseclf.collection_versions``) the clause's stability: first
-  seen, last seen, in how many versions, number of changes.
+- ``finding-<document>-<clause>-<type>.html``: one finding (severity, confidence, why it
+  matters, what it means for you, the clause with its evidence, regulations, citation), the
+  type's prevalence split by stance, how many other platforms use the same wording (same
+  ``clause_id``), with an index (``context``) similar clauses of other platforms, and when the
+  results hold dated versions of the document (``clauseclf.collection_versions``) the clause's
+  stability: first seen, last seen, in how many versions, number of changes.
+
+A platform's grades, the type pages and every count of platforms use its current documents
+only (``clauseclf.collection_versions.current_documents``: of dated versions, the latest);
+earlier versions keep their platform-page section and finding pages.
 
 Findings of a scored table are its rows' top labels (``clauseclf.verdict.findings_from_rows``).
 """
@@ -25,7 +30,7 @@ import hashlib
 import html
 import re
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -36,7 +41,11 @@ from clauseclf.collection import (
     platform_findings,
     platforms_of,
 )
-from clauseclf.collection_versions import DocumentVersions, collection_versions
+from clauseclf.collection_versions import (
+    DocumentVersions,
+    collection_versions,
+    current_documents,
+)
 from clauseclf.html_page import BASE_CSS, page
 from clauseclf.html_verdict import (
     finding_html,
@@ -54,6 +63,9 @@ if TYPE_CHECKING:
     from clauseclf.context import FindingContext
 
 _e = html.escape
+
+#: What a type's counts say when no platform's current documents have it.
+EARLIER_ONLY = "only in earlier versions of documents"
 
 #: Filters rows (``tr[data-search]``) by the search box (``#search``: words all contained in
 #: the row's ``data-search``) and by every ``select[data-filter]`` (equal to the row's
@@ -122,10 +134,11 @@ def type_page_name(type_id: str) -> str:
     return f"type-{slug(type_id)}.html"
 
 
-def finding_page_name(finding: Finding) -> str:
-    """The file name of ``finding``'s page: its record id and type."""
-    record = finding.citation.record_id.replace(":", "-")
-    return f"finding-{record}-{slug(finding.type)}.html"
+def finding_page_name(document_id: str, finding: Finding) -> str:
+    """The file name of the page of ``finding`` of the document ``document_id``: the document,
+    the clause's position and the type (identical documents get distinct pages)."""
+    clause = finding.citation.clause_index
+    return f"finding-{slug(document_id)}-{clause}-{slug(finding.type)}.html"
 
 
 def build_atlas(
@@ -134,37 +147,50 @@ def build_atlas(
     *,
     model_version: str | None = None,
     context: Callable[[Finding, str], FindingContext] | None = None,
+    dates: Mapping[str, object] | None = None,
 ) -> AtlasSummary:
     """Write the site for the scored ``frame`` into the folder ``out`` (created; existing
     pages of the same names are replaced). ``context(finding, platform)``: a finding's similar
-    clauses, prevalence and uniqueness from an index (``clauseclf.context.context_of``)."""
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    documents = collection_documents(frame, model_version=model_version)
+    clauses, prevalence and uniqueness from an index (``clauseclf.context.context_of``).
+    ``dates``: document id -> version date (a ``datetime.date`` or ``YYYY-MM-DD``), winning
+    over the dates in ids and titles (``ValueError`` for a value that is not a date or an id
+    that is not in ``frame``)."""
+    documents = collection_documents(frame, model_version=model_version, dates=dates)
     if not documents:
         raise ValueError("the results hold no scored document")
     versions = collection_versions(frame, documents)
+    current = current_documents(documents)
     platforms = platforms_of(documents)
     by_type = platform_findings(documents)
+    for type_id in sorted({f.type for d in documents for f in d.verdict.findings} - set(by_type)):
+        by_type[type_id] = []  # found only in earlier versions
     wording_platforms: dict[str, set[str]] = defaultdict(set)
-    for d in documents:
+    for d in current:
         for f in d.verdict.findings:
             wording_platforms[f.citation.clause_id].add(d.platform)
-    pages: dict[str, str] = {"index.html": _index_page(documents, platforms, by_type)}
+    # The page of each finding, by identity (the documents stay alive while the site is built).
+    links = {
+        id(f): finding_page_name(d.document_id, f) for d in documents for f in d.verdict.findings
+    }
+    pages: dict[str, str] = {"index.html": _index_page(documents, current, platforms, by_type)}
     for platform in platforms:
-        own = [d for d in documents if d.platform == platform]
-        pages[platform_page_name(platform)] = _platform_page(platform, own, versions)
+        own = [d for d in current if d.platform == platform]
+        ids = {d.document_id for d in own}
+        older = [d for d in documents if d.platform == platform and d.document_id not in ids]
+        pages[platform_page_name(platform)] = _platform_page(platform, own, older, versions)
     for type_id, rows in by_type.items():
-        pages[type_page_name(type_id)] = _type_page(type_id, rows, len(platforms))
+        pages[type_page_name(type_id)] = _type_page(type_id, rows, len(platforms), links)
     count = 0
     for d in documents:
         for f in d.verdict.findings:
             same = len(wording_platforms[f.citation.clause_id] - {d.platform})
             extra = context(f, d.platform) if context is not None else None
-            pages[finding_page_name(f)] = _finding_page(
+            pages[finding_page_name(d.document_id, f)] = _finding_page(
                 d, f, by_type[f.type], len(platforms), same, extra, versions.get(d.document_id)
             )
             count += 1
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
     for name, text in pages.items():
         (out / name).write_text(text, encoding="utf-8")
     return AtlasSummary(out, len(platforms), len(documents), len(by_type), count, len(pages))
@@ -200,12 +226,14 @@ def _search_controls(label: str, filter_name: str, options: list[str], total: in
 
 def _index_page(
     documents: list[CollectionDocument],
+    current: list[CollectionDocument],
     platforms: list[str],
     by_type: dict[str, list[tuple[str, Finding]]],
 ) -> str:
     rows = []
     for platform in platforms:
-        own = [d for d in documents if d.platform == platform]
+        own = [d for d in current if d.platform == platform]
+        total = sum(1 for d in documents if d.platform == platform)
         grades = " ".join(sorted({d.verdict.grade.label.replace(" ", "-") for d in own}))
         types = " ".join(sorted({f.type for d in own for f in d.verdict.adverse}))
         badges = " ".join(grade_badge(d.verdict.grade) for d in own)
@@ -215,16 +243,20 @@ def _index_page(
         rows.append(
             f'<tr data-search="{_e(search)}" data-grade="{_e(grades)}">'
             f'<th scope="row"><a href="{platform_page_name(platform)}">{_e(platform)}</a></th>'
-            f"<td>{badges}</td><td>{adverse}</td><td>{protective}</td><td>{len(own)}</td></tr>"
+            f"<td>{badges}</td><td>{adverse}</td><td>{protective}</td><td>{len(own)}"
+            f"{f' (+{total - len(own)} earlier versions)' if total > len(own) else ''}</td></tr>"
         )
     type_rows = "".join(
         f'<tr><th scope="row"><a href="{type_page_name(t)}">{_e(t)}</a></th>'
-        f"<td>{len(r)} of {len(platforms)}</td><td>{_split(r, len(platforms))}</td></tr>"
+        f"<td>{len(r)} of {len(platforms)}</td><td>{_split(r, len(platforms)) or EARLIER_ONLY}"
+        "</td></tr>"
         for t, r in by_type.items()
     )
     body = [
         "<header><h1>Policy atlas</h1>",
-        f'<p class="muted">{len(platforms)} platforms, {len(documents)} documents.</p></header>',
+        f'<p class="muted">{len(platforms)} platforms, {len(documents)} documents. Grades and '
+        "counts are each platform&#x27;s current documents: of dated versions, the latest.</p>"
+        "</header>",
         "<main><h2>Platforms</h2>",
         _search_controls("Grade", "grade", ["A", "B", "C", "D", "E", "not-graded"], len(rows)),
         '<table class="grid platforms"><tr><th scope="col">platform</th>'
@@ -243,39 +275,62 @@ def _index_page(
 
 
 def _platform_page(
-    platform: str, documents: list[CollectionDocument], versions: dict[str, DocumentVersions]
+    platform: str,
+    current: list[CollectionDocument],
+    older: list[CollectionDocument],
+    versions: dict[str, DocumentVersions],
 ) -> str:
+    """The platform's current documents, then its earlier versions (newest first)."""
     body = [_crumbs(("index.html", "Atlas")), f"<header><h1>{_e(platform)}</h1></header>", "<main>"]
-    for d in documents:
-        counts = d.verdict.category_counts()
-        rows = "".join(
-            f'<tr><th scope="row">{_e(c)}</th><td>{n["adverse"]}</td><td>{n["neutral"]}</td>'
-            f"<td>{n['protective']}</td></tr>"
-            for c, n in counts.items()
-        )
-        items = "".join(
-            f'<li><span class="badge {severity_class(f.severity)}">{_e(f.severity)}</span> '
-            f'<a href="{finding_page_name(f)}">{_e(f.type)}</a> '
-            f'<span class="muted">confidence {f.confidence:.2f}</span>: '
-            f"{_e(_short(f.text))}</li>"
-            for f in d.verdict.findings
-            if f.stance != "neutral"
-        )
+    body += [_document_section(d, versions, 2) for d in current]
+    if older:
+        newest_first = sorted(older, key=lambda d: versions[d.document_id].position(d.document_id))
         body += [
-            f'<section class="document"><h2>{_e(d.document or d.document_id)}</h2>',
+            '<section class="earlier"><h2>Earlier versions</h2><p class="muted">Not counted in '
+            "the platform&#x27;s grade or the atlas&#x27;s counts of platforms.</p>",
+            *(_document_section(d, versions, 3) for d in reversed(newest_first)),
+            "</section>",
+        ]
+    body += ["</main>", _footer()]
+    return page(f"{platform}: policy atlas", body, css=CSS)
+
+
+def _document_section(
+    d: CollectionDocument, versions: dict[str, DocumentVersions], level: int
+) -> str:
+    """One document of a platform page: version, grade, counts per category and findings."""
+    counts = d.verdict.category_counts()
+    rows = "".join(
+        f'<tr><th scope="row">{_e(c)}</th><td>{n["adverse"]}</td><td>{n["neutral"]}</td>'
+        f"<td>{n['protective']}</td></tr>"
+        for c, n in counts.items()
+    )
+    items = "".join(
+        f'<li><span class="badge {severity_class(f.severity)}">{_e(f.severity)}</span> '
+        f'<a href="{finding_page_name(d.document_id, f)}">{_e(f.type)}</a> '
+        f'<span class="muted">confidence {f.confidence:.2f}</span>: '
+        f"{_e(_short(f.text))}</li>"
+        for f in d.verdict.findings
+        if f.stance != "neutral"
+    )
+    return "".join(
+        [
+            f'<section class="document"><h{level}>{_e(d.document or d.document_id)}</h{level}>',
             _version_line(versions.get(d.document_id), d.document_id),
             f'<div class="grade-line">{grade_badge(d.verdict.grade)} '
             f"<span>{_e(d.verdict.grade.reason)}</span></div>",
             '<table class="grid categories"><caption>Findings per category</caption>'
             '<tr><th scope="col">category</th><th scope="col">adverse</th><th scope="col">'
             f'neutral</th><th scope="col">protective</th></tr>{rows}</table>',
-            f'<h3>Findings, most severe first</h3><ol class="findings">{items}</ol></section>',
+            f"<h{level + 1}>Findings, most severe first</h{level + 1}>"
+            f'<ol class="findings">{items}</ol></section>',
         ]
-    body += ["</main>", _footer()]
-    return page(f"{platform}: policy atlas", body, css=CSS)
+    )
 
 
-def _type_page(type_id: str, rows: list[tuple[str, Finding]], total: int) -> str:
+def _type_page(
+    type_id: str, rows: list[tuple[str, Finding]], total: int, links: Mapping[int, str]
+) -> str:
     try:
         description = default_taxonomy().get(type_id).description
     except KeyError:
@@ -286,7 +341,7 @@ def _type_page(type_id: str, rows: list[tuple[str, Finding]], total: int) -> str
         f'<th scope="row"><a href="{platform_page_name(platform)}">{_e(platform)}</a></th>'
         f'<td><span class="badge {severity_class(f.severity)}">{_e(f.severity)}</span> '
         f"{_e(STANCES.get(f.severity, ''))}</td>"
-        f'<td class="wording"><a href="{finding_page_name(f)}">'
+        f'<td class="wording"><a href="{links[id(f)]}">'
         f"{mark_phrases(f.text, f.evidence)}</a></td></tr>"
         for platform, f in sorted(
             rows,
@@ -300,7 +355,11 @@ def _type_page(type_id: str, rows: list[tuple[str, Finding]], total: int) -> str
         _crumbs(("index.html", "Atlas")),
         f"<header><h1>{_e(type_id)}</h1><p>{_e(description)}</p></header>",
         f'<main><p class="prevalence">Found on {len(rows)} of {total} platforms. '
-        f"By stance and severity: {_split(rows, total)}.</p>",
+        + (
+            f"By stance and severity: {_split(rows, total)}.</p>"
+            if rows
+            else EARLIER_ONLY + ".</p>"
+        ),
         _search_controls("Severity", "severity", list(reversed(SEVERITY_SCALE)), len(rows)),
         '<table class="grid wordings"><tr><th scope="col">platform</th><th scope="col">'
         f'severity</th><th scope="col">wording</th></tr>{wordings}</table></main>',
@@ -328,11 +387,13 @@ def _finding_page(
             (type_page_name(finding.type), finding.type),
         ),
         f"<header><h1>{_e(document.platform)}: {_e(finding.type)}</h1></header><main>",
+        _earlier_note(versions, document.document_id),
         finding_html(finding, clause_link=False, heading_level=2),
         _stability(versions, document.document_id, finding),
         '<section class="among"><h2>Among other platforms</h2>',
         f'<p class="prevalence">This type appears on {len(type_rows)} of {total} platforms; '
-        f"{stance} of {total} have it as {finding.stance} ({_split(type_rows, total)}).</p>",
+        f"{stance} of {total} have it as {finding.stance} "
+        f"({_split(type_rows, total) or EARLIER_ONLY}).</p>",
         f'<p class="uniqueness">{"Unique" if same_wording == 0 else "Shared"}: '
         f"{same_wording} other platform(s) use the same wording.</p>",
     ]
@@ -349,6 +410,18 @@ def _version_line(versions: DocumentVersions | None, document_id: str) -> str:
     return (
         f'<p class="version">Version of {versions.dates[position].isoformat()} '
         f"({position + 1} of {len(versions.dates)})</p>"
+    )
+
+
+def _earlier_note(versions: DocumentVersions | None, document_id: str) -> str:
+    """For a finding of an earlier version: that it is, and which version is current."""
+    if versions is None or versions.position(document_id) == len(versions.dates) - 1:
+        return ""
+    return (
+        f'<p class="earlier-version">From an earlier version, of '
+        f"{versions.dates[versions.position(document_id)].isoformat()}; the platform&#x27;s "
+        f"current version is of {versions.dates[-1].isoformat()}. The counts of platforms "
+        "below are of each platform&#x27;s current documents.</p>"
     )
 
 

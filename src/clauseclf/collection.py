@@ -5,18 +5,23 @@
 frames (for notebooks and articles); ``platform_findings`` is what the atlas's type pages show.
 
 A platform counts for a clause type at its most adverse finding of the type (then the most
-confident). ``min_confidence`` leaves out findings below it; the tables default to
-``clauseclf.verdict.MIN_CONFIDENCE``, the cut-off of the grade. ``absent`` (no finding of the
-type) is not ``none`` (a protective clause, e.g. "we do not sell your data").
+confident) in its current documents: of the dated versions of one document only the latest
+(``clauseclf.collection_versions.current_documents``), so a platform that sold data in 2023
+and promises not to in 2024 counts as promising not to. ``min_confidence`` leaves out findings
+below it; the tables default to ``clauseclf.verdict.MIN_CONFIDENCE``, the cut-off of the
+grade. ``absent`` (no finding of the type) is not ``none`` (a protective clause, e.g. "we do
+not sell your data").
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import TYPE_CHECKING
 
+from clauseclf.collection_versions import current_documents, parse_dates, version_date
 from clauseclf.taxonomy import OTHER, SEVERITY_SCALE, default_taxonomy
 from clauseclf.verdict import (
     MIN_CONFIDENCE,
@@ -67,24 +72,32 @@ FINDING_COLUMNS = (
 
 @dataclass(frozen=True)
 class CollectionDocument:
-    """One scored document of the collection and its verdict."""
+    """One scored document of the collection, its verdict and its version ``date`` (None:
+    undated)."""
 
     document_id: str
     platform: str
     document: str | None
     verdict: Verdict
+    date: date | None = None
 
 
 def collection_documents(
-    frame: pd.DataFrame, *, model_version: str | None = None
+    frame: pd.DataFrame,
+    *,
+    model_version: str | None = None,
+    dates: Mapping[str, object] | None = None,
 ) -> list[CollectionDocument]:
     """The scored documents of ``frame`` (``clauseclf score`` columns; error rows left out),
-    with their verdicts, in order of first appearance. ``ValueError`` naming the missing
-    columns otherwise."""
+    with their verdicts and version dates, in order of first appearance. ``dates`` (document
+    id -> a ``datetime.date`` or ``YYYY-MM-DD``) win over the dates in ids and titles
+    (``clauseclf.collection_versions``). ``ValueError`` naming the missing columns, or a date
+    that is not a date or an id that is not in ``frame``."""
     required = {"document_id", "platform", "label", "severity", "confidence", "text"}
     missing = required - set(frame.columns)
     if missing:
         raise ValueError(f"results lack the column(s) {sorted(missing)} of clauseclf score")
+    given = parse_dates(dates or {}, set(frame["document_id"].astype(str)))
     documents = []
     for document_id, rows in frame.groupby("document_id", sort=False):
         if "error" in rows.columns:
@@ -94,8 +107,10 @@ def collection_documents(
         platform = _text(rows["platform"].iloc[0]) or str(document_id)
         name = _text(rows["document"].iloc[0]) if "document" in rows.columns else ""
         findings = findings_from_rows(rows, model_version=model_version)
+        key = str(document_id)
+        when = given[key] if key in given else version_date(key, name or None)
         documents.append(
-            CollectionDocument(str(document_id), platform, name or None, verdict_of(findings))
+            CollectionDocument(key, platform, name or None, verdict_of(findings), when)
         )
     return documents
 
@@ -109,9 +124,10 @@ def platform_findings(
     documents: Sequence[CollectionDocument], *, min_confidence: float = 0.0
 ) -> dict[str, list[tuple[str, Finding]]]:
     """Type (taxonomy order, unknown types after) -> (platform, its most adverse then most
-    confident finding of the type at ``min_confidence`` or above), platforms sorted."""
+    confident finding of the type at ``min_confidence`` or above in its current documents,
+    ``current_documents``), platforms sorted."""
     best: dict[str, dict[str, Finding]] = defaultdict(dict)
-    for d in documents:
+    for d in current_documents(documents):
         for f in d.verdict.findings:
             if f.confidence < min_confidence:
                 continue

@@ -1,22 +1,26 @@
 """Dated versions in a scored collection (``clauseclf score`` output) and the stability of
 their clauses.
 
-A document's version date is the last ISO-8601 date (``YYYY-MM-DD``) in its id (the path it was
-scored from), else in its title: ``snapshots/2024-01-15/Fernwick_Privacy_Policy.txt`` and
+A document's version date is the one given for it (``dates``: document id -> date, see
+``parse_dates``), else the last ISO-8601 date (``YYYY-MM-DD``) in its id (the path it was scored
+from), else in its title: ``snapshots/2024-01-15/Fernwick_Privacy_Policy.txt`` and
 ``Fernwick/privacy-2024-01-15.txt`` are dated 2024-01-15. The dated documents of one platform
 whose titles are the same once their dates are taken out are versions of one document; with two
 or more, every clause gets its lineage over them (``clauseclf.versions.clause_lineages``: first
 seen, last seen, number of changes; reworded clauses keep their lineage). Undated documents are
 not versions of anything.
+
+A platform's current stance is its current documents (``current_documents``): of the versions
+of a document only the latest, and every document that is not one of several versions.
 """
 
 from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from itertools import pairwise
 from typing import TYPE_CHECKING
 
@@ -79,43 +83,90 @@ def version_date(document_id: str, title: str | None) -> date | None:
     return None
 
 
+def parse_dates(dates: Mapping[str, object], document_ids: Collection[str]) -> dict[str, date]:
+    """``dates`` (document id -> a ``datetime.date`` or a ``YYYY-MM-DD`` string) as dates;
+    ``ValueError`` naming the id that is not one of ``document_ids`` or the value that is not a
+    date."""
+    found = {}
+    for document_id, value in dates.items():
+        if document_id not in document_ids:
+            raise ValueError(f"dates: {document_id!r} is not a document of the results")
+        if isinstance(value, datetime):
+            found[document_id] = value.date()
+            continue
+        if isinstance(value, date):
+            found[document_id] = value
+            continue
+        match = DATE_PATTERN.fullmatch(value.strip()) if isinstance(value, str) else None
+        try:
+            if match is None:
+                raise ValueError
+            found[document_id] = date(*(int(part) for part in match.groups()))
+        except ValueError:
+            raise ValueError(
+                f"dates: document {document_id!r}: {value!r} is not a date "
+                "(a datetime.date or YYYY-MM-DD)"
+            ) from None
+    return found
+
+
+def version_groups(
+    documents: Sequence[CollectionDocument],
+) -> dict[tuple[str, str], list[CollectionDocument]]:
+    """(platform, title without dates) -> the dated documents of ``documents`` that are versions
+    of that document, oldest first, for every group of two or more. ``ValueError`` naming the
+    documents when two versions have the same date."""
+    groups: dict[tuple[str, str], list[CollectionDocument]] = defaultdict(list)
+    for d in documents:
+        if d.date is not None:
+            groups[(d.platform, undated_title(d.document or ""))].append(d)
+    versioned = {
+        key: sorted(group, key=lambda d: _dated(d))
+        for key, group in groups.items()
+        if len(group) > 1
+    }
+    for (platform, _), group in versioned.items():
+        for first, second in pairwise(group):
+            if first.date == second.date:
+                raise ValueError(
+                    f"documents {first.document_id!r} and {second.document_id!r} are both "
+                    f"versions of {platform}'s {first.document or 'document'!r} dated "
+                    f"{_dated(first).isoformat()}"
+                )
+    return versioned
+
+
+def current_documents(documents: Sequence[CollectionDocument]) -> list[CollectionDocument]:
+    """The documents of ``documents`` that make their platform's current stance, in order: of
+    the dated versions of one document only the latest, and every other document."""
+    older = {d.document_id for group in version_groups(documents).values() for d in group[:-1]}
+    return [d for d in documents if d.document_id not in older]
+
+
 def collection_versions(
     frame: pd.DataFrame, documents: Sequence[CollectionDocument]
 ) -> dict[str, DocumentVersions]:
     """Document id -> its ``DocumentVersions``, for every scored document of ``documents``
-    (``clauseclf.collection.collection_documents(frame)``) that is one of two or more dated
-    versions. ``ValueError`` naming the documents when two versions have the same date."""
-    groups: dict[tuple[str, str], list[tuple[date, CollectionDocument]]] = defaultdict(list)
-    for d in documents:
-        when = version_date(d.document_id, d.document)
-        if when is not None:
-            groups[(d.platform, _undated(d.document or ""))].append((when, d))
-    groups = {key: sorted(group, key=lambda item: item[0]) for key, group in groups.items()}
-    versioned = {key: group for key, group in groups.items() if len(group) > 1}
+    (``clauseclf.collection.collection_documents(frame)``, which dates them) that is one of two
+    or more dated versions. ``ValueError`` naming the documents when two versions have the same
+    date."""
+    versioned = version_groups(documents)
     if not versioned:
         return {}
-    for (platform, _), group in versioned.items():
-        for (a, first), (b, second) in pairwise(group):
-            if a == b:
-                raise ValueError(
-                    f"documents {first.document_id!r} and {second.document_id!r} are both "
-                    f"versions of {platform}'s {first.document or 'document'!r} dated "
-                    f"{a.isoformat()}"
-                )
-    wanted = {d.document_id for group in versioned.values() for _, d in group}
+    wanted = {d.document_id for group in versioned.values() for d in group}
     clauses = _scored_clauses(frame, wanted)
     found = {}
     for (platform, title), group in versioned.items():
-        ids = [d.document_id for _, d in group]
+        ids = [d.document_id for d in group]
         lineages, per_version = clause_lineages(
-            [(when, [c for _, c in clauses[d.document_id]]) for when, d in group]
+            [(_dated(d), [c for _, c in clauses[d.document_id]]) for d in group]
         )
         by_version = tuple(
             {index: lineage for (index, _), lineage in zip(clauses[i], own, strict=True)}
             for i, own in zip(ids, per_version, strict=True)
         )
         entry = DocumentVersions(
-            platform, title, tuple(ids), tuple(w for w, _ in group), lineages, by_version
+            platform, title, tuple(ids), tuple(_dated(d) for d in group), lineages, by_version
         )
         found.update({i: entry for i in ids})
     return found
@@ -140,10 +191,17 @@ def _scored_clauses(
     return {key: sorted(rows, key=lambda item: item[0]) for key, rows in found.items()}
 
 
-def _undated(title: str) -> str:
+def undated_title(title: str) -> str:
     """``title`` without its dates and the separators left around them, casefolded."""
     words = re.split(r"[\s_.-]+", DATE_PATTERN.sub(" ", title))
     return " ".join(w for w in words if w).casefold()
+
+
+def _dated(document: CollectionDocument) -> date:
+    """The date of a document known to be dated."""
+    if document.date is None:
+        raise ValueError(f"document {document.document_id!r} has no version date")
+    return document.date
 
 
 def _present(value: object) -> bool:
