@@ -119,6 +119,18 @@ def test_filter_bar_and_summary(report):
     assert hidden == [not c.prediction.labels for c in report.clauses]
 
 
+def test_select_all_and_none_buttons_have_distinct_names(report):
+    """Each "all" / "none" button is named for its group (the visible word stays in the name)."""
+    buttons = parse(render_html(report)).xpath("//nav[@class='filters']//button")
+    names = {(b.get("data-group"), b.text_content()): b.get("aria-label") for b in buttons}
+    assert names == {
+        ("type", "all"): "all clause types",
+        ("type", "none"): "none of the clause types",
+        ("severity", "all"): "all severities",
+        ("severity", "none"): "none of the severities",
+    }
+
+
 def test_provenance_is_shown(report):
     tree = parse(render_html(report))
     fields = {

@@ -297,17 +297,20 @@ def _filter_bar(
             for value in values
         )
 
-    def buttons(group: str) -> str:
+    def buttons(group: str, what: str) -> str:
+        """Tick all / none of ``group``; each button named for its group ("all severities")."""
         return (
-            f'<button type="button" data-select="all" data-group="{group}">all</button>'
-            f'<button type="button" data-select="none" data-group="{group}">none</button>'
+            f'<button type="button" data-select="all" data-group="{group}" '
+            f'aria-label="all {what}">all</button>'
+            f'<button type="button" data-select="none" data-group="{group}" '
+            f'aria-label="none of the {what}">none</button>'
         )
 
     return (
         '<nav class="filters" aria-label="filters">'
-        f"<fieldset><legend>Clause types</legend>{buttons('type')}"
+        f"<fieldset><legend>Clause types</legend>{buttons('type', 'clause types')}"
         f"{checkboxes('type', types, type_counts)}</fieldset>"
-        f"<fieldset><legend>Severity</legend>{buttons('severity')}"
+        f"<fieldset><legend>Severity</legend>{buttons('severity', 'severities')}"
         f"{checkboxes('severity', severities, severity_counts)}</fieldset>"
         '<p><label for="sort-order">Sort clauses by</label> <select id="sort-order">'
         '<option value="document" selected>document order</option>'
