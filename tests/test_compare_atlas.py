@@ -3,6 +3,7 @@ score output). The policies are fictional, written for these tests."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import lxml.html
@@ -206,3 +207,58 @@ def test_atlas_similar_clauses_keep_the_minimum_similarity(tiny_model, tmp_path,
     assert shown and min(shown) >= round(minimum, 2)
     dogwood = pages["Dogwood"].xpath("//*[contains(@class,'similar')]")[0].text_content()
     assert "No similar clause" in dogwood and f"{minimum:.2f}" in dogwood
+
+
+#: Fernwick sold data in 2023 and promises not to in 2024 (dated by the source path).
+FERNWICK = {
+    "fernwick/privacy-2024-03-01.txt": "Fernwick does not sell your personal information.",
+    "fernwick/privacy-2023-05-01.txt": "Fernwick sells your personal data to data brokers. Any "
+    "dispute with Fernwick will be resolved by binding arbitration.",
+}
+
+
+def test_compare_uses_each_platforms_latest_version(tiny_model, reports):
+    versions = [
+        tiny_model.analyze(text, platform="Fernwick", source=source)
+        for source, text in FERNWICK.items()
+    ]
+    comparison = compare_reports([versions[1], reports[0], versions[0]])
+    assert comparison.names == ("Alder", "Fernwick")
+    assert comparison.left_out == ("Fernwick (2023-05-01)",)
+    sale = present(comparison.cell(1, "data_sale"))
+    assert sale.severity == "none"  # promises not to, as in 2024
+    assert comparison.cell(1, "arbitration") is None  # only in the 2023 version
+    assert "Earlier versions left out (latest compared): Fernwick (2023-05-01)." in (
+        comparison_text(comparison, 100)
+    )
+    page = lxml.html.document_fromstring(comparison_html(comparison))
+    assert "Fernwick (2023-05-01)" in html_nodes(page, "//p[@class='left-out']")[0].text_content()
+    # Undated, or of another platform: every document is a column.
+    undated = tiny_model.analyze(FERNWICK["fernwick/privacy-2023-05-01.txt"], platform="Fernwick")
+    assert compare_reports([undated, versions[0]]).left_out == ()
+    with pytest.raises(
+        ValueError, match=r"versions of 'Fernwick' \(compare versions with clauseclf diff\)"
+    ):
+        compare_reports(versions)
+    same_day = dataclasses.replace(versions[1], source="fernwick/privacy-2024-03-01.txt")
+    with pytest.raises(ValueError, match="versions of one document dated 2024-03-01"):
+        compare_reports([versions[0], same_day, reports[0]])
+
+
+def test_cli_compare_leaves_out_earlier_versions(tiny_model, monkeypatch, tmp_path, capsys):
+    monkeypatch.setattr(cli, "_load_model", lambda path: tiny_model)
+    paths = []
+    for folder, text in zip(
+        ["2024-03-01", "2023-05-01", "2024-03-01"],
+        [*FERNWICK.values(), POLICIES["Alder"]],
+        strict=True,
+    ):
+        path = tmp_path / folder / ("alder.txt" if text == POLICIES["Alder"] else "fernwick.txt")
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        paths.append(str(path))
+    assert main(["compare", *paths, "--out", str(tmp_path / "c.txt")]) == 0
+    assert "3 documents compared (table, 1 earlier version(s) left out)" in capsys.readouterr().out
+    table = (tmp_path / "c.txt").read_text(encoding="utf-8")
+    assert table.splitlines()[0].split() == ["fernwick", "alder"]
+    assert "left out (latest compared): fernwick (2023-05-01)." in table

@@ -5,15 +5,25 @@ terminal table, a self-contained page with the wordings side by side).
 A cell is the platform's most adverse finding of the type (then the most confident); an empty
 cell means the type was not found, which is not the same as a protective finding (severity
 ``none``, e.g. "we do not sell your data").
+
+A platform's stance is its latest version: of several dated versions of one platform's document
+(a ``YYYY-MM-DD`` in the report's source, else in its title, as in
+``clauseclf.collection_versions``; versions share their platform, else their name, and their
+title once the dates are taken out) only the latest is a column, and ``Comparison.left_out``
+names the others (``clauseclf diff`` compares versions).
 """
 
 from __future__ import annotations
 
 import html
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
+from itertools import pairwise
 from typing import TYPE_CHECKING
 
+from clauseclf.collection_versions import undated_title, version_date
 from clauseclf.html_page import BASE_CSS, page
 from clauseclf.html_verdict import grade_badge, grade_formula, mark_phrases, severity_class
 from clauseclf.rendering import report_name
@@ -30,10 +40,12 @@ ABSENT = "-"
 @dataclass(frozen=True)
 class Comparison:
     """``names[i]``'s verdict is ``verdicts[i]``; ``types`` are those found in any, in taxonomy
-    order (unknown types after, alphabetically)."""
+    order (unknown types after, alphabetically); ``left_out``: the earlier versions not
+    compared, as "name (YYYY-MM-DD)"."""
 
     names: tuple[str, ...]
     verdicts: tuple[Verdict, ...]
+    left_out: tuple[str, ...] = ()
 
     @property
     def types(self) -> tuple[str, ...]:
@@ -54,15 +66,49 @@ class Comparison:
 def compare_reports(
     reports: Sequence[DocumentReport], names: Sequence[str] | None = None
 ) -> Comparison:
-    """The comparison of ``reports`` (``DocumentReport``s); ``names`` default to each report's
-    platform and document (``ValueError`` for fewer than two reports or a wrong name count)."""
+    """The comparison of ``reports`` (``DocumentReport``s) at each platform's latest version;
+    ``names`` default to each report's platform and document. ``ValueError`` for fewer than two
+    reports or platforms, a wrong name count or two versions of one date."""
     if len(reports) < 2:
         raise ValueError(f"compare needs at least two documents, got {len(reports)}")
     if names is None:
         names = [report_name(r) for r in reports]
     if len(names) != len(reports):
         raise ValueError(f"{len(names)} names for {len(reports)} documents")
-    return Comparison(tuple(names), tuple(report_verdict(r) for r in reports))
+    earlier = _earlier_versions(reports, names)
+    kept = [i for i in range(len(reports)) if i not in earlier]
+    if len(kept) < 2:
+        raise ValueError(
+            f"compare needs at least two platforms: the documents are versions of "
+            f"{names[kept[0]]!r} (compare versions with clauseclf diff)"
+        )
+    return Comparison(
+        tuple(names[i] for i in kept),
+        tuple(report_verdict(reports[i]) for i in kept),
+        tuple(f"{names[i]} ({when.isoformat()})" for i, when in sorted(earlier.items())),
+    )
+
+
+def _earlier_versions(reports: Sequence[DocumentReport], names: Sequence[str]) -> dict[int, date]:
+    """Position -> date of every report that is an earlier dated version of another's document.
+    ``ValueError`` naming both when two versions have the same date."""
+    groups: dict[tuple[str, str], list[tuple[date, int]]] = defaultdict(list)
+    for position, (report, name) in enumerate(zip(reports, names, strict=True)):
+        when = version_date(report.source or "", report.document)
+        if when is not None:
+            key = (undated_title(report.platform or name), undated_title(report.document or ""))
+            groups[key].append((when, position))
+    earlier = {}
+    for group in groups.values():
+        group.sort()
+        for (a, first), (b, second) in pairwise(group):
+            if a == b:
+                raise ValueError(
+                    f"{names[first]!r} and {names[second]!r} are versions of one document "
+                    f"dated {a.isoformat()}"
+                )
+        earlier.update({position: when for when, position in group[:-1]})
+    return earlier
 
 
 def _cell_text(finding: Finding | None) -> str:
@@ -97,6 +143,8 @@ def comparison_text(comparison: Comparison, width: int = 100) -> str:
         "\n'-' not found (not the same as protective: severity none); '?' confidence below "
         "the grade's cut-off."
     )
+    if comparison.left_out:
+        lines.append(f"Earlier versions left out (latest compared): {_left_out(comparison)}.")
     return "\n".join(lines) + "\n"
 
 
@@ -139,6 +187,14 @@ def comparison_html(comparison: Comparison, *, title: str = "Platforms side by s
         f'<p class="muted">A cell is the platform&#x27;s most adverse finding of the type. '
         f"&quot;not found&quot; is not the same as protective (severity none). "
         f"{grade_formula()}</p>",
+        *(
+            [
+                f'<p class="left-out">Earlier versions left out (latest compared): '
+                f"{_e(_left_out(comparison))}.</p>"
+            ]
+            if comparison.left_out
+            else []
+        ),
         "<h2>Wordings side by side</h2>",
         *sections,
         "</main>",
@@ -147,3 +203,7 @@ def comparison_html(comparison: Comparison, *, title: str = "Platforms side by s
     css_extra = ".absent{color:#595959;background:#fafafa}.comparison td{min-width:8rem}"
 
     return page(title, body, css=BASE_CSS + css_extra)
+
+
+def _left_out(comparison: Comparison) -> str:
+    return "; ".join(comparison.left_out)

@@ -28,7 +28,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "documents",
         type=Path,
         nargs="+",
-        help="two or more policy files, or saved JSON reports (clauseclf analyze --format json)",
+        help="two or more policy files, or saved JSON reports (clauseclf analyze --format json); "
+        "of dated versions of one document (YYYY-MM-DD in the path or title) only the latest",
     )
     compare.add_argument(
         "--name",
@@ -70,5 +71,7 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write(output)
     else:
         write_text_file(args.out, output)
-        print(f"{len(reports)} documents compared ({args.format}) -> {args.out}")
+        left_out = len(comparison.left_out)
+        earlier = f", {left_out} earlier version(s) left out" if left_out else ""
+        print(f"{len(reports)} documents compared ({args.format}{earlier}) -> {args.out}")
     return 0
