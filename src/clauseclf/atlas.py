@@ -354,11 +354,11 @@ def _type_page(
     body = [
         _crumbs(("index.html", "Atlas")),
         f"<header><h1>{_e(type_id)}</h1><p>{_e(description)}</p></header>",
-        f'<main><p class="prevalence">Found on {len(rows)} of {total} platforms. '
+        f'<main><p class="prevalence">Found on {len(rows)} of {total} platforms'
         + (
-            f"By stance and severity: {_split(rows, total)}.</p>"
+            f". By stance and severity: {_split(rows, total)}.</p>"
             if rows
-            else EARLIER_ONLY + ".</p>"
+            else f", {EARLIER_ONLY}.</p>"
         ),
         _search_controls("Severity", "severity", list(reversed(SEVERITY_SCALE)), len(rows)),
         '<table class="grid wordings"><tr><th scope="col">platform</th><th scope="col">'
