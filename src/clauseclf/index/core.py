@@ -137,6 +137,7 @@ class ClauseIndex:
             self.profiles.check_format(full_check=True)
             if not np.isfinite(self.profiles.data).all():
                 raise ValueError("profiles contain NaN or infinity")
+        self._columns: sp.csc_matrix | None = None
         self._ann: Any = None
         self._ann_options: dict[str, int] = {}
 
@@ -350,6 +351,14 @@ class ClauseIndex:
             if code is not None:
                 keep &= self._platform_codes != code
         return keep
+
+    def _profile_columns(self) -> sp.csc_matrix:
+        """``profiles`` column by column (made on first use, kept until ``add``): the rows of
+        one practice are one slice, so ``similar`` reads only the query's practices."""
+        assert self.profiles is not None
+        if self._columns is None:
+            self._columns = self.profiles.tocsc()
+        return self._columns
 
     def _encode(self, text: str) -> np.ndarray:
         query: np.ndarray = np.asarray(self.model.encoder.encode([text]), dtype=np.float32)[0]

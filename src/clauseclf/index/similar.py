@@ -104,8 +104,6 @@ def _similar(
     min_similarity: float | None,
 ) -> SimilarClauses:
     """``ClauseIndex.similar``."""
-    import pandas as pd
-
     if k < 1:
         raise ValueError(f"k must be at least 1, got {k}")
     if min_similarity is None:
@@ -130,13 +128,16 @@ def _similar(
     best = float(similarity[0]) if len(chosen) else None
     passed = int(np.sum(similarity >= min_similarity - 1e-6))
     chosen, similarity = chosen[:passed], similarity[:passed]
-    columns = ["platform", "document", "text", "label", "severity"]
-    result = index.clauses.iloc[chosen][columns].copy()
-    result["stance"] = index.stances[np.asarray(chosen, dtype=np.int64)]
-    result["practice"] = _shared_practices(index, query_profile, chosen)
-    result["similarity"] = similarity.astype(np.float64)
-    wording = _exact_scores(index, query[None], np.array(chosen, dtype=np.int64))[:, 0]
-    result["wording_similarity"] = wording.astype(np.float64)
+    rows = np.asarray(chosen, dtype=np.int64)
+    wording = _exact_scores(index, query[None], rows)[:, 0]
+    result = _frame(
+        index,
+        rows,
+        stance=index.stances[rows],
+        practice=_shared_practices(index, query_profile, chosen),
+        similarity=similarity.astype(np.float64),
+        wording_similarity=wording.astype(np.float64),
+    )
     reason = ""
     if not passed:
         filters = ["other platforms" if exclude_platform else "any platform"]
@@ -154,7 +155,7 @@ def _similar(
     top = "" if query_profile is None else _practice_label(index, int(np.argmax(query_profile)))
     return SimilarClauses(
         query=text,
-        clauses=pd.DataFrame(result),
+        clauses=result,
         min_similarity=float(min_similarity),
         measure=index.measure,
         stance=stance,
@@ -172,24 +173,77 @@ def _practice_scores(
     ``PRACTICE_WEIGHT`` x the probability that the row expresses the query's practice (the dot
     product of the practice profiles) + the rest x the encoder cosine.
 
-    Up to ``_FULL_SCAN`` rows are all scored; beyond, the ``_SHORTLIST`` best by practice (and,
-    with the approximate backend, the graph's nearest rows by wording)."""
+    Up to ``_FULL_SCAN`` rows are all scored; beyond, the ``_SHORTLIST`` best by practice among
+    the rows sharing a practice with the query (``_shortlist``; and, with the approximate
+    backend, the graph's nearest rows by wording)."""
     assert index.profiles is not None
-    practice = np.asarray(index.profiles @ profile, dtype=np.float32)
     if int(keep.sum()) <= _FULL_SCAN:
         rows = np.flatnonzero(keep)
+        practice = np.asarray(index.profiles[rows] @ profile, dtype=np.float32)
     else:
-        rows = np.flatnonzero(keep & (practice > 0))  # rows sharing a practice with the query
-        if len(rows) > _SHORTLIST:
-            best = np.argpartition(-practice[rows], _SHORTLIST)[:_SHORTLIST]
-            rows = rows[best]
+        rows = _shortlist(index, profile, keep)
         if index._ann is not None:
             near = _ann_rows(index, query[None], _SHORTLIST)[0]
             rows = np.union1d(rows, near[keep[near]])
         rows = np.sort(rows)
+        practice = np.asarray(index.profiles[rows] @ profile, dtype=np.float32)
     wording = _exact_scores(index, query[None], rows)[:, 0]
-    scores: np.ndarray = PRACTICE_WEIGHT * practice[rows] + (1.0 - PRACTICE_WEIGHT) * wording
+    scores: np.ndarray = PRACTICE_WEIGHT * practice + (1.0 - PRACTICE_WEIGHT) * wording
     return rows, scores
+
+
+def _shortlist(index: ClauseIndex, profile: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    """The ``_SHORTLIST`` rows of ``keep`` with the largest positive practice product with
+    ``profile`` (all of them if fewer), unsorted.
+
+    Reads only the profile columns of the query's practices (``ClauseIndex._profile_columns``),
+    about ``top_k / practices`` of the stored numbers, and sums each row's share with
+    ``np.bincount``; the rows near the cut are re-scored with the row-major profiles, so the
+    shortlist is the one a product with every row would give."""
+    assert index.profiles is not None
+    columns = index._profile_columns()
+    practices = np.flatnonzero(profile)
+    starts, stops = columns.indptr[practices], columns.indptr[practices + 1]
+    entries = np.concatenate(
+        [columns.indices[a:b] for a, b in zip(starts, stops, strict=True)] or [np.zeros(0, int)]
+    )
+    shares = np.concatenate(
+        [columns.data[a:b] * profile[c] for a, b, c in zip(starts, stops, practices, strict=True)]
+        or [np.zeros(0, np.float32)]
+    )
+    sums = np.bincount(entries, weights=shares, minlength=len(index))
+    rows: np.ndarray = np.flatnonzero(sums > 0)
+    rows = rows[keep[rows]]
+    if len(rows) <= _SHORTLIST:
+        return rows
+    approximate = sums[rows]
+    cut = approximate[np.argpartition(-approximate, _SHORTLIST - 1)[_SHORTLIST - 1]]
+    # the sums above are float64 in another order than the row-major product: re-score exactly
+    # every row within rounding of the cut, then cut again on the exact products
+    near: np.ndarray = rows[approximate >= cut - 1e-5 * max(1.0, abs(cut))]
+    if len(near) <= _SHORTLIST:
+        return near
+    practice = np.asarray(index.profiles[near] @ profile, dtype=np.float32)
+    best: np.ndarray = near[np.argpartition(-practice, _SHORTLIST)[:_SHORTLIST]]
+    return best
+
+
+def _frame(index: ClauseIndex, rows: np.ndarray, **computed: Any) -> pd.DataFrame:
+    """The ``SIMILAR_COLUMNS`` frame of ``rows`` (its index), built in one step: the stored
+    columns keep their object dtype, the ``computed`` ones are given whole."""
+    import pandas as pd
+
+    labels = pd.Index(rows, dtype="int64")
+    data: dict[str, Any] = {
+        column: pd.Series(index.clauses[column].to_numpy()[rows], index=labels, dtype=object)
+        for column in SIMILAR_COLUMNS
+        if column not in computed
+    }
+    for column in ("stance", "practice"):  # strings (object when empty), as pandas infers
+        data[column] = pd.Series(np.asarray(computed[column], dtype=object), index=labels)
+    for column in ("similarity", "wording_similarity"):
+        data[column] = pd.Series(computed[column], index=labels, dtype=np.float64)
+    return pd.DataFrame(data, columns=list(SIMILAR_COLUMNS))
 
 
 def _shared_practices(
