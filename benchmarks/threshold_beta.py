@@ -7,7 +7,8 @@
 The folds, training data and scoring of ``benchmarks/real_clauses.py`` (variant ``real``: the
 shipped recipe, trained on the shared corpora, stance.jsonl and the real clauses of the training
 folds, grouped by platform and near-duplicate wording). Per fold the head is fitted once; each
-rule ``beta:max_threshold[:min_precision]`` then re-chooses every type's threshold from the same
+rule ``beta:max_threshold[:min_precision]`` (optionally chosen on the calibration pairs of the
+``--calibrate-on`` corpora only) then re-chooses every type's threshold from the same
 out-of-fold probabilities (``estimators.choose_thresholds``: the F-beta-best of 25 values in
 [0.2, max_threshold], with a ``min_precision`` among those whose out-of-fold precision reaches
 it) and the test fold is classified through ``ClauseModel.classify``. Only the
@@ -99,6 +100,9 @@ def _fold(k: int) -> list[tuple[int, str, Any]]:
     head, oof_probabilities, calibration_mask, min_threshold = _fitted(k, records, texts)
     targets = label_matrix(records, list(taxonomy.type_ids), config.weak_negative_weight).y
     test_texts = [real[i].text for i in test_rows]
+    if s["calibrate_on"]:
+        chosen = np.array([r.corpus in s["calibrate_on"] for r in records], dtype=bool)
+        calibration_mask = calibration_mask & chosen[:, None]
     out = []
     for rule in s["rules"]:
         variant = copy.copy(head)
@@ -134,6 +138,17 @@ def main() -> int:
     parser.add_argument("--rules", default="1:0.8,0.7:0.9,0.5:0.9")
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument(
+        "--calibrate-on",
+        default="",
+        help="comma-separated corpora: the rules choose thresholds on these corpora's "
+        "calibration pairs only (default: all of the head's calibration pairs)",
+    )
+    parser.add_argument(
+        "--only-folds",
+        default="",
+        help="comma-separated fold numbers to run and score (default: all)",
+    )
+    parser.add_argument(
         "--keep",
         type=Path,
         default=None,
@@ -159,6 +174,7 @@ def main() -> int:
         seed=args.seed,
         rules=rules,
         keep=args.keep,
+        calibrate_on={c for c in args.calibrate_on.split(",") if c},
         digest=hashlib.sha256(
             "\n".join([str(args.seed), *all_texts, *(repr(r.labels) for r in real)]).encode()
         ).hexdigest()[:12],
@@ -171,18 +187,29 @@ def main() -> int:
         file=sys.stderr,
     )
     predictions: dict[str, list[Any]] = {_name(r): [None] * len(real) for r in rules}
+    chosen = [int(k) for k in args.only_folds.split(",") if k] or list(range(args.folds))
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:
-        for found in pool.map(_fold, range(args.folds)):
+        for found in pool.map(_fold, chosen):
             for row, name, p in found:
                 predictions[name][row] = p
-    random_part = [r.part == "random" for r in real]
+    scored = sorted(int(i) for k in chosen for i in folds[k])
+    scored_real = [real[i] for i in scored]
+    random_part = [r.part == "random" for r in scored_real]
     results = {
         name: score_predictions(
-            found, real, list(taxonomy.type_ids), random_part=random_part
+            [found[i] for i in scored],
+            scored_real,
+            list(taxonomy.type_ids),
+            random_part=random_part,
         ).to_dict()
         for name, found in predictions.items()
     }
-    print(f"{len(real)} real clauses, {args.folds} folds grouped by platform and wording")
+    where = f"folds {args.only_folds} of {args.folds}" if args.only_folds else f"{args.folds} folds"
+    calibrated = f"; thresholds chosen on {args.calibrate_on}" if args.calibrate_on else ""
+    print(
+        f"{len(scored_real)} of {len(real)} real clauses ({where}, grouped by platform and "
+        f"wording){calibrated}"
+    )
     _print(results, list(taxonomy.type_ids))
     if args.out:
         args.out.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")

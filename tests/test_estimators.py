@@ -60,11 +60,12 @@ def test_min_precision_picks_the_best_threshold_that_keeps_precision() -> None:
     grid = np.linspace(0.2, 0.9, 25)
     reaching = [g for g in grid if (p >= g).any() and precision(g) >= 0.95]
     assert floored[0] == pytest.approx(min(reaching))  # the floor binds: the most recall left
-    # Out of reach: the most precise value on the grid.
+    # Out of reach: the F-0.5-best value, as without a floor and beta 0.5.
     hopeless = choose_thresholds(
-        np.full((100, 1), 0.5), targets, calibrate, 0.2, 0.9, beta=1.0, min_precision=0.9
+        probabilities, targets, calibrate, 0.2, 0.9, beta=1.0, min_precision=1.01
     )
-    assert hopeless[0] == pytest.approx(0.2)
+    precise = choose_thresholds(probabilities, targets, calibrate, 0.2, 0.9, beta=0.5)
+    assert hopeless[0] == precise[0]
 
 
 def test_min_precision_out_of_range_is_refused() -> None:

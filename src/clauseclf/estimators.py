@@ -369,8 +369,8 @@ def choose_thresholds(
 ) -> np.ndarray:
     """Per-output threshold on a grid of 25 in [low, high] maximising F-beta on the calibration
     pairs (``calibrate``) among the grid values whose precision there reaches ``min_precision``
-    (the most precise value when none does); 0.5 (clipped to the range) for outputs with fewer
-    than 5 positives."""
+    (when none does, the F-0.5-best value: precision weighs more than recall); 0.5 (clipped to
+    the range) for outputs with fewer than 5 positives."""
     grid = np.linspace(low, high, 25)
     thresholds = np.full(probabilities.shape[1], float(np.clip(0.5, low, high)))
     for column in range(probabilities.shape[1]):
@@ -383,7 +383,10 @@ def choose_thresholds(
         if min_precision > 0:
             precision = np.array([_precision(gold, p >= g) for g in grid])
             reached = precision >= min_precision
-            scores = np.where(reached, scores, -1.0) if reached.any() else precision
+            if reached.any():
+                scores = np.where(reached, scores, -1.0)
+            else:
+                scores = np.array([_f_beta(gold, p >= g, 0.5) for g in grid])
         thresholds[column] = grid[int(np.argmax(scores))]
     return thresholds
 

@@ -234,7 +234,7 @@ def model_card(
     if min_precision > 0:
         threshold_text += (
             f", among the thresholds whose out-of-fold precision reaches {min_precision:g} "
-            "(the most precise one when none does)"
+            "(the F-0.5-best one when none does)"
         )
     return MODEL_CARD_TEMPLATE.format(
         encoder_text=encoder_text,

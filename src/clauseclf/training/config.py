@@ -66,7 +66,7 @@ class TrainingConfig:
         max_threshold: The highest decision threshold the tuning may choose (the lowest is
             0.2); with a beta below 1 the best threshold of a type can lie above 0.8.
         min_precision: With a positive value each type's threshold is the F-beta-best among
-            those whose out-of-fold precision reaches it (the most precise one when none
+            those whose out-of-fold precision reaches it (the F-0.5-best when none
             does): a floor on how often a type users see is wrong, per type.
         severity_corpora: Corpora whose positives alone fit a type's severity model when it has
             at least ``min_severity_examples`` there (the corpora grade the same type
