@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from clauseclf import _json
+from clauseclf import _json, limits
 from clauseclf.evidence import evidence_from_dict, evidence_texts
 from clauseclf.predictions import ClausePrediction
 from clauseclf.provenance import clause_id
@@ -191,10 +191,13 @@ class DocumentReport:
     def load_json(cls, path: str | Path) -> DocumentReport:
         """Read a report saved by ``save_json`` (or ``clauseclf analyze --format json``).
 
-        ``ValueError`` naming the file for invalid JSON or a malformed report."""
+        ``ValueError`` naming the file for invalid JSON, a malformed report or a file larger
+        than ``limits.MAX_JSON_BYTES`` (``TooLargeError``, read no further than the limit)."""
         source = Path(path)
         try:
-            data = _json.loads(source.read_text(encoding="utf-8"))
+            data = _json.loads(
+                limits.read_capped_bytes(source, limits.MAX_JSON_BYTES).decode("utf-8")
+            )
         except json.JSONDecodeError as exc:
             raise ValueError(f"{source}: not valid JSON ({exc})") from None
         except UnicodeDecodeError as exc:
