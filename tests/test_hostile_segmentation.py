@@ -132,7 +132,8 @@ def test_markdown_documents_parsed_in_parts_are_segmented_as_a_whole() -> None:
     document = segment_document("".join(sections) + "\n[terms]: /t\n", format="markdown")
     texts = [s.text for s in document.segments]
     assert len(texts) == 30 * 12 and texts[:2] == ["We may share data 0.", "See terms."]
-    assert texts[4:6] == ["code 0", "still code"] and texts[10:12] == ["quoted lazy line", "Text after."]
+    assert texts[4:6] == ["code 0", "still code"]
+    assert texts[10:12] == ["quoted lazy line", "Text after."]
     for s in document.segments:
         assert document.text[s.start : s.end] == s.text
 

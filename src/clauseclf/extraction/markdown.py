@@ -111,9 +111,7 @@ def _ends_closed(tokens: Sequence[Any], part: str) -> bool:
         if token.level == 0 and token.map is not None:
             if token.type == "heading_open" and token.map[1] == lines:
                 return True
-            return blank and not (
-                token.type in ("fence", "html_block") and token.map[1] >= lines
-            )
+            return blank and not (token.type in ("fence", "html_block") and token.map[1] >= lines)
     return blank
 
 
