@@ -4,7 +4,8 @@ very many attributes (issue 23, item 7). Sizes are small; bounds are generous.""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, MutableMapping
+from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -140,11 +141,14 @@ def test_markdown_documents_parsed_in_parts_are_segmented_as_a_whole() -> None:
 
 def test_setext_like_lines_are_parsed_a_bounded_part_at_a_time(monkeypatch) -> None:
     from markdown_it import MarkdownIt
+    from markdown_it.token import Token
 
     parse = MarkdownIt.parse
     sizes: list[int] = []
 
-    def counted(self: MarkdownIt, src: str, env: object = None) -> list[object]:
+    def counted(
+        self: MarkdownIt, src: str, env: MutableMapping[str, Any] | None = None
+    ) -> list[Token]:
         tokens = parse(self, src, env)
         sizes.append(len(tokens))
         return tokens
