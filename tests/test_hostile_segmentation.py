@@ -100,7 +100,7 @@ _MARKDOWN_BITS = [
     "-->\n", "<div>\n", "</div>\n", "<pre>\n", "</pre>\n", "<?x\n", "?>\n", "<![CDATA[\n",
     "]]>\n", "# Head\n", "1. Disputes\n", "[a]: /url\n", "see [a] link\n", "[b]:\n/u\n",
     "    code\n", "| a | b |\n", "|---|---|\n", "Word\n", "x\n==\n", "A\r\n", "\r\n",
-    "\tTabbed\n", "* * *\n",
+    "\tTabbed\n", "* * *\n", "\u00a0\n", "\f\n", " \t\n",
 ]  # fmt: skip
 
 
@@ -161,3 +161,12 @@ def test_setext_like_lines_are_parsed_a_bounded_part_at_a_time(monkeypatch) -> N
     # at once; a part at a time, the tokens held at once stay the same for any length
     assert len(sizes) > 10 and max(sizes) < 20_000 < sum(sizes)
     assert large < 10 * max(small, 0.01)  # linear: about 5x
+
+
+def test_control_characters_after_a_dropped_element_are_kept_as_spaces() -> None:
+    # lxml parses a form feed after a <script> but raised ValueError when the text around the
+    # dropped element was joined
+    document = segment_document("<p>Fees<script>x()</script> apply\x0cnow.</p><p>Refunds\x01.</p>")
+    assert [s.text for s in document.segments] == ["Fees apply now.", "Refunds\x01."]
+    markdown = "Intro text.\n\n<pre>\n\x0b\n</pre>\n<div>a<style>b</style>\x0cc</div>\n"
+    assert [s.text for s in segment_document(markdown).segments] == ["Intro text.", "a c"]

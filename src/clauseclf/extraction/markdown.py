@@ -106,7 +106,7 @@ def _ends_closed(tokens: Sequence[Any], part: str) -> bool:
     tokens show: its last top-level block is a heading ending there, or it ends with a blank
     line and its last top-level block is not an unclosed fence or HTML block."""
     lines = part.count("\n")
-    blank = not part[part.rfind("\n", 0, len(part) - 1) + 1 :].strip()
+    blank = not part[part.rfind("\n", 0, len(part) - 1) + 1 :].strip(" \t\n")  # markdown's
     for token in reversed(tokens):
         if token.level == 0 and token.map is not None:
             if token.type == "heading_open" and token.map[1] == lines:
