@@ -1,6 +1,6 @@
 """Hostile inputs: time and memory of segmentation as inputs grow ten-fold (ratios, same run).
 
-    python benchmarks/hostile_inputs.py [--shapes "setext-like lines,html paragraphs"]
+    python benchmarks/hostile_inputs.py [--shape "setext-like lines" --shape ...]
 
 For each input shape, segments a version of the size given and one ten times larger and prints
 the time ratio (linear: about 10), the larger one's time beside the baseline (the example policy
@@ -91,8 +91,8 @@ def peak_memory(text: str) -> int:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--shapes", default=",".join(SHAPES), help="comma-separated shape names")
-    names = [name for name in parser.parse_args().shapes.split(",") if name]
+    parser.add_argument("--shape", action="append", help="a shape to run (default: all)")
+    names = parser.parse_args().shape or list(SHAPES)
     unknown = sorted(set(names) - set(SHAPES))
     if unknown:
         parser.error(f"unknown shapes {unknown}; choose from {', '.join(SHAPES)}")
