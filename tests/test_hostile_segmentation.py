@@ -1,5 +1,6 @@
 """Segmentation of hostile inputs stays linear: runs of periods, one huge line, an element with
-very many attributes (issue 23, item 7). Sizes are small; bounds are generous."""
+very many attributes (issue 23, item 7), setext-like lines (Markdown parsed a part at a time,
+with the pieces of the whole). Sizes are small; bounds are generous."""
 
 from __future__ import annotations
 
