@@ -1,8 +1,12 @@
 """One long policy analysed end to end: time and memory, as multiples of the document's size.
 
     python benchmarks/long_document.py [--megabytes 3] [--modes segment,classify,analyze,...]
+    python benchmarks/long_document.py --paragraphs 100000   # N tiny paragraphs instead
 
-Builds a policy of the given size from data/examples/larkspur_terms.txt repeated, then measures
+Builds a policy of the given size from data/examples/larkspur_terms.txt repeated (or, with
+``--paragraphs N``, a document of N tiny paragraphs "Fee.", 6 bytes each; the limit on clauses
+per document is lifted in the measuring process so that the path itself is measured), then
+measures
 each mode in a fresh process, twice (once for resident memory, once under tracemalloc, which
 slows the run and inflates resident memory):
 - segment: ``segment_document`` alone, the floor (the clause texts and offsets any report holds);
@@ -36,8 +40,16 @@ import clauseclf
 from clauseclf.segmentation import segment_document
 
 mode, megabytes, example, trace = sys.argv[1], float(sys.argv[2]), Path(sys.argv[3]), sys.argv[4]
-unit = example.read_text(encoding="utf-8") + "\\n\\n"
-text = unit * max(1, int(megabytes * 1e6 / len(unit.encode("utf-8"))))
+paragraphs = int(sys.argv[5])
+if paragraphs:
+    from clauseclf import pipeline
+
+    pipeline.MAX_DOCUMENT_CLAUSES = paragraphs
+    unit = "Fee.\\n\\n"
+    text = unit * paragraphs
+else:
+    unit = example.read_text(encoding="utf-8") + "\\n\\n"
+    text = unit * max(1, int(megabytes * 1e6 / len(unit.encode("utf-8"))))
 model = clauseclf.load()
 
 
@@ -76,11 +88,11 @@ print(json.dumps({"bytes": len(text.encode("utf-8")), "clauses": clauses, "secon
 """
 
 
-def run(mode: str, megabytes: float, *, trace: bool) -> dict[str, float]:
+def run(mode: str, megabytes: float, *, trace: bool, paragraphs: int = 0) -> dict[str, float]:
     example = REPO / "data" / "examples" / "larkspur_terms.txt"
     flag = "trace" if trace else "rss"
     result = subprocess.run(
-        [sys.executable, "-c", _CHILD, mode, str(megabytes), str(example), flag],
+        [sys.executable, "-c", _CHILD, mode, str(megabytes), str(example), flag, str(paragraphs)],
         capture_output=True,
         text=True,
         check=True,
@@ -94,6 +106,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--megabytes", type=float, default=3.0)
     parser.add_argument(
+        "--paragraphs", type=int, default=0, help="a document of this many tiny paragraphs"
+    )
+    parser.add_argument(
         "--modes", default=",".join(MODES), help="comma-separated: " + ",".join(MODES)
     )
     args = parser.parse_args()
@@ -103,8 +118,8 @@ def main() -> None:
         parser.error(f"unknown modes {unknown}; choose from {', '.join(MODES)}")
     rows = {}
     for mode in modes:
-        rss = run(mode, args.megabytes, trace=False)
-        traced = run(mode, args.megabytes, trace=True)
+        rss = run(mode, args.megabytes, trace=False, paragraphs=args.paragraphs)
+        traced = run(mode, args.megabytes, trace=True, paragraphs=args.paragraphs)
         rows[mode] = {**rss, "traced_bytes": traced["traced_bytes"]}
     first = next(iter(rows.values()))
     size = first["bytes"]

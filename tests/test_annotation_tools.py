@@ -189,3 +189,18 @@ def test_cli_exports_least_certain_clauses(tmp_path, capsys):
         == 0
     )
     assert len(out.read_text(encoding="utf-8").splitlines()) == 3
+
+
+def test_a_label_studio_export_larger_than_the_json_limit_is_refused_unread(tmp_path, monkeypatch):
+    from clauseclf import limits
+
+    tasks = [{"id": 1, "data": {"text": TEXTS[0]}, "annotations": []}]
+    path = tmp_path / "export.json"
+    path.write_text(json.dumps(tasks), encoding="utf-8")
+    size = path.stat().st_size
+    monkeypatch.setattr(limits, "MAX_JSON_BYTES", size - 1)
+    refused = f"export.json: larger than the limit of {size - 1:,}"
+    with pytest.raises(AnnotationError, match=refused):
+        read_label_studio(path)
+    monkeypatch.setattr(limits, "MAX_JSON_BYTES", size)
+    assert read_label_studio(path).records == ()

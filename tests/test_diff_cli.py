@@ -196,3 +196,20 @@ def test_diff_with_shipped_model(tmp_path, capsys):
     assert ("ai_training",) in worse
     assert main(["diff", str(saved), str(new)]) == 0
     assert "What got worse" in capsys.readouterr().out
+
+
+def test_a_saved_report_larger_than_the_json_limit_is_refused_unread(
+    versions, no_model, monkeypatch, capsys
+):
+    from clauseclf import limits
+
+    size = versions["old_json"].stat().st_size
+    monkeypatch.setattr(limits, "MAX_JSON_BYTES", size - 1)
+    assert main(["diff", str(versions["old_json"]), str(versions["new_json"])]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("clauseclf: error: ")
+    assert f"old.json: larger than the limit of {size - 1:,} bytes" in err
+    with pytest.raises(ValueError, match=f"old.json: larger than the limit of {size - 1:,}"):
+        DocumentReport.load_json(versions["old_json"])
+    monkeypatch.setattr(limits, "MAX_JSON_BYTES", size)  # exactly at the limit: read
+    assert len(DocumentReport.load_json(versions["old_json"]).clauses) == 3

@@ -1,10 +1,12 @@
 """Segmentation of hostile inputs stays linear: runs of periods, one huge line, an element with
-very many attributes (issue 23, item 7). Sizes are small; bounds are generous."""
+very many attributes (issue 23, item 7), setext-like lines (Markdown parsed a part at a time,
+with the pieces of the whole). Sizes are small; bounds are generous."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, MutableMapping
+from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -88,3 +90,84 @@ def test_trimming_never_changes_a_tag_within_the_limit(pieces: list[str]) -> Non
     text = "".join(pieces)
     if text.count(" ") + text.count("/") + text.count('"') + text.count("'") < MAX_HTML_ATTRIBUTES:
         assert _trim_attributes(text) == text
+
+
+# Markdown that exercises every way a part could end inside something still open: fences and
+# HTML blocks over blank lines, lists, quotes, tables, setext headings, reference definitions
+# used above them, Windows line ends.
+_MARKDOWN_BITS = [
+    "Title\n", "=====\n", "-----\n", "\n", "We may share data. You agree.\n", "> quote\n",
+    "- item\n", "  indented\n", "```\n", "~~~\n", "   ```\n", "> ```\n", "- ```\n", "<!--\n",
+    "-->\n", "<div>\n", "</div>\n", "<pre>\n", "</pre>\n", "<?x\n", "?>\n", "<![CDATA[\n",
+    "]]>\n", "# Head\n", "1. Disputes\n", "[a]: /url\n", "see [a] link\n", "[b]:\n/u\n",
+    "    code\n", "| a | b |\n", "|---|---|\n", "Word\n", "x\n==\n", "A\r\n", "\r\n",
+    "\tTabbed\n", "* * *\n", "\u00a0\n", "\f\n", " \t\n",
+]  # fmt: skip
+
+
+def _parts_agree(text: str) -> None:
+    from clauseclf.extraction.markdown import markdown_pieces
+
+    whole = markdown_pieces(text, chunk_chars=len(text) + 1)
+    for size in (1, 7, 40, 300):
+        assert markdown_pieces(text, chunk_chars=size) == whole, size
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_MARKDOWN_BITS), max_size=60))
+def test_markdown_parsed_in_parts_gives_the_pieces_of_the_whole(bits: list[str]) -> None:
+    _parts_agree("".join(bits))
+
+
+def test_markdown_documents_parsed_in_parts_are_segmented_as_a_whole() -> None:
+    from conftest import EXAMPLE_POLICY
+
+    policy = EXAMPLE_POLICY.read_text(encoding="utf-8")
+    sections = [
+        f"Part {i}\n======\n\nWe may share data {i}. See [terms].\n\n- one\n- two\n\n"
+        f"```\ncode {i}\n\nstill code\n```\n\n<!-- note\n\nstill a comment -->\n\n1. Disputes\n\n"
+        f"| a | b |\n|---|---|\n| c | d |\n\n> quoted\nlazy line\n\nText after.\n\n"
+        for i in range(30)
+    ]
+    for text in (policy, "# Terms\n\n" + policy, "".join(sections) + "\n[terms]: /t\n"):
+        _parts_agree(text)
+    document = segment_document("".join(sections) + "\n[terms]: /t\n", format="markdown")
+    texts = [s.text for s in document.segments]
+    assert len(texts) == 30 * 12 and texts[:2] == ["We may share data 0.", "See terms."]
+    assert texts[4:6] == ["code 0", "still code"]
+    assert texts[10:12] == ["quoted lazy line", "Text after."]
+    for s in document.segments:
+        assert document.text[s.start : s.end] == s.text
+
+
+def test_setext_like_lines_are_parsed_a_bounded_part_at_a_time(monkeypatch) -> None:
+    from markdown_it import MarkdownIt
+    from markdown_it.token import Token
+
+    parse = MarkdownIt.parse
+    sizes: list[int] = []
+
+    def counted(
+        self: MarkdownIt, src: str, env: MutableMapping[str, Any] | None = None
+    ) -> list[Token]:
+        tokens = parse(self, src, env)
+        sizes.append(len(tokens))
+        return tokens
+
+    text = "a\n==\n" * 50_000  # 250 KB of one-letter setext headings, no blank line
+    small = _seconds(lambda: segment_document("a\n==\n" * 10_000))
+    monkeypatch.setattr(MarkdownIt, "parse", counted)
+    large = _seconds(lambda: segment_document(text))
+    # markdown-it's tokens take some 300x the text: the whole document's were 310x its size
+    # at once; a part at a time, the tokens held at once stay the same for any length
+    assert len(sizes) > 10 and max(sizes) < 20_000 < sum(sizes)
+    assert large < 10 * max(small, 0.01)  # linear: about 5x
+
+
+def test_control_characters_after_a_dropped_element_are_kept_as_spaces() -> None:
+    # lxml parses a form feed after a <script> but raised ValueError when the text around the
+    # dropped element was joined
+    document = segment_document("<p>Fees<script>x()</script> apply\x0cnow.</p><p>Refunds\x01.</p>")
+    assert [s.text for s in document.segments] == ["Fees apply now.", "Refunds\x01."]
+    markdown = "Intro text.\n\n<pre>\n\x0b\n</pre>\n<div>a<style>b</style>\x0cc</div>\n"
+    assert [s.text for s in segment_document(markdown).segments] == ["Intro text.", "a c"]

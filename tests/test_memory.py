@@ -9,6 +9,7 @@ import pickle
 import threading
 import tracemalloc
 
+import pandas as pd
 import pytest
 
 import clauseclf
@@ -113,3 +114,62 @@ def test_evidence_read_from_many_threads_is_built_once(model, example_texts):
         thread.join()
     for row in range(len(predictions)):
         assert all(seen[slot][row] is seen[0][row] for slot in range(4))
+
+
+class _Counting:
+    """A model that counts the texts of each classification call and fails on a marked text."""
+
+    def __init__(self, model: clauseclf.ClauseModel, fail_on: str | None = None) -> None:
+        self.model, self.fail_on = model, fail_on
+        self.calls: list[int] = []
+
+    def predict_arrays(self, texts, *, batch_size=64):
+        self.calls.append(len(texts))
+        if self.fail_on is not None and self.fail_on in texts:
+            raise RuntimeError("the tokenizer failed")
+        return self.model.predict_arrays(texts, batch_size=batch_size)
+
+    def __getattr__(self, name):
+        return getattr(self.model, name)
+
+
+def test_score_classifies_a_long_document_in_blocks_with_the_rows_of_analyze(model, monkeypatch):
+    from clauseclf.batch import score, scoring
+
+    monkeypatch.setattr(scoring, "PROGRESS_BLOCK", 64)
+    documents = ["Short terms. You agree.", "", "Last one."]
+    long_text = "".join(f"Fee {i} applies.\n\nWe may share data {i}.\n\n" for i in range(100))
+    documents[1] = long_text
+    counting = _Counting(model)
+    frame = score(counting, documents, progress=False)  # type: ignore[arg-type]  # a stand-in
+    assert max(counting.calls) <= 64 and sum(counting.calls) == 2 + 200 + 1
+    expected = model.analyze(long_text).to_frame()
+    rows = frame[frame["document_id"] == "doc-1"].reset_index(drop=True)
+    for column in expected.columns:
+        assert list(rows[column]) == list(expected[column]), column
+    assert frame["error"].isna().all()
+
+    # a block of the long document fails: it becomes one error row, the others are scored
+    failing = _Counting(model, fail_on="We may share data 70.")
+    frame = score(failing, documents, progress=False)  # type: ignore[arg-type]
+    assert list(frame["document_id"]) == ["doc-0", "doc-0", "doc-1", "doc-2"]
+    assert list(frame["error"].isna()) == [True, True, False, True]
+    assert "the tokenizer failed" in frame["error"][2]
+    assert list(frame["clause_index"]) == [0, 1, pd.NA, 0]
+
+
+def test_scoring_a_long_document_costs_no_more_memory_than_analyzing_it(model):
+    text = "Fee.\n\n" * 12_000  # three blocks of tiny clauses
+    model.score(["Fee.\n\nA fee."], progress=False)
+    peaks = {}
+    for name, run in (("analyze", model.analyze), ("score", model.score)):
+        gc.collect()
+        tracemalloc.start()
+        try:
+            run(text) if name == "analyze" else run([text], progress=False)
+            peaks[name] = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+    # score built a table of rows from all predictions at once (2.6x analyze's peak); now its
+    # columns are filled a block of predictions at a time
+    assert peaks["score"] < 1.3 * peaks["analyze"], peaks

@@ -26,7 +26,8 @@ __all__ = [
     "read_parquet_shared",
 ]
 
-#: Largest JSON file read (model, encoder, index and practice metadata, tokenizers).
+#: Largest JSON file read (model, encoder, index and practice metadata, tokenizers, saved
+#: reports read by ``DocumentReport.load_json`` and ``clauseclf diff``, Label Studio exports).
 MAX_JSON_BYTES = 256 * 1024 * 1024
 #: Largest array read from one ``.npz`` member, as its header declares it.
 MAX_ARRAY_BYTES = 2 * 1024 * 1024 * 1024

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from clauseclf import _json
+from clauseclf import _json, limits
 from clauseclf.evidence import evidence_from_dict, evidence_texts
 from clauseclf.predictions import ClausePrediction
 from clauseclf.provenance import clause_id
@@ -191,10 +191,13 @@ class DocumentReport:
     def load_json(cls, path: str | Path) -> DocumentReport:
         """Read a report saved by ``save_json`` (or ``clauseclf analyze --format json``).
 
-        ``ValueError`` naming the file for invalid JSON or a malformed report."""
+        ``ValueError`` naming the file for invalid JSON, a malformed report or a file larger
+        than ``limits.MAX_JSON_BYTES`` (``TooLargeError``, read no further than the limit)."""
         source = Path(path)
         try:
-            data = _json.loads(source.read_text(encoding="utf-8"))
+            data = _json.loads(
+                limits.read_capped_bytes(source, limits.MAX_JSON_BYTES).decode("utf-8")
+            )
         except json.JSONDecodeError as exc:
             raise ValueError(f"{source}: not valid JSON ({exc})") from None
         except UnicodeDecodeError as exc:
@@ -228,27 +231,9 @@ class DocumentReport:
         )
 
     def frame_rows(self) -> list[tuple[Any, ...]]:
-        """The rows of ``to_frame()`` as tuples, values in the order of ``FRAME_COLUMNS`` (the one
-        row layout: ``clauseclf.batch`` builds its tables from these rows too)."""
-        return [
-            (
-                self.platform,
-                self.document,
-                clause.index,
-                clause.segment.start,
-                clause.segment.end,
-                clause.segment.heading,
-                clause.segment.text,
-                clause.prediction.label,
-                list(clause.prediction.labels),
-                clause.prediction.severity,
-                clause.prediction.confidence,
-                evidence_texts(clause.prediction.evidence),
-                self.sha256,
-                clause.clause_id,
-            )
-            for clause in self.clauses
-        ]
+        """The rows of ``to_frame()`` as tuples, values in the order of ``FRAME_COLUMNS``
+        (``frame_row``: the one row layout, ``clauseclf.batch`` builds its tables with it too)."""
+        return [frame_row(self.platform, self.document, self.sha256, c) for c in self.clauses]
 
     def to_html(self, *, index: ClauseIndex | None = None, similar_k: int = 3) -> str:
         """A self-contained HTML page of the report: provenance, summary, filters by type and
@@ -261,6 +246,29 @@ class DocumentReport:
 
 
 _TYPE_NAMES = {str: "a string", list: "a list", dict: "an object", int: "an integer"}
+
+
+def frame_row(
+    platform: str | None, document: str | None, sha256: str, clause: AnalyzedClause
+) -> tuple[Any, ...]:
+    """The row of ``clause`` in ``DocumentReport.to_frame()`` (values in the order of
+    ``FRAME_COLUMNS``), given its report's platform, document and SHA-256."""
+    return (
+        platform,
+        document,
+        clause.index,
+        clause.segment.start,
+        clause.segment.end,
+        clause.segment.heading,
+        clause.segment.text,
+        clause.prediction.label,
+        list(clause.prediction.labels),
+        clause.prediction.severity,
+        clause.prediction.confidence,
+        evidence_texts(clause.prediction.evidence),
+        sha256,
+        clause.clause_id,
+    )
 
 
 def _required(data: Mapping[str, Any], key: str, kind: type, where: str = "report") -> Any:

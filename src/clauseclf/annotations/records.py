@@ -12,7 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from clauseclf.errors import AnnotationError
+from clauseclf.errors import AnnotationError, TooLargeError
+from clauseclf.limits import read_capped_bytes
 from clauseclf.taxonomy import Taxonomy
 
 #: The shared corpora the default model is trained on, by folder name under the data folder.
@@ -72,10 +73,14 @@ class InvalidRow:
     message: str
 
 
-def read_text(path: Path) -> str:
-    """An annotation file's text (UTF-8, a BOM allowed); ``AnnotationError`` naming the file."""
+def read_text(path: Path, limit: int | None = None) -> str:
+    """An annotation file's text (UTF-8, a BOM allowed); ``AnnotationError`` naming the file,
+    also for a file of more than ``limit`` bytes (read no further) when one is given."""
     try:
-        return path.read_bytes().decode("utf-8-sig")
+        data = path.read_bytes() if limit is None else read_capped_bytes(path, limit)
+        return data.decode("utf-8-sig")
+    except TooLargeError as exc:
+        raise AnnotationError(str(exc)) from None
     except FileNotFoundError:
         raise AnnotationError(f"{path}: no such file") from None
     except OSError as exc:

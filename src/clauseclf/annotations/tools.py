@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from clauseclf import _json
+from clauseclf import _json, limits
 from clauseclf.annotations.jsonl import jsonl_lines
 from clauseclf.annotations.records import AnnotatedClause, read_text
 from clauseclf.errors import AnnotationError
@@ -93,7 +93,7 @@ def read_label_studio(
     """
     path, taxonomy = Path(path), taxonomy or default_taxonomy()
     try:
-        tasks = _json.loads(read_text(path))
+        tasks = _json.loads(read_text(path, limits.MAX_JSON_BYTES))
     except json.JSONDecodeError as exc:
         raise AnnotationError(f"{path}: invalid JSON: {exc.msg} (line {exc.lineno})") from None
     if not isinstance(tasks, list):

@@ -6,13 +6,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from clauseclf.batch.inputs import DocumentInput, document_inputs
 from clauseclf.documents import read_document
 from clauseclf.errors import CacheError, DocumentError, ScoringError
-from clauseclf.pipeline import check_clause_count, document_report, model_id, model_version
+from clauseclf.pipeline import PROGRESS_BLOCK, check_clause_count, model_id, model_version
 from clauseclf.provenance import document_sha256
-from clauseclf.report import FRAME_COLUMNS
-from clauseclf.segmentation import SegmentedDocument, segment_document
+from clauseclf.report import FRAME_COLUMNS, AnalyzedClause, frame_row
+from clauseclf.segmentation import Segment, SegmentedDocument, segment_document
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -115,15 +117,122 @@ _Prepared = tuple[DocumentInput, SegmentedDocument | None, str | None, str | Non
 def score_chunk(
     model: ClauseModel, chunk: Sequence[DocumentInput], *, batch_size: int, errors: str
 ) -> pd.DataFrame:
-    """Score one chunk of documents; the clauses of all of them go through the model at once.
+    """Score one chunk of documents; the clauses of all of them go through the model together,
+    ``pipeline.PROGRESS_BLOCK`` at a time.
 
-    Each scored document becomes a ``DocumentReport`` (``pipeline.document_report``) whose
-    ``frame_rows`` are its rows, the ``document_id`` before them, the model's id and version
-    and ``error`` (None) after. Of the model, ``predict_arrays``, ``predictions`` and
-    ``metadata`` are used."""
-    import pandas as pd
-
+    Each clause's row is its ``DocumentReport`` row (``report.frame_row``), the ``document_id``
+    before it, the model's id and version and ``error`` (None) after; the rows go straight
+    into typed columns, each prediction let go once in them. Of the model,
+    ``predict_arrays``, ``predictions`` and ``metadata`` are used."""
     made_by = (model_id(model), model_version(model))
+    prepared = _prepared(chunk, errors)
+    columns = _Columns(sum(1 if d is None else len(d.segments) for _, d, _, _ in prepared))
+    for group in _groups(prepared):
+        _score_group(model, group, columns, made_by, batch_size=batch_size, errors=errors)
+    return columns.frame()
+
+
+def _groups(prepared: list[_Prepared]) -> Iterator[list[_Prepared]]:
+    """``prepared`` in groups classified together, each let go once scored: consecutive
+    documents of at most ``PROGRESS_BLOCK`` clauses in all, or one longer document, or one
+    that could not be segmented."""
+    group: list[_Prepared] = []
+    clauses = 0
+    prepared.reverse()  # popped from the end in input order
+    while prepared:
+        document = prepared.pop()
+        count = len(document[1].segments) if document[1] is not None else 0
+        if group and (not count or clauses + count > PROGRESS_BLOCK):
+            yield group
+            group, clauses = [], 0
+        if not count:
+            yield [document]
+            continue
+        group.append(document)
+        clauses += count
+    if group:
+        yield group
+
+
+def _score_group(
+    model: ClauseModel,
+    group: list[_Prepared],
+    columns: _Columns,
+    made_by: tuple[str | None, str | None],
+    *,
+    batch_size: int,
+    errors: str,
+) -> None:
+    """Add the rows of ``group`` to ``columns``: its documents classified together (a long one
+    ``PROGRESS_BLOCK`` clauses at a time, each block's rows added before the next block is
+    classified); if that fails, each document alone, so that one document the model cannot
+    read (say its tokenizer panics, or memory runs out) becomes that document's error row."""
+    entry, done, sha256, reason = group[0]
+    if done is None or sha256 is None:
+        columns.add(_error_row(entry, made_by, reason))
+        return
+    first_row = columns.row
+    try:
+        if len(group) == 1:
+            for start in range(0, len(done.segments), PROGRESS_BLOCK):
+                segments = done.segments[start : start + PROGRESS_BLOCK]
+                predictions = _predicted(model, [s.text for s in segments], batch_size)
+                _add_rows(columns, group[0], made_by, start, segments, predictions)
+        else:
+            texts = [s.text for _, document, _, _ in group if document for s in document.segments]
+            predictions = _predicted(model, texts, batch_size)
+            predictions.reverse()
+            for document in group:
+                segments = document[1].segments if document[1] is not None else ()
+                own = [predictions.pop() for _ in segments]
+                _add_rows(columns, document, made_by, 0, segments, own)
+    except CacheError:
+        raise  # the run's embedding cache, not a document, failed: stop the run
+    except Exception as exc:
+        columns.row = first_row  # the group's rows are written again
+        if len(group) > 1:
+            for document in group:
+                _score_group(
+                    model, [document], columns, made_by, batch_size=batch_size, errors=errors
+                )
+            return
+        if errors == "raise":
+            raise ScoringError(f"document {entry.document_id!r}: {exc}") from exc
+        columns.add(_error_row(entry, made_by, f"{type(exc).__name__}: {exc}"))
+
+
+def _add_rows(
+    columns: _Columns,
+    document: _Prepared,
+    made_by: tuple[str | None, str | None],
+    first: int,
+    segments: Sequence[Segment],
+    predictions: list[ClausePrediction],
+) -> None:
+    """The rows of ``segments`` (the clauses of ``document`` from index ``first`` on) and their
+    ``predictions``, each prediction let go once in the columns."""
+    entry, _, sha256, _ = document
+    assert sha256 is not None
+    predictions.reverse()  # popped from the end in document order
+    for index, segment in enumerate(segments, start=first):
+        clause = AnalyzedClause(index=index, segment=segment, prediction=predictions.pop())
+        row = frame_row(entry.platform, entry.document, sha256, clause)
+        columns.add((entry.document_id, *row, *made_by, None))
+
+
+def _error_row(
+    entry: DocumentInput, made_by: tuple[str | None, str | None], reason: str | None
+) -> tuple[Any, ...]:
+    """The one row of a document that could not be scored, with the reason in ``error``."""
+    return (
+        (entry.document_id, entry.platform, entry.document)
+        + (None,) * (len(FRAME_COLUMNS) - 2)
+        + (*made_by, reason)
+    )
+
+
+def _prepared(chunk: Sequence[DocumentInput], errors: str) -> list[_Prepared]:
+    """Each document of ``chunk`` read and segmented, or the reason it could not be."""
     prepared: list[_Prepared] = []
     for entry in chunk:
         try:
@@ -139,65 +248,17 @@ def score_chunk(
             prepared.append((entry, None, None, f"{type(exc).__name__}: {exc}"))
             continue
         prepared.append((entry, segmented, digest, None))
-    predictions = _classify(model, prepared, batch_size=batch_size, errors=errors)
-    rows: list[tuple[Any, ...]] = []
-    for entry, done, sha256, reason in prepared:
-        found = predictions.get(entry.document_id)
-        if done is None or sha256 is None or isinstance(found, str):
-            reason = found if isinstance(found, str) else reason
-            rows.append(
-                (entry.document_id, entry.platform, entry.document)
-                + (None,) * (len(FRAME_COLUMNS) - 2)
-                + (*made_by, reason)
-            )
-            continue
-        assert found is not None
-        report = document_report(
-            done,
-            found,
-            sha256=sha256,
-            platform=entry.platform,
-            document=entry.document,
-            source=str(entry.path) if entry.path is not None else None,
-        )
-        rows.extend((entry.document_id, *row, *made_by, None) for row in report.frame_rows())
-    frame = pd.DataFrame.from_records(rows, columns=list(SCORE_COLUMNS))
-    return _typed(frame)
+    return prepared
 
 
-def _classify(
-    model: ClauseModel, prepared: Sequence[_Prepared], *, batch_size: int, errors: str
-) -> dict[str, list[ClausePrediction] | str]:
-    """Each segmented document's predictions by document id, the clauses of all classified
-    together; if that fails, each document alone, so that one document the model cannot read
-    (say its tokenizer panics, or memory runs out) becomes that document's error (a str)."""
-    documents = [(entry, done) for entry, done, _, _ in prepared if done is not None]
-    texts = [s.text for _, done in documents for s in done.segments]
-    found: dict[str, list[ClausePrediction] | str] = {}
-    try:
-        predictions = model.predictions(model.predict_arrays(texts, batch_size=batch_size), texts)
-    except CacheError:
-        raise  # the run's embedding cache, not a document, failed: stop the run
-    except Exception:
-        for entry, done in documents:
-            own = [s.text for s in done.segments]
-            try:
-                found[entry.document_id] = model.predictions(
-                    model.predict_arrays(own, batch_size=batch_size), own
-                )
-            except CacheError:
-                raise
-            except Exception as exc:
-                if errors == "raise":
-                    raise ScoringError(f"document {entry.document_id!r}: {exc}") from exc
-                found[entry.document_id] = f"{type(exc).__name__}: {exc}"
-        return found
-    cursor = 0
-    for entry, done in documents:
-        count = len(done.segments)
-        found[entry.document_id] = predictions[cursor : cursor + count]
-        cursor += count
-    return found
+def _predicted(model: ClauseModel, texts: list[str], batch_size: int) -> list[ClausePrediction]:
+    """The predictions of ``texts``, ``pipeline.PROGRESS_BLOCK`` at a time: each block's
+    arrays are its own, let go once its predictions are."""
+    predictions: list[ClausePrediction] = []
+    for start in range(0, len(texts), PROGRESS_BLOCK):
+        block = texts[start : start + PROGRESS_BLOCK]
+        predictions += model.predictions(model.predict_arrays(block, batch_size=batch_size), block)
+    return predictions
 
 
 def _read(entry: DocumentInput) -> str:
@@ -207,31 +268,61 @@ def _read(entry: DocumentInput) -> str:
 
 def empty_frame() -> pd.DataFrame:
     """A DataFrame with ``SCORE_COLUMNS`` and no rows."""
-    import pandas as pd
-
-    return _typed(pd.DataFrame({column: [] for column in SCORE_COLUMNS}))
+    return _Columns(0).frame()
 
 
-def _typed(frame: pd.DataFrame) -> pd.DataFrame:
-    return frame.astype(
-        {
-            "document_id": "object",
-            "platform": "object",
-            "document": "object",
-            "clause_index": "Int64",
-            "start": "Int64",
-            "end": "Int64",
-            "heading": "object",
-            "text": "object",
-            "label": "object",
-            "labels": "object",
-            "severity": "object",
-            "confidence": "float64",
-            "evidence": "object",
-            "document_sha256": "object",
-            "clause_id": "object",
-            "model_id": "object",
-            "model_version": "object",
-            "error": "object",
-        }
-    )
+#: The dtype of each column of ``SCORE_COLUMNS`` that is not ``object``.
+_DTYPES: dict[str, type[np.generic]] = {
+    "clause_index": np.int64,
+    "start": np.int64,
+    "end": np.int64,
+    "confidence": np.float64,
+}
+
+
+class _Columns:
+    """The columns of ``SCORE_COLUMNS`` for a known number of rows, filled a row at a time and
+    typed as they are filled (no table of rows, no typed copy). Missing values are what
+    ``DataFrame.from_records`` gives: NaN in a column of strings, None in others."""
+
+    def __init__(self, rows: int) -> None:
+        """Room for ``rows`` rows (at most: rows written again are overwritten)."""
+        self.cells = [np.empty(rows, dtype=_DTYPES.get(name, object)) for name in SCORE_COLUMNS]
+        self.missing = [np.zeros(rows, dtype=bool) for _ in SCORE_COLUMNS]
+        #: per column: 1 while it holds only str and None, 0 once it holds anything else
+        self.strings = [1] * len(SCORE_COLUMNS)
+        self.row = 0
+
+    def add(self, values: tuple[Any, ...]) -> None:
+        """Set the next row to ``values`` (in the order of ``SCORE_COLUMNS``)."""
+        row = self.row
+        for column, value in enumerate(values):
+            self.missing[column][row] = value is None
+            if value is not None:
+                self.cells[column][row] = value
+                if type(value) is not str:
+                    self.strings[column] = 0
+        self.row += 1
+
+    def frame(self) -> pd.DataFrame:
+        """The DataFrame of the rows added."""
+        import pandas as pd
+
+        series: dict[str, pd.Series] = {}
+        for name, all_cells, all_missing, strings in zip(
+            SCORE_COLUMNS, self.cells, self.missing, self.strings, strict=True
+        ):
+            # fewer rows than announced when a document became one error row
+            short = self.row < len(all_cells)
+            cells = all_cells[: self.row].copy() if short else all_cells
+            missing = all_missing[: self.row]
+            if name in _DTYPES and _DTYPES[name] is np.int64:
+                array: Any = pd.arrays.IntegerArray(np.where(missing, 0, cells), missing)
+                series[name] = pd.Series(array, copy=False)
+            elif name in _DTYPES:
+                cells[missing] = np.nan
+                series[name] = pd.Series(cells, copy=False)
+            else:
+                cells[missing] = np.nan if strings and not missing.all() else None
+                series[name] = pd.Series(cells, dtype=object, copy=False)
+        return pd.DataFrame(series, copy=False)

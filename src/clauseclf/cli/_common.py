@@ -36,20 +36,29 @@ class CLIError(Exception):
     """An error to report to the user as one line, with a non-zero exit code."""
 
 
-def read_input(path: Path, encoding: str | None = None) -> tuple[str, str]:
-    """The document's text and a name for messages; ``CLIError`` for unusable input."""
+def read_input(
+    path: Path, encoding: str | None = None, *, limit: int | None = None
+) -> tuple[str, str]:
+    """The document's text and a name for messages; ``CLIError`` for unusable input, and for
+    input of more than ``limit`` bytes (read no further than the limit) when one is given."""
     from clauseclf.documents import decode_document
-    from clauseclf.errors import DocumentError, EncodingError
+    from clauseclf.errors import DocumentError, EncodingError, TooLargeError
+    from clauseclf.limits import read_capped_bytes
 
     if str(path) == "-":
-        data, name = sys.stdin.buffer.read(), "<stdin>"
+        data, name = sys.stdin.buffer.read(-1 if limit is None else limit + 1), "<stdin>"
+        if limit is not None and len(data) > limit:
+            raise CLIError(f"<stdin>: larger than the limit of {limit:,} bytes")
     else:
         if not path.exists():
             raise CLIError(f"{path}: no such file")
         if path.is_dir():
             raise CLIError(f"{path}: is a directory, not a document")
         try:
-            data, name = path.read_bytes(), str(path)
+            data = path.read_bytes() if limit is None else read_capped_bytes(path, limit)
+            name = str(path)
+        except TooLargeError as exc:
+            raise CLIError(str(exc)) from None
         except OSError as exc:
             raise CLIError(f"{path}: cannot read: {exc.strerror}") from None
     try:

@@ -78,12 +78,13 @@ def run(args: argparse.Namespace) -> int:
 def _version(path: Path, args: argparse.Namespace, models: list[ClauseModel]) -> DocumentReport:
     """A version for ``diff``: a saved report (``.json``) or a policy file analyzed now (with
     the model in ``models``, loaded into it on first use)."""
-    from clauseclf import _json
+    from clauseclf import _json, limits
     from clauseclf.documents import format_from_path
     from clauseclf.report import DocumentReport
 
-    text, name = read_input(path, args.encoding)
-    if path.suffix.lower() == ".json":
+    saved = path.suffix.lower() == ".json"
+    text, name = read_input(path, args.encoding, limit=limits.MAX_JSON_BYTES if saved else None)
+    if saved:
         try:
             data = _json.loads(text)
         except json.JSONDecodeError as exc:

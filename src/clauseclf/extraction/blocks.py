@@ -12,7 +12,7 @@ __all__ = ["Block", "BlockKind", "Collector", "ExtractedDocument", "Piece", "fro
 BlockKind = Literal["heading", "paragraph", "list_item"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Block:
     """A structural block ``text[start:end]`` (stripped); ``level`` is 1-6 for headings, else 0."""
 

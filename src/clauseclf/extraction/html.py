@@ -112,6 +112,15 @@ def _parse_html(text: str) -> Any:
     )
 
 
+# Control characters lxml parses but refuses to set as text (ValueError): text joined around a
+# dropped element gets a space in their place (most of them are whitespace to ``str.split``).
+_UNSETTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def _settable(text: str) -> str:
+    return _UNSETTABLE.sub(" ", text)
+
+
 def html_pieces(text: str) -> list[Piece]:
     """The block pieces (kind, level, text) of an HTML document, in document order."""
     from lxml import etree
@@ -128,9 +137,9 @@ def html_pieces(text: str) -> list[Piece]:
             previous = element.getprevious()
             if element.tail:
                 if previous is not None:
-                    previous.tail = (previous.tail or "") + element.tail
+                    previous.tail = _settable((previous.tail or "") + element.tail)
                 else:
-                    parent.text = (parent.text or "") + element.tail
+                    parent.text = _settable((parent.text or "") + element.tail)
             parent.remove(element)
 
     collector = Collector()

@@ -80,15 +80,85 @@ def _flat_block(state: Any, start_line: int, end_line: int, silent: bool) -> boo
     return True
 
 
-def markdown_pieces(text: str) -> list[Piece]:
-    """The block pieces (kind, level, text) of a Markdown document, in document order."""
+#: Markdown longer than this is parsed a part at a time, so that markdown-it's tokens (some 300
+#: times the text they come from) are held for one part only. A part ends before an unindented
+#: line that starts with a letter, where the parser is back at the top level with nothing open,
+#: as the part's tokens show: after a blank line (unless the last block is a fence or an HTML
+#: block running to the end: unclosed) or right after a top-level heading. Then the parts give
+#: the tokens of the whole; a part that does not end so is parsed again, twice as long. Link
+#: reference definitions hold across parts: a first pass collects them.
+CHUNK_CHARS = 1 << 14
+_NEWLINES = re.compile(r"\r\n?")  # markdown-it's first step, done here so that parts cut at "\n"
+_BLANK_CUT = re.compile(r"\n[ \t]*\n(?=[A-Za-z])")
+_LINE_CUT = re.compile(r"\n(?=[A-Za-z])")
+
+
+def _parser() -> Any:
     from markdown_it import MarkdownIt
 
     parser = MarkdownIt("commonmark", {"maxNesting": _MARKDOWN_MAX_NESTING}).enable("table")
     parser.block.ruler.before("table", "clauseclf_flat", _flat_block)
+    return parser
+
+
+def _ends_closed(tokens: Sequence[Any], part: str) -> bool:
+    """Whether nothing is open at the end of ``part`` (which ends with a line break), as its
+    tokens show: its last top-level block is a heading ending there, or it ends with a blank
+    line and its last top-level block is not an unclosed fence or HTML block."""
+    lines = part.count("\n")
+    blank = not part[part.rfind("\n", 0, len(part) - 1) + 1 :].strip(" \t\n")  # markdown's
+    for token in reversed(tokens):
+        if token.level == 0 and token.map is not None:
+            if token.type == "heading_open" and token.map[1] == lines:
+                return True
+            return blank and not (token.type in ("fence", "html_block") and token.map[1] >= lines)
+    return blank
+
+
+def _parse_parts(
+    parser: Any, text: str, size: int, env: dict[str, Any], collector: Collector | None
+) -> None:
+    """Parse ``text`` a part at a time (see ``CHUNK_CHARS``), adding the pieces of each part
+    to ``collector`` (if any) before the next is parsed; ``env`` is shared by the parts."""
+    start = 0
+    while start < len(text):
+        length = size
+        while True:
+            cut = None
+            if start + length < len(text):
+                cut = _BLANK_CUT.search(text, start + length, start + 2 * length) or (
+                    _LINE_CUT.search(text, start + length)
+                )
+            end = len(text) if cut is None else cut.end()
+            part = text[start:end]
+            tokens = parser.parse(part, env)
+            if cut is None or _ends_closed(tokens, part):
+                break
+            del tokens  # freed before the longer part is parsed
+            length *= 2
+        if collector is not None:
+            _collect(tokens, collector)
+        del tokens  # freed before the next part is parsed
+        start = end
+
+
+def markdown_pieces(text: str, *, chunk_chars: int = CHUNK_CHARS) -> list[Piece]:
+    """The block pieces (kind, level, text) of a Markdown document, in document order; a long
+    one is parsed ``chunk_chars`` characters at a time (the pieces are the same)."""
+    parser = _parser()
+    text = _NEWLINES.sub("\n", text)
+    env: dict[str, Any] = {}
+    if len(text) > chunk_chars and "]:" in text:
+        # a link may use a definition made further down: collect them all first
+        _parse_parts(parser, text, chunk_chars, env, None)
     collector = Collector()
+    _parse_parts(parser, text, chunk_chars, env, collector)
+    return collector.pieces
+
+
+def _collect(tokens: Sequence[Any], collector: Collector) -> None:
+    """Add the pieces of markdown-it ``tokens`` to ``collector``."""
     context: list[tuple[BlockKind, int]] = [("paragraph", 0)]
-    tokens = parser.parse(text)
     numbered_headings = _numbered_headings(tokens)
     for position, token in enumerate(tokens):
         if token.type == "heading_open":
@@ -118,4 +188,3 @@ def markdown_pieces(text: str) -> list[Piece]:
                 collector.flush("paragraph", 0)
         elif token.type == "html_block":
             collector.pieces.extend(html_pieces(token.content))
-    return collector.pieces

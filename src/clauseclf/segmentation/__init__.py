@@ -9,6 +9,7 @@ itself (the plain path runs at several million characters per second). The spaCy
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from clauseclf.extraction import FORMATS, extract
@@ -38,15 +39,18 @@ class SegmentedDocument:
     segments: tuple[Segment, ...]
 
 
-def _segments(text: str, units: list[Unit]) -> tuple[Segment, ...]:
+def _segments(text: str, blocks: Iterable[list[Unit]]) -> tuple[Segment, ...]:
+    """The clauses of the units of each block in turn (each block's units are dropped once
+    read: only the segments stay)."""
     heading: str | None = None
     out: list[Segment] = []
-    for unit in units:
-        piece = text[unit.start : unit.end]
-        if unit.kind == "heading":
-            heading = " ".join(piece.split())
-        elif unit.kind == "clause":
-            out.append(Segment(unit.start, unit.end, piece, heading))
+    for units in blocks:
+        for unit in units:
+            piece = text[unit.start : unit.end]
+            if unit.kind == "heading":
+                heading = " ".join(piece.split())
+            elif unit.kind == "clause":
+                out.append(Segment(unit.start, unit.end, piece, heading))
     return tuple(out)
 
 
@@ -58,7 +62,7 @@ def segment_document(text: str, *, format: str = "auto") -> SegmentedDocument:
     non-str ``text`` and ``ValueError`` for an unknown ``format``.
     """
     extracted = extract(text, format=format)
-    units = _SPLITTER.split_blocks(extracted.text, extracted.blocks)
+    units = _SPLITTER.block_units(extracted.text, extracted.blocks)
     return SegmentedDocument(extracted.text, extracted.format, _segments(extracted.text, units))
 
 

@@ -26,7 +26,7 @@ characters per second:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -37,7 +37,7 @@ __all__ = ["MAX_CLAUSE_CHARS", "ClauseSplitter", "Unit"]
 MAX_CLAUSE_CHARS = 5000
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Unit:
     """A raw splitter unit: a clause, a heading, or a section-number label such as ``1.1.``.
 
@@ -263,18 +263,21 @@ class ClauseSplitter:
 
     def split_blocks(self, text: str, blocks: Iterable[Block]) -> list[Unit]:
         """Units of ``text`` given its blocks (headings first decided per block)."""
-        block_list = list(blocks)
-        units: list[Unit] = []
+        return [unit for units in self.block_units(text, blocks) for unit in units]
+
+    def block_units(self, text: str, blocks: Iterable[Block]) -> Iterator[list[Unit]]:
+        """The units of each block of ``text`` in turn: ``split_blocks`` a block at a time."""
+        block_list = blocks if isinstance(blocks, Sequence) else list(blocks)
+        last = len(block_list) - 1
         for i, block in enumerate(block_list):
             if block.kind == "heading" or (
                 block.kind == "paragraph"
-                and i + 1 < len(block_list)
+                and i < last
                 and is_heading_line(text[block.start : block.end])
             ):
-                units.append(Unit(block.start, block.end, "heading"))
+                yield [Unit(block.start, block.end, "heading")]
             else:
-                units.extend(self.split_sentences(text, block.start, block.end))
-        return units
+                yield self.split_sentences(text, block.start, block.end)
 
     def split_sentences(self, text: str, start: int, end: int) -> list[Unit]:
         """Clause units inside one block ``text[start:end]``."""
