@@ -51,6 +51,7 @@ from clauseclf.index.storage import (
     MEASURES,
     PROFILES_FILE,
     READABLE_FORMAT_VERSIONS,
+    TFIDF_FILE,
 )
 
 __all__ = [
@@ -70,6 +71,7 @@ __all__ = [
     "READABLE_FORMAT_VERSIONS",
     "SIMILAR_COLUMNS",
     "STANCES",
+    "TFIDF_FILE",
     "ClauseIndex",
     "Prevalence",
     "SimilarClauses",
