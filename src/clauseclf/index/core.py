@@ -431,7 +431,9 @@ def _tfidf_rows(model: ClauseModel, texts: Any, tfidf: sp.spmatrix | None) -> sp
     vocabulary = len(model.head.features.vocabulary)
     if tfidf is None:
         texts = ["" if not isinstance(t, str) else t for t in texts]
-        made = [model.head.features.tfidf(texts[i : i + 65536]) for i in range(0, len(texts), 65536)]
+        made = [
+            model.head.features.tfidf(texts[i : i + 65536]) for i in range(0, len(texts), 65536)
+        ]
         rows = sp.vstack(made, format="csr") if made else sp.csr_matrix((0, vocabulary))
         return sp.csr_matrix(rows, dtype=np.float32)
     if tfidf.shape != (len(texts), vocabulary):

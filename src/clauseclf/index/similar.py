@@ -16,6 +16,7 @@ from clauseclf.index.stance import clause_stance
 
 if TYPE_CHECKING:
     import pandas as pd
+    import scipy.sparse as sp
 
     from clauseclf.index.core import ClauseIndex
 
@@ -203,10 +204,10 @@ def _practice_scores(
             near = _ann_rows(index, query[None], _SHORTLIST)[0]
             rows = np.union1d(rows, near[keep[near]])
         rows = np.sort(rows)
-    practice = np.asarray(index.profiles[rows] @ profile, dtype=np.float32)
+    practice = _row_products(index.profiles, rows, profile)
     wording = _exact_scores(index, query[None], rows)[:, 0]
-    words = index.model.head.features.tfidf([text]).astype(np.float32)
-    tfidf = np.asarray((index.tfidf[rows] @ words.T).toarray(), dtype=np.float32).ravel()
+    words = index.model.head.features.tfidf([text]).toarray()[0]
+    tfidf = _row_products(index.tfidf, rows, words)
     code = index._label_code.get(label)
     same_type = (index._label_codes[rows] == code) if code is not None else np.zeros(len(rows))
     scores: np.ndarray = (
@@ -216,6 +217,14 @@ def _practice_scores(
         + SAME_TYPE_BOOST * same_type.astype(np.float32)
     ) / np.float32(PRACTICE_WEIGHT + WORDING_WEIGHT + TFIDF_WEIGHT + SAME_TYPE_BOOST)
     return rows, scores.astype(np.float32)
+
+
+def _row_products(matrix: sp.csr_matrix, rows: np.ndarray, vector: np.ndarray) -> np.ndarray:
+    """``matrix[rows] @ vector`` as float32; for most of the rows, one product with every row
+    (no copy of the selected rows)."""
+    if 4 * len(rows) > matrix.shape[0]:
+        return np.asarray(matrix @ vector, dtype=np.float32)[rows]
+    return np.asarray(matrix[rows] @ vector, dtype=np.float32)
 
 
 def _shortlist(index: ClauseIndex, profile: np.ndarray, keep: np.ndarray) -> np.ndarray:
