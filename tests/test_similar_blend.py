@@ -132,7 +132,7 @@ def test_the_tfidf_rows_are_the_head_vectoriser_rows_and_survive_a_round_trip(
     assert isinstance(meta["tfidf"], str) and (folder / TFIDF_FILE).is_file()
 
     loaded = ClauseIndex.load(folder, practice_model)
-    assert (present(loaded.tfidf) != rows).nnz == 0 and loaded.tfidf.dtype == np.float32
+    assert (present(loaded.tfidf) != rows).nnz == 0 and present(loaded.tfidf).dtype == np.float32
     query = PRACTICE_CLAUSES["sale"][0]
     assert loaded.similar(query, k=3, same_type=False).clauses.equals(
         index.similar(query, k=3, same_type=False).clauses
@@ -167,7 +167,9 @@ def _rewrite(folder: Path, change: Callable[[dict[str, np.ndarray]], None]) -> N
     np.savez(folder / TFIDF_FILE, **arrays)
 
 
-def _set(name: str, value: Callable[[np.ndarray], np.ndarray]) -> Callable[[dict], None]:
+def _set(
+    name: str, value: Callable[[np.ndarray], np.ndarray]
+) -> Callable[[dict[str, np.ndarray]], None]:
     def change(arrays: dict[str, np.ndarray]) -> None:
         arrays[name] = value(arrays[name])
 

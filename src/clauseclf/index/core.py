@@ -291,15 +291,16 @@ class ClauseIndex:
         ``clauses`` DataFrame has the columns ``SIMILAR_COLUMNS``).
 
         ``clause_or_text``: a clause text, a row of a scored DataFrame or an ``AnalyzedClause``.
-        ``same_type`` keeps clauses with the query's label (predicted for a text);
+        ``same_type`` keeps clauses with the query's label (predicted for a text; without the
+        filter, the practice measure still ranks clauses of the query's label higher);
         ``same_stance`` keeps clauses of the query's stance (``clauseclf.index.stance``: "we do
         not sell your data" does not find "we may sell your data");
         ``exclude_platform`` leaves out a platform (default: a scored row's own platform, so
         the answer is "how other platforms handle this"); ``one_per_platform`` keeps each
         platform's best match only. Rows are ranked by ``index.measure``; the
         ``similarity`` column is that score, ``wording_similarity`` the encoder cosine.
-        ``min_similarity`` (default ``MIN_SIMILARITY[index.measure]``; 0 keeps everything for
-        the practice measure): rows below it are left out, and when none is left the answer
+        ``min_similarity`` (default ``MIN_SIMILARITY[index.measure]``; -1 keeps everything):
+        rows below it are left out, and when none is left the answer
         is empty with a ``reason``.
 
         With the approximate backend the filters apply to over-fetched graph candidates

@@ -223,8 +223,11 @@ def _row_products(matrix: sp.csr_matrix, rows: np.ndarray, vector: np.ndarray) -
     """``matrix[rows] @ vector`` as float32; for most of the rows, one product with every row
     (no copy of the selected rows)."""
     if 4 * len(rows) > matrix.shape[0]:
-        return np.asarray(matrix @ vector, dtype=np.float32)[rows]
-    return np.asarray(matrix[rows] @ vector, dtype=np.float32)
+        every: np.ndarray = np.asarray(matrix @ vector, dtype=np.float32)
+        chosen: np.ndarray = every[rows]
+        return chosen
+    products: np.ndarray = np.asarray(matrix[rows] @ vector, dtype=np.float32)
+    return products
 
 
 def _shortlist(index: ClauseIndex, profile: np.ndarray, keep: np.ndarray) -> np.ndarray:
