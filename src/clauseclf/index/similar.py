@@ -37,8 +37,10 @@ SIMILAR_COLUMNS = (
 
 #: The default minimum ``similarity`` per ``ClauseIndex.measure``: below it ``similar`` returns
 #: nothing and says so. Chosen with ``benchmarks/similarity.py`` on platforms the model was not
-#: trained on (see the README's "Similar clauses" section for the figures).
-MIN_SIMILARITY = {"practices": 0.35, "wording": 0.50}
+#: trained on: for the practice measure, the lowest cut-off at which the shown neighbours share
+#: the query's practice as often as the previous ranking's did at its cut-off, chosen on training
+#: folds (see the README's "Similar clauses" section for the figures).
+MIN_SIMILARITY = {"practices": 0.28, "wording": 0.50}
 
 #: The practice measure's score of an indexed clause for a query is the weighted mean
 #: ``(PRACTICE_WEIGHT * practice + WORDING_WEIGHT * wording + TFIDF_WEIGHT * tfidf
