@@ -48,7 +48,7 @@ MIN_SIMILARITY = {"practices": 0.28, "wording": 0.50}
 #: practice profiles (the probability that they express the same practice), ``wording`` their
 #: encoder cosine, ``tfidf`` the cosine of their TF-IDF rows by the head's vectoriser,
 #: ``same_type`` 1 when the clause's predicted type is the query's (a clause identical to the query
-#: scores 1). Chosen on training folds only, in every held-out fold, by
+#: scores close to 1). Chosen on training folds only, in every held-out fold, by
 #: ``benchmarks/similarity_blends.py`` (benchmarks/results/similarity_blends_2026-12-05.txt:
 #: precision@5 0.533 against 0.517 for half practice and half wording, 0.504 against 0.446 with
 #: 40% of the practices unseen by the map, which alone fails on practices it was not trained on).
