@@ -20,8 +20,9 @@ map. The fold's quotes are scored and indexed exactly as a user does::
 Three regimes per fold: the map fitted on every case of the other folds ("all cases"); the map
 fitted without a seeded 40% of the cases (``--unseen-cases``), as for the quotes of services
 outside the shared data, many of whose practices the map never saw; and a model without a map
-(``index.measure == "wording"``). "practice profiles alone" is the ranking before the blend
-(``PRACTICE_WEIGHT = 1``).
+(``index.measure == "wording"``). Beside the shipped blend (``clauseclf.index.similar``'s
+weights), two earlier rankings of the same index: "practice profiles alone" and "previous blend"
+(half practice, half encoder cosine, whose cut-off was ``PREVIOUS_MIN_SIMILARITY``).
 
 Queries are the fold's quotes whose case appears on another platform of the fold. The
 baselines search the same indexed clauses: MiniLM (all-MiniLM-L6-v2) cosine and TF-IDF cosine
@@ -33,7 +34,11 @@ regimes' models use the shipped head without that practice evidence (``head_with
 
 For each regime it also prints the neighbours found without a cut-off by band of ``similarity``
 with the share that has the query's case, and precision@5 and the share of queries answered for
-each cut-off (how ``MIN_SIMILARITY`` was chosen). Results: benchmarks/results/similarity_<date>.txt.
+each cut-off. The practice measure's ``MIN_SIMILARITY`` is chosen on training folds: for each
+held-out fold, the lowest cut-off (steps of 0.01) at which the share of shown neighbours with the
+query's case, on the other folds (both practice regimes), is at least the previous blend's at its
+cut-off there; the held-out fold's figures at that cut-off follow, and the median of the folds'
+choices is the one to ship. Results: benchmarks/results/similarity_<date>.txt.
 """
 
 from __future__ import annotations
@@ -58,6 +63,10 @@ if TYPE_CHECKING:
     from clauseclf.head import ClauseHead
 
 REPO = Path(__file__).resolve().parents[1]
+#: The previous blend's weights (practice, wording, TF-IDF, same type) and its cut-off.
+PREVIOUS_BLEND = (0.5, 0.5, 0.0, 0.0)
+PREVIOUS_MIN_SIMILARITY = 0.35
+PROFILES_ALONE = (1.0, 0.0, 0.0, 0.0)
 
 
 def near_duplicates(vectors: np.ndarray, texts: list[str], cosine: float) -> np.ndarray:
@@ -143,6 +152,8 @@ def main() -> int:
     hits: dict[str, list[float]] = {}
     bands: dict[str, list[list[tuple[float, bool]]]] = {}
     answered: dict[str, list[int]] = {}
+    # (ranking, fold) -> each practice-regime query's neighbours without a cut-off
+    by_fold: dict[tuple[str, int], list[list[tuple[float, bool]]]] = {}
     purged = []
     for fold, held in enumerate(group_folds(platforms, args.folds, seed=0)):
         train = np.setdiff1d(np.arange(len(records)), held)
@@ -203,39 +214,42 @@ def main() -> int:
             assert [str(t) for t in index.clauses["text"]] == clause_texts
             for i in queries:
                 exclude = records[i].platform
-                variants = {
-                    "similar (defaults)": {},
-                    "similar, min_similarity=0": {"min_similarity": 0.0},
-                    "similar, min_similarity=0, any stance": {
-                        "min_similarity": 0.0,
-                        "same_stance": False,
-                    },
+                variants: dict[str, tuple[dict[str, Any], tuple[float, ...] | None]] = {
+                    "similar (defaults)": ({}, None),
+                    "similar, no cut-off": ({"min_similarity": -1.0}, None),
+                    "similar, no cut-off, any stance": (
+                        {"min_similarity": -1.0, "same_stance": False},
+                        None,
+                    ),
                 }
-                for name, options in variants.items():
-                    answer = index.similar(
-                        texts[i], k=k, same_type=False, exclude_platform=exclude, **options
+                if practices is not None:
+                    variants["previous blend, no cut-off"] = (
+                        {"min_similarity": -1.0},
+                        PREVIOUS_BLEND,
                     )
+                    variants["practice profiles alone, no cut-off"] = (
+                        {"min_similarity": -1.0},
+                        PROFILES_ALONE,
+                    )
+                for name, (options, weights) in variants.items():
+                    with blend_weights(weights):
+                        answer = index.similar(
+                            texts[i], k=k, same_type=False, exclude_platform=exclude, **options
+                        )
                     found = row_case[_rows(answer)]
                     key = f"[{regime}] {name}"
                     hits.setdefault(key, []).append(float(np.sum(found == cases[i])) / k)
                     if not options:
                         answered.setdefault(regime, []).append(int(not answer.empty))
-                    if options == {"min_similarity": 0.0}:
-                        bands.setdefault(regime, []).append(
-                            [
-                                (float(s), c == cases[i])
-                                for s, c in zip(answer.clauses["similarity"], found, strict=True)
-                            ]
-                        )
-                if practices is None:
-                    continue
-                with practice_weight(1.0):  # the practice profiles alone (the former ranking)
-                    answer = index.similar(
-                        texts[i], k=k, same_type=False, exclude_platform=exclude, min_similarity=0
-                    )
-                found = row_case[_rows(answer)]
-                key = f"[{regime}] practice profiles alone, min_similarity=0"
-                hits.setdefault(key, []).append(float(np.sum(found == cases[i])) / k)
+                    if name in ("similar, no cut-off", "previous blend, no cut-off"):
+                        pairs = [
+                            (float(s), c == cases[i])
+                            for s, c in zip(answer.clauses["similarity"], found, strict=True)
+                        ]
+                        if name == "similar, no cut-off":
+                            bands.setdefault(regime, []).append(pairs)
+                        if practices is not None:
+                            by_fold.setdefault((name, fold), []).append(pairs)
         print(f"fold {fold + 1}: {len(held)} quotes, {len(frame)} clauses, {len(queries)} queries")
 
     results = {name: float(np.mean(values)) for name, values in hits.items()}
@@ -253,7 +267,7 @@ def main() -> int:
         if regime == "no practice map":
             continue
         ours = results[f"[{regime}] similar (defaults)"]
-        loose = results[f"[{regime}] similar, min_similarity=0"]
+        loose = results[f"[{regime}] similar, no cut-off"]
         print(
             f"  [{regime}] clauseclf - best baseline: {ours - best:+.3f} with the default "
             f"cut-off, {loose - best:+.3f} without"
@@ -269,18 +283,70 @@ def main() -> int:
         pairs = [pair for answer in per_query for pair in answer]
         scores = np.array([s for s, _ in pairs])
         right = np.array([r for _, r in pairs])
-        edges = (0.0, 0.2, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.7, 0.8, 1.01)
+        edges = (-1.0, 0.2, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.7, 0.8, 1.01)
         for low, high in itertools.pairwise(edges):
             band = (scores >= low) & (scores < high)
             share = right[band].mean() if band.any() else float("nan")
             kept_right = [sum(r for s, r in answer if s >= low) / k for answer in per_query]
             kept_any = [any(s >= low for s, _ in answer) for answer in per_query]
             print(
-                f"  [{low:4.2f}, {min(high, 1):.2f}) {int(band.sum()):6d}  {share:.3f}   "
+                f"  [{low:5.2f}, {min(high, 1):.2f}) {int(band.sum()):6d}  {share:.3f}   "
                 f"cut-off {low:.2f}: {np.mean(kept_right):.3f}, {np.mean(kept_any):.1%}"
             )
+    choose_cut_off(by_fold, args.folds, k)
     print(f"\n{time.time() - began:.0f} s")
     return 0
+
+
+def choose_cut_off(
+    by_fold: dict[tuple[str, int], list[list[tuple[float, bool]]]], folds: int, k: int
+) -> float:
+    """Print and return the practice measure's cut-off chosen on training folds (see the
+    module's docstring): per held-out fold, the lowest cut-off at which the shown neighbours of
+    the other folds have the query's case at least as often as the previous blend's at
+    ``PREVIOUS_MIN_SIMILARITY``; then the median of the folds' choices."""
+
+    def shown(answers: list[list[tuple[float, bool]]], cut: float) -> float:
+        kept = [r for answer in answers for s, r in answer if s >= cut]
+        return float(np.mean(kept)) if kept else 0.0
+
+    def at_k(answers: list[list[tuple[float, bool]]], cut: float) -> tuple[float, float]:
+        right = [sum(r for s, r in answer if s >= cut) / k for answer in answers]
+        return float(np.mean(right)), float(np.mean([any(s >= cut for s, _ in a) for a in answers]))
+
+    new, old = "similar, no cut-off", "previous blend, no cut-off"
+    print(
+        f"\ncut-off of the shipped blend chosen on training folds (both practice regimes): the "
+        f"lowest at which the shown neighbours' share with the query's case is at least the "
+        f"previous blend's at {PREVIOUS_MIN_SIMILARITY:.2f} on the other folds"
+    )
+    print(
+        "  fold  cut-off  | held out: shown share, precision@5, answered  | previous blend at "
+        f"{PREVIOUS_MIN_SIMILARITY:.2f}: shown share, precision@5, answered"
+    )
+    chosen = []
+    for fold in range(folds):
+        train_new = [a for f in range(folds) if f != fold for a in by_fold[(new, f)]]
+        train_old = [a for f in range(folds) if f != fold for a in by_fold[(old, f)]]
+        level = shown(train_old, PREVIOUS_MIN_SIMILARITY)
+        cuts = [c for c in np.round(np.arange(-0.2, 1.0, 0.01), 2) if shown(train_new, c) >= level]
+        cut = float(cuts[0]) if cuts else 1.0
+        chosen.append(cut)
+        held_new, held_old = by_fold[(new, fold)], by_fold[(old, fold)]
+        p_new, a_new = at_k(held_new, cut)
+        p_old, a_old = at_k(held_old, PREVIOUS_MIN_SIMILARITY)
+        print(
+            f"  {fold + 1:4d}  {cut:7.2f}  | {shown(held_new, cut):.3f}, {p_new:.3f}, {a_new:.1%}"
+            f"{'':17}| {shown(held_old, PREVIOUS_MIN_SIMILARITY):.3f}, {p_old:.3f}, {a_old:.1%}"
+        )
+    median = float(np.median(chosen))
+    every = [a for (name, _), answers in by_fold.items() if name == new for a in answers]
+    p_all, a_all = at_k(every, median)
+    print(
+        f"  median of the folds' choices: {median:.2f} (all folds at it: shown share "
+        f"{shown(every, median):.3f}, precision@5 {p_all:.3f}, answered {a_all:.1%})"
+    )
+    return median
 
 
 def _rows(answer: Any) -> np.ndarray:
@@ -296,16 +362,21 @@ def unseen_cases(cases: np.ndarray, share: float) -> set[str]:
 
 
 @contextmanager
-def practice_weight(weight: float) -> Iterator[None]:
-    """``clauseclf.index.similar.PRACTICE_WEIGHT`` set to ``weight`` for a block."""
+def blend_weights(weights: tuple[float, ...] | None) -> Iterator[None]:
+    """``clauseclf.index.similar``'s blend weights (practice, wording, TF-IDF, same type) set to
+    ``weights`` for a block (None: the shipped ones)."""
     from clauseclf.index import similar
 
-    saved = similar.PRACTICE_WEIGHT
-    similar.PRACTICE_WEIGHT = weight
+    names = ("PRACTICE_WEIGHT", "WORDING_WEIGHT", "TFIDF_WEIGHT", "SAME_TYPE_BOOST")
+    saved = [getattr(similar, name) for name in names]
+    if weights is not None:
+        for name, weight in zip(names, weights, strict=True):
+            setattr(similar, name, weight)
     try:
         yield
     finally:
-        similar.PRACTICE_WEIGHT = saved
+        for name, weight in zip(names, saved, strict=True):
+            setattr(similar, name, weight)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 from types import CodeType
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import lxml.html
 import numpy as np
@@ -44,6 +44,38 @@ def present(value: T | None) -> T:
     """``value``, asserting that it is not None (an optional result the test expects)."""
     assert value is not None
     return value
+
+
+def expected_blend(
+    index: Any, query: str, rows: Sequence[int], wording: Any, practice: Any = None
+) -> np.ndarray:
+    """The practice measure's documented score (``clauseclf.index.similar.PRACTICE_WEIGHT``) of
+    the index ``rows`` for the text ``query``, given their encoder cosines ``wording`` (and their
+    practice products ``practice``, else computed from the clause texts): computed here from the
+    model (profiles, head TF-IDF, the query's predicted type), not read from the index's arrays."""
+    from clauseclf.index import similar
+
+    model = index.model
+    rows = list(rows)
+    texts = [str(t) for t in index.clauses["text"].iloc[rows]]
+    query_vector = model.encoder.encode([query])
+    profile = model.practice_profiles([query], query_vector).toarray()[0]
+    if practice is None:
+        stored = model.practice_profiles(texts, model.encoder.encode(texts)) if rows else None
+        practice = stored.toarray() @ profile if stored is not None else np.zeros(0)
+    features = model.head.features
+    tfidf = (features.tfidf(texts) @ features.tfidf([query]).T).toarray().ravel() if rows else 0
+    label = model.classify([query])[0].label
+    same = (index.clauses["label"].iloc[rows].to_numpy() == label).astype(float)
+    weights = (
+        similar.PRACTICE_WEIGHT,
+        similar.WORDING_WEIGHT,
+        similar.TFIDF_WEIGHT,
+        similar.SAME_TYPE_BOOST,
+    )
+    terms = (practice, np.asarray(wording, dtype=float), tfidf, same)
+    total: np.ndarray = sum(w * t for w, t in zip(weights, terms, strict=True)) / sum(weights)
+    return total
 
 
 def html_nodes(tree: lxml.html.HtmlElement, path: str) -> list[lxml.html.HtmlElement]:

@@ -13,11 +13,10 @@ import clauseclf
 from clauseclf.annotations import read_annotations
 from clauseclf.errors import AnnotationError, IndexFormatError, ModelFormatError
 from clauseclf.index import SIMILAR_COLUMNS, ClauseIndex
-from clauseclf.index.similar import PRACTICE_WEIGHT
 from clauseclf.inference.model import ClauseModel
 from clauseclf.inference.practices import PracticeMap, practice_id
 from clauseclf.training import TrainingConfig, fit_practice_map
-from conftest import PRACTICE_CLAUSES, present
+from conftest import PRACTICE_CLAUSES, expected_blend, present
 
 PRACTICES = PRACTICE_CLAUSES
 PLATFORMS = {
@@ -123,14 +122,11 @@ def test_index_ranks_by_practice_profiles(practice_model, fake_encoder, tmp_path
     query = "We never sell your personal data."
     found = index.similar(query, k=10, same_type=False, one_per_platform=False, **EVERY).clauses
     assert tuple(found.columns) == SIMILAR_COLUMNS and len(found) == len(index)
-    # similarity: PRACTICE_WEIGHT x the dot product of practice profiles + the rest x the
-    # encoder cosine (wording_similarity)
-    maps = practice_model.practices
-    expected_profile = maps.profiles(fake_encoder.encode([query]))
+    # similarity: the blend of practice profiles, encoder cosine (wording_similarity), head
+    # TF-IDF cosine and same predicted type (clauseclf.index.similar.PRACTICE_WEIGHT)
     rows = list(found.index)  # the frame's index: rows of index.clauses
     assert list(index.clauses.loc[rows, "text"]) == list(found["text"])
-    practice = (present(index.profiles)[rows] @ expected_profile.T).toarray().ravel()
-    expected = PRACTICE_WEIGHT * practice + (1 - PRACTICE_WEIGHT) * found["wording_similarity"]
+    expected = expected_blend(index, query, rows, found["wording_similarity"])
     np.testing.assert_allclose(found["similarity"], expected, rtol=1e-5, atol=1e-6)
     assert list(found["similarity"]) == sorted(found["similarity"], reverse=True)
     cosine = fake_encoder.encode(list(found["text"])) @ fake_encoder.encode([query])[0]
@@ -311,10 +307,7 @@ def test_index_ranks_by_a_map_that_reads_text(text_practice_model, tmp_path):
     assert index.measure == "practices"
     query = "We do not sell personal information to anyone."
     found = index.similar(query, k=10, same_type=False, one_per_platform=False, **EVERY).clauses
-    encoder = text_practice_model.encoder
-    expected_profile = text_practice_model.practice_profiles([query], encoder.encode([query]))
-    practice = (present(index.profiles)[list(found.index)] @ expected_profile.T).toarray().ravel()
-    expected = PRACTICE_WEIGHT * practice + (1 - PRACTICE_WEIGHT) * found["wording_similarity"]
+    expected = expected_blend(index, query, list(found.index), found["wording_similarity"])
     np.testing.assert_allclose(found["similarity"], expected, rtol=1e-5, atol=1e-6)
     folder = index.save(tmp_path / "index")
     assert (

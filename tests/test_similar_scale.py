@@ -15,6 +15,7 @@ import scipy.sparse as sp
 from clauseclf.index import SIMILAR_COLUMNS, ClauseIndex, similar
 from clauseclf.index.stance import DOES, DOES_NOT
 from clauseclf.inference.practices import PracticeMap
+from conftest import expected_blend
 
 ROWS, DIMENSION, PRACTICES, PLATFORMS = 6000, 24, 40, 300
 
@@ -30,6 +31,21 @@ class _Query:
 
     def encode(self, texts: Any, **_: Any) -> np.ndarray:
         return np.repeat(self.vector, len(texts), axis=0)
+
+
+class _Words:
+    """A stand-in head vectoriser: each distinct word of a text is one term (L2-normalised)."""
+
+    vocabulary = ("we", "do", "not", "sell", "your", "data")
+    idf = np.ones(len(vocabulary))
+
+    def tfidf(self, texts: Any) -> sp.csr_matrix:
+        rows = np.zeros((len(texts), len(self.vocabulary)), dtype=np.float32)
+        for i, text in enumerate(texts):
+            for word in set(text.lower().rstrip(".").split()):
+                rows[i, self.vocabulary.index(word)] = 1.0
+        norms = np.linalg.norm(rows, axis=1, keepdims=True)
+        return sp.csr_matrix(rows / np.where(norms > 0, norms, 1.0))
 
 
 class _CountingProfiles(sp.csr_matrix):  # type: ignore[misc]
@@ -63,6 +79,8 @@ def generated() -> tuple[ClauseIndex, _Query, np.random.Generator]:
         types=(),
         practices=practices,
         practice_profiles=lambda texts, vectors: practices.profiles(vectors),
+        head=SimpleNamespace(features=_Words()),
+        classify=lambda texts: [SimpleNamespace(label="data_sale") for _ in texts],
     )
     vectors = _unit(rng, ROWS)
     texts = np.where(rng.random(ROWS) < 0.3, "We do not sell your data.", "We sell your data.")
@@ -87,7 +105,7 @@ def _scan_every_row(
 ) -> tuple[list[int], np.ndarray]:
     """The practice measure's answer by the documented rule, from a scan of every row: the
     ``_SHORTLIST`` rows passing the filters with the largest positive practice product, scored
-    ``PRACTICE_WEIGHT`` x practice + the rest x wording, best first, one per platform."""
+    by the blend (``expected_blend``), best first, one per platform."""
     assert index.profiles is not None
     profile = index.model.practice_profiles([text], query[None]).toarray()[0]
     practice = index.profiles.toarray() @ profile
@@ -98,7 +116,7 @@ def _scan_every_row(
         keep &= index.clauses["platform"].to_numpy() != options["exclude_platform"]
     rows = np.flatnonzero(keep)
     rows = rows[np.argsort(-practice[rows], kind="stable")[: similar._SHORTLIST]]
-    score = similar.PRACTICE_WEIGHT * practice + (1 - similar.PRACTICE_WEIGHT) * wording
+    score = expected_blend(index, text, range(len(index)), wording, practice)
     rows = rows[np.argsort(-score[rows], kind="stable")]
     chosen: list[int] = []
     for row in rows:

@@ -14,20 +14,21 @@ million clauses); ``use_backend("hnsw")`` adds an approximate HNSW graph (the op
     index.use_backend("hnsw")                # approximate search for large indexes
 
 ``similar`` ranks by *practice*: when the model has a practice map (``ClauseModel.practices``,
-trained on ToS;DR cases), each clause keeps its practice profile and two clauses score half the
-probability that they express the same practice plus half their encoder cosine
-(``clauseclf.index.similar``), so "we never sell your data" finds other platforms' no-sale
-promises, and a practice the map never saw still finds its wording. It keeps the query's stance
-(``clauseclf.index.stance``) and answers a ``SimilarClauses``, empty with a reason below the
-measure's ``MIN_SIMILARITY``; each neighbour names the practice it shares with the query by a
-readable name (``practice_names``). An index of a model without a practice map ranks by wording
-(encoder cosine); ``index.measure`` says which. Near-identical wording (``uniqueness``) always uses
-the encoder vectors.
+trained on ToS;DR cases), each clause keeps its practice profile, its TF-IDF row by the head's
+vectoriser and its predicted type, and a clause's score for a query blends the probability that
+they express the same practice, their encoder cosine, their TF-IDF cosine and whether the clause
+has the query's predicted type (``clauseclf.index.similar.PRACTICE_WEIGHT``), so "we never sell
+your data" finds other platforms' no-sale promises, and a practice the map never saw still finds
+its wording. It keeps the query's stance (``clauseclf.index.stance``) and answers a
+``SimilarClauses``, empty with a reason below the measure's ``MIN_SIMILARITY``; each neighbour
+names the practice it shares with the query by a readable name (``practice_names``). An index of
+a model without a practice map ranks by wording (encoder cosine); ``index.measure`` says which.
+Near-identical wording (``uniqueness``) always uses the encoder vectors.
 
 Saved as a folder without pickle: ``vectors.npy`` (int8), ``scales.npy`` (float32),
-``profiles.npz`` (practice profiles, sparse), ``clauses.parquet``, ``index.json`` and, with the
-approximate backend, ``ann.usearch`` (usearch's own file format, checked against its SHA-256 in
-``index.json`` on load).
+``profiles.npz`` and ``tfidf.npz`` (practice profiles and TF-IDF rows, sparse),
+``clauses.parquet``, ``index.json`` and, with the approximate backend, ``ann.usearch`` (usearch's
+own file format, checked against its SHA-256 in ``index.json`` on load).
 
 Modules: ``core`` (``ClauseIndex``: building, backends, queries), ``search`` (exact and
 approximate search over the int8 vectors, quantisation), ``similar`` (``SimilarClauses``, the
@@ -51,6 +52,7 @@ from clauseclf.index.storage import (
     MEASURES,
     PROFILES_FILE,
     READABLE_FORMAT_VERSIONS,
+    TFIDF_FILE,
 )
 
 __all__ = [
@@ -70,6 +72,7 @@ __all__ = [
     "READABLE_FORMAT_VERSIONS",
     "SIMILAR_COLUMNS",
     "STANCES",
+    "TFIDF_FILE",
     "ClauseIndex",
     "Prevalence",
     "SimilarClauses",

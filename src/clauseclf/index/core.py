@@ -58,6 +58,9 @@ class ClauseIndex:
     float32 per row; a row's vector is ``vectors[i] * scales[i]``). The index starts with the
     exact backend; ``use_backend("hnsw")`` builds the approximate one. ``profiles``: each row's
     practice profile (``model.practice_profiles``); without them ``similar`` ranks by wording.
+    ``tfidf``: with profiles, each row's TF-IDF row by the model's head vectoriser
+    (``TextFeatures.tfidf`` of the clause text; made from ``clauses["text"]`` when None), which
+    the practice measure's blend reads with each row's predicted type (``clauses["label"]``).
     ``clauses`` is read-only (the filters use codes made here): change an index with ``add``.
     """
 
@@ -68,6 +71,7 @@ class ClauseIndex:
         vectors: np.ndarray,
         scales: np.ndarray | None = None,
         profiles: sp.spmatrix | None = None,
+        tfidf: sp.spmatrix | None = None,
     ) -> None:
         if len(clauses) != len(vectors):
             raise ValueError(f"{len(clauses)} clauses but {len(vectors)} vectors")
@@ -137,6 +141,12 @@ class ClauseIndex:
             self.profiles.check_format(full_check=True)
             if not np.isfinite(self.profiles.data).all():
                 raise ValueError("profiles contain NaN or infinity")
+        elif tfidf is not None:
+            raise ValueError("TF-IDF rows go with practice profiles")
+        #: Sparse TF-IDF rows by the head's vectoriser, shape (n, vocabulary), with profiles.
+        self.tfidf: sp.csr_matrix | None = None
+        if self.profiles is not None:
+            self.tfidf = _tfidf_rows(model, self.clauses["text"], tfidf)
         self._columns: sp.csc_matrix | None = None
         self._ann: Any = None
         self._ann_options: dict[str, int] = {}
@@ -252,10 +262,11 @@ class ClauseIndex:
         merged = pd.concat([self.clauses, new.clauses], ignore_index=True)
         vectors = np.vstack([self.vectors, new.vectors])
         scales = np.concatenate([self.scales, new.scales])
-        profiles = None
+        profiles = tfidf = None
         if self.profiles is not None and new.profiles is not None:
             profiles = sp.vstack([self.profiles, new.profiles], format="csr")
-        self.__init__(self.model, merged, vectors, scales, profiles)  # type: ignore[misc]
+            tfidf = sp.vstack([self.tfidf, new.tfidf], format="csr")
+        self.__init__(self.model, merged, vectors, scales, profiles, tfidf)  # type: ignore[misc]
         if ann is not None:
             if len(self) > before:
                 keys = np.arange(before, len(self), dtype=np.uint64)
@@ -280,15 +291,16 @@ class ClauseIndex:
         ``clauses`` DataFrame has the columns ``SIMILAR_COLUMNS``).
 
         ``clause_or_text``: a clause text, a row of a scored DataFrame or an ``AnalyzedClause``.
-        ``same_type`` keeps clauses with the query's label (predicted for a text);
+        ``same_type`` keeps clauses with the query's label (predicted for a text; without the
+        filter, the practice measure still ranks clauses of the query's label higher);
         ``same_stance`` keeps clauses of the query's stance (``clauseclf.index.stance``: "we do
         not sell your data" does not find "we may sell your data");
         ``exclude_platform`` leaves out a platform (default: a scored row's own platform, so
         the answer is "how other platforms handle this"); ``one_per_platform`` keeps each
         platform's best match only. Rows are ranked by ``index.measure``; the
         ``similarity`` column is that score, ``wording_similarity`` the encoder cosine.
-        ``min_similarity`` (default ``MIN_SIMILARITY[index.measure]``; 0 keeps everything for
-        the practice measure): rows below it are left out, and when none is left the answer
+        ``min_similarity`` (default ``MIN_SIMILARITY[index.measure]``; -1 keeps everything):
+        rows below it are left out, and when none is left the answer
         is empty with a ``reason``.
 
         With the approximate backend the filters apply to over-fetched graph candidates
@@ -412,6 +424,29 @@ def _clauses_of(frame: pd.DataFrame) -> pd.DataFrame:
         if column not in clauses.columns:
             clauses[column] = None
     return clauses[list(INDEX_COLUMNS)].reset_index(drop=True)
+
+
+def _tfidf_rows(model: ClauseModel, texts: Any, tfidf: sp.spmatrix | None) -> sp.csr_matrix:
+    """``tfidf`` checked (shape, finite values, indices within it) as float32 CSR, or the
+    TF-IDF rows of ``texts`` by the model head's vectoriser when None."""
+    vocabulary = len(model.head.features.vocabulary)
+    if tfidf is None:
+        texts = ["" if not isinstance(t, str) else t for t in texts]
+        made = [
+            model.head.features.tfidf(texts[i : i + 65536]) for i in range(0, len(texts), 65536)
+        ]
+        rows = sp.vstack(made, format="csr") if made else sp.csr_matrix((0, vocabulary))
+        return sp.csr_matrix(rows, dtype=np.float32)
+    if tfidf.shape != (len(texts), vocabulary):
+        raise ValueError(
+            f"TF-IDF rows have shape {tfidf.shape}, expected ({len(texts)}, {vocabulary}) "
+            "(the clauses by the model head's vocabulary)"
+        )
+    rows = sp.csr_matrix(tfidf, dtype=np.float32)
+    rows.check_format(full_check=True)  # out-of-range indices would make scipy read outside
+    if not np.isfinite(rows.data).all():
+        raise ValueError("TF-IDF rows contain NaN or infinity")
+    return rows
 
 
 def _codes(values: Any) -> tuple[np.ndarray, dict[str, int]]:

@@ -16,6 +16,7 @@ from clauseclf.index.stance import clause_stance
 
 if TYPE_CHECKING:
     import pandas as pd
+    import scipy.sparse as sp
 
     from clauseclf.index.core import ClauseIndex
 
@@ -36,14 +37,28 @@ SIMILAR_COLUMNS = (
 
 #: The default minimum ``similarity`` per ``ClauseIndex.measure``: below it ``similar`` returns
 #: nothing and says so. Chosen with ``benchmarks/similarity.py`` on platforms the model was not
-#: trained on (see the README's "Similar clauses" section for the figures).
-MIN_SIMILARITY = {"practices": 0.35, "wording": 0.50}
+#: trained on: for the practice measure, the lowest cut-off at which the shown neighbours share
+#: the query's practice as often as the previous ranking's did at its cut-off, chosen on training
+#: folds (see the README's "Similar clauses" section for the figures).
+MIN_SIMILARITY = {"practices": 0.28, "wording": 0.50}
 
-#: The practice measure's score: this weight x the probability that two clauses express the
-#: same practice + the rest x their encoder cosine. ``benchmarks/similarity.py``: the practice
-#: map alone fails on practices it was not trained on, wording alone is weaker on the ones it
-#: knows; half and half holds on both (see the README's "Similar clauses" section).
-PRACTICE_WEIGHT = 0.5
+#: The practice measure's score of an indexed clause for a query is the weighted mean
+#: ``(PRACTICE_WEIGHT * practice + WORDING_WEIGHT * wording + TFIDF_WEIGHT * tfidf
+#: + SAME_TYPE_BOOST * same_type)`` over the sum of the four: ``practice`` the dot product of their
+#: practice profiles (the probability that they express the same practice), ``wording`` their
+#: encoder cosine, ``tfidf`` the cosine of their TF-IDF rows by the head's vectoriser,
+#: ``same_type`` 1 when the clause's predicted type is the query's (a clause identical to the query
+#: scores close to 1). Chosen on training folds only, in every held-out fold, by
+#: ``benchmarks/similarity_blends.py`` (benchmarks/results/similarity_blends_2026-12-05.txt:
+#: precision@5 0.533 against 0.517 for half practice and half wording, 0.504 against 0.446 with
+#: 40% of the practices unseen by the map, which alone fails on practices it was not trained on).
+PRACTICE_WEIGHT = 0.3
+#: See ``PRACTICE_WEIGHT``.
+WORDING_WEIGHT = 0.3
+#: See ``PRACTICE_WEIGHT``.
+TFIDF_WEIGHT = 0.4
+#: See ``PRACTICE_WEIGHT``; applies with ``same_type=False`` too (the query's predicted type).
+SAME_TYPE_BOOST = 0.2
 #: Candidate counts up to this are all scored; beyond, only a shortlist (``_practice_scores``).
 _FULL_SCAN = 65_536
 #: How many of the best practice-profile candidates a large index re-ranks with the blend.
@@ -110,7 +125,8 @@ def _similar(
         min_similarity = MIN_SIMILARITY[index.measure]
     if not (np.isfinite(min_similarity) and -1.0 <= min_similarity <= 1.0):
         raise ValueError(f"min_similarity must be in [-1, 1], got {min_similarity}")
-    text, label, platform = index._query(clause_or_text, need_label=same_type)
+    blend = index.profiles is not None
+    text, label, platform = index._query(clause_or_text, need_label=same_type or blend)
     if exclude_platform is None:
         exclude_platform = platform if platform else None
     stance = clause_stance(text)
@@ -121,7 +137,7 @@ def _similar(
     query_profile = None
     if index.profiles is not None:
         query_profile = index.model.practice_profiles([text], query[None]).toarray()[0]
-        rows, scores = _practice_scores(index, query, query_profile, keep)
+        rows, scores = _practice_scores(index, text, label, query, query_profile, keep)
         chosen, similarity = _rank(index, rows, scores, k, one_per_platform)
     else:
         chosen, similarity = _select(index, query, keep, k, one_per_platform)
@@ -167,29 +183,53 @@ def _similar(
 
 
 def _practice_scores(
-    index: ClauseIndex, query: np.ndarray, profile: np.ndarray, keep: np.ndarray
+    index: ClauseIndex,
+    text: str,
+    label: str,
+    query: np.ndarray,
+    profile: np.ndarray,
+    keep: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The rows (sorted) of ``keep`` that the practice measure scores, and their scores:
-    ``PRACTICE_WEIGHT`` x the probability that the row expresses the query's practice (the dot
-    product of the practice profiles) + the rest x the encoder cosine.
+    """The rows (sorted) of ``keep`` that the practice measure scores, and their scores: the
+    blend of ``PRACTICE_WEIGHT`` (practice, wording, TF-IDF and same-type terms) for the query
+    ``text`` of predicted type ``label``, encoder vector ``query`` and practice ``profile``.
 
     Up to ``_FULL_SCAN`` rows are all scored; beyond, the ``_SHORTLIST`` best by practice among
     the rows sharing a practice with the query (``_shortlist``; and, with the approximate
     backend, the graph's nearest rows by wording)."""
-    assert index.profiles is not None
+    assert index.profiles is not None and index.tfidf is not None
     if int(keep.sum()) <= _FULL_SCAN:
         rows = np.flatnonzero(keep)
-        practice = np.asarray(index.profiles[rows] @ profile, dtype=np.float32)
     else:
         rows = _shortlist(index, profile, keep)
         if index._ann is not None:
             near = _ann_rows(index, query[None], _SHORTLIST)[0]
             rows = np.union1d(rows, near[keep[near]])
         rows = np.sort(rows)
-        practice = np.asarray(index.profiles[rows] @ profile, dtype=np.float32)
+    practice = _row_products(index.profiles, rows, profile)
     wording = _exact_scores(index, query[None], rows)[:, 0]
-    scores: np.ndarray = PRACTICE_WEIGHT * practice + (1.0 - PRACTICE_WEIGHT) * wording
-    return rows, scores
+    words = index.model.head.features.tfidf([text]).toarray()[0]
+    tfidf = _row_products(index.tfidf, rows, words)
+    code = index._label_code.get(label)
+    same_type = (index._label_codes[rows] == code) if code is not None else np.zeros(len(rows))
+    scores: np.ndarray = (
+        PRACTICE_WEIGHT * practice
+        + WORDING_WEIGHT * wording
+        + TFIDF_WEIGHT * tfidf
+        + SAME_TYPE_BOOST * same_type.astype(np.float32)
+    ) / np.float32(PRACTICE_WEIGHT + WORDING_WEIGHT + TFIDF_WEIGHT + SAME_TYPE_BOOST)
+    return rows, scores.astype(np.float32)
+
+
+def _row_products(matrix: sp.csr_matrix, rows: np.ndarray, vector: np.ndarray) -> np.ndarray:
+    """``matrix[rows] @ vector`` as float32; for most of the rows, one product with every row
+    (no copy of the selected rows)."""
+    if 4 * len(rows) > matrix.shape[0]:
+        every: np.ndarray = np.asarray(matrix @ vector, dtype=np.float32)
+        chosen: np.ndarray = every[rows]
+        return chosen
+    products: np.ndarray = np.asarray(matrix[rows] @ vector, dtype=np.float32)
+    return products
 
 
 def _shortlist(index: ClauseIndex, profile: np.ndarray, keep: np.ndarray) -> np.ndarray:

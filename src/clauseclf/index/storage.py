@@ -1,5 +1,6 @@
 """Saving and loading a ``ClauseIndex`` folder (no pickle): ``vectors.npy``, ``scales.npy``,
-``profiles.npz``, ``clauses.parquet``, ``index.json`` and the optional ``ann.usearch``, with the
+``profiles.npz`` and ``tfidf.npz`` (sparse), ``clauses.parquet``, ``index.json`` and the optional
+``ann.usearch``, with the
 checks that turn a missing, damaged or foreign folder into an ``IndexFormatError``.
 """
 
@@ -39,18 +40,30 @@ if TYPE_CHECKING:
     from clauseclf.inference.model import ClauseModel
 
 INDEX_FORMAT = "clauseclf-index"
-INDEX_FORMAT_VERSION = 3
+INDEX_FORMAT_VERSION = 4
 #: Format versions ``load`` reads (version 1 stored float16 vectors, quantised on load; versions
-#: 1 and 2 have no practice profiles and rank by wording).
-READABLE_FORMAT_VERSIONS = (1, 2, 3)
+#: 1 and 2 have no practice profiles and rank by wording; a version 3 index ranking by practices
+#: has no TF-IDF rows: ``load`` makes them from its stored clause texts with the model head's
+#: vectoriser, which is what version 4 stores, and ``save`` writes version 4).
+READABLE_FORMAT_VERSIONS = (1, 2, 3, 4)
 #: ``similar`` ranks by practice profile (``"practices"``) or by encoder cosine (``"wording"``).
 MEASURES = ("practices", "wording")
 ANN_FILE = "ann.usearch"
 PROFILES_FILE = "profiles.npz"
+#: The TF-IDF rows of an index ranking by practices (``ClauseIndex.tfidf``), sparse.
+TFIDF_FILE = "tfidf.npz"
 META_FILE = "index.json"
 #: What an index folder holds; ``save`` replaces only a folder holding nothing else.
 INDEX_ENTRIES = frozenset(
-    {META_FILE, "vectors.npy", "scales.npy", PROFILES_FILE, "clauses.parquet", ANN_FILE}
+    {
+        META_FILE,
+        "vectors.npy",
+        "scales.npy",
+        PROFILES_FILE,
+        TFIDF_FILE,
+        "clauses.parquet",
+        ANN_FILE,
+    }
 )
 
 
@@ -67,14 +80,9 @@ def _save(index: ClauseIndex, directory: str | Path) -> Path:
     try:
         np.save(staging / "vectors.npy", index.vectors, allow_pickle=False)
         np.save(staging / "scales.npy", index.scales, allow_pickle=False)
-        if index.profiles is not None:
-            np.savez(
-                staging / PROFILES_FILE,
-                data=index.profiles.data,
-                indices=index.profiles.indices,
-                indptr=index.profiles.indptr,
-                shape=np.array(index.profiles.shape, dtype=np.int64),
-            )
+        if index.profiles is not None and index.tfidf is not None:
+            _save_sparse(staging / PROFILES_FILE, index.profiles)
+            _save_sparse(staging / TFIDF_FILE, index.tfidf)
         index.clauses.to_parquet(staging / "clauses.parquet", index=False)
         backend: dict[str, Any] = {"name": index.backend}
         if index._ann is not None:
@@ -96,6 +104,7 @@ def _save(index: ClauseIndex, directory: str | Path) -> Path:
             "backend": backend,
             "measure": index.measure,
             "practices": _practices_digest(index.model) if index.profiles is not None else None,
+            "tfidf": _tfidf_digest(index.model) if index.tfidf is not None else None,
         }
         (staging / META_FILE).write_text(json.dumps(meta, indent=2) + "\n", "utf-8")
         replace_folder(staging, directory)
@@ -154,12 +163,15 @@ def _load(
             raise ValueError(f"vectors are {vectors.dtype}, expected float16")
         clauses = read_parquet_shared(_regular(directory / "clauses.parquet"))
         profiles = _read_profiles(directory, meta, model)
+        tfidf = None
+        if profiles is not None and version >= 4:
+            tfidf = _read_tfidf(directory, meta, model, len(clauses))
     except IndexFormatError:
         raise
     except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile) as exc:
         raise IndexFormatError(f"{directory}: damaged index ({exc})") from None
     try:
-        index = cls(model, clauses, vectors, scales, profiles)
+        index = cls(model, clauses, vectors, scales, profiles, tfidf)
     except ValueError as exc:
         raise IndexFormatError(f"{directory}: {exc}") from None
     except TypeError as exc:  # an array of the wrong kind, e.g. a scalar
@@ -208,18 +220,75 @@ def _read_profiles(
             f"model's ({'none' if model.practices is None else len(model.practices.names)}); "
             f"load it with the model it was built with, or rebuild it"
         )
-    saved = read_npz_members(
-        _regular(directory / PROFILES_FILE), ("data", "indices", "indptr", "shape")
+    return _read_sparse(directory / PROFILES_FILE)
+
+
+def _tfidf_digest(model: ClauseModel) -> str:
+    """SHA-256 of the model head's TF-IDF vectoriser (its vocabulary and idf weights)."""
+    features = model.head.features
+    digest = hashlib.sha256()
+    digest.update(json.dumps(list(features.vocabulary), ensure_ascii=False).encode("utf-8"))
+    digest.update(np.ascontiguousarray(features.idf, dtype="<f8").tobytes())
+    return digest.hexdigest()
+
+
+def _read_tfidf(
+    directory: Path, meta: dict[str, Any], model: ClauseModel, rows: int
+) -> sp.csr_matrix:
+    """The saved TF-IDF rows, shape (``rows``, the head's vocabulary); IndexFormatError if
+    ``model``'s head has another vectoriser than the one that made them."""
+    if meta.get("tfidf") != _tfidf_digest(model):
+        raise IndexFormatError(
+            f"{directory} holds TF-IDF rows made by another vectoriser than the model head's "
+            f"({len(model.head.features.vocabulary)} terms); load it with the model it was "
+            "built with, or rebuild it"
+        )
+    path = directory / TFIDF_FILE
+    tfidf = _read_sparse(path)
+    expected = (rows, len(model.head.features.vocabulary))
+    if tfidf.shape != expected:
+        raise ValueError(f"{TFIDF_FILE}: shape {tfidf.shape}, expected {expected}")
+    if tfidf.dtype.kind != "f" or not np.isfinite(tfidf.data).all():
+        raise ValueError(f"{TFIDF_FILE}: values are {tfidf.dtype}, not finite floats")
+    return tfidf
+
+
+def _save_sparse(path: Path, matrix: sp.csr_matrix) -> None:
+    np.savez(
+        path,
+        data=matrix.data,
+        indices=matrix.indices,
+        indptr=matrix.indptr,
+        shape=np.array(matrix.shape, dtype=np.int64),
     )
+
+
+def _read_sparse(path: Path) -> sp.csr_matrix:
+    """The CSR matrix of a ``_save_sparse`` file, its arrays' sizes capped before reading and
+    its indices checked within its shape; ValueError naming the file otherwise."""
+    saved = read_npz_members(_regular(path), ("data", "indices", "indptr", "shape"))
+    missing = [name for name in ("data", "indices", "indptr", "shape") if name not in saved]
+    if missing:
+        raise ValueError(f"{path.name}: no {', '.join(missing)} array")
     shape = saved["shape"]
     if shape.shape != (2,) or shape.dtype.kind not in "iu" or (shape < 0).any():
-        raise ValueError(f"{PROFILES_FILE}: 'shape' is {shape!r}, not two row/column counts")
-    indices, indptr = saved["indices"], saved["indptr"]
+        raise ValueError(f"{path.name}: 'shape' is {shape!r}, not two row/column counts")
+    indices, indptr, data = saved["indices"], saved["indptr"], saved["data"]
     if indices.dtype.kind not in "iu" or indptr.dtype.kind not in "iu":
-        raise ValueError(f"{PROFILES_FILE}: indices are {indices.dtype} / {indptr.dtype}")
-    profiles = sp.csr_matrix((saved["data"], indices, indptr), shape=(int(shape[0]), int(shape[1])))
-    profiles.check_format(full_check=True)  # every index within the shape
-    return profiles
+        raise ValueError(f"{path.name}: indices are {indices.dtype} / {indptr.dtype}")
+    if data.ndim != 1 or data.dtype.kind != "f":
+        raise ValueError(f"{path.name}: values are {data.dtype} of shape {data.shape}")
+    if indices.ndim != 1 or indptr.shape != (int(shape[0]) + 1,) or len(indices) != len(data):
+        raise ValueError(
+            f"{path.name}: {len(data)} values, {indices.shape} indices and {indptr.shape} row "
+            f"pointers do not make a ({int(shape[0])}, {int(shape[1])}) matrix"
+        )
+    try:
+        matrix = sp.csr_matrix((data, indices, indptr), shape=(int(shape[0]), int(shape[1])))
+        matrix.check_format(full_check=True)  # every index within the shape
+    except ValueError as exc:
+        raise ValueError(f"{path.name}: {exc}") from None
+    return matrix
 
 
 def _read_ann(directory: Path, saved: dict[str, Any], index: ClauseIndex) -> Any:
