@@ -18,6 +18,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "MAX_ARRAY_BYTES",
+    "MAX_CSV_BYTES",
+    "MAX_CSV_FIELD_CHARS",
     "MAX_JSON_BYTES",
     "MAX_LINE_BYTES",
     "capped_lines",
@@ -34,6 +36,11 @@ MAX_ARRAY_BYTES = 2 * 1024 * 1024 * 1024
 #: Longest line of a JSON Lines file (annotations, ``classify`` input, scores, checkpoints),
 #: its end of line not counted.
 MAX_LINE_BYTES = 16 * 1024 * 1024
+#: Largest CSV annotation file read.
+MAX_CSV_BYTES = 256 * 1024 * 1024
+#: Longest field of a CSV annotation file, in characters (the csv module's default limit; a
+#: lower limit set with ``csv.field_size_limit`` applies too).
+MAX_CSV_FIELD_CHARS = 131_072
 
 
 def read_capped_bytes(path: Path, limit: int) -> bytes:
