@@ -328,7 +328,13 @@ def test_a_csv_file_larger_than_its_limit_is_refused_unread(tmp_path, monkeypatc
     def counting_open(self, *args, **kwargs):  # how much of the file is read
         handle = real_open(self, *args, **kwargs)
         real_read = handle.read
-        handle.read = lambda n=-1: read.append(n) or real_read(n)
+
+        def counted_read(n: int = -1) -> bytes:
+            read.append(n)
+            data: bytes = real_read(n)
+            return data
+
+        handle.read = counted_read
         return handle
 
     monkeypatch.setattr(Path, "open", counting_open)
