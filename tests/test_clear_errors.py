@@ -271,7 +271,77 @@ def test_csv_field_over_the_csv_limit_is_a_problem_of_its_line(tmp_path):
     result = load_annotations(path)
     assert [r.text for r in result.records] == ["We sell data."]
     (problem,) = result.problems
-    assert problem.startswith(f"{path}, line 2: malformed CSV: field larger than field limit")
+    assert problem == f"{path}, line 2: a field longer than the limit of 131,072 characters"
+
+
+def test_csv_field_limit_holds_when_the_csv_module_allows_any_size(tmp_path):
+    import csv
+    import sys
+
+    path = tmp_path / "notes.csv"
+    path.write_text(
+        'text,label\nWe sell data.,data_sale\n"'
+        + "a" * 140_000
+        + '\nb",other\nWe keep it.,other\n',
+        "utf-8",
+    )
+    previous = csv.field_size_limit(sys.maxsize)  # as some programs set it
+    try:
+        result = load_annotations(path)
+    finally:
+        csv.field_size_limit(previous)
+    assert [r.text for r in result.records] == ["We sell data.", "We keep it."]
+    assert result.problems == (
+        f"{path}, line 3: a field longer than the limit of 131,072 characters",
+    )
+
+
+def test_csv_field_limit_comes_from_limits(tmp_path, monkeypatch):
+    from clauseclf import limits
+
+    path = tmp_path / "notes.csv"
+    path.write_text("text,label\nFees apply.,other\nWe keep all data.,other\n", "utf-8")
+    monkeypatch.setattr(limits, "MAX_CSV_FIELD_CHARS", 17)
+    assert [r.text for r in load_annotations(path).records] == ["Fees apply.", "We keep all data."]
+    monkeypatch.setattr(limits, "MAX_CSV_FIELD_CHARS", 16)
+    result = load_annotations(path)
+    assert [r.text for r in result.records] == ["Fees apply."]
+    assert result.problems == (f"{path}, line 3: a field longer than the limit of 16 characters",)
+    with pytest.raises(AnnotationError, match=r"notes\.csv, line 3: a field longer than the lim"):
+        load_annotations(path, strict=True)
+
+
+def test_a_csv_file_larger_than_its_limit_is_refused_unread(tmp_path, monkeypatch):
+    from clauseclf import limits
+
+    path = tmp_path / "notes.csv"
+    path.write_text("text,label\nWe sell data.,data_sale\n", "utf-8")
+    size = path.stat().st_size
+    monkeypatch.setattr(limits, "MAX_CSV_BYTES", size - 1)
+    refused = f"{path}: larger than the limit of {size - 1:,} bytes"
+    assert load_annotations(path).problems == (refused,)
+    with pytest.raises(AnnotationError, match=r"notes\.csv: larger than the limit of"):
+        load_annotations(path, strict=True)
+    read: list[int] = []
+    real_open = Path.open
+
+    def counting_open(self, *args, **kwargs):  # how much of the file is read
+        handle = real_open(self, *args, **kwargs)
+        real_read = handle.read
+
+        def counted_read(n: int = -1) -> bytes:
+            read.append(n)
+            data: bytes = real_read(n)
+            return data
+
+        handle.read = counted_read
+        return handle
+
+    monkeypatch.setattr(Path, "open", counting_open)
+    load_annotations(path)
+    assert read == [size]  # limit + 1 bytes asked for, never the whole file
+    monkeypatch.setattr(limits, "MAX_CSV_BYTES", size)  # exactly at the limit: read
+    assert [r.text for r in load_annotations(path).records] == ["We sell data."]
 
 
 def test_unterminated_csv_quote_names_the_line_where_it_opens(tmp_path):

@@ -155,6 +155,25 @@ def test_symlinked_model_card_is_refused_and_never_published(tiny_model, fake_en
     assert (downloaded / "MODEL_CARD.md").read_text("utf-8") == "# mine\n"
 
 
+def test_a_model_card_larger_than_its_limit_is_refused_unread(
+    tiny_model, fake_encoder, tmp_path, monkeypatch
+):
+    from clauseclf import limits
+
+    folder = tiny_model.save(tmp_path / "model", model_card="# card\n")
+    size = (folder / "MODEL_CARD.md").stat().st_size
+    monkeypatch.setattr(limits, "MAX_CARD_BYTES", size - 1)
+    with pytest.raises(
+        ModelFormatError, match=rf"MODEL_CARD\.md: larger than the limit of {size - 1}"
+    ):
+        ClauseModel.load(folder, encoder=fake_encoder)
+    monkeypatch.setattr(limits, "MAX_CARD_BYTES", size)  # exactly at the limit: read
+    assert ClauseModel.load(folder, encoder=fake_encoder).metadata["model_card"] == "# card\n"
+    (folder / "MODEL_CARD.md").write_bytes(b"# caf\xe9\n")
+    with pytest.raises(ModelFormatError, match=r"MODEL_CARD\.md: not valid UTF-8 \(byte 5\)"):
+        ClauseModel.load(folder, encoder=fake_encoder)
+
+
 @pytest.mark.parametrize("name", ["head.npz", "taxonomy.json", "config.json"])
 def test_symlinked_model_files_are_refused(tiny_model, fake_encoder, tmp_path, name):
     folder = tiny_model.save(tmp_path / "model")

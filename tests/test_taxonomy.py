@@ -83,6 +83,21 @@ def test_unreadable_taxonomy_file(tmp_path):
         load_taxonomy(path)
 
 
+def test_a_taxonomy_file_larger_than_the_json_limit_is_refused_unread(tmp_path, monkeypatch):
+    from clauseclf import limits
+
+    path = tmp_path / "taxonomy.json"
+    path.write_text(json.dumps(default_taxonomy().to_dict()), encoding="utf-8")
+    size = path.stat().st_size
+    monkeypatch.setattr(limits, "MAX_JSON_BYTES", size - 1)
+    with pytest.raises(
+        TaxonomyError, match=rf"taxonomy\.json: larger than the limit of {size - 1:,}"
+    ):
+        load_taxonomy(path)
+    monkeypatch.setattr(limits, "MAX_JSON_BYTES", size)  # exactly at the limit: read
+    assert load_taxonomy(path) == default_taxonomy()
+
+
 def test_every_type_but_other_has_regulations():
     taxonomy = default_taxonomy()
     for type_id in taxonomy.type_ids:

@@ -18,6 +18,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "MAX_ARRAY_BYTES",
+    "MAX_CARD_BYTES",
+    "MAX_CSV_BYTES",
+    "MAX_CSV_FIELD_CHARS",
     "MAX_JSON_BYTES",
     "MAX_LINE_BYTES",
     "capped_lines",
@@ -27,13 +30,21 @@ __all__ = [
 ]
 
 #: Largest JSON file read (model, encoder, index and practice metadata, tokenizers, saved
-#: reports read by ``DocumentReport.load_json`` and ``clauseclf diff``, Label Studio exports).
+#: reports read by ``DocumentReport.load_json`` and ``clauseclf diff``, Label Studio exports,
+#: taxonomy files).
 MAX_JSON_BYTES = 256 * 1024 * 1024
+#: Largest model card (``MODEL_CARD.md`` of a model folder) read.
+MAX_CARD_BYTES = 16 * 1024 * 1024
 #: Largest array read from one ``.npz`` member, as its header declares it.
 MAX_ARRAY_BYTES = 2 * 1024 * 1024 * 1024
 #: Longest line of a JSON Lines file (annotations, ``classify`` input, scores, checkpoints),
 #: its end of line not counted.
 MAX_LINE_BYTES = 16 * 1024 * 1024
+#: Largest CSV annotation file read.
+MAX_CSV_BYTES = 256 * 1024 * 1024
+#: Longest field of a CSV annotation file, in characters (the csv module's default limit; a
+#: lower limit set with ``csv.field_size_limit`` applies too).
+MAX_CSV_FIELD_CHARS = 131_072
 
 
 def read_capped_bytes(path: Path, limit: int) -> bytes:

@@ -15,8 +15,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from clauseclf import _json
-from clauseclf.errors import TaxonomyError
+from clauseclf import _json, limits
+from clauseclf.errors import TaxonomyError, TooLargeError
 
 OTHER = "other"
 SEVERITY_SCALE: tuple[str, ...] = ("none", "low", "medium", "high")
@@ -194,11 +194,16 @@ def regulations_for(type_name: str) -> tuple[RegulationRef, ...]:
 
 
 def load_taxonomy(path: str | Path | None = None) -> Taxonomy:
-    """Load a taxonomy file, or the package's own taxonomy when ``path`` is None."""
+    """Load a taxonomy file, or the package's own taxonomy when ``path`` is None;
+    ``TaxonomyError`` for an unreadable file or one larger than ``limits.MAX_JSON_BYTES``."""
     if path is None:
         return default_taxonomy()
     try:
-        data = _json.loads(Path(path).read_text(encoding="utf-8"))
+        data = _json.loads(
+            limits.read_capped_bytes(Path(path), limits.MAX_JSON_BYTES).decode("utf-8")
+        )
+    except TooLargeError as exc:
+        raise TaxonomyError(f"cannot read taxonomy file: {exc}") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise TaxonomyError(f"cannot read taxonomy file {path}: {exc}") from None
     return taxonomy_from_dict(data)

@@ -1,7 +1,9 @@
 """The CSV annotation format: ``text,label,severity,platform`` and optionally ``document``.
 
 ``label`` is a type id, ``other``, or several ids joined by ``;``; ``severity`` then holds one
-level per id, or one for all (empty = the type's default severity).
+level per id, or one for all (empty = the type's default severity). A file larger than
+``limits.MAX_CSV_BYTES`` is refused unread past the limit; a row with a field longer than
+``limits.MAX_CSV_FIELD_CHARS`` characters is a problem of its line.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import io
 from collections.abc import Iterator
 from pathlib import Path
 
+from clauseclf import limits
 from clauseclf.annotations.records import InvalidRow, read_text
 from clauseclf.errors import AnnotationError
 from clauseclf.taxonomy import Taxonomy
@@ -18,10 +21,10 @@ from clauseclf.taxonomy import Taxonomy
 
 def csv_rows(path: Path, taxonomy: Taxonomy) -> Iterator[tuple[object, str]]:
     """(row as an annotation object, "file, line N") per CSV row; a row that cannot be one is
-    an ``InvalidRow`` (a malformed row, a field over the csv module's size limit, a quote that
-    is never closed: named by the line where it opens). ``AnnotationError`` when the header
-    lacks ``text`` or ``label``."""
-    text = read_text(path)
+    an ``InvalidRow`` (a malformed row, a field over the size limit, a quote that is never
+    closed: named by the line where it opens). ``AnnotationError`` when the file is larger than
+    ``limits.MAX_CSV_BYTES`` or the header lacks ``text`` or ``label``."""
+    text = read_text(path, limits.MAX_CSV_BYTES)
     rows = _parsed_rows(path, text)
     header: object = next(rows, ([], 1))[0]
     if isinstance(header, InvalidRow):
@@ -74,8 +77,11 @@ def csv_rows(path: Path, taxonomy: Taxonomy) -> Iterator[tuple[object, str]]:
 
 def _parsed_rows(path: Path, text: str) -> Iterator[tuple[list[str] | InvalidRow, int]]:
     """(fields, line number where the row ends) per non-blank CSV row of ``text``; a row the
-    csv module refuses is an ``InvalidRow`` naming its line, and reading goes on after it."""
+    csv module refuses, or with a field longer than ``limits.MAX_CSV_FIELD_CHARS``, is an
+    ``InvalidRow`` naming its line, and reading goes on after it."""
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    field_limit = min(limits.MAX_CSV_FIELD_CHARS, csv.field_size_limit())
+    too_long = f"a field longer than the limit of {field_limit:,} characters"
     while True:
         start = reader.line_num + 1
         try:
@@ -93,9 +99,14 @@ def _parsed_rows(path: Path, text: str) -> Iterator[tuple[list[str] | InvalidRow
                     line,
                 )
                 return
+            if "field larger than field limit" in str(exc):
+                yield InvalidRow(f"{path}, line {start}: {too_long}"), start
+                continue
             yield InvalidRow(f"{path}, line {reader.line_num}: malformed CSV: {exc}"), start
             continue
-        if row:
+        if any(len(field) > field_limit for field in row):
+            yield InvalidRow(f"{path}, line {start}: {too_long}"), start
+        elif row:
             yield row, reader.line_num
 
 

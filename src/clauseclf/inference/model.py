@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from clauseclf import __version__
+from clauseclf import __version__, limits
 from clauseclf._files import (
     is_inside,
     require_regular_file,
@@ -39,7 +39,7 @@ from clauseclf.encoder import (
     is_panic,
 )
 from clauseclf.encoder_cache import CachedEncoder
-from clauseclf.errors import ModelFormatError, TaxonomyError, TokenizerError
+from clauseclf.errors import ModelFormatError, TaxonomyError, TokenizerError, TooLargeError
 from clauseclf.head.core import ClauseHead
 from clauseclf.head.io import head_files
 from clauseclf.head.output import HeadOutput
@@ -412,8 +412,19 @@ class ClauseModel:
         card_path = directory / CARD_FILE
         if os.path.lexists(card_path):
             require_regular_file(card_path, ModelFormatError)
-            metadata["model_card"] = card_path.read_text(encoding="utf-8")
+            metadata["model_card"] = _read_card(card_path)
         return cls(encoder, head, taxonomy, metadata=metadata, practices=practices)
+
+
+def _read_card(path: Path) -> str:
+    """The model card at ``path`` (UTF-8); ``ModelFormatError`` for one larger than
+    ``limits.MAX_CARD_BYTES`` (read no further) or not UTF-8."""
+    try:
+        return limits.read_capped_bytes(path, limits.MAX_CARD_BYTES).decode("utf-8")
+    except TooLargeError as exc:
+        raise ModelFormatError(str(exc)) from None
+    except UnicodeDecodeError as exc:
+        raise ModelFormatError(f"{path}: not valid UTF-8 (byte {exc.start})") from None
 
 
 def load(path: str | Path | None = None) -> ClauseModel:

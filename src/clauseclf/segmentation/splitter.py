@@ -254,6 +254,21 @@ def _clause_units(text: str, start: int, end: int) -> list[Unit]:
     return units
 
 
+def _sentence_units(text: str, start: int, end: int) -> Iterator[Unit]:
+    """``ClauseSplitter.split_sentences``, one unit at a time."""
+    cursor = start
+    label = _LABEL.match(text, start, end)
+    if label is not None:
+        yield Unit(start, label.end(), "label")
+        cursor = label.end()
+    for m in _CANDIDATE.finditer(text, start, end):
+        if m.end() >= end or not _is_boundary(text, start, m.start(), m.end()):
+            continue
+        yield from _clause_units(text, cursor, m.end())
+        cursor = m.end()
+    yield from _clause_units(text, cursor, end)
+
+
 class ClauseSplitter:
     """Split text into clause and heading units by the rules in this module's docstring.
 
@@ -265,8 +280,10 @@ class ClauseSplitter:
         """Units of ``text`` given its blocks (headings first decided per block)."""
         return [unit for units in self.block_units(text, blocks) for unit in units]
 
-    def block_units(self, text: str, blocks: Iterable[Block]) -> Iterator[list[Unit]]:
-        """The units of each block of ``text`` in turn: ``split_blocks`` a block at a time."""
+    def block_units(self, text: str, blocks: Iterable[Block]) -> Iterator[Iterable[Unit]]:
+        """The units of each block of ``text`` in turn: ``split_blocks`` a block at a time, each
+        block's units made as they are read (a block of a million sentences is never held as a
+        million units)."""
         block_list = blocks if isinstance(blocks, Sequence) else list(blocks)
         last = len(block_list) - 1
         for i, block in enumerate(block_list):
@@ -277,23 +294,11 @@ class ClauseSplitter:
             ):
                 yield [Unit(block.start, block.end, "heading")]
             else:
-                yield self.split_sentences(text, block.start, block.end)
+                yield _sentence_units(text, block.start, block.end)
 
     def split_sentences(self, text: str, start: int, end: int) -> list[Unit]:
         """Clause units inside one block ``text[start:end]``."""
-        units: list[Unit] = []
-        cursor = start
-        label = _LABEL.match(text, start, end)
-        if label is not None:
-            units.append(Unit(start, label.end(), "label"))
-            cursor = label.end()
-        for m in _CANDIDATE.finditer(text, start, end):
-            if m.end() >= end or not _is_boundary(text, start, m.start(), m.end()):
-                continue
-            units.extend(_clause_units(text, cursor, m.end()))
-            cursor = m.end()
-        units.extend(_clause_units(text, cursor, end))
-        return units
+        return list(_sentence_units(text, start, end))
 
     def split(self, text: str) -> list[Unit]:
         """Units of plain ``text`` (offsets into ``text``)."""
