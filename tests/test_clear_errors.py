@@ -207,6 +207,15 @@ def test_static_encoder_with_a_bad_zip_is_refused(tmp_path):
         StaticEncoder(folder)
 
 
+def _declare_huge_npy(path: Path) -> None:
+    """A 100-byte ``.npy`` whose header declares a 1 TB int8 array."""
+    buffer = io.BytesIO()
+    np.lib.format.write_array_header_1_0(
+        buffer, {"descr": "|i1", "fortran_order": False, "shape": (1_000_000, 1_000_000)}
+    )
+    path.write_bytes(buffer.getvalue() + bytes(100))
+
+
 @pytest.fixture
 def saved_index(tiny_model, tmp_path) -> Path:
     documents = [
@@ -221,6 +230,7 @@ def saved_index(tiny_model, tmp_path) -> Path:
     [
         (lambda d: np.save(d / "vectors.npy", np.int8(3)), "damaged index"),
         (lambda d: (d / "vectors.npy").write_bytes(b"PK\x03\x04 no zip"), "damaged index"),
+        (lambda d: _declare_huge_npy(d / "vectors.npy"), r"declares shape \(1000000, 1000000\)"),
         (lambda d: (d / "index.json").write_text(DEEP_JSON), "nested too deeply"),
         (lambda d: _edit_json(d / "index.json", dimension=float("inf")), "'dimension' is inf"),
     ],

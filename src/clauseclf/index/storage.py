@@ -153,10 +153,10 @@ def _load(
             f"{model.encoder.name!r}"
         )
     try:
-        vectors = np.load(_regular(directory / "vectors.npy"), allow_pickle=False)
+        vectors = _read_npy(directory / "vectors.npy")
         scales = None
         if version >= 2:
-            scales = np.load(_regular(directory / "scales.npy"), allow_pickle=False)
+            scales = _read_npy(directory / "scales.npy")
             if vectors.dtype != np.int8 or scales.dtype != np.float32:
                 raise ValueError(f"vectors {vectors.dtype} / scales {scales.dtype}")
         elif vectors.dtype != np.float16:
@@ -312,6 +312,30 @@ def _read_ann(directory: Path, saved: dict[str, Any], index: ClauseIndex) -> Any
             f"expected {len(index)} of dimension {index.vectors.shape[1]}"
         )
     return ann
+
+
+def _read_npy(path: Path) -> np.ndarray:
+    """A saved ``.npy`` array, once its header's shape and dtype are checked against the file's
+    size (a header declaring more data than the file holds is a ValueError, never an allocation)."""
+    with _regular(path).open("rb") as handle:
+        version = np.lib.format.read_magic(handle)
+        if version == (1, 0):
+            shape, _fortran, dtype = np.lib.format.read_array_header_1_0(handle)
+        elif version == (2, 0):
+            shape, _fortran, dtype = np.lib.format.read_array_header_2_0(handle)
+        else:
+            raise ValueError(f"{path.name}: unsupported .npy version {version}")
+        if dtype.hasobject:
+            raise ValueError(f"{path.name}: holds Python objects")
+        declared = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+        held = path.stat().st_size - handle.tell()
+        if declared != held:
+            raise ValueError(
+                f"{path.name}: its header declares shape {shape} of {dtype} ({declared} bytes) "
+                f"but the file holds {held}"
+            )
+        handle.seek(0)
+        return np.asarray(np.load(handle, allow_pickle=False))
 
 
 def _regular(path: Path) -> Path:
