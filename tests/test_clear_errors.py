@@ -483,3 +483,23 @@ def test_a_bug_still_shows_its_traceback(tmp_path, monkeypatch):
     policy.write_text(POLICY, "utf-8")
     with pytest.raises(KeyError):
         main(["analyze", str(policy)])
+
+
+def test_a_document_larger_than_its_limit_is_refused_unread(tmp_path, monkeypatch, capsys):
+    from clauseclf import limits
+    from clauseclf.documents import read_document
+    from clauseclf.errors import DocumentError
+
+    path = tmp_path / "policy.txt"
+    path.write_text("We sell your data. " * 10, "utf-8")
+    size = path.stat().st_size
+    assert read_document(path).startswith("We sell your data.")
+    monkeypatch.setattr(limits, "MAX_DOCUMENT_BYTES", size - 1)
+    with pytest.raises(DocumentError, match=rf"policy\.txt: larger than the limit of {size - 1:,}"):
+        read_document(path)
+    # A device that never ends is read no further than the limit.
+    with pytest.raises(DocumentError, match="/dev/zero: larger than the limit"):
+        read_document("/dev/zero")
+    assert main(["analyze", str(path)]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err == f"clauseclf: error: {path}: larger than the limit of {size - 1:,} bytes"

@@ -18,7 +18,13 @@ import re
 from pathlib import Path
 
 from clauseclf.charsets import guess_encoding
-from clauseclf.errors import DocumentError, EncodingError, MissingExtraError, require_extra
+from clauseclf.errors import (
+    DocumentError,
+    EncodingError,
+    MissingExtraError,
+    TooLargeError,
+    require_extra,
+)
 from clauseclf.office import is_office_file, office_text
 
 _FORMAT_BY_SUFFIX = {
@@ -103,11 +109,18 @@ def decode_document(data: bytes, *, name: str = "<bytes>", encoding: str | None 
 
 
 def read_document(path: str | Path, *, encoding: str | None = None) -> str:
-    """Read a policy file as text (see ``decode_document``); ``FileNotFoundError`` if absent."""
+    """Read a policy file as text (see ``decode_document``); ``FileNotFoundError`` if absent,
+    ``DocumentError`` for a file larger than ``limits.MAX_DOCUMENT_BYTES`` (read no further)."""
+    from clauseclf.limits import MAX_DOCUMENT_BYTES, read_capped_bytes
+
     path = Path(path)
     if path.is_dir():
         raise DocumentError(f"{path}: is a directory, not a document")
-    return decode_document(path.read_bytes(), name=str(path), encoding=encoding)
+    try:
+        data = read_capped_bytes(path, MAX_DOCUMENT_BYTES)
+    except TooLargeError as exc:
+        raise DocumentError(str(exc)) from None
+    return decode_document(data, name=str(path), encoding=encoding)
 
 
 def pdf_text(data: bytes, *, name: str = "<pdf>") -> str:

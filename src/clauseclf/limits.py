@@ -21,6 +21,7 @@ __all__ = [
     "MAX_CARD_BYTES",
     "MAX_CSV_BYTES",
     "MAX_CSV_FIELD_CHARS",
+    "MAX_DOCUMENT_BYTES",
     "MAX_JSON_BYTES",
     "MAX_LINE_BYTES",
     "capped_lines",
@@ -40,6 +41,10 @@ MAX_ARRAY_BYTES = 2 * 1024 * 1024 * 1024
 #: Longest line of a JSON Lines file (annotations, ``classify`` input, scores, checkpoints),
 #: its end of line not counted.
 MAX_LINE_BYTES = 16 * 1024 * 1024
+#: Largest policy document read (a file, or standard input on the command line): far above any
+#: policy (the 50,000-clause limit per document binds first), low enough that a device or a
+#: pipe that never ends is refused instead of filling memory.
+MAX_DOCUMENT_BYTES = 64 * 1024 * 1024
 #: Largest CSV annotation file read.
 MAX_CSV_BYTES = 256 * 1024 * 1024
 #: Longest field of a CSV annotation file, in characters (the csv module's default limit; a

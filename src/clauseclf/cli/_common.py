@@ -40,14 +40,16 @@ def read_input(
     path: Path, encoding: str | None = None, *, limit: int | None = None
 ) -> tuple[str, str]:
     """The document's text and a name for messages; ``CLIError`` for unusable input, and for
-    input of more than ``limit`` bytes (read no further than the limit) when one is given."""
+    input of more than ``limit`` bytes (default ``limits.MAX_DOCUMENT_BYTES``; read no further
+    than the limit)."""
     from clauseclf.documents import decode_document
     from clauseclf.errors import DocumentError, EncodingError, TooLargeError
-    from clauseclf.limits import read_capped_bytes
+    from clauseclf.limits import MAX_DOCUMENT_BYTES, read_capped_bytes
 
+    limit = MAX_DOCUMENT_BYTES if limit is None else limit
     if str(path) == "-":
-        data, name = sys.stdin.buffer.read(-1 if limit is None else limit + 1), "<stdin>"
-        if limit is not None and len(data) > limit:
+        data, name = sys.stdin.buffer.read(limit + 1), "<stdin>"
+        if len(data) > limit:
             raise CLIError(f"<stdin>: larger than the limit of {limit:,} bytes")
     else:
         if not path.exists():
@@ -55,7 +57,7 @@ def read_input(
         if path.is_dir():
             raise CLIError(f"{path}: is a directory, not a document")
         try:
-            data = path.read_bytes() if limit is None else read_capped_bytes(path, limit)
+            data = read_capped_bytes(path, limit)
             name = str(path)
         except TooLargeError as exc:
             raise CLIError(str(exc)) from None
