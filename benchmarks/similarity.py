@@ -103,9 +103,30 @@ def head_without_practices(head: ClauseHead) -> ClauseHead:
     return ClauseHead(**{name: getattr(head, name) for name in names})
 
 
+def tosdr_quotes(data: Path) -> tuple[list[Any], list[str], np.ndarray, list[str]]:
+    """The ToS;DR quotes of ``data`` that name a case and a platform outside
+    ``reserved_services.txt``: the records, their texts, cases (an object array) and platform
+    keys."""
+    from clauseclf.annotations import platform_key, read_annotations
+
+    reserved_path = data.parent / "annotation" / "reserved_services.txt"
+    reserved = set()
+    if reserved_path.is_file():
+        lines = reserved_path.read_text("utf-8").splitlines()
+        reserved = {platform_key(line.strip()) for line in lines if line.strip()}
+    records = [
+        r
+        for r in read_annotations(data / "tosdr" / "annotations.jsonl", corpus="tosdr")
+        if r.case and r.platform and platform_key(r.platform) not in reserved
+    ]
+    cases = np.array([r.case for r in records], dtype=object)
+    platforms = [platform_key(r.platform or "") for r in records]
+    return records, [r.text for r in records], cases, platforms
+
+
 def main() -> int:
     import clauseclf
-    from clauseclf.annotations import platform_key, read_annotations
+    from clauseclf.annotations import platform_key
     from clauseclf.index import MIN_SIMILARITY, NEAR_IDENTICAL, ClauseIndex
     from clauseclf.inference.model import ClauseModel
     from clauseclf.inference.practices import practice_id
@@ -126,19 +147,7 @@ def main() -> int:
         print(f"data folder {args.data} is missing; pass --data", file=sys.stderr)
         return 2
     began = time.time()
-    reserved_path = args.data.parent / "annotation" / "reserved_services.txt"
-    reserved = set()
-    if reserved_path.is_file():
-        lines = reserved_path.read_text("utf-8").splitlines()
-        reserved = {platform_key(line.strip()) for line in lines if line.strip()}
-    records = [
-        r
-        for r in read_annotations(args.data / "tosdr" / "annotations.jsonl", corpus="tosdr")
-        if r.case and r.platform and platform_key(r.platform) not in reserved
-    ]
-    texts = [r.text for r in records]
-    cases = np.array([r.case for r in records], dtype=object)
-    platforms = [platform_key(r.platform or "") for r in records]
+    records, texts, cases, platforms = tosdr_quotes(args.data)
     shipped = clauseclf.load()
     searched_head = head_without_practices(shipped.head)
     vectors = shipped.encoder.encode(texts).astype(np.float32)

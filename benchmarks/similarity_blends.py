@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from similarity import REPO, head_without_practices, near_duplicates, unseen_cases
+from similarity import REPO, head_without_practices, near_duplicates, tosdr_quotes, unseen_cases
 
 
 def precision(
@@ -61,7 +61,7 @@ def precision(
 
 def main() -> int:
     import clauseclf
-    from clauseclf.annotations import platform_key, read_annotations
+    from clauseclf.annotations import platform_key
     from clauseclf.index import NEAR_IDENTICAL, ClauseIndex, clause_stance
     from clauseclf.inference.model import ClauseModel
     from clauseclf.inference.practices import practice_id
@@ -73,19 +73,7 @@ def main() -> int:
     parser.add_argument("-k", type=int, default=5)
     args = parser.parse_args()
     began = time.time()
-    reserved_path = args.data.parent / "annotation" / "reserved_services.txt"
-    reserved = set()
-    if reserved_path.is_file():
-        lines = reserved_path.read_text("utf-8").splitlines()
-        reserved = {platform_key(line.strip()) for line in lines if line.strip()}
-    records = [
-        r
-        for r in read_annotations(args.data / "tosdr" / "annotations.jsonl", corpus="tosdr")
-        if r.case and r.platform and platform_key(r.platform) not in reserved
-    ]
-    texts = [r.text for r in records]
-    cases = np.array([r.case for r in records], dtype=object)
-    platforms = [platform_key(r.platform or "") for r in records]
+    records, texts, cases, platforms = tosdr_quotes(args.data)
     shipped = clauseclf.load()
     head = head_without_practices(shipped.head)
     vectors = shipped.encoder.encode(texts).astype(np.float32)
