@@ -95,12 +95,7 @@ def main() -> int:
     from threadpoolctl import threadpool_limits
 
     sys.path.insert(0, str(REPO / "benchmarks"))
-    from real_clauses import near_duplicate_groups
-    from real_probe import probe_features
-
-    from clauseclf.annotations import load_annotations
-    from clauseclf.inference.model import ClauseModel
-    from clauseclf.training import group_folds
+    from real_probe import probe_data, probe_features
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--labels", type=Path, default=REPO / "data/annotations/real.jsonl")
@@ -115,14 +110,7 @@ def main() -> int:
     import torch
 
     torch.set_num_threads(1)
-    model = ClauseModel.load()
-    types = list(model.taxonomy.type_ids)
-    records = list(
-        load_annotations(args.labels, documents=args.data / "policies-2023", strict=True).records
-    )
-    texts = [r.text for r in records]
-    y = np.array([[t in r.labels for t in types] for r in records])
-    folds = group_folds(near_duplicate_groups(records), args.folds, args.seed)
+    model, records, texts, y, folds = probe_data(args.labels, args.data, args.folds, args.seed)
     scores = {"linear SVM": np.zeros(y.shape), "network": np.zeros(y.shape)}
     seconds = {name: 0.0 for name in scores}
     with threadpool_limits(1, "blas"):

@@ -5,6 +5,7 @@ decision > 0), and micro-F1 over the types."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -46,3 +47,23 @@ def micro_f1(predicted: np.ndarray, truth: np.ndarray) -> float:
     tp = int((predicted & truth).sum())
     wrong = int((predicted != truth).sum())
     return 2 * tp / max(1, 2 * tp + wrong)
+
+
+def probe_data(
+    labels: Path, data: Path, folds: int, seed: int
+) -> tuple[Any, list[Any], list[str], np.ndarray, list[np.ndarray]]:
+    """The shipped model, the real clauses of ``labels`` (text read from ``data``'s
+    policies-2023), their texts, their type matrix (the model's type order) and ``folds`` test
+    folds grouped by platform and near-duplicate wording."""
+    from real_clauses import near_duplicate_groups
+
+    from clauseclf.annotations import load_annotations
+    from clauseclf.inference.model import ClauseModel
+    from clauseclf.training import group_folds
+
+    model = ClauseModel.load()
+    types = list(model.taxonomy.type_ids)
+    records = list(load_annotations(labels, documents=data / "policies-2023", strict=True).records)
+    texts = [r.text for r in records]
+    y = np.array([[t in r.labels for t in types] for r in records])
+    return model, records, texts, y, group_folds(near_duplicate_groups(records), folds, seed)

@@ -27,12 +27,7 @@ def main() -> int:
     import torch
 
     sys.path.insert(0, str(REPO / "benchmarks"))
-    from real_clauses import near_duplicate_groups
-    from real_probe import micro_f1, probe_features, probe_predict
-
-    from clauseclf.annotations import load_annotations
-    from clauseclf.inference.model import ClauseModel
-    from clauseclf.training import group_folds
+    from real_probe import micro_f1, probe_data, probe_features, probe_predict
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--labels", type=Path, default=REPO / "data/annotations/real.jsonl")
@@ -42,15 +37,8 @@ def main() -> int:
     args = parser.parse_args()
     torch.set_num_threads(1)
 
-    model = ClauseModel.load()
+    model, records, texts, y, folds = probe_data(args.labels, args.data, args.folds, args.seed)
     encoder = model.encoder
-    types = list(model.taxonomy.type_ids)
-    records = list(
-        load_annotations(args.labels, documents=args.data / "policies-2023", strict=True).records
-    )
-    texts = [r.text for r in records]
-    y = np.array([[t in r.labels for t in types] for r in records])
-    folds = group_folds(near_duplicate_groups(records), args.folds, args.seed)
     vectors = torch.tensor(np.asarray(encoder._vectors), dtype=torch.float32)
     ids = encoder.token_ids(texts)
 
@@ -65,7 +53,7 @@ def main() -> int:
             self.emb = torch.nn.EmbeddingBag.from_pretrained(
                 vectors.clone(), freeze=False, mode="mean"
             )
-            self.out = torch.nn.Linear(vectors.shape[1], len(types))
+            self.out = torch.nn.Linear(vectors.shape[1], y.shape[1])
 
         def forward(self, flat: torch.Tensor, offsets: torch.Tensor) -> torch.Tensor:
             pooled = torch.nn.functional.normalize(self.emb(flat, offsets), dim=1)
