@@ -103,6 +103,32 @@ def head_without_practices(head: ClauseHead) -> ClauseHead:
     return ClauseHead(**{name: getattr(head, name) for name in names})
 
 
+def fold_model(
+    shipped: Any,
+    head: ClauseHead,
+    vectors: np.ndarray,
+    texts: list[str],
+    cases: np.ndarray,
+    kept: np.ndarray | None,
+) -> Any:
+    """The shipped encoder and ``head`` with a practice map fitted on the quotes ``kept`` (their
+    cases as practices; no map when ``kept`` is None)."""
+    from clauseclf.inference.model import ClauseModel
+    from clauseclf.inference.practices import practice_id
+    from clauseclf.training import fit_practice_map
+
+    practices = None
+    if kept is not None:
+        practices = fit_practice_map(
+            vectors[kept],
+            [practice_id(str(c)) for c in cases[kept]],
+            tfidf=shipped.head.features.tfidf([texts[i] for i in kept]),
+        )
+    return ClauseModel(
+        shipped.encoder, head, shipped.taxonomy, metadata=shipped.metadata, practices=practices
+    )
+
+
 def tosdr_quotes(data: Path) -> tuple[list[Any], list[str], np.ndarray, list[str]]:
     """The ToS;DR quotes of ``data`` that name a case and a platform outside
     ``reserved_services.txt``: the records, their texts, cases (an object array) and platform
@@ -128,9 +154,7 @@ def main() -> int:
     import clauseclf
     from clauseclf.annotations import platform_key
     from clauseclf.index import MIN_SIMILARITY, NEAR_IDENTICAL, ClauseIndex
-    from clauseclf.inference.model import ClauseModel
-    from clauseclf.inference.practices import practice_id
-    from clauseclf.training import fit_practice_map, group_folds
+    from clauseclf.training import group_folds
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
@@ -204,21 +228,9 @@ def main() -> int:
             ("no practice map", None),
         )
         for regime, dropped in regimes:
-            practices = None
-            if dropped is not None:
-                kept = train[~np.isin(cases[train], list(dropped))]
-                practices = fit_practice_map(
-                    vectors[kept],
-                    [practice_id(str(c)) for c in cases[kept]],
-                    tfidf=shipped.head.features.tfidf([texts[i] for i in kept]),
-                )
-            model = ClauseModel(
-                shipped.encoder,
-                searched_head,
-                shipped.taxonomy,
-                metadata=shipped.metadata,
-                practices=practices,
-            )
+            kept = None if dropped is None else train[~np.isin(cases[train], list(dropped))]
+            model = fold_model(shipped, searched_head, vectors, texts, cases, kept)
+            has_map = kept is not None
             index = ClauseIndex.from_frame(model.score(quotes, progress=False), model)
             assert [str(t) for t in index.clauses["text"]] == clause_texts
             for i in queries:
@@ -231,7 +243,7 @@ def main() -> int:
                         None,
                     ),
                 }
-                if practices is not None:
+                if has_map:
                     variants["previous blend, no cut-off"] = (
                         {"min_similarity": -1.0},
                         PREVIOUS_BLEND,
@@ -257,7 +269,7 @@ def main() -> int:
                         ]
                         if name == "similar, no cut-off":
                             bands.setdefault(regime, []).append(pairs)
-                        if practices is not None:
+                        if has_map:
                             by_fold.setdefault((name, fold), []).append(pairs)
         print(f"fold {fold + 1}: {len(held)} quotes, {len(frame)} clauses, {len(queries)} queries")
 

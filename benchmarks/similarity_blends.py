@@ -31,7 +31,14 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from similarity import REPO, head_without_practices, near_duplicates, tosdr_quotes, unseen_cases
+from similarity import (
+    REPO,
+    fold_model,
+    head_without_practices,
+    near_duplicates,
+    tosdr_quotes,
+    unseen_cases,
+)
 
 
 def precision(
@@ -63,9 +70,7 @@ def main() -> int:
     import clauseclf
     from clauseclf.annotations import platform_key
     from clauseclf.index import NEAR_IDENTICAL, ClauseIndex, clause_stance
-    from clauseclf.inference.model import ClauseModel
-    from clauseclf.inference.practices import practice_id
-    from clauseclf.training import fit_practice_map, group_folds
+    from clauseclf.training import group_folds
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
@@ -96,18 +101,7 @@ def main() -> int:
         per_regime = {}
         for regime, dropped in regimes.items():
             kept = train[~np.isin(cases[train], list(dropped))]
-            practices = fit_practice_map(
-                vectors[kept],
-                [practice_id(str(c)) for c in cases[kept]],
-                tfidf=shipped.head.features.tfidf([texts[i] for i in kept]),
-            )
-            model = ClauseModel(
-                shipped.encoder,
-                head,
-                shipped.taxonomy,
-                metadata=shipped.metadata,
-                practices=practices,
-            )
+            model = fold_model(shipped, head, vectors, texts, cases, kept)
             index = ClauseIndex.from_frame(model.score(quotes, progress=False), model)
             row_case = cases[index.clauses["document_id"].astype(int).to_numpy()]
             row_platform = np.array(
