@@ -7,7 +7,8 @@
 The folds, training data and scoring of ``benchmarks/real_clauses.py`` (variant ``real``: the
 shipped recipe, trained on the shared corpora, stance.jsonl and the real clauses of the training
 folds, grouped by platform and near-duplicate wording). Per fold the head is fitted once; each
-rule ``beta:max_threshold[:min_precision]`` (optionally chosen on the calibration pairs of the
+rule ``beta:max_threshold[:min_precision][/type+type=beta:min_precision]`` (the part after ``/``
+for the named types only; optionally chosen on the calibration pairs of the
 ``--calibrate-on`` corpora only) then re-chooses every type's threshold from the same
 out-of-fold probabilities (``estimators.choose_thresholds``: the F-beta-best of 25 values in
 [0.2, max_threshold], with a ``min_precision`` among those whose out-of-fold precision reaches
@@ -38,19 +39,44 @@ REPO = Path(__file__).resolve().parents[1]
 _STATE: dict[str, Any] = {}
 
 
-def _rules(text: str) -> list[tuple[float, float, float]]:
+Rule = tuple[float, float, float, tuple[tuple[tuple[str, ...], float, float], ...]]
+
+
+def _rules(text: str) -> list[Rule]:
+    """``beta:max[:floor][/type+type=beta:floor...]`` rules, comma-separated; the part after
+    ``/`` gives the named types their own beta and precision floor."""
     out = []
     for part in text.split(","):
-        values = [float(v) for v in part.split(":")]
+        base, *special = part.split("/")
+        values = [float(v) for v in base.split(":")]
         if len(values) not in (2, 3):
             raise SystemExit(f"a rule is beta:max_threshold[:min_precision], got {part!r}")
-        out.append((values[0], values[1], values[2] if len(values) == 3 else 0.0))
+        overrides = []
+        for item in special:
+            names, _, rule = item.partition("=")
+            beta, _, floor = rule.partition(":")
+            overrides.append((tuple(names.split("+")), float(beta), float(floor or 0)))
+        out.append((values[0], values[1], values[2] if len(values) == 3 else 0.0, tuple(overrides)))
     return out
 
 
-def _name(rule: tuple[float, float, float]) -> str:
+def _name(rule: Rule) -> str:
     floor = f", P>={rule[2]:g}" if rule[2] else ""
-    return f"beta {rule[0]:g}, max {rule[1]:g}{floor}"
+    special = "".join(
+        f"; {'+'.join(names)}: beta {beta:g}" + (f", P>={f:g}" if f else "")
+        for names, beta, f in rule[3]
+    )
+    return f"beta {rule[0]:g}, max {rule[1]:g}{floor}{special}"
+
+
+def _per_type(rule: Rule, types: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    betas, floors = np.full(len(types), rule[0]), np.full(len(types), rule[2])
+    for names, beta, floor in rule[3]:
+        for name in names:
+            if name not in types:
+                raise SystemExit(f"unknown type {name!r} in a rule")
+            betas[types.index(name)], floors[types.index(name)] = beta, floor
+    return betas, floors
 
 
 def _fitted(k: int, records: list[Any], texts: list[str]) -> tuple[Any, Any, Any, float]:
@@ -106,14 +132,9 @@ def _fold(k: int) -> list[tuple[int, str, Any]]:
     out = []
     for rule in s["rules"]:
         variant = copy.copy(head)
+        betas, floors = _per_type(rule, list(taxonomy.type_ids))
         variant.thresholds = choose_thresholds(
-            oof_probabilities,
-            targets,
-            calibration_mask,
-            min_threshold,
-            rule[1],
-            rule[0],
-            rule[2],
+            oof_probabilities, targets, calibration_mask, min_threshold, rule[1], betas, floors
         )
         model = ClauseModel(encoder, variant, taxonomy)
         for row, p in zip(test_rows, model.classify(test_texts), strict=True):

@@ -68,6 +68,37 @@ def test_min_precision_picks_the_best_threshold_that_keeps_precision() -> None:
     assert hopeless[0] == precise[0]
 
 
+def test_rules_per_output_apply_to_their_own_output_only() -> None:
+    gold = np.array([1] * 40 + [0] * 60)
+    p = np.concatenate([np.linspace(0.3, 0.9, 40), np.linspace(0.2, 0.6, 60)])
+    probabilities = np.column_stack([p, p])
+    targets = np.column_stack([gold, gold])
+    calibrate = np.ones_like(targets, dtype=bool)
+    free = choose_thresholds(probabilities, targets, calibrate, 0.2, 0.9, beta=1.0)
+    floored = choose_thresholds(
+        probabilities, targets, calibrate, 0.2, 0.9, beta=1.0, min_precision=0.95
+    )
+    mixed = choose_thresholds(
+        probabilities, targets, calibrate, 0.2, 0.9, beta=[1.0, 1.0], min_precision=[0.0, 0.95]
+    )
+    assert mixed[0] == free[0] and mixed[1] == floored[1]
+    with pytest.raises(ValueError, match="min_precision has 3 values for 2 outputs"):
+        choose_thresholds(probabilities, targets, calibrate, 0.2, 0.9, min_precision=[0, 0, 0])
+
+
+def test_classifier_takes_one_rule_per_output() -> None:
+    x, y = _multilabel_problem()
+    n = y.shape[1]
+    floors = [0.0] * (n - 1) + [0.99]
+    model = ClauseClassifier(tune_thresholds=True, min_precision=floors).fit(x, y)
+    alone = ClauseClassifier(tune_thresholds=True).fit(x, y)
+    assert np.array_equal(model.thresholds_[:-1], alone.thresholds_[:-1])
+    with pytest.raises(ValueError, match="threshold_beta has 2 values"):
+        ClauseClassifier(tune_thresholds=True, threshold_beta=[1.0, 1.0]).fit(x, y)
+    with pytest.raises(ValueError, match="min_precision must lie in"):
+        ClauseClassifier(tune_thresholds=True, min_precision=[0.5] * (n - 1) + [1.0]).fit(x, y)
+
+
 def test_min_precision_out_of_range_is_refused() -> None:
     x, y = _multilabel_problem()
     with pytest.raises(ValueError, match="min_precision must lie in"):

@@ -148,3 +148,15 @@ def test_the_model_card_says_how_thresholds_were_chosen():
     )
     assert "max F1 on a 0.2-0.9 grid, among the thresholds whose out-of-fold precision " in floor
     assert "reaches 0.85" in floor
+    special = model_card(
+        {},
+        {"real": 10},
+        seed=0,
+        seconds=1.0,
+        threshold_beta=0.5,
+        max_threshold=0.9,
+        type_thresholds=[("arbitration", 1.0, 0.85), ("data_sale", 2.0, 0.0)],
+    )
+    flat = " ".join(special.split())
+    assert "; for arbitration: beta 1, among the thresholds whose out-of-fold precision" in flat
+    assert "; for data_sale: beta 2)" in flat

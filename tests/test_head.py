@@ -468,3 +468,48 @@ def test_a_head_keeps_its_char_block_through_save_and_load(head, tmp_path, fake_
     (tmp_path / "head.json").write_text(json.dumps(meta), "utf-8")
     with pytest.raises(ModelFormatError, match="char_weight"):
         ClauseHead.load(tmp_path)
+
+
+def test_type_thresholds_give_the_named_type_its_own_rule(fake_encoder):
+    from clauseclf.estimators import choose_thresholds
+    from clauseclf.training import HeadEstimator, label_matrix
+
+    records = synthetic_records()
+    texts = [r.text for r in records]
+    embeddings = fake_encoder.encode(texts)
+    types = list(default_taxonomy().type_ids)
+    config = TrainingConfig(min_df=1, type_thresholds=(("arbitration", 1.0, 0.99),))
+    plain = HeadEstimator(TrainingConfig(min_df=1), seed=0).fit(texts, embeddings, records)
+    ruled = HeadEstimator(config, seed=0).fit(texts, embeddings, records)
+    a = types.index("arbitration")
+    others = [i for i in range(len(types)) if i != a]
+    assert np.array_equal(
+        ruled.classifier_.thresholds_[others], plain.classifier_.thresholds_[others]
+    )
+    classifier = ruled.classifier_
+    expected = choose_thresholds(
+        classifier.oof_probabilities_[:, [a]],
+        label_matrix(records, types, config.weak_negative_weight).y[:, [a]],
+        classifier.calibration_mask_[:, [a]],
+        classifier.min_threshold,
+        config.max_threshold,
+        beta=1.0,
+        min_precision=0.99,
+    )
+    assert classifier.thresholds_[a] == expected[0]
+    assert ruled.to_head().settings["config"]["type_thresholds"] == (("arbitration", 1.0, 0.99),)
+
+
+@pytest.mark.parametrize(
+    ("rules", "message"),
+    [
+        ((("no_such_type", 1.0, 0.9),), "names 'no_such_type', not a type"),
+        ((("arbitration", 1.0, 0.9), ("arbitration", 2.0, 0.8)), "names 'arbitration' twice"),
+        ((("arbitration", 0.0, 0.9),), "beta must be positive"),
+        ((("arbitration", 1.0, 1.0),), r"min_precision in \[0, 1\)"),
+        ((("arbitration", 1.0),), r"entries are \(type, beta, min_precision\)"),
+    ],
+)
+def test_bad_type_thresholds_are_refused(rules, message):
+    with pytest.raises(ValueError, match=message):
+        TrainingConfig(type_thresholds=rules).threshold_rules(default_taxonomy().type_ids)

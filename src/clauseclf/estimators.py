@@ -57,7 +57,8 @@ class ClauseClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     probability reaches ``thresholds_``: 0.5, or with ``tune_thresholds`` the value in
     [min_threshold, max_threshold] that maximises the type's out-of-fold F-beta with
     ``threshold_beta``: 1 weighs precision and recall alike, below 1 favours precision; with a
-    positive ``min_precision`` only among the values whose out-of-fold precision reaches it).
+    positive ``min_precision`` only among the values whose out-of-fold precision reaches it;
+    both are one value or one per output).
     ``linear_model`` is ``"svc"`` (LinearSVC) or ``"logistic"`` (liblinear logistic regression);
     both are class-balanced.
     """
@@ -70,8 +71,8 @@ class ClauseClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         tune_thresholds: bool = False,
         min_threshold: float = 0.2,
         max_threshold: float = 0.8,
-        threshold_beta: float = 1.0,
-        min_precision: float = 0.0,
+        threshold_beta: float | Sequence[float] | np.ndarray = 1.0,
+        min_precision: float | Sequence[float] | np.ndarray = 0.0,
         random_state: int = 0,
     ) -> None:
         self.C = C
@@ -172,8 +173,8 @@ class ClauseClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
                 calibrate,
                 self.min_threshold,
                 self.max_threshold,
-                self.threshold_beta,
-                self.min_precision,
+                per_output(self.threshold_beta, n_outputs, "threshold_beta"),
+                per_output(self.min_precision, n_outputs, "min_precision"),
             )
         else:
             self.thresholds_ = np.full(n_outputs, 0.5)
@@ -215,10 +216,18 @@ class ClauseClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
                 "thresholds must satisfy 0 < min_threshold <= max_threshold < 1, got "
                 f"{self.min_threshold!r} and {self.max_threshold!r}"
             )
-        if not self.threshold_beta > 0:
-            raise ValueError(f"threshold_beta must be positive, got {self.threshold_beta!r}")
-        if not 0.0 <= self.min_precision < 1.0:
-            raise ValueError(f"min_precision must lie in [0, 1), got {self.min_precision!r}")
+        betas = np.asarray(self.threshold_beta, dtype=np.float64)
+        if betas.ndim > 1 or not np.all(betas > 0):
+            raise ValueError(
+                f"threshold_beta must be positive (one value or one per output), "
+                f"got {self.threshold_beta!r}"
+            )
+        floors = np.asarray(self.min_precision, dtype=np.float64)
+        if floors.ndim > 1 or not np.all((floors >= 0.0) & (floors < 1.0)):
+            raise ValueError(
+                f"min_precision must lie in [0, 1) (one value or one per output), "
+                f"got {self.min_precision!r}"
+            )
 
     @staticmethod
     def _pair_weights(
@@ -364,31 +373,47 @@ def choose_thresholds(
     calibrate: np.ndarray,
     low: float,
     high: float,
-    beta: float = 1.0,
-    min_precision: float = 0.0,
+    beta: float | Sequence[float] | np.ndarray = 1.0,
+    min_precision: float | Sequence[float] | np.ndarray = 0.0,
 ) -> np.ndarray:
     """Per-output threshold on a grid of 25 in [low, high] maximising F-beta on the calibration
     pairs (``calibrate``) among the grid values whose precision there reaches ``min_precision``
     (when none does, the F-0.5-best value: precision weighs more than recall); 0.5 (clipped to
-    the range) for outputs with fewer than 5 positives."""
+    the range) for outputs with fewer than 5 positives. ``beta`` and ``min_precision`` are one
+    value for every output or one per output."""
+    n_outputs = probabilities.shape[1]
+    betas = per_output(beta, n_outputs, "beta")
+    floors = per_output(min_precision, n_outputs, "min_precision")
     grid = np.linspace(low, high, 25)
-    thresholds = np.full(probabilities.shape[1], float(np.clip(0.5, low, high)))
-    for column in range(probabilities.shape[1]):
+    thresholds = np.full(n_outputs, float(np.clip(0.5, low, high)))
+    for column in range(n_outputs):
         rows = calibrate[:, column]
         gold = targets[rows, column].astype(bool)
         if gold.sum() < 5:
             continue
         p = probabilities[rows, column]
-        scores = np.array([_f_beta(gold, p >= g, beta) for g in grid])
-        if min_precision > 0:
+        scores = np.array([_f_beta(gold, p >= g, betas[column]) for g in grid])
+        if floors[column] > 0:
             precision = np.array([_precision(gold, p >= g) for g in grid])
-            reached = precision >= min_precision
+            reached = precision >= floors[column]
             if reached.any():
                 scores = np.where(reached, scores, -1.0)
             else:
                 scores = np.array([_f_beta(gold, p >= g, 0.5) for g in grid])
         thresholds[column] = grid[int(np.argmax(scores))]
     return thresholds
+
+
+def per_output(
+    value: float | Sequence[float] | np.ndarray, n_outputs: int, name: str
+) -> np.ndarray:
+    """``value`` as one float per output: a scalar repeated, or a sequence of ``n_outputs``."""
+    values = np.asarray(value, dtype=np.float64)
+    if values.ndim == 0:
+        return np.full(n_outputs, float(values))
+    if values.shape != (n_outputs,):
+        raise ValueError(f"{name} has {values.size} values for {n_outputs} outputs")
+    return values
 
 
 def _precision(gold: np.ndarray, predicted: np.ndarray) -> float:

@@ -96,6 +96,7 @@ def model_card(
     threshold_beta: float = 1.0,
     max_threshold: float = 0.8,
     min_precision: float = 0.0,
+    type_thresholds: Sequence[tuple[str, float, float]] = (),
 ) -> str:
     """The MODEL_CARD.md text of a trained model; ``encoder`` is the model's encoder spec,
     ``practices`` the number of practices its practice map knows (0: none), ``ranker`` whether
@@ -104,7 +105,8 @@ def model_card(
     of background clauses it was trained on, ``required_cues`` the types it predicts only with a
     cue (type -> cue), ``char_ngrams`` the size of its character n-gram vocabulary (0: no
     character block), ``char_weight`` that block's weight, and ``threshold_beta``,
-    ``max_threshold`` and ``min_precision`` how the decision thresholds were chosen."""
+    ``max_threshold``, ``min_precision`` and ``type_thresholds`` (per-type beta and floor) how
+    the decision thresholds were chosen."""
     version_lines = "\n".join(f"- {name}: {value}" for name, value in (versions or {}).items())
     table = "\n".join(f"| {name} | {count} |" for name, count in counts.items())
     licences = "\n".join(
@@ -235,6 +237,13 @@ def model_card(
         threshold_text += (
             f", among the thresholds whose out-of-fold precision reaches {min_precision:g} "
             "(the F-0.5-best one when none does)"
+        )
+    for type_id, beta, floor in type_thresholds:
+        threshold_text += f"; for {type_id}: beta {beta:g}" + (
+            f", among the thresholds whose out-of-fold precision reaches {floor:g} "
+            "(the F-0.5-best one when none does)"
+            if floor > 0
+            else ""
         )
     return MODEL_CARD_TEMPLATE.format(
         encoder_text=encoder_text,

@@ -3,6 +3,7 @@ default."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 
@@ -68,6 +69,10 @@ class TrainingConfig:
         min_precision: With a positive value each type's threshold is the F-beta-best among
             those whose out-of-fold precision reaches it (the F-0.5-best when none
             does): a floor on how often a type users see is wrong, per type.
+        type_thresholds: ``(type, beta, min_precision)`` triples: the named types' thresholds
+            follow this beta and precision floor instead of ``threshold_beta`` and
+            ``min_precision`` (e.g. more recall for the types a user must not miss, at a
+            precision floor).
         severity_corpora: Corpora whose positives alone fit a type's severity model when it has
             at least ``min_severity_examples`` there (the corpora grade the same type
             differently; the real clauses and stance.jsonl follow our guideline); ``()`` fits
@@ -152,3 +157,31 @@ class TrainingConfig:
     background_clauses: int = 0
     background_documents: int = 1500
     required_cues: tuple[tuple[str, str], ...] = (("ai_training", "ai_wording"),)
+    type_thresholds: tuple[tuple[str, float, float], ...] = ()
+
+    def threshold_rules(self, types: Sequence[str]) -> tuple[list[float], list[float]]:
+        """Each type's threshold beta and precision floor (``threshold_beta`` and
+        ``min_precision`` unless ``type_thresholds`` names it); a ValueError names a type not
+        in ``types``, a type named twice or a value out of range."""
+        betas = [self.threshold_beta] * len(types)
+        floors = [self.min_precision] * len(types)
+        named: set[str] = set()
+        for entry in self.type_thresholds:
+            if len(entry) != 3:
+                raise ValueError(
+                    f"type_thresholds entries are (type, beta, min_precision): {entry!r}"
+                )
+            type_id, beta, floor = entry
+            if type_id not in types:
+                raise ValueError(f"type_thresholds names {type_id!r}, not a type of the taxonomy")
+            if type_id in named:
+                raise ValueError(f"type_thresholds names {type_id!r} twice")
+            if not beta > 0 or not 0.0 <= floor < 1.0:
+                raise ValueError(
+                    f"type_thresholds for {type_id!r}: beta must be positive and min_precision "
+                    f"in [0, 1), got {beta!r} and {floor!r}"
+                )
+            named.add(type_id)
+            betas[list(types).index(type_id)] = float(beta)
+            floors[list(types).index(type_id)] = float(floor)
+        return betas, floors

@@ -159,6 +159,7 @@ class HeadEstimator(BaseEstimator):  # type: ignore[misc]
                 f"({len(records)}) must have the same length"
             )
         types = taxonomy.type_ids
+        betas, floors = config.threshold_rules(types)
         self.config_, self.types_, self.severity_scale_ = config, types, taxonomy.severity_scale
         self.features_ = fit_text_features(texts, embeddings.shape[1], config)
         x = self.features_.transform(texts, embeddings)
@@ -176,8 +177,8 @@ class HeadEstimator(BaseEstimator):  # type: ignore[misc]
             inner_folds=config.inner_folds,
             tune_thresholds=True,
             max_threshold=config.max_threshold,
-            threshold_beta=config.threshold_beta,
-            min_precision=config.min_precision,
+            threshold_beta=betas,
+            min_precision=floors,
             random_state=seed,
         ).fit(x, labels.y, label_weight=label_weight, calibration_mask=calibration, groups=groups)
         self.required_cues_ = {t: cue for t, cue in config.required_cues if t in types}

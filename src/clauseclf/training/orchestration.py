@@ -82,6 +82,7 @@ def train(
         taxonomy = load_taxonomy(taxonomy)
     taxonomy = taxonomy or (base_model.taxonomy if base_model else default_taxonomy())
     config = config or TrainingConfig()
+    config.threshold_rules(taxonomy.type_ids)  # a bad rule fails before any work
     if documents is None and data_dir is not None:
         documents = Path(data_dir) / "policies-2023"
     records = list(_annotation_records(annotations, taxonomy, strict, annotation_format, documents))
@@ -179,6 +180,7 @@ def train(
         threshold_beta=config.threshold_beta,
         max_threshold=config.max_threshold,
         min_precision=config.min_precision,
+        type_thresholds=config.type_thresholds,
     )
     return ClauseModel(
         encoder,
