@@ -7,8 +7,9 @@
 The folds, training data and scoring of ``benchmarks/real_clauses.py`` (variant ``real``: the
 shipped recipe, trained on the shared corpora, stance.jsonl and the real clauses of the training
 folds, grouped by platform and near-duplicate wording). Per fold the head is fitted once; each
-rule ``beta:max_threshold[:min_precision][/type+type=beta:min_precision]`` (the part after ``/``
-for the named types only; optionally chosen on the calibration pairs of the
+rule ``beta:max_threshold[:min_precision][/type+type=beta:min_precision[@corpus+corpus]]`` (the
+part after ``/`` for the named types only, their thresholds chosen on the named corpora's
+calibration pairs when ``@`` names some; optionally chosen on the calibration pairs of the
 ``--calibrate-on`` corpora only) then re-chooses every type's threshold from the same
 out-of-fold probabilities (``estimators.choose_thresholds``: the F-beta-best of 25 values in
 [0.2, max_threshold], with a ``min_precision`` among those whose out-of-fold precision reaches
@@ -39,12 +40,13 @@ REPO = Path(__file__).resolve().parents[1]
 _STATE: dict[str, Any] = {}
 
 
-Rule = tuple[float, float, float, tuple[tuple[tuple[str, ...], float, float], ...]]
+Rule = tuple[float, float, float, tuple[tuple[tuple[str, ...], float, float, tuple[str, ...]], ...]]
 
 
 def _rules(text: str) -> list[Rule]:
-    """``beta:max[:floor][/type+type=beta:floor...]`` rules, comma-separated; the part after
-    ``/`` gives the named types their own beta and precision floor."""
+    """``beta:max[:floor][/type+type=beta:floor[@corpus+corpus]...]`` rules, comma-separated;
+    the part after ``/`` gives the named types their own beta and precision floor (chosen on
+    the calibration pairs of the ``@`` corpora only, when named)."""
     out = []
     for part in text.split(","):
         base, *special = part.split("/")
@@ -54,8 +56,16 @@ def _rules(text: str) -> list[Rule]:
         overrides = []
         for item in special:
             names, _, rule = item.partition("=")
+            rule, _, corpora = rule.partition("@")
             beta, _, floor = rule.partition(":")
-            overrides.append((tuple(names.split("+")), float(beta), float(floor or 0)))
+            overrides.append(
+                (
+                    tuple(names.split("+")),
+                    float(beta),
+                    float(floor or 0),
+                    tuple(c for c in corpora.split("+") if c),
+                )
+            )
         out.append((values[0], values[1], values[2] if len(values) == 3 else 0.0, tuple(overrides)))
     return out
 
@@ -63,20 +73,32 @@ def _rules(text: str) -> list[Rule]:
 def _name(rule: Rule) -> str:
     floor = f", P>={rule[2]:g}" if rule[2] else ""
     special = "".join(
-        f"; {'+'.join(names)}: beta {beta:g}" + (f", P>={f:g}" if f else "")
-        for names, beta, f in rule[3]
+        f"; {'+'.join(names)}: beta {beta:g}"
+        + (f", P>={f:g}" if f else "")
+        + (f" on {'+'.join(corpora)}" if corpora else "")
+        for names, beta, f, corpora in rule[3]
     )
     return f"beta {rule[0]:g}, max {rule[1]:g}{floor}{special}"
 
 
-def _per_type(rule: Rule, types: list[str]) -> tuple[np.ndarray, np.ndarray]:
+def _per_type(
+    rule: Rule, types: list[str], mask: np.ndarray, corpora: np.ndarray, targets: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-type betas, floors and the calibration mask of ``rule`` (a type's pairs limited to
+    its ``@`` corpora where it has at least 5 positives there)."""
     betas, floors = np.full(len(types), rule[0]), np.full(len(types), rule[2])
-    for names, beta, floor in rule[3]:
+    mask = mask.copy()
+    for names, beta, floor, chosen in rule[3]:
         for name in names:
             if name not in types:
                 raise SystemExit(f"unknown type {name!r} in a rule")
-            betas[types.index(name)], floors[types.index(name)] = beta, floor
-    return betas, floors
+            c = types.index(name)
+            betas[c], floors[c] = beta, floor
+            if chosen:
+                limited = mask[:, c] & np.isin(corpora, chosen)
+                if targets[limited, c].sum() >= 5:
+                    mask[:, c] = limited
+    return betas, floors, mask
 
 
 def _fitted(k: int, records: list[Any], texts: list[str]) -> tuple[Any, Any, Any, float]:
@@ -126,15 +148,18 @@ def _fold(k: int) -> list[tuple[int, str, Any]]:
     head, oof_probabilities, calibration_mask, min_threshold = _fitted(k, records, texts)
     targets = label_matrix(records, list(taxonomy.type_ids), config.weak_negative_weight).y
     test_texts = [real[i].text for i in test_rows]
+    corpora = np.array([r.corpus for r in records])
     if s["calibrate_on"]:
         chosen = np.array([r.corpus in s["calibrate_on"] for r in records], dtype=bool)
         calibration_mask = calibration_mask & chosen[:, None]
     out = []
     for rule in s["rules"]:
         variant = copy.copy(head)
-        betas, floors = _per_type(rule, list(taxonomy.type_ids))
+        betas, floors, mask = _per_type(
+            rule, list(taxonomy.type_ids), calibration_mask, corpora, targets
+        )
         variant.thresholds = choose_thresholds(
-            oof_probabilities, targets, calibration_mask, min_threshold, rule[1], betas, floors
+            oof_probabilities, targets, mask, min_threshold, rule[1], betas, floors
         )
         model = ClauseModel(encoder, variant, taxonomy)
         for row, p in zip(test_rows, model.classify(test_texts), strict=True):

@@ -156,7 +156,8 @@ def test_the_model_card_says_how_thresholds_were_chosen():
         threshold_beta=0.5,
         max_threshold=0.9,
         type_thresholds=[("arbitration", 1.0, 0.85), ("data_sale", 2.0, 0.0)],
+        threshold_corpora=[("arbitration", ("real",))],
     )
     flat = " ".join(special.split())
     assert "; for arbitration: beta 1, among the thresholds whose out-of-fold precision" in flat
-    assert "; for data_sale: beta 2)" in flat
+    assert "; for data_sale: beta 2; arbitration's threshold chosen on the real pairs only)" in flat

@@ -513,3 +513,61 @@ def test_type_thresholds_give_the_named_type_its_own_rule(fake_encoder):
 def test_bad_type_thresholds_are_refused(rules, message):
     with pytest.raises(ValueError, match=message):
         TrainingConfig(type_thresholds=rules).threshold_rules(default_taxonomy().type_ids)
+
+
+@pytest.mark.parametrize(
+    ("limits", "message"),
+    [
+        ((("no_such_type", ("real",)),), "names 'no_such_type', not a type"),
+        ((("arbitration", "real"),), "non-empty tuple of corpora"),
+        ((("arbitration", ()),), "non-empty tuple of corpora"),
+        ((("arbitration", ("real",)), ("arbitration", ("stance",))), "names 'arbitration' twice"),
+    ],
+)
+def test_bad_threshold_corpora_are_refused(limits, message):
+    with pytest.raises(ValueError, match=message):
+        TrainingConfig(threshold_corpora=limits).threshold_rules(default_taxonomy().type_ids)
+
+
+def test_threshold_mask_limits_a_type_to_its_corpora_when_it_has_positives_there():
+    from clauseclf.training.labels import threshold_mask
+
+    calibration = np.ones((8, 2), dtype=bool)
+    targets = np.array([[1, 1]] * 6 + [[0, 0]] * 2)
+    corpora = ["real"] * 5 + ["claudette"] * 3
+    mask = threshold_mask(calibration, targets, corpora, {0: ("real",)})
+    assert mask[:, 0].tolist() == [True] * 5 + [False] * 3
+    assert mask[:, 1].all()  # not named: unchanged
+    # Fewer than five positives in the named corpora: every calibration pair stays.
+    few = threshold_mask(calibration, targets, corpora, {0: ("claudette",)})
+    assert few[:, 0].all()
+
+
+def test_threshold_corpora_choose_the_named_types_threshold_on_those_pairs(fake_encoder):
+    from dataclasses import replace
+
+    from clauseclf.estimators import choose_thresholds
+    from clauseclf.training import HeadEstimator, label_matrix
+
+    records = synthetic_records()
+    kept = sorted({r.platform for r in records})[:4]
+    records = [r if r.platform in kept else replace(r, corpus="elsewhere") for r in records]
+    texts = [r.text for r in records]
+    types = list(default_taxonomy().type_ids)
+    corpus = records[0].corpus
+    config = TrainingConfig(min_df=1, threshold_corpora=(("arbitration", (corpus,)),))
+    fitted = HeadEstimator(config, seed=0).fit(texts, fake_encoder.encode(texts), records)
+    classifier, a = fitted.classifier_, types.index("arbitration")
+    chosen = np.array([r.corpus == corpus for r in records])
+    targets = label_matrix(records, types, config.weak_negative_weight).y
+    mask = classifier.calibration_mask_[:, [a]] & chosen[:, None]
+    assert targets[mask[:, 0], a].sum() >= 5 and not mask[:, 0].all()
+    expected = choose_thresholds(
+        classifier.oof_probabilities_[:, [a]],
+        targets[:, [a]],
+        mask,
+        classifier.min_threshold,
+        config.max_threshold,
+        beta=config.threshold_beta,
+    )
+    assert classifier.thresholds_[a] == expected[0]

@@ -100,13 +100,16 @@ class ClauseClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         *,
         label_weight: Any = None,
         calibration_mask: Any = None,
+        threshold_mask: Any = None,
         groups: Sequence[Any] | None = None,
     ) -> ClauseClassifier:
         """Fit the linear models, then calibration and thresholds on out-of-fold scores.
 
         ``label_weight`` (n_samples, n_outputs) weighs each (sample, type) pair, 0 = unknown;
         ``calibration_mask`` marks the pairs calibration and thresholds may use (default: the
-        pairs with weight 1); ``groups`` keeps each group in one inner fold (e.g. platforms).
+        pairs with weight 1); ``threshold_mask`` the pairs the thresholds are chosen on
+        (default: ``calibration_mask``); ``groups`` keeps each group in one inner fold (e.g.
+        platforms).
         ``oof_probabilities_`` holds the calibrated out-of-fold probabilities of the training
         samples (in-sample ones when the data is too small for ``inner_folds`` folds) and
         ``calibration_mask_`` the pairs calibration and thresholds were fitted on.
@@ -155,6 +158,13 @@ class ClauseClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
                 raise ValueError(
                     f"calibration_mask has shape {calibrate.shape}, expected {targets.shape}"
                 )
+        choose_on = calibrate
+        if threshold_mask is not None:
+            choose_on = np.asarray(threshold_mask, dtype=bool)
+            if choose_on.shape != targets.shape:
+                raise ValueError(
+                    f"threshold_mask has shape {choose_on.shape}, expected {targets.shape}"
+                )
         if groups is not None and len(groups) != n_samples:
             raise ValueError(f"groups has {len(groups)} entries for {n_samples} samples")
 
@@ -170,7 +180,7 @@ class ClauseClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             self.thresholds_ = choose_thresholds(
                 probabilities,
                 targets,
-                calibrate,
+                choose_on,
                 self.min_threshold,
                 self.max_threshold,
                 per_output(self.threshold_beta, n_outputs, "threshold_beta"),

@@ -97,6 +97,7 @@ def model_card(
     max_threshold: float = 0.8,
     min_precision: float = 0.0,
     type_thresholds: Sequence[tuple[str, float, float]] = (),
+    threshold_corpora: Sequence[tuple[str, Sequence[str]]] = (),
 ) -> str:
     """The MODEL_CARD.md text of a trained model; ``encoder`` is the model's encoder spec,
     ``practices`` the number of practices its practice map knows (0: none), ``ranker`` whether
@@ -105,8 +106,9 @@ def model_card(
     of background clauses it was trained on, ``required_cues`` the types it predicts only with a
     cue (type -> cue), ``char_ngrams`` the size of its character n-gram vocabulary (0: no
     character block), ``char_weight`` that block's weight, and ``threshold_beta``,
-    ``max_threshold``, ``min_precision`` and ``type_thresholds`` (per-type beta and floor) how
-    the decision thresholds were chosen."""
+    ``max_threshold``, ``min_precision``, ``type_thresholds`` (per-type beta and floor) and
+    ``threshold_corpora`` (per-type corpora whose pairs choose it) how the decision thresholds
+    were chosen."""
     version_lines = "\n".join(f"- {name}: {value}" for name, value in (versions or {}).items())
     table = "\n".join(f"| {name} | {count} |" for name, count in counts.items())
     licences = "\n".join(
@@ -245,6 +247,8 @@ def model_card(
             if floor > 0
             else ""
         )
+    for type_id, corpora in threshold_corpora:
+        threshold_text += f"; {type_id}'s threshold chosen on the {', '.join(corpora)} pairs only"
     return MODEL_CARD_TEMPLATE.format(
         encoder_text=encoder_text,
         threshold_text=threshold_text,

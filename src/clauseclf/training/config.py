@@ -73,6 +73,10 @@ class TrainingConfig:
             follow this beta and precision floor instead of ``threshold_beta`` and
             ``min_precision`` (e.g. more recall for the types a user must not miss, at a
             precision floor).
+        threshold_corpora: ``(type, corpora)`` pairs: the named type's threshold is chosen on
+            the calibration pairs of these corpora only (where the type has at least five
+            positives there), e.g. without a corpus whose definition of the type is narrower
+            than the guideline's (CLAUDETTE tags only the arbitration clause that imposes it).
         severity_corpora: Corpora whose positives alone fit a type's severity model when it has
             at least ``min_severity_examples`` there (the corpora grade the same type
             differently; the real clauses and stance.jsonl follow our guideline); ``()`` fits
@@ -158,11 +162,13 @@ class TrainingConfig:
     background_documents: int = 1500
     required_cues: tuple[tuple[str, str], ...] = (("ai_training", "ai_wording"),)
     type_thresholds: tuple[tuple[str, float, float], ...] = ()
+    threshold_corpora: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     def threshold_rules(self, types: Sequence[str]) -> tuple[list[float], list[float]]:
         """Each type's threshold beta and precision floor (``threshold_beta`` and
         ``min_precision`` unless ``type_thresholds`` names it); a ValueError names a type not
-        in ``types``, a type named twice or a value out of range."""
+        in ``types``, a type named twice or a value out of range (in ``type_thresholds`` or
+        ``threshold_corpora``)."""
         betas = [self.threshold_beta] * len(types)
         floors = [self.min_precision] * len(types)
         named: set[str] = set()
@@ -184,4 +190,17 @@ class TrainingConfig:
             named.add(type_id)
             betas[list(types).index(type_id)] = float(beta)
             floors[list(types).index(type_id)] = float(floor)
+        corpora_named: set[str] = set()
+        for limit in self.threshold_corpora:
+            if len(limit) != 2 or isinstance(limit[1], str) or not limit[1]:
+                raise ValueError(
+                    f"threshold_corpora entries are (type, non-empty tuple of corpora): {limit!r}"
+                )
+            if limit[0] not in types:
+                raise ValueError(
+                    f"threshold_corpora names {limit[0]!r}, not a type of the taxonomy"
+                )
+            if limit[0] in corpora_named:
+                raise ValueError(f"threshold_corpora names {limit[0]!r} twice")
+            corpora_named.add(limit[0])
         return betas, floors

@@ -26,7 +26,7 @@ from clauseclf.head.output import (
 from clauseclf.taxonomy import Taxonomy, default_taxonomy
 from clauseclf.training.confidence import ConfidenceCurve
 from clauseclf.training.config import TrainingConfig
-from clauseclf.training.labels import _calibration_mask, label_matrix
+from clauseclf.training.labels import _calibration_mask, label_matrix, threshold_mask
 from clauseclf.training.practices import PracticeEvidence
 from clauseclf.training.ranking import TypeRanker
 from clauseclf.training.severity import SeverityModel
@@ -180,7 +180,19 @@ class HeadEstimator(BaseEstimator):  # type: ignore[misc]
             threshold_beta=betas,
             min_precision=floors,
             random_state=seed,
-        ).fit(x, labels.y, label_weight=label_weight, calibration_mask=calibration, groups=groups)
+        ).fit(
+            x,
+            labels.y,
+            label_weight=label_weight,
+            calibration_mask=calibration,
+            threshold_mask=threshold_mask(
+                calibration,
+                labels.y,
+                [r.corpus for r in records],
+                {types.index(t): corpora for t, corpora in config.threshold_corpora},
+            ),
+            groups=groups,
+        )
         self.required_cues_ = {t: cue for t, cue in config.required_cues if t in types}
         oof_probabilities = self.classifier_.oof_probabilities_ * cue_gate(
             texts, types, self.required_cues_

@@ -5,7 +5,7 @@ for a training set too small to learn from."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -103,4 +103,22 @@ def _calibration_mask(
                 continue
         if labels.y[mask[:, column], column].sum() < 5:
             mask[:, column] = labels.strong[:, column]
+    return mask
+
+
+def threshold_mask(
+    calibration: np.ndarray,
+    targets: np.ndarray,
+    corpora: Sequence[str],
+    limits: Mapping[int, Sequence[str]],
+) -> np.ndarray:
+    """The pairs each type's threshold is chosen on: its ``calibration`` pairs, limited for the
+    columns of ``limits`` (column -> corpora) to the rows of those ``corpora`` (one per row)
+    where the column has at least five positives there."""
+    mask = calibration.copy()
+    rows_corpus = np.asarray(corpora)
+    for column, chosen in limits.items():
+        limited = mask[:, column] & np.isin(rows_corpus, list(chosen))
+        if targets[limited, column].sum() >= 5:
+            mask[:, column] = limited
     return mask

@@ -181,6 +181,7 @@ def train(
         max_threshold=config.max_threshold,
         min_precision=config.min_precision,
         type_thresholds=config.type_thresholds,
+        threshold_corpora=config.threshold_corpora,
     )
     return ClauseModel(
         encoder,
