@@ -161,3 +161,16 @@ def test_the_model_card_says_how_thresholds_were_chosen():
     flat = " ".join(special.split())
     assert "; for arbitration: beta 1, among the thresholds whose out-of-fold precision" in flat
     assert "; for data_sale: beta 2; arbitration's threshold chosen on the real pairs only)" in flat
+    assert "a class-balanced multinomial logistic regression per type for severity" in flat
+    gated = " ".join(
+        model_card(
+            {},
+            {"real": 10},
+            seed=0,
+            seconds=1.0,
+            severity_class_weight="none",
+            top_severity_gate=0.7,
+        ).split()
+    )
+    assert "a multinomial logistic regression per type for severity" in gated
+    assert "the highest level only where P(type) x P(highest level) reaches 0.7" in gated

@@ -478,8 +478,12 @@ def test_type_thresholds_give_the_named_type_its_own_rule(fake_encoder):
     texts = [r.text for r in records]
     embeddings = fake_encoder.encode(texts)
     types = list(default_taxonomy().type_ids)
-    config = TrainingConfig(min_df=1, type_thresholds=(("arbitration", 1.0, 0.99),))
-    plain = HeadEstimator(TrainingConfig(min_df=1), seed=0).fit(texts, embeddings, records)
+    config = TrainingConfig(
+        min_df=1, type_thresholds=(("arbitration", 1.0, 0.99),), threshold_corpora=()
+    )
+    plain = HeadEstimator(
+        TrainingConfig(min_df=1, type_thresholds=(), threshold_corpora=()), seed=0
+    ).fit(texts, embeddings, records)
     ruled = HeadEstimator(config, seed=0).fit(texts, embeddings, records)
     a = types.index("arbitration")
     others = [i for i in range(len(types)) if i != a]
@@ -555,7 +559,9 @@ def test_threshold_corpora_choose_the_named_types_threshold_on_those_pairs(fake_
     texts = [r.text for r in records]
     types = list(default_taxonomy().type_ids)
     corpus = records[0].corpus
-    config = TrainingConfig(min_df=1, threshold_corpora=(("arbitration", (corpus,)),))
+    config = TrainingConfig(
+        min_df=1, type_thresholds=(), threshold_corpora=(("arbitration", (corpus,)),)
+    )
     fitted = HeadEstimator(config, seed=0).fit(texts, fake_encoder.encode(texts), records)
     classifier, a = fitted.classifier_, types.index("arbitration")
     chosen = np.array([r.corpus == corpus for r in records])
@@ -571,3 +577,44 @@ def test_threshold_corpora_choose_the_named_types_threshold_on_those_pairs(fake_
         beta=config.threshold_beta,
     )
     assert classifier.thresholds_[a] == expected[0]
+
+
+def test_default_type_rules_pass_over_types_a_custom_taxonomy_lacks():
+    betas, floors, limits = TrainingConfig().threshold_rules(["arbitration", "my_type"])
+    assert betas == [1.0, TrainingConfig().threshold_beta] and floors == [0.85, 0.0]
+    assert limits == {0: ("real",)}
+    with pytest.raises(ValueError, match="top_severity_gate must lie in"):
+        TrainingConfig(top_severity_gate=1.5).threshold_rules(["arbitration"])
+
+
+def test_top_severity_gate_holds_back_the_highest_level(head, fake_encoder, tmp_path):
+    import copy
+    import json
+
+    from clauseclf.head import ClauseHead
+
+    texts = CLAUSES * 3
+    embeddings = fake_encoder.encode(texts)
+    open_head = copy.copy(head)
+    open_head.top_severity_gate = 0.0
+    shut = copy.copy(head)
+    shut.top_severity_gate = 1.0  # P(type) * P(level) never reaches 1
+    top = len(head.severity_scale) - 1
+    free = open_head.predict(texts, embeddings)
+    held = shut.predict(texts, embeddings)
+    assert (free.severity == top).any(), "the fixture head gives no top level to hold back"
+    assert not (held.severity == top).any()
+    unchanged = free.severity != top
+    assert np.array_equal(held.severity[unchanged], free.severity[unchanged])
+    assert np.array_equal(held.predicted, free.predicted)
+
+    shut.save(tmp_path)
+    assert ClauseHead.load(tmp_path).top_severity_gate == 1.0
+    meta = json.loads((tmp_path / "head.json").read_text("utf-8"))
+    meta["top_severity_gate"] = 2.0
+    (tmp_path / "head.json").write_text(json.dumps(meta), "utf-8")
+    with pytest.raises(ModelFormatError, match="top_severity_gate must lie in"):
+        ClauseHead.load(tmp_path)
+    del meta["top_severity_gate"]  # a head saved before the gate
+    (tmp_path / "head.json").write_text(json.dumps(meta), "utf-8")
+    assert ClauseHead.load(tmp_path).top_severity_gate == 0.0

@@ -37,8 +37,9 @@ Head (`head.json`, `head.npz`): sublinear TF-IDF over word 1-2 grams (vocabulary
 `clauseclf.estimators.ClauseClassifier`: one-vs-rest class-balanced LinearSVC per type (C=0.5),
 per-type Platt calibration and a per-type decision threshold ({threshold_text}), both
 fitted on out-of-fold scores of a 3-fold platform-grouped inner split of the training
-data;{ranker_text} a class-balanced multinomial logistic regression per type for severity
-(C=10; the majority severity when a type has one level or too few examples); an isotonic map,
+data;{ranker_text} a {severity_weighting}multinomial logistic regression per type for severity
+(C=10; the majority severity when a type has one level or too few examples){severity_gate_text};
+an isotonic map,
 fitted on out-of-fold correctness, from the top label's probability to the confidence.
 Partial labels: a type the annotator checked is a strong label; a type not checked for a clause
 (`annotated_types`) is a weak negative with sample weight 0.1; calibration and thresholds use
@@ -98,6 +99,8 @@ def model_card(
     min_precision: float = 0.0,
     type_thresholds: Sequence[tuple[str, float, float]] = (),
     threshold_corpora: Sequence[tuple[str, Sequence[str]]] = (),
+    severity_class_weight: str = "balanced",
+    top_severity_gate: float = 0.0,
 ) -> str:
     """The MODEL_CARD.md text of a trained model; ``encoder`` is the model's encoder spec,
     ``practices`` the number of practices its practice map knows (0: none), ``ranker`` whether
@@ -108,7 +111,8 @@ def model_card(
     character block), ``char_weight`` that block's weight, and ``threshold_beta``,
     ``max_threshold``, ``min_precision``, ``type_thresholds`` (per-type beta and floor) and
     ``threshold_corpora`` (per-type corpora whose pairs choose it) how the decision thresholds
-    were chosen."""
+    were chosen; ``severity_class_weight`` and ``top_severity_gate`` how severity is
+    predicted."""
     version_lines = "\n".join(f"- {name}: {value}" for name, value in (versions or {}).items())
     table = "\n".join(f"| {name} | {count} |" for name, count in counts.items())
     licences = "\n".join(
@@ -249,7 +253,16 @@ def model_card(
         )
     for type_id, corpora in threshold_corpora:
         threshold_text += f"; {type_id}'s threshold chosen on the {', '.join(corpora)} pairs only"
+    severity_weighting = {"balanced": "class-balanced ", "sqrt": "square-root class-weighted "}
+    severity_gate_text = (
+        f", the highest level only where P(type) x P(highest level) reaches {top_severity_gate:g}"
+        " (else the most probable lower level)"
+        if top_severity_gate > 0
+        else ""
+    )
     return MODEL_CARD_TEMPLATE.format(
+        severity_weighting=severity_weighting.get(severity_class_weight, ""),
+        severity_gate_text=severity_gate_text,
         encoder_text=encoder_text,
         threshold_text=threshold_text,
         dimension=dimension,

@@ -48,6 +48,7 @@ class ClauseHead:
         rank_bias: np.ndarray | None = None,
         rank_practices: PracticeRanking | None = None,
         required_cues: Mapping[str, str] | None = None,
+        top_severity_gate: float = 0.0,
         settings: dict[str, Any] | None = None,
     ) -> None:
         self.types = tuple(types)
@@ -63,6 +64,10 @@ class ClauseHead:
         # Stored as float16 on disk: round now so a loaded head predicts exactly like this one.
         self.severity_weights = np.asarray(severity_weights, dtype=np.float16).astype(np.float32)
         self.severity_bias = np.asarray(severity_bias, dtype=np.float64)
+        #: A predicted type gets the scale's highest level only when P(type) times P(that
+        #: level | type) (the softmax of its severity scores) reaches this; otherwise its most
+        #: probable lower level. 0: never held back.
+        self.top_severity_gate = float(top_severity_gate)
         self.confidence_curve = np.asarray(confidence_curve, dtype=np.float64)
         if (rank_weights is None) != (rank_bias is None):
             raise ModelFormatError("rank_weights and rank_bias go together")
@@ -93,7 +98,7 @@ class ClauseHead:
         if self.required_cues:
             probabilities *= cue_gate(texts, self.types, self.required_cues)
         predicted = probabilities >= self.thresholds
-        severity = self._severity(features)
+        severity = self._severity(features, probabilities)
         scores = self.rank_scores(features, embeddings, probabilities)
         top = ranked_top(scores, predicted)
         top_probability = top_label_probability(probabilities, predicted, top)
@@ -137,14 +142,23 @@ class ClauseHead:
             max_spans=max_spans,
         )
 
-    def _severity(self, features: sp.csr_matrix) -> np.ndarray:
+    def _severity(self, features: sp.csr_matrix, probabilities: np.ndarray) -> np.ndarray:
         n = features.shape[0]
         severity = np.zeros((n, len(self.types)), dtype=np.int64)
+        top = len(self.severity_scale) - 1
         for column in range(len(self.types)):
             # One type's weights in float64 at a time: all of them would be (F, T, S) doubles.
             weights = self.severity_weights[column].astype(np.float64)
             scores = np.asarray(features @ weights) + self.severity_bias[column]
-            severity[:, column] = np.argmax(scores, axis=1)
+            levels = np.argmax(scores, axis=1)
+            if self.top_severity_gate > 0 and top > 0:
+                shifted = scores - scores.max(axis=1, keepdims=True)
+                level_probability = np.exp(shifted[:, top]) / np.exp(shifted).sum(axis=1)
+                held = (levels == top) & (
+                    probabilities[:, column] * level_probability < self.top_severity_gate
+                )
+                levels[held] = np.argmax(scores[held, :top], axis=1)
+            severity[:, column] = levels
         return severity
 
     def save(self, directory: str | Path) -> None:

@@ -97,6 +97,7 @@ def head_files(head: ClauseHead) -> tuple[dict[str, Any], dict[str, np.ndarray]]
         "char_vocabulary": head.features.char_vocabulary,
         "char_weight": head.features.char_weight,
         "required_cues": head.required_cues,
+        "top_severity_gate": head.top_severity_gate,
         "settings": head.settings,
     }
     ranking = head.rank_practices
@@ -182,6 +183,10 @@ def load_head(directory: str | Path, make: Callable[..., _Head]) -> _Head:
             rank_bias=arrays.get("rank_bias"),
             rank_practices=_load_rank_practices(directory, meta.get("rank_practices"), arrays),
             required_cues=required,
+            # Heads saved before the gate: the highest severity never held back.
+            top_severity_gate=model_number(
+                meta.get("top_severity_gate", 0.0), f"{path}: 'top_severity_gate'"
+            ),
             settings=dict(meta.get("settings") or {}),
         )
     except (KeyError, TypeError, ValueError) as exc:
@@ -199,6 +204,10 @@ def check_head(head: ClauseHead) -> None:
     (``ClauseHead`` checks itself when built, a loaded head included)."""
     _check_shapes(head)
     _check_rank_practices(head)
+    if not 0.0 <= head.top_severity_gate <= 1.0:
+        raise ModelFormatError(
+            f"top_severity_gate must lie in [0, 1], got {head.top_severity_gate!r}"
+        )
     for type_id, cue in head.required_cues.items():
         if type_id not in head.types or cue not in CUE_NAMES:
             raise ModelFormatError(

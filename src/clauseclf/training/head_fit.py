@@ -137,6 +137,7 @@ class HeadEstimator(BaseEstimator):  # type: ignore[misc]
             rank_bias=None if ranker is None else ranker.intercept_.copy(),
             rank_practices=None if practices is None else practices.ranking_,
             required_cues=self.required_cues_,
+            top_severity_gate=self.config_.top_severity_gate,
             settings={
                 "config": asdict(self.config_),
                 "seed": self.seed,
@@ -159,7 +160,7 @@ class HeadEstimator(BaseEstimator):  # type: ignore[misc]
                 f"({len(records)}) must have the same length"
             )
         types = taxonomy.type_ids
-        betas, floors = config.threshold_rules(types)
+        betas, floors, limits = config.threshold_rules(types)
         self.config_, self.types_, self.severity_scale_ = config, types, taxonomy.severity_scale
         self.features_ = fit_text_features(texts, embeddings.shape[1], config)
         x = self.features_.transform(texts, embeddings)
@@ -189,7 +190,7 @@ class HeadEstimator(BaseEstimator):  # type: ignore[misc]
                 calibration,
                 labels.y,
                 [r.corpus for r in records],
-                {types.index(t): corpora for t, corpora in config.threshold_corpora},
+                limits,
             ),
             groups=groups,
         )

@@ -182,6 +182,8 @@ def train(
         min_precision=config.min_precision,
         type_thresholds=config.type_thresholds,
         threshold_corpora=config.threshold_corpora,
+        severity_class_weight=config.severity_class_weight,
+        top_severity_gate=config.top_severity_gate,
     )
     return ClauseModel(
         encoder,
