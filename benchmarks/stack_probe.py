@@ -16,8 +16,6 @@ type left empty, and the four key types' precision / recall.
 from __future__ import annotations
 
 import argparse
-import hashlib
-import pickle
 import sys
 import time
 from pathlib import Path
@@ -89,10 +87,11 @@ def _scores(predicted: np.ndarray, truth: np.ndarray, types: list[str]) -> dict[
 def main() -> int:
     sys.path.insert(0, str(REPO / "benchmarks"))
     from real_clauses import load_benchmark_records
+    from threshold_beta import data_digest, fold_training_records, load_kept
 
-    from clauseclf.annotations import platform_key, platforms
-    from clauseclf.estimators import choose_thresholds
+    from clauseclf.annotations import platforms
     from clauseclf.head.output import cue_gate
+    from clauseclf.thresholds import choose_thresholds
     from clauseclf.training import group_folds, label_matrix
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -109,24 +108,14 @@ def main() -> int:
     taxonomy, encoder = shipped.taxonomy, shipped.encoder
     types = list(taxonomy.type_ids)
     folds = group_folds(groups, args.folds, args.seed)
-    all_texts = sorted({r.text for r in real + shared + stance})
-    digest = hashlib.sha256(
-        "\n".join([str(args.seed), *all_texts, *(repr(r.labels) for r in real)]).encode()
-    ).hexdigest()[:12]
+    digest = data_digest(args.seed, real, shared, stance)
     chosen = [int(k) for k in args.only_folds.split(",") if k] or list(range(args.folds))
     truth_rows, base_rows, stacked_rows = [], [], []
     for k in chosen:
-        kept = args.keep / f"fold{k}_of{args.folds}_{digest}.pkl"
-        if not kept.exists():
-            raise SystemExit(f"{kept} is missing: run threshold_beta.py --keep first")
-        with kept.open("rb") as handle:
-            head, oof, mask, min_threshold = pickle.load(handle)
+        head, oof, mask, min_threshold = load_kept(args.keep, k, args.folds, digest)
         started = time.time()
         test_rows = folds[k]
-        test_platforms = {platform_key(real[i].platform) for i in test_rows}
-        train_real = [real[i] for i in np.setdiff1d(np.arange(len(real)), test_rows)]
-        records = [r for r in shared if platform_key(r.platform) not in test_platforms]
-        records += stance + train_real
+        records = fold_training_records(k, folds, real, shared, stance)
         texts = [r.text for r in records]
         targets = label_matrix(records, types, 0.1).y
         oof = oof * cue_gate(texts, types, head.required_cues)

@@ -101,6 +101,44 @@ def _per_type(
     return betas, floors, mask
 
 
+def data_digest(seed: int, real: list[Any], shared: list[Any], stance: list[Any]) -> str:
+    """The digest that names the kept fold pickles of this data and seed."""
+    all_texts = sorted({r.text for r in real + shared + stance})
+    return hashlib.sha256(
+        "\n".join([str(seed), *all_texts, *(repr(r.labels) for r in real)]).encode()
+    ).hexdigest()[:12]
+
+
+def kept_path(keep: Path, k: int, n_folds: int, digest: str) -> Path:
+    """Where fold ``k``'s fitted head and out-of-fold probabilities are kept."""
+    return keep / f"fold{k}_of{n_folds}_{digest}.pkl"
+
+
+def load_kept(keep: Path, k: int, n_folds: int, digest: str) -> tuple[Any, Any, Any, float]:
+    """A kept fold: (head, out-of-fold probabilities, calibration mask, lowest threshold)."""
+    path = kept_path(keep, k, n_folds, digest)
+    if not path.exists():
+        raise SystemExit(f"{path} is missing: run threshold_beta.py --keep {keep} first")
+    with path.open("rb") as handle:
+        kept: tuple[Any, Any, Any, float] = pickle.load(handle)
+    if not hasattr(kept[0], "top_severity_gate"):  # kept before heads had the gate
+        kept[0].top_severity_gate = 0.0
+    return kept
+
+
+def fold_training_records(
+    k: int, folds: list[Any], real: list[Any], shared: list[Any], stance: list[Any]
+) -> list[Any]:
+    """The records fold ``k``'s head trains on: the shared corpora outside the test fold's
+    platforms, stance.jsonl and the real clauses of the other folds."""
+    from clauseclf.annotations import platform_key
+
+    test_platforms = {platform_key(real[i].platform) for i in folds[k]}
+    train_real = [real[i] for i in np.setdiff1d(np.arange(len(real)), folds[k])]
+    records = [r for r in shared if platform_key(r.platform) not in test_platforms]
+    return records + stance + train_real
+
+
 def _fitted(k: int, records: list[Any], texts: list[str]) -> tuple[Any, Any, Any, float]:
     """The fold's head, out-of-fold probabilities, calibration mask and lowest threshold; read
     from ``--keep`` when a run with the same data kept them, else fitted (and kept)."""
@@ -108,10 +146,9 @@ def _fitted(k: int, records: list[Any], texts: list[str]) -> tuple[Any, Any, Any
     from clauseclf.training.head_fit import HeadEstimator
 
     s = _STATE
-    kept = s["keep"] / f"fold{k}_of{len(s['folds'])}_{s['digest']}.pkl" if s["keep"] else None
+    kept = kept_path(s["keep"], k, len(s["folds"]), s["digest"]) if s["keep"] else None
     if kept is not None and kept.exists():
-        with kept.open("rb") as handle:
-            return pickle.load(handle)  # type: ignore[no-any-return]
+        return load_kept(s["keep"], k, len(s["folds"]), s["digest"])
     estimator = HeadEstimator(TrainingConfig(), s["taxonomy"], s["seed"]).fit(
         texts, s["embeddings"][[s["index"][t] for t in texts]], records
     )
@@ -129,19 +166,15 @@ def _fitted(k: int, records: list[Any], texts: list[str]) -> tuple[Any, Any, Any
 
 
 def _fold(k: int) -> list[tuple[int, str, Any]]:
-    from clauseclf.annotations import platform_key
-    from clauseclf.estimators import choose_thresholds
     from clauseclf.inference.model import ClauseModel
+    from clauseclf.thresholds import choose_thresholds
     from clauseclf.training import TrainingConfig, label_matrix
 
     s = _STATE
     real, shared, stance, folds = s["real"], s["shared"], s["stance"], s["folds"]
     taxonomy, encoder = s["taxonomy"], s["encoder"]
     test_rows = folds[k]
-    test_platforms = {platform_key(real[i].platform) for i in test_rows}
-    train_real = [real[i] for i in np.setdiff1d(np.arange(len(real)), test_rows)]
-    records = [r for r in shared if platform_key(r.platform) not in test_platforms]
-    records += stance + train_real
+    records = fold_training_records(k, folds, real, shared, stance)
     texts = [r.text for r in records]
     config = TrainingConfig()
     started = time.time()
@@ -221,9 +254,7 @@ def main() -> int:
         rules=rules,
         keep=args.keep,
         calibrate_on={c for c in args.calibrate_on.split(",") if c},
-        digest=hashlib.sha256(
-            "\n".join([str(args.seed), *all_texts, *(repr(r.labels) for r in real)]).encode()
-        ).hexdigest()[:12],
+        digest=data_digest(args.seed, real, shared, stance),
     )
     if args.keep:
         args.keep.mkdir(parents=True, exist_ok=True)

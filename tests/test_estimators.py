@@ -7,12 +7,8 @@ import pytest
 from sklearn.pipeline import make_pipeline
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from clauseclf.estimators import (
-    ClauseClassifier,
-    ClauseFeaturizer,
-    choose_thresholds,
-    expected_failed_checks,
-)
+from clauseclf.estimators import ClauseClassifier, ClauseFeaturizer, expected_failed_checks
+from clauseclf.thresholds import choose_thresholds
 
 
 @parametrize_with_checks(

@@ -471,7 +471,7 @@ def test_a_head_keeps_its_char_block_through_save_and_load(head, tmp_path, fake_
 
 
 def test_type_thresholds_give_the_named_type_its_own_rule(fake_encoder):
-    from clauseclf.estimators import choose_thresholds
+    from clauseclf.thresholds import choose_thresholds
     from clauseclf.training import HeadEstimator, label_matrix
 
     records = synthetic_records()
@@ -550,7 +550,7 @@ def test_threshold_mask_limits_a_type_to_its_corpora_when_it_has_positives_there
 def test_threshold_corpora_choose_the_named_types_threshold_on_those_pairs(fake_encoder):
     from dataclasses import replace
 
-    from clauseclf.estimators import choose_thresholds
+    from clauseclf.thresholds import choose_thresholds
     from clauseclf.training import HeadEstimator, label_matrix
 
     records = synthetic_records()
