@@ -97,6 +97,7 @@ def test_a_part_fits_on_its_own(data, fitted):
         TYPES,
         SCALE,
         C=CONFIG.severity_C,
+        class_weight=CONFIG.severity_class_weight,
         corpora=CONFIG.severity_corpora,
         min_examples=CONFIG.min_severity_examples,
     ).fit(x, records)
