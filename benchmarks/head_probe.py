@@ -2,7 +2,7 @@
 network, same features and folds, real clauses only.
 
     python benchmarks/head_probe.py [--data ../shared/data] [--folds 3] [--hidden 512]
-                                    [--epochs 8] [--char-weight 0.7]
+                                    [--epochs 8] [--char-weight 0.7] [--max-words 20000]
 
 Features: ``real_probe.probe_features`` (TF-IDF word 1-2 grams, the shipped encoder's embedding
 at weight 0.5, the character block at ``--char-weight``), fitted on all texts as the probe does.
@@ -105,6 +105,12 @@ def main() -> int:
     parser.add_argument("--hidden", type=int, default=512)
     parser.add_argument("--epochs", type=int, default=8)
     parser.add_argument("--char-weight", type=float, default=0.7)
+    parser.add_argument(
+        "--max-words",
+        type=int,
+        default=20000,
+        help="the most frequent word n-grams kept (the head keeps 20,000); 0: every one",
+    )
     args = parser.parse_args()
 
     import torch
@@ -114,7 +120,9 @@ def main() -> int:
     scores = {"linear SVM": np.zeros(y.shape), "network": np.zeros(y.shape)}
     seconds = {name: 0.0 for name in scores}
     with threadpool_limits(1, "blas"):
-        x = probe_features(texts, model.encoder, char_weight=args.char_weight)
+        x = probe_features(
+            texts, model.encoder, char_weight=args.char_weight, max_words=args.max_words or None
+        )
         for test in folds:
             train = np.setdiff1d(np.arange(len(records)), test)
             started = time.time()
@@ -127,7 +135,8 @@ def main() -> int:
     rules = {"linear SVM": 0.0, "network": 0.5}
     print(
         f"{len(records)} distinct real clauses, {args.folds} folds grouped by platform and "
-        f"wording; features with char weight {args.char_weight:g}; network {args.hidden} hidden, "
+        f"wording; features with char weight {args.char_weight:g}, "
+        f"{args.max_words or 'all'} word n-grams; network {args.hidden} hidden, "
         f"{args.epochs} epochs"
     )
     print("| head | micro-F1 | macro-F1 | best micro-F1 over one cut-off | seconds |")

@@ -11,15 +11,18 @@ from typing import Any
 import numpy as np
 
 
-def probe_features(texts: Sequence[str], encoder: Any, char_weight: float = 0.0) -> Any:
+def probe_features(
+    texts: Sequence[str], encoder: Any, char_weight: float = 0.0, max_words: int | None = None
+) -> Any:
     """The probe's feature rows (a CSR matrix) of ``texts``; with a positive ``char_weight``
     also the head's character block (``char_wb`` 2-5 grams in at least 3 texts, the 20,000 most
-    frequent, sublinear TF-IDF) times that weight."""
+    frequent, sublinear TF-IDF) times that weight; ``max_words`` keeps only the most frequent
+    word n-grams (default: every one in at least 2 texts)."""
     import scipy.sparse as sp
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.preprocessing import normalize
 
-    tfidf = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True)
+    tfidf = TfidfVectorizer(ngram_range=(1, 2), min_df=2, max_features=max_words, sublinear_tf=True)
     embedded = sp.csr_matrix(normalize(encoder.encode(list(texts))))
     blocks = [tfidf.fit_transform(texts), 0.5 * embedded]
     if char_weight > 0:
