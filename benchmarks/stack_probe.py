@@ -2,15 +2,17 @@
 their out-of-fold probabilities as training data for a per-type stacker.
 
     python benchmarks/stack_probe.py --keep FOLDER [--folds 3] [--only-folds 0,1] [--C 1.0]
+                                   [--balanced]
 
 Reads the fold heads and out-of-fold probabilities ``benchmarks/threshold_beta.py --keep FOLDER``
-kept (same data, folds and seed; it refuses other data). Per type, a class-balanced logistic
-regression on the logits of all types' out-of-fold probabilities (the pairs the head calibrated
-that type on), its own out-of-fold probabilities from 3 folds grouped by platform; both the head
-and the stacker get thresholds by the shipped rule (F-0.5-best of 25 values in
-[min_threshold, 0.9], ``estimators.choose_thresholds``). Scored on the real clauses of the test
-folds: the type sets (not the top label), micro/macro-F1, predicted types right, clauses of no
-type left empty, and the four key types' precision / recall.
+kept (same data, folds and seed; it refuses other data). Per type, a logistic regression
+(class-balanced with ``--balanced``) on the logits of all types' out-of-fold probabilities (the
+pairs the head calibrated that type on), its own out-of-fold probabilities from 3 folds
+grouped by platform; both the head and the stacker get thresholds by the shipped rule
+(F-0.5-best of 25 values in [min_threshold, 0.9], ``thresholds.choose_thresholds``). Scored
+on the real clauses of the test folds: the type sets (not the top label), micro/macro-F1,
+predicted types right, clauses of no type left empty, and the four key types' precision /
+recall.
 """
 
 from __future__ import annotations
@@ -40,8 +42,10 @@ def _stack(
     test: np.ndarray,
     C: float,
     seed: int,
+    balanced: bool,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Out-of-fold and test probabilities of the per-type stackers."""
+    weight = "balanced" if balanced else None
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import GroupKFold
 
@@ -56,10 +60,10 @@ def _stack(
             continue
         splitter = GroupKFold(n_splits=3, shuffle=True, random_state=seed)
         for train, held in splitter.split(rows, y, groups[rows]):
-            model = LogisticRegression(C=C, class_weight="balanced", max_iter=500)
+            model = LogisticRegression(C=C, class_weight=weight, max_iter=500)
             model.fit(features[rows[train]], y[train])
             oof[rows[held], column] = model.predict_proba(features[rows[held]])[:, 1]
-        model = LogisticRegression(C=C, class_weight="balanced", max_iter=500)
+        model = LogisticRegression(C=C, class_weight=weight, max_iter=500)
         model.fit(features[rows], y)
         out[:, column] = model.predict_proba(test)[:, 1]
     return oof, out
@@ -102,6 +106,7 @@ def main() -> int:
     parser.add_argument("--only-folds", default="")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--C", type=float, default=1.0)
+    parser.add_argument("--balanced", action="store_true", help="class-balanced stackers")
     args = parser.parse_args()
 
     shipped, real, shared, stance, groups = load_benchmark_records(args.data, args.labels)
@@ -130,6 +135,7 @@ def main() -> int:
             _logit(test_p),
             args.C,
             args.seed,
+            args.balanced,
         )
         stacked_thresholds = choose_thresholds(stacked_oof, targets, mask, min_threshold, 0.9, 0.5)
         truth_rows.append(label_matrix([real[i] for i in test_rows], types, 0.1).y.astype(bool))
@@ -143,7 +149,8 @@ def main() -> int:
     }
     print(
         f"{len(truth)} real clauses of folds {chosen} of {args.folds} (grouped by platform and "
-        f"wording); stacker C {args.C:g}; type sets as users see them, top label not scored"
+        f"wording); stacker C {args.C:g}{', balanced' if args.balanced else ''}; type sets "
+        "as users see them, top label not scored"
     )
     names = list(next(iter(results.values())))
     print("| figure | " + " | ".join(results) + " |")
