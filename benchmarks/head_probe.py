@@ -3,6 +3,7 @@ network, same features and folds, real clauses only.
 
     python benchmarks/head_probe.py [--data ../shared/data] [--folds 3] [--hidden 512]
                                     [--epochs 8] [--char-weight 0.7] [--max-words 20000]
+                                    [--only-folds 0]
 
 Features: ``real_probe.probe_features`` (TF-IDF word 1-2 grams, the shipped encoder's embedding
 at weight 0.5, the character block at ``--char-weight``), fitted on all texts as the probe does.
@@ -106,6 +107,9 @@ def main() -> int:
     parser.add_argument("--epochs", type=int, default=8)
     parser.add_argument("--char-weight", type=float, default=0.7)
     parser.add_argument(
+        "--only-folds", default="", help="comma-separated folds to run and score (default: all)"
+    )
+    parser.add_argument(
         "--max-words",
         type=int,
         default=20000,
@@ -123,7 +127,8 @@ def main() -> int:
         x = probe_features(
             texts, model.encoder, char_weight=args.char_weight, max_words=args.max_words or None
         )
-        for test in folds:
+        chosen = [int(k) for k in args.only_folds.split(",") if k] or list(range(len(folds)))
+        for test in [folds[k] for k in chosen]:
             train = np.setdiff1d(np.arange(len(records)), test)
             started = time.time()
             scores["linear SVM"][test] = _svm_scores(x, y, train, test)
@@ -133,9 +138,13 @@ def main() -> int:
             seconds["network"] += time.time() - started
             print(f"fold done: {seconds}", file=sys.stderr, flush=True)
     rules = {"linear SVM": 0.0, "network": 0.5}
+    scored = np.sort(np.concatenate([folds[k] for k in chosen]))
+    y = y[scored]
+    scores = {name: found[scored] for name, found in scores.items()}
     print(
-        f"{len(records)} distinct real clauses, {args.folds} folds grouped by platform and "
-        f"wording; features with char weight {args.char_weight:g}, "
+        f"{len(scored)} of {len(records)} distinct real clauses (folds {chosen} of "
+        f"{args.folds}, grouped by platform and "
+        f"wording); features with char weight {args.char_weight:g}, "
         f"{args.max_words or 'all'} word n-grams; network {args.hidden} hidden, "
         f"{args.epochs} epochs"
     )
