@@ -49,29 +49,18 @@ def _pairs(head: Any, texts: list[str], embeddings: np.ndarray) -> list[tuple[in
 
 def main() -> int:
     sys.path.insert(0, str(REPO / "benchmarks"))
-    from real_clauses import load_benchmark_records
-    from threshold_beta import data_digest, fold_training_records, load_kept
+    from threshold_beta import fold_training_records, kept_folds, load_kept
 
-    from clauseclf.training import group_folds
     from clauseclf.training.severity import SeverityModel
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
-    parser.add_argument("--labels", type=Path, default=REPO / "data/annotations/real.jsonl")
-    parser.add_argument("--keep", type=Path, required=True)
-    parser.add_argument("--folds", type=int, default=3)
-    parser.add_argument("--only-folds", default="")
-    parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--class-weights", default="balanced,none")
     parser.add_argument("--gates", default="0,0.5,0.6,0.7,0.8")
-    args = parser.parse_args()
-
-    shipped, real, shared, stance, groups = load_benchmark_records(args.data, args.labels)
+    kept = kept_folds(parser)
+    args, shipped, real, folds, chosen = kept.args, kept.shipped, kept.real, kept.folds, kept.chosen
+    shared, stance, digest = kept.shared, kept.stance, kept.digest
     types, scale = list(shipped.taxonomy.type_ids), list(shipped.taxonomy.severity_scale)
     top = len(scale) - 1
-    folds = group_folds(groups, args.folds, args.seed)
-    digest = data_digest(args.seed, real, shared, stance)
-    chosen = [int(k) for k in args.only_folds.split(",") if k] or list(range(args.folds))
     weightings = args.class_weights.split(",")
     pairs: dict[str, list[tuple[str, float, Any, dict[str, str]]]] = {w: [] for w in weightings}
     for k in chosen:

@@ -90,31 +90,21 @@ def _scores(predicted: np.ndarray, truth: np.ndarray, types: list[str]) -> dict[
 
 def main() -> int:
     sys.path.insert(0, str(REPO / "benchmarks"))
-    from real_clauses import load_benchmark_records
-    from threshold_beta import data_digest, fold_training_records, load_kept
+    from threshold_beta import fold_training_records, kept_folds, load_kept
 
     from clauseclf.annotations import platforms
     from clauseclf.head.output import cue_gate
     from clauseclf.thresholds import choose_thresholds
-    from clauseclf.training import group_folds, label_matrix
+    from clauseclf.training import label_matrix
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
-    parser.add_argument("--labels", type=Path, default=REPO / "data/annotations/real.jsonl")
-    parser.add_argument("--keep", type=Path, required=True)
-    parser.add_argument("--folds", type=int, default=3)
-    parser.add_argument("--only-folds", default="")
-    parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--C", type=float, default=1.0)
     parser.add_argument("--balanced", action="store_true", help="class-balanced stackers")
-    args = parser.parse_args()
-
-    shipped, real, shared, stance, groups = load_benchmark_records(args.data, args.labels)
+    kept = kept_folds(parser)
+    args, shipped, real, folds, chosen = kept.args, kept.shipped, kept.real, kept.folds, kept.chosen
+    shared, stance, digest = kept.shared, kept.stance, kept.digest
     taxonomy, encoder = shipped.taxonomy, shipped.encoder
     types = list(taxonomy.type_ids)
-    folds = group_folds(groups, args.folds, args.seed)
-    digest = data_digest(args.seed, real, shared, stance)
-    chosen = [int(k) for k in args.only_folds.split(",") if k] or list(range(args.folds))
     truth_rows, base_rows, stacked_rows = [], [], []
     for k in chosen:
         head, oof, mask, min_threshold = load_kept(args.keep, k, args.folds, digest)

@@ -30,7 +30,7 @@ import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -124,6 +124,41 @@ def load_kept(keep: Path, k: int, n_folds: int, digest: str) -> tuple[Any, Any, 
     if not hasattr(kept[0], "top_severity_gate"):  # kept before heads had the gate
         kept[0].top_severity_gate = 0.0
     return kept
+
+
+class KeptFolds(NamedTuple):
+    """What a benchmark over the kept fold heads reads: its arguments, the data, the folds."""
+
+    args: argparse.Namespace
+    shipped: Any
+    real: list[Any]
+    shared: list[Any]
+    stance: list[Any]
+    folds: list[Any]
+    digest: str
+    chosen: list[int]
+
+
+def kept_folds(parser: argparse.ArgumentParser) -> KeptFolds:
+    """Add the arguments every benchmark over the kept fold heads takes (``--data``,
+    ``--labels``, ``--keep``, ``--folds``, ``--only-folds``, ``--seed``) to ``parser``, parse
+    them and load the data and folds of those heads."""
+    from real_clauses import load_benchmark_records
+
+    from clauseclf.training import group_folds
+
+    parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
+    parser.add_argument("--labels", type=Path, default=REPO / "data/annotations/real.jsonl")
+    parser.add_argument("--keep", type=Path, required=True)
+    parser.add_argument("--folds", type=int, default=3)
+    parser.add_argument("--only-folds", default="")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    shipped, real, shared, stance, groups = load_benchmark_records(args.data, args.labels)
+    folds = group_folds(groups, args.folds, args.seed)
+    chosen = [int(k) for k in args.only_folds.split(",") if k] or list(range(args.folds))
+    digest = data_digest(args.seed, real, shared, stance)
+    return KeptFolds(args, shipped, real, shared, stance, folds, digest, chosen)
 
 
 def fold_training_records(
