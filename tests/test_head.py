@@ -554,17 +554,16 @@ def test_threshold_corpora_choose_the_named_types_threshold_on_those_pairs(
     # pairs the thresholds are chosen on instead.
     from dataclasses import replace
 
-    from clauseclf import estimators
+    from clauseclf.thresholds import choose_thresholds as real_choose
     from clauseclf.training import HeadEstimator
 
     masks: list[np.ndarray] = []
-    real_choose = estimators.choose_thresholds
 
     def recording(probabilities, targets, calibrate, *args):
         masks.append(calibrate.copy())
         return real_choose(probabilities, targets, calibrate, *args)
 
-    monkeypatch.setattr(estimators, "choose_thresholds", recording)
+    monkeypatch.setattr("clauseclf.estimators.choose_thresholds", recording)
     records = synthetic_records()
     kept = sorted({r.platform for r in records})[:4]
     records = [r if r.platform in kept else replace(r, corpus="elsewhere") for r in records]
