@@ -585,7 +585,10 @@ def test_threshold_corpora_choose_the_named_types_threshold_on_those_pairs(
 
 def test_default_type_rules_pass_over_types_a_custom_taxonomy_lacks():
     betas, floors, limits = TrainingConfig().threshold_rules(["arbitration", "my_type"])
-    assert betas == [1.0, TrainingConfig().threshold_beta] and floors == [0.85, 0.0]
+    assert betas == [1.0, TrainingConfig().threshold_beta] and floors == [
+        0.85,
+        TrainingConfig().min_precision,
+    ]
     assert limits == {0: ("real",)}
     with pytest.raises(ValueError, match="top_severity_gate must lie in"):
         TrainingConfig(top_severity_gate=1.5).threshold_rules(["arbitration"])
