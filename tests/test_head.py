@@ -625,3 +625,53 @@ def test_top_severity_gate_holds_back_the_highest_level(head, fake_encoder, tmp_
     del meta["top_severity_gate"]  # a head saved before the gate
     (tmp_path / "head.json").write_text(json.dumps(meta), "utf-8")
     assert ClauseHead.load(tmp_path).top_severity_gate == 0.0
+
+
+def test_top_severity_gate_compares_each_types_own_product(head, fake_encoder):
+    import copy
+
+    texts = CLAUSES * 3
+    embeddings = fake_encoder.encode(texts)
+    top = len(head.severity_scale) - 1
+    free_head = copy.copy(head)
+    free_head.top_severity_gate = 0.0
+    free = free_head.predict(texts, embeddings)
+    features = head.features.transform(texts, embeddings)
+    products, lower = [], []
+    for column in range(len(head.types)):
+        scores = np.asarray(features @ head.severity_weights[column].astype(np.float64))
+        scores = scores + head.severity_bias[column]
+        softmax = np.exp(scores - scores.max(axis=1, keepdims=True))
+        softmax /= softmax.sum(axis=1, keepdims=True)
+        products.append(free.probabilities[:, column] * softmax[:, top])
+        lower.append(np.argmax(scores[:, :top], axis=1))
+    product, fallback = np.column_stack(products), np.column_stack(lower)
+    at_top = free.severity == top
+    assert at_top.any(), "the fixture head gives no top level to hold back"
+    gate = float(np.median(product[at_top]))  # some top levels held, some kept
+    gated = copy.copy(head)
+    gated.top_severity_gate = gate
+    out = gated.predict(texts, embeddings)
+    held = at_top & (product < gate)
+    assert held.any() and (at_top & ~held).any()
+    expected = np.where(held, fallback, free.severity)
+    assert np.array_equal(out.severity, expected)
+
+
+def test_top_severity_gate_leaves_a_type_that_takes_only_the_top_level(head, fake_encoder):
+    import copy
+
+    from clauseclf.head.output import NEVER_LEVEL_BIAS
+
+    top = len(head.severity_scale) - 1
+    only_top = copy.copy(head)
+    column = head.types.index("arbitration")
+    only_top.severity_weights = head.severity_weights.copy()
+    only_top.severity_weights[column] = 0.0
+    only_top.severity_bias = head.severity_bias.copy()
+    only_top.severity_bias[column] = NEVER_LEVEL_BIAS
+    only_top.severity_bias[column, top] = 0.0  # as SeverityModel fits a type seen only at top
+    only_top.top_severity_gate = 1.0
+    out = only_top.predict(CLAUSES, fake_encoder.encode(CLAUSES))
+    assert out.predicted[0, column]
+    assert (out.severity[:, column] == top).all()  # not a level the type never takes

@@ -17,6 +17,7 @@ from clauseclf.head.evidence import MAX_EVIDENCE_SPANS, lexical_evidence
 from clauseclf.head.features import TextFeatures
 from clauseclf.head.io import check_head, load_head, save_head
 from clauseclf.head.output import (
+    NEVER_LEVEL_BIAS,
     HeadOutput,
     PracticeRanking,
     cue_gate,
@@ -66,7 +67,8 @@ class ClauseHead:
         self.severity_bias = np.asarray(severity_bias, dtype=np.float64)
         #: A predicted type gets the scale's highest level only when P(type) times P(that
         #: level | type) (the softmax of its severity scores) reaches this; otherwise its most
-        #: probable lower level. 0: never held back.
+        #: probable lower level (a type that never takes a lower level keeps it). 0: never held
+        #: back.
         self.top_severity_gate = float(top_severity_gate)
         self.confidence_curve = np.asarray(confidence_curve, dtype=np.float64)
         if (rank_weights is None) != (rank_bias is None):
@@ -151,7 +153,11 @@ class ClauseHead:
             weights = self.severity_weights[column].astype(np.float64)
             scores = np.asarray(features @ weights) + self.severity_bias[column]
             levels = np.argmax(scores, axis=1)
-            if self.top_severity_gate > 0 and top > 0:
+            if (
+                self.top_severity_gate > 0
+                and top > 0
+                and _takes_a_lower_level(self.severity_bias[column], weights, top)
+            ):
                 shifted = scores - scores.max(axis=1, keepdims=True)
                 level_probability = np.exp(shifted[:, top]) / np.exp(shifted).sum(axis=1)
                 held = (levels == top) & (
@@ -183,3 +189,9 @@ def times_weights(features: sp.csr_matrix, weights: np.ndarray) -> np.ndarray:
         columns = slice(start, start + WEIGHT_COLUMNS)
         out[:, columns] = features @ weights[:, columns].astype(np.float64)
     return out
+
+
+def _takes_a_lower_level(bias: np.ndarray, weights: np.ndarray, top: int) -> bool:
+    """Whether a type's severity model (``bias`` (S,), ``weights`` (F, S)) takes a level below
+    ``top``: one whose bias is not ``NEVER_LEVEL_BIAS`` or whose weights are not all zero."""
+    return bool(np.any((bias[:top] != NEVER_LEVEL_BIAS) | weights[:, :top].any(axis=0)))

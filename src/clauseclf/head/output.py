@@ -16,6 +16,10 @@ if TYPE_CHECKING:
     from clauseclf.head.practices import PracticeMap
 
 
+#: The severity bias of a level a type never takes (its weights are zero): far below any score.
+NEVER_LEVEL_BIAS = -30.0
+
+
 @dataclass(frozen=True)
 class HeadOutput:
     """The head's raw output for n clauses and T types (columns in ``ClauseHead.types`` order).

@@ -10,9 +10,10 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 
 from clauseclf.annotations import AnnotatedClause
+from clauseclf.head.output import NEVER_LEVEL_BIAS
 
 #: The bias of a level a type never takes: far below any score.
-NEVER = -30.0
+NEVER = NEVER_LEVEL_BIAS
 
 
 class SeverityModel(BaseEstimator):  # type: ignore[misc]
