@@ -47,6 +47,7 @@ class OutputLock:
                 same = False
             if same:
                 break
+            _unlock(fd)
             os.close(fd)
         stale = _owner(fd)
         if stale is not None and stale != os.getpid():
@@ -69,9 +70,14 @@ class OutputLock:
         if self._fd is None:
             return
         fd, self._fd = self._fd, None
-        if _windows():  # an open file cannot be removed there: close, then remove
-            os.close(fd)
-            # PermissionError: another run opened it meanwhile; that run takes the lock over.
+        if _windows():  # an open file cannot be removed there: release, close, then remove
+            try:
+                os.ftruncate(fd, 0)  # a file left behind below names no one: not "stale"
+                _unlock(fd)
+            finally:
+                os.close(fd)
+            # PermissionError: another process has it open (a run about to take the lock, or
+            # a reader of the pid); the file stays, empty.
             with contextlib.suppress(PermissionError):
                 self.path.unlink(missing_ok=True)
             return
@@ -103,6 +109,16 @@ def _try_lock(fd: int) -> bool:
     except BlockingIOError:
         return False
     return True
+
+
+def _unlock(fd: int) -> None:
+    """Windows: release the byte ``_try_lock`` locked (Windows asks for it before the close,
+    which frees a lock only when the system gets to it). POSIX: nothing (the close frees it)."""
+    if _windows():
+        import msvcrt
+
+        os.lseek(fd, LOCKED_OFFSET, os.SEEK_SET)
+        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)  # type: ignore[attr-defined]
 
 
 def _owner(fd: int) -> int | None:
