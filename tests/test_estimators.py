@@ -89,10 +89,32 @@ def test_classifier_takes_one_rule_per_output() -> None:
     model = ClauseClassifier(tune_thresholds=True, min_precision=floors).fit(x, y)
     alone = ClauseClassifier(tune_thresholds=True).fit(x, y)
     assert np.array_equal(model.thresholds_[:-1], alone.thresholds_[:-1])
+    expected = choose_thresholds(
+        model.oof_probabilities_,
+        y,
+        model.calibration_mask_,
+        model.min_threshold,
+        model.max_threshold,
+        beta=1.0,
+        min_precision=floors,
+    )
+    assert model.thresholds_[-1] == expected[-1] != alone.thresholds_[-1]
     with pytest.raises(ValueError, match="threshold_beta has 2 values"):
         ClauseClassifier(tune_thresholds=True, threshold_beta=[1.0, 1.0]).fit(x, y)
     with pytest.raises(ValueError, match="min_precision must lie in"):
         ClauseClassifier(tune_thresholds=True, min_precision=[0.5] * (n - 1) + [1.0]).fit(x, y)
+
+
+def test_a_rule_list_of_the_wrong_length_is_refused_before_fitting(monkeypatch) -> None:
+    x, y = _multilabel_problem()
+
+    def fitting(*args: object, **kwargs: object) -> None:
+        raise AssertionError("fitted before the rules were checked")
+
+    monkeypatch.setattr(ClauseClassifier, "_out_of_fold_scores", fitting)
+    monkeypatch.setattr(ClauseClassifier, "_fit_linear", fitting)
+    with pytest.raises(ValueError, match="min_precision has 2 values for 3 outputs"):
+        ClauseClassifier(tune_thresholds=True, min_precision=[0.5, 0.5]).fit(x, y)
 
 
 def test_min_precision_out_of_range_is_refused() -> None:

@@ -168,6 +168,10 @@ class ClauseClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
                 )
         if groups is not None and len(groups) != n_samples:
             raise ValueError(f"groups has {len(groups)} entries for {n_samples} samples")
+        tune = self.multilabel_ and self.tune_thresholds
+        if tune:  # one rule per output: checked before the fitting, not after it
+            betas = per_output(self.threshold_beta, n_outputs, "threshold_beta")
+            floors = per_output(self.min_precision, n_outputs, "min_precision")
 
         oof_scores = self._out_of_fold_scores(X, targets, weights, groups)
         self.coef_, self.intercept_ = self._fit_linear(X, targets, weights)
@@ -177,15 +181,15 @@ class ClauseClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         probabilities = _sigmoid(oof_scores * self.platt_[:, 0] + self.platt_[:, 1])
         self.oof_probabilities_ = probabilities
         self.calibration_mask_ = calibrate
-        if self.multilabel_ and self.tune_thresholds:
+        if tune:
             self.thresholds_ = choose_thresholds(
                 probabilities,
                 targets,
                 choose_on,
                 self.min_threshold,
                 self.max_threshold,
-                per_output(self.threshold_beta, n_outputs, "threshold_beta"),
-                per_output(self.min_precision, n_outputs, "min_precision"),
+                betas,
+                floors,
             )
         else:
             self.thresholds_ = np.full(n_outputs, 0.5)
