@@ -48,15 +48,23 @@ def test_train_on_enough_data_does_not_warn(fake_encoder):
     data["types"] = [t for t in data["types"] if t["id"] in used | {"other"}]
     taxonomy = taxonomy_from_dict(data)
     assert len(taxonomy.type_ids) == 5
+    assert "class_action_waiver" not in taxonomy.type_ids
     with warnings.catch_warnings():
         warnings.simplefilter("error", TrainingDataWarning)
-        clauseclf.train(
+        model = clauseclf.train(
             records,
             encoder=fake_encoder,
             taxonomy=taxonomy,
             progress=False,
-            config=TrainingConfig(min_df=1, C=1.0),
+            config=TrainingConfig(
+                min_df=1,
+                C=1.0,
+                threshold_corpora=(("arbitration", ("real",)), ("class_action_waiver", ("real",))),
+            ),
         )
+    # The card names the default rules of the types the model has, not of those it lacks.
+    card = " ".join(model.metadata["model_card"].split())
+    assert "for arbitration: beta 1" in card and "class_action_waiver" not in card
 
 
 def test_cli_train_prints_the_warning_as_one_line(tmp_path, capsys):

@@ -180,8 +180,9 @@ def train(
         threshold_beta=config.threshold_beta,
         max_threshold=config.max_threshold,
         min_precision=config.min_precision,
-        type_thresholds=config.type_thresholds,
-        threshold_corpora=config.threshold_corpora,
+        # Rules for types this taxonomy lacks were passed over (TrainingConfig.threshold_rules).
+        type_thresholds=[r for r in config.type_thresholds if r[0] in taxonomy.type_ids],
+        threshold_corpora=[r for r in config.threshold_corpora if r[0] in taxonomy.type_ids],
         severity_class_weight=config.severity_class_weight,
         top_severity_gate=config.top_severity_gate,
     )
