@@ -160,7 +160,9 @@ def test_the_model_card_says_how_thresholds_were_chosen():
     )
     flat = " ".join(special.split())
     assert "; for arbitration: beta 1, among the thresholds whose out-of-fold precision" in flat
-    assert "; for data_sale: beta 2; arbitration's threshold chosen on the real pairs only)" in flat
+    assert "; for data_sale: beta 2; arbitration's threshold chosen on the real pairs only" in flat
+    # training falls back to all its pairs below 5 positives there (training.labels.threshold_mask)
+    assert "on the real pairs only (if they hold at least 5 of its positives))" in flat
     assert "a class-balanced multinomial logistic regression per type for severity" in flat
     gated = " ".join(
         model_card(

@@ -252,7 +252,10 @@ def model_card(
             else ""
         )
     for type_id, corpora in threshold_corpora:
-        threshold_text += f"; {type_id}'s threshold chosen on the {', '.join(corpora)} pairs only"
+        threshold_text += (
+            f"; {type_id}'s threshold chosen on the {', '.join(corpora)} pairs only (if they hold"
+            " at least 5 of its positives)"
+        )
     severity_weighting = {"balanced": "class-balanced ", "sqrt": "square-root class-weighted "}
     severity_gate_text = (
         f", the highest level only where P(type) x P(highest level) reaches {top_severity_gate:g}"
