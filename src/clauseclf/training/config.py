@@ -74,14 +74,14 @@ class TrainingConfig:
             / 0.730 / 0.751. 0.5 by default: a flag a user prints should hold.
         max_threshold: The highest decision threshold the tuning may choose (the lowest is
             0.2); with a beta below 1 the best threshold of a type can lie above 0.8.
-        min_precision: With a positive value each type's threshold is the F-beta-best among
-            those whose out-of-fold precision reaches it (the F-beta-best when none
-            does): a floor on how often a type users see is wrong, per type. Measured (cached
-            heads of 2 of 3 folds grouped by platform and wording, with ``type_thresholds``;
-            ``benchmarks/results/threshold_floor_2026-12-05.txt``), floor 0 / 0.78 / 0.8 /
-            0.82 / 0.85: predicted types right 0.847 / 0.855 / 0.860 / 0.864 / 0.874, micro-F1
-            0.737 / 0.734 / 0.731 / 0.727 / 0.716; at 0.8 only data_collection (P 0.76 -> 0.79)
-            and third_party_sharing (0.75 -> 0.82) move. 0.8 by default.
+        min_precision: With a positive value each type's threshold is the F-beta-best among those
+            whose out-of-fold precision reaches it (the F-0.5-best when none does, whatever the
+            beta): a floor on how often a type users see is wrong, per type. Measured (cached heads
+            of 2 of 3 folds grouped by platform and wording, with ``type_thresholds``;
+            ``benchmarks/results/threshold_floor_2026-12-05.txt``), floor 0 / 0.78 / 0.8 / 0.82 /
+            0.85: predicted types right 0.847 / 0.855 / 0.860 / 0.864 / 0.874, micro-F1 0.737 /
+            0.734 / 0.731 / 0.727 / 0.716; at 0.8 only data_collection (P 0.76 -> 0.79) and
+            third_party_sharing (0.75 -> 0.82) move. 0.8 by default.
         type_thresholds: ``(type, beta, min_precision)`` triples: the named types' thresholds
             follow this beta and precision floor instead of ``threshold_beta`` and
             ``min_precision``: more recall, at a precision floor, for the types a user must not
