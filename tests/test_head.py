@@ -491,6 +491,11 @@ def test_type_thresholds_give_the_named_type_its_own_rule(fake_encoder):
         ruled.classifier_.thresholds_[others], plain.classifier_.thresholds_[others]
     )
     classifier = ruled.classifier_
+    # The synthetic types separate at any threshold (0.2 with or without the rule): check that
+    # the rule reaches the classifier as the named column's own beta and floor.
+    beta, floor = config.threshold_beta, config.min_precision
+    assert classifier.threshold_beta == [1.0 if i == a else beta for i in range(len(types))]
+    assert classifier.min_precision == [0.99 if i == a else floor for i in range(len(types))]
     expected = choose_thresholds(
         classifier.oof_probabilities_[:, [a]],
         label_matrix(records, types, config.weak_negative_weight).y[:, [a]],
