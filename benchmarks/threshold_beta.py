@@ -11,7 +11,7 @@ rule ``beta:max_threshold[:min_precision][/type+type=beta:min_precision[@corpus+
 part after ``/`` for the named types only, their thresholds chosen on the named corpora's
 calibration pairs when ``@`` names some; optionally chosen on the calibration pairs of the
 ``--calibrate-on`` corpora only) then re-chooses every type's threshold from the same
-out-of-fold probabilities (``estimators.choose_thresholds``: the F-beta-best of 25 values in
+out-of-fold probabilities (``thresholds.choose_thresholds``: the F-beta-best of 25 values in
 [0.2, max_threshold], with a ``min_precision`` among those whose out-of-fold precision reaches
 it) and the test fold is classified through ``ClauseModel.classify``. Only the
 thresholds differ between rules: the ranker, severity and the confidence curve are those fitted
@@ -86,8 +86,10 @@ def _per_type(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per-type betas, floors and the calibration mask of ``rule`` (a type's pairs limited to
     its ``@`` corpora where it has at least 5 positives there)."""
+    from clauseclf.training.labels import threshold_mask
+
     betas, floors = np.full(len(types), rule[0]), np.full(len(types), rule[2])
-    mask = mask.copy()
+    limits: dict[int, Any] = {}
     for names, beta, floor, chosen in rule[3]:
         for name in names:
             if name not in types:
@@ -95,10 +97,8 @@ def _per_type(
             c = types.index(name)
             betas[c], floors[c] = beta, floor
             if chosen:
-                limited = mask[:, c] & np.isin(corpora, chosen)
-                if targets[limited, c].sum() >= 5:
-                    mask[:, c] = limited
-    return betas, floors, mask
+                limits[c] = chosen
+    return betas, floors, threshold_mask(mask, targets, list(corpora), limits)
 
 
 def data_digest(seed: int, real: list[Any], shared: list[Any], stance: list[Any]) -> str:
