@@ -19,11 +19,16 @@ from clauseclf.head.io import check_head, load_head, save_head
 from clauseclf.head.output import (
     HeadOutput,
     PracticeRanking,
+    concatenate_outputs,
     cue_gate,
     platt_probabilities,
     ranked_top,
     top_label_probability,
 )
+
+#: Clauses whose features ``ClauseHead.predict`` builds and classifies at a time: a block's
+#: feature matrix and the intermediates that make it stay small (about 25 KB a clause at most).
+FEATURE_ROWS = 128
 
 
 class ClauseHead:
@@ -89,17 +94,35 @@ class ClauseHead:
 
     def decision_scores(self, features: sp.csr_matrix) -> np.ndarray:
         """Uncalibrated one-vs-rest scores (n, T)."""
-        return times_weights(features, self.type_weights) + self.type_bias
+        return self._decision_scores(UsedColumns(features))
+
+    def _decision_scores(self, used: UsedColumns) -> np.ndarray:
+        return used.times(self.type_weights) + self.type_bias
 
     def predict(self, texts: Sequence[str], embeddings: np.ndarray) -> HeadOutput:
-        """Types, severities and confidences for clause ``texts`` and their ``embeddings``."""
+        """Types, severities and confidences for clause ``texts`` and their ``embeddings``,
+        ``FEATURE_ROWS`` clauses at a time (a row's output depends on its clause alone)."""
+        if len(texts) <= FEATURE_ROWS:
+            return self._predict(texts, embeddings)
+        return concatenate_outputs(
+            [
+                self._predict(
+                    texts[start : start + FEATURE_ROWS], embeddings[start : start + FEATURE_ROWS]
+                )
+                for start in range(0, len(texts), FEATURE_ROWS)
+            ]
+        )
+
+    def _predict(self, texts: Sequence[str], embeddings: np.ndarray) -> HeadOutput:
         features = self.features.transform(texts, embeddings)
-        probabilities = platt_probabilities(self.decision_scores(features), self.platt)
+        used = UsedColumns(features)
+        probabilities = platt_probabilities(self._decision_scores(used), self.platt)
         if self.required_cues:
             probabilities *= cue_gate(texts, self.types, self.required_cues)
         predicted = probabilities >= self.thresholds
-        severity = self._severity(features, probabilities)
-        scores = self.rank_scores(features, embeddings, probabilities)
+        severity = self._severity(used, probabilities)
+        scores = self._rank_scores(features, used, embeddings, probabilities)
+        del features, used
         top = ranked_top(scores, predicted)
         top_probability = top_label_probability(probabilities, predicted, top)
         confidence = np.interp(top_probability, self.confidence_curve[0], self.confidence_curve[1])
@@ -113,9 +136,18 @@ class ClauseHead:
         the type ranker's plus its practice evidence, or without a ranker the probabilities.
         ``features``: ``self.features.transform(texts, embeddings)``, whose first columns are
         the TF-IDF block the practice map reads."""
+        return self._rank_scores(features, UsedColumns(features), embeddings, probabilities)
+
+    def _rank_scores(
+        self,
+        features: sp.csr_matrix,
+        used: UsedColumns,
+        embeddings: np.ndarray,
+        probabilities: np.ndarray,
+    ) -> np.ndarray:
         if self.rank_weights is None or self.rank_bias is None:
             return probabilities
-        scores = times_weights(features, self.rank_weights) + self.rank_bias
+        scores = used.times(self.rank_weights) + self.rank_bias
         if self.rank_practices is not None:
             tfidf = features[:, : len(self.features.vocabulary)]
             scores += self.rank_practices.scores(embeddings, tfidf)
@@ -142,14 +174,14 @@ class ClauseHead:
             max_spans=max_spans,
         )
 
-    def _severity(self, features: sp.csr_matrix, probabilities: np.ndarray) -> np.ndarray:
-        n = features.shape[0]
+    def _severity(self, used: UsedColumns, probabilities: np.ndarray) -> np.ndarray:
+        n = used.features.shape[0]
         severity = np.zeros((n, len(self.types)), dtype=np.int64)
         top = len(self.severity_scale) - 1
         for column in range(len(self.types)):
             # One type's weights in float64 at a time: all of them would be (F, T, S) doubles.
-            weights = self.severity_weights[column].astype(np.float64)
-            scores = np.asarray(features @ weights) + self.severity_bias[column]
+            weights = used.rows(self.severity_weights[column]).astype(np.float64)
+            scores = np.asarray(used.features @ weights) + self.severity_bias[column]
             levels = np.argmax(scores, axis=1)
             if self.top_severity_gate > 0 and top > 0:
                 shifted = scores - scores.max(axis=1, keepdims=True)
@@ -171,15 +203,46 @@ class ClauseHead:
         return load_head(directory, cls)
 
 
+class UsedColumns:
+    """A feature matrix reduced to the columns its rows use (``columns``, ascending; ``features``
+    has one column for each, in that order), to multiply it by the rows of a weight matrix at
+    ``columns`` only: the same products, term by term in the same order, as with the whole
+    matrix (so the same sums, bit for bit), with a block's share of the weights converted."""
+
+    def __init__(self, features: sp.csr_matrix) -> None:
+        features = sp.csr_matrix(features)
+        used = np.zeros(features.shape[1], dtype=bool)
+        used[features.indices] = True
+        self.columns = np.flatnonzero(used)
+        position = np.cumsum(used, dtype=features.indices.dtype) - 1  # a used column's new index
+        indices = position[features.indices]
+        del used, position
+        self.features = sp.csr_matrix(
+            (features.data, indices, features.indptr), shape=(features.shape[0], len(self.columns))
+        )
+
+    def rows(self, weights: np.ndarray) -> np.ndarray:
+        """The rows of ``weights`` (one per feature of the whole matrix) at ``columns``."""
+        return np.take(weights, self.columns, axis=0)
+
+    def times(self, weights: np.ndarray) -> np.ndarray:
+        """``features @ weights`` of the whole feature matrix, in float64 (``times_weights``)."""
+        return times_weights(self.features, weights, rows=self.columns)
+
+
 #: Columns of a weight matrix converted to float64 at a time by ``times_weights``.
 WEIGHT_COLUMNS = 7
 
 
-def times_weights(features: sp.csr_matrix, weights: np.ndarray) -> np.ndarray:
+def times_weights(
+    features: sp.csr_matrix, weights: np.ndarray, *, rows: np.ndarray | None = None
+) -> np.ndarray:
     """``features @ weights`` in float64, ``WEIGHT_COLUMNS`` columns of the (float32) weights
-    converted at a time rather than all of them (the same sums, in the same order)."""
+    converted at a time rather than all of them (the same sums, in the same order). ``rows``:
+    the rows of ``weights`` that the columns of ``features`` stand for (``UsedColumns``)."""
     out = np.empty((features.shape[0], weights.shape[1]))
     for start in range(0, weights.shape[1], WEIGHT_COLUMNS):
         columns = slice(start, start + WEIGHT_COLUMNS)
-        out[:, columns] = features @ weights[:, columns].astype(np.float64)
+        part = weights[:, columns] if rows is None else weights[rows, columns]
+        out[:, columns] = features @ part.astype(np.float64)
     return out

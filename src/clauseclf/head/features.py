@@ -166,10 +166,12 @@ class TextFeatures:
         if not width or not position:
             return sp.csr_matrix((len(texts), width), dtype=np.float64)
         codes = np.frombuffer("  ".join(pieces).encode("utf-32-le"), dtype=np.uint32)
+        del pieces
         codes = codes.astype(np.uint64)
+        row_starts = np.asarray(starts, dtype=np.int64)
         hashes = codes
-        found_positions: list[np.ndarray] = []
-        found_columns: list[np.ndarray] = []
+        # Per n-gram found: row * width + column, the n-grams of one length at a time.
+        found: list[np.ndarray] = []
         low, high = CHAR_NGRAM_RANGE
         for n in range(2, high + 1):
             if len(codes) < n:
@@ -179,16 +181,18 @@ class TextFeatures:
                 continue
             columns = self._char_table.lookup(hashes)
             hit = np.flatnonzero(columns >= 0)
-            found_positions.append(hit)
-            found_columns.append(columns[hit])
-        positions = np.concatenate(found_positions) if found_positions else np.zeros(0, np.int64)
-        rows = np.searchsorted(np.asarray(starts, dtype=np.int64), positions, side="right") - 1
-        keys = rows * width + (np.concatenate(found_columns) if found_columns else positions)
-        keys, counts = np.unique(keys, return_counts=True)
+            rows = np.searchsorted(row_starts, hit, side="right") - 1
+            found.append(rows * width + columns[hit])
+            del columns, hit, rows
+        del codes, hashes
+        keys = np.concatenate(found) if found else np.zeros(0, np.int64)
+        del found
+        keys.sort()  # in place, then counted as np.unique(keys, return_counts=True) would
+        first = np.flatnonzero(np.diff(keys, prepend=-1))
+        counts = np.diff(first, append=len(keys)).astype(np.float64)
+        keys = keys[first]
         indptr = np.searchsorted(keys, np.arange(len(texts) + 1, dtype=np.int64) * width)
-        return sp.csr_matrix(
-            (counts.astype(np.float64), keys % width, indptr), shape=(len(texts), width)
-        )
+        return sp.csr_matrix((counts, keys % width, indptr), shape=(len(texts), width))
 
     def counts(self, texts: Sequence[str]) -> sp.csr_matrix:
         """How often each vocabulary n-gram occurs in each text (n, vocabulary size).

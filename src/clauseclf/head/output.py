@@ -4,7 +4,7 @@ probabilities, the cue gate, the ranker's practice evidence and the choice of th
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -50,6 +50,15 @@ class HeadOutput:
                 else np.full(self.probabilities.shape[0], -1)
             )
             object.__setattr__(self, "ranked_first", np.asarray(first, dtype=np.int64))
+
+
+def concatenate_outputs(parts: Sequence[HeadOutput]) -> HeadOutput:
+    """The rows of ``parts`` (at least one), in order, as one ``HeadOutput``."""
+    if len(parts) == 1:
+        return parts[0]
+    return HeadOutput(
+        *(np.concatenate([getattr(part, f.name) for part in parts]) for f in fields(HeadOutput))
+    )
 
 
 @dataclass(frozen=True, eq=False)

@@ -19,6 +19,7 @@ import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -112,13 +113,27 @@ class PracticeMap:
                     f"tfidf has shape {tfidf.shape}, expected "
                     f"({len(embeddings)}, {self.text_features})"
                 )
-            logits += np.asarray((sp.csr_matrix(tfidf) @ self.text_weights).todense())
+            rows = sp.csr_matrix(tfidf)
+            weights = self._text_weights_64 if rows.dtype == np.float64 else self.text_weights
+            logits += np.asarray((rows @ weights).todense())
         elif tfidf is not None:
             raise ValueError("this practice map reads embeddings only; tfidf must be None")
         logits -= logits.max(axis=1, keepdims=True)
         np.exp(logits, out=logits)
         logits /= logits.sum(axis=1, keepdims=True)
         return logits
+
+    @cached_property
+    def _text_weights_64(self) -> sp.csr_matrix | None:
+        """``text_weights`` in float64, as a product with float64 rows converts them (here
+        once, not on each call)."""
+        if self.text_weights is None:
+            return None
+        weights = sp.csr_matrix(self.text_weights)
+        return sp.csr_matrix(
+            (weights.data.astype(np.float64), weights.indices, weights.indptr),
+            shape=weights.shape,
+        )
 
     def profiles(self, embeddings: np.ndarray, tfidf: sp.spmatrix | None = None) -> sp.csr_matrix:
         """Each clause's ``top_k`` practice probabilities, renormalised, as a sparse matrix."""

@@ -42,7 +42,7 @@ from clauseclf.encoder_cache import CachedEncoder
 from clauseclf.errors import ModelFormatError, TaxonomyError, TokenizerError, TooLargeError
 from clauseclf.head.core import ClauseHead
 from clauseclf.head.io import head_files
-from clauseclf.head.output import HeadOutput
+from clauseclf.head.output import HeadOutput, concatenate_outputs
 from clauseclf.head.practices import PracticeMap
 from clauseclf.inference.default_model import default_model_dir
 from clauseclf.inference.folder import (
@@ -66,8 +66,8 @@ if TYPE_CHECKING:
 
     from clauseclf.report import DocumentReport
 
-#: Clauses classified at a time: memory stays bounded for a document of very many clauses
-#: (a block's feature matrix takes about 12 KB a clause while it is classified).
+#: Clauses embedded at a time (the head builds their features ``head.core.FEATURE_ROWS`` at a
+#: time), and whose predictions share their block's arrays.
 CLASSIFY_ROWS = 512
 
 
@@ -189,11 +189,7 @@ class ClauseModel:
                     f"({len(part)}, {self.head.embedding_dim})"
                 )
             parts.append(self.head.predict(part, embeddings))
-        if len(parts) == 1:
-            return parts[0]
-        return HeadOutput(
-            *(np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(HeadOutput))
-        )
+        return concatenate_outputs(parts)
 
     def predictions(self, output: HeadOutput, texts: Sequence[str]) -> list[ClausePrediction]:
         """One ``ClausePrediction`` per row of the head's arrays (see ``predict_arrays``);
@@ -206,9 +202,14 @@ class ClauseModel:
         for start in range(0, n_rows, CLASSIFY_ROWS):
             rows = slice(start, start + CLASSIFY_ROWS)
             block = HeadOutput(*(getattr(output, f.name)[rows] for f in fields(HeadOutput)))
-            evidence = partial(self.head.evidence, list(texts[rows]))
+            block_texts = list(texts[rows])
+            evidence = partial(self.head.evidence, block_texts)
             predictions += predictions_from_output(
-                block, self.head.types, self.head.severity_scale, evidence=evidence
+                block,
+                self.head.types,
+                self.head.severity_scale,
+                evidence=evidence,
+                texts=block_texts,
             )
         return predictions
 
