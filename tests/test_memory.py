@@ -65,7 +65,7 @@ def test_predictions_read_later_equal_those_read_at_once(model, example_texts):
     assert all(ClausePrediction.from_dict(p.to_dict()) == p for p in lazy)
 
 
-def test_a_predictions_fields_are_plain_values_kept_once_built(model, example_texts):
+def test_a_predictions_fields_are_plain_dicts_built_when_read(model, example_texts):
     prediction = next(p for p in model.classify(example_texts) if p.labels)
     assert [f.name for f in dataclasses.fields(ClausePrediction)] == [
         "label", "labels", "severity", "severities", "confidence", "probabilities", "evidence"
@@ -75,9 +75,12 @@ def test_a_predictions_fields_are_plain_values_kept_once_built(model, example_te
     assert type(prediction.evidence) is dict and list(prediction.evidence) == list(
         prediction.labels
     )
-    assert prediction.probabilities is prediction.probabilities
-    prediction.probabilities["extra"] = 1.0  # a dict like any other: the change is kept
-    assert prediction.probabilities["extra"] == 1.0
+    # built from the block's arrays at each read (kept, 28 probabilities a clause would take
+    # 10x a clause's text): equal dicts, and changing one leaves the prediction as it was
+    assert prediction.probabilities == prediction.probabilities
+    assert prediction.probabilities is not prediction.probabilities
+    prediction.probabilities["extra"] = 1.0
+    assert "extra" not in prediction.probabilities
     with pytest.raises(dataclasses.FrozenInstanceError):
         prediction.labels = {}
     assert "labels=" in repr(prediction) and "probabilities" not in repr(prediction)
@@ -98,7 +101,18 @@ def test_unread_predictions_copy_pickle_and_replace_with_their_values(model, exa
         assert all(type(c.evidence) is dict for c in copies)
 
 
-def test_evidence_read_from_many_threads_is_built_once(model, example_texts):
+def test_evidence_read_from_many_threads_is_computed_once_a_block(
+    model, example_texts, monkeypatch
+):
+    expected = [p.to_dict()["evidence"] for p in model.classify(example_texts * 4)]
+    calls: list[int] = []
+    evidence = type(model.head).evidence
+
+    def counted(head, texts, predicted, **options):
+        calls.append(len(texts))
+        return evidence(head, texts, predicted, **options)
+
+    monkeypatch.setattr(type(model.head), "evidence", counted)
     predictions = model.classify(example_texts * 4)
     seen: list[list[object]] = [[] for _ in range(4)]
     start = threading.Barrier(4)
@@ -112,8 +126,11 @@ def test_evidence_read_from_many_threads_is_built_once(model, example_texts):
         thread.start()
     for thread in threads:
         thread.join()
-    for row in range(len(predictions)):
-        assert all(seen[slot][row] is seen[0][row] for slot in range(4))
+    assert calls == [len(predictions)]  # one block of fewer than CLASSIFY_ROWS clauses
+    for slot in range(4):
+        assert [
+            {t: [s.to_dict() for s in spans] for t, spans in e.items()} for e in seen[slot]
+        ] == (expected)
 
 
 class _Counting:
