@@ -190,3 +190,52 @@ def test_scoring_a_long_document_costs_no_more_memory_than_analyzing_it(model):
     # score built a table of rows from all predictions at once (2.6x analyze's peak); now its
     # columns are filled a block of predictions at a time
     assert peaks["score"] < 1.3 * peaks["analyze"], peaks
+
+
+def test_reading_every_field_of_a_long_report_keeps_it_a_small_multiple(model):
+    unit = EXAMPLE_POLICY.read_text(encoding="utf-8") + "\n\n"
+    text = unit * 40  # 0.17 MB, 1,480 clauses
+    size = len(text.encode("utf-8"))
+    model.analyze(unit)
+    gc.collect()
+    tracemalloc.start()
+    try:
+        report = model.analyze(text)
+        for clause in report.clauses:
+            prediction = clause.prediction
+            for name in _FIELDS:
+                getattr(prediction, name)
+            clause.clause_id  # noqa: B018  # read as a rendering reads it
+        kept, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    # Kept once read, the 28 probabilities and the evidence of each clause took 26x the
+    # document; they are built at each read now (about 9x).
+    assert kept < 10 * size, f"the read report keeps {kept / size:.1f}x the document's size"
+    # The head builds the features of 128 clauses at a time (it was 512, ~16 MB at the peak).
+    assert peak - kept < 5e6, f"{(peak - kept) / 1e6:.1f} MB above what the report keeps"
+
+
+def test_a_document_over_the_clause_limit_is_refused_before_it_is_segmented_whole(
+    model, monkeypatch
+):
+    from clauseclf import pipeline, segmentation
+    from clauseclf.errors import DocumentError
+
+    made: list[int] = []
+    segment = segmentation.Segment
+
+    def counted(*args):
+        made.append(1)
+        return segment(*args)
+
+    monkeypatch.setattr(pipeline, "MAX_DOCUMENT_CLAUSES", 100)
+    monkeypatch.setattr(segmentation, "Segment", counted)
+    text = "Fee.\n\n" * 10_000
+    with pytest.raises(DocumentError, match=r"document: more than 100 clauses, the limit"):
+        model.analyze(text)
+    assert len(made) == 100  # not 10,000: segmentation stopped at the limit
+    made.clear()
+    frame = model.score([text], progress=False)
+    assert frame["error"][0].startswith("DocumentError: doc-0: more than 100 clauses")
+    assert len(made) == 100

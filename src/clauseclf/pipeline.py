@@ -14,7 +14,7 @@ from pathlib import Path, PurePath
 from typing import TYPE_CHECKING
 
 from clauseclf.documents import format_from_path, read_document
-from clauseclf.errors import DocumentError
+from clauseclf.errors import ClauseLimitError, DocumentError
 from clauseclf.fetch import is_url
 from clauseclf.provenance import document_sha256
 from clauseclf.report import AnalyzedClause, DocumentReport
@@ -26,19 +26,18 @@ if TYPE_CHECKING:
 
 
 #: Clauses one document may have (real policies have a few thousand): a document of more, such
-#: as a million one-word paragraphs, is refused before classification, whose report alone would
-#: take gigabytes.
+#: as a million one-word paragraphs, is refused while it is segmented (``segment_within_limit``).
 MAX_DOCUMENT_CLAUSES = 50_000
 
 
-def check_clause_count(segmented: SegmentedDocument, name: str) -> None:
-    """``DocumentError`` naming ``name`` and the limit if ``segmented`` has too many clauses."""
-    count = len(segmented.segments)
-    if count > MAX_DOCUMENT_CLAUSES:
-        raise DocumentError(
-            f"{name}: {count:,} clauses, more than the limit of {MAX_DOCUMENT_CLAUSES:,} "
-            "for one document; split it into smaller documents"
-        )
+def segment_within_limit(text: str, format: str, name: str) -> SegmentedDocument:
+    """``segment_document(text, format=format)``; ``DocumentError`` naming ``name`` and the
+    limit as soon as segmentation finds more than ``MAX_DOCUMENT_CLAUSES`` clauses (the rest of
+    the document is not split: a million one-word paragraphs are refused in bounded memory)."""
+    try:
+        return segment_document(text, format=format, max_clauses=MAX_DOCUMENT_CLAUSES)
+    except ClauseLimitError as exc:
+        raise DocumentError(str(ClauseLimitError(exc.limit, name))) from None
 
 
 #: Clauses classified at a time (a long document's progress bar moves after each block).
@@ -83,8 +82,7 @@ def analyze_text(
         if encoding is not None:
             raise ValueError("encoding is for a document read from a Path; this text is a str")
         refuse_names(text)
-    segmented = segment_document(text, format=format)
-    check_clause_count(segmented, source or document or "document")
+    segmented = segment_within_limit(text, format, source or document or "document")
     predictions = _classify(model, [s.text for s in segmented.segments], progress=progress)
     return document_report(
         segmented,

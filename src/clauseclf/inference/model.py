@@ -68,7 +68,7 @@ if TYPE_CHECKING:
 
 #: Clauses embedded at a time (the head builds their features ``head.core.FEATURE_ROWS`` at a
 #: time), and whose predictions share their block's arrays.
-CLASSIFY_ROWS = 512
+CLASSIFY_ROWS = 256
 
 
 class ClauseModel:
