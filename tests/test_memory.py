@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 import clauseclf
+from clauseclf.evidence import EvidenceSpan
 from clauseclf.predictions import ClausePrediction
 from conftest import EXAMPLE_POLICY
 
@@ -114,7 +115,7 @@ def test_evidence_read_from_many_threads_is_computed_once_a_block(
 
     monkeypatch.setattr(type(model.head), "evidence", counted)
     predictions = model.classify(example_texts * 4)
-    seen: list[list[object]] = [[] for _ in range(4)]
+    seen: list[list[dict[str, tuple[EvidenceSpan, ...]]]] = [[] for _ in range(4)]
     start = threading.Barrier(4)
 
     def read(slot: int) -> None:

@@ -317,10 +317,10 @@ def _stack_columns(blocks: list[sp.csr_matrix | np.ndarray]) -> sp.csr_matrix:
     widths = [block.shape[1] for block in blocks]
     lengths = np.zeros(rows, dtype=np.int64)
     for block in blocks:
-        if sp.issparse(block):
-            lengths += np.diff(block.indptr)
-        else:
+        if isinstance(block, np.ndarray):
             lengths += np.count_nonzero(block, axis=1)
+        else:
+            lengths += np.diff(block.indptr)
     indptr = np.zeros(rows + 1, dtype=np.int64)
     np.cumsum(lengths, out=indptr[1:])
     total = int(indptr[-1])
@@ -332,14 +332,14 @@ def _stack_columns(blocks: list[sp.csr_matrix | np.ndarray]) -> sp.csr_matrix:
     blocks.reverse()
     while blocks:
         block = blocks.pop()
-        if sp.issparse(block):
-            block_lengths = np.diff(block.indptr)
-            values, columns = block.data, block.indices
-        else:
+        if isinstance(block, np.ndarray):
             nonzero = block != 0
             block_lengths = np.count_nonzero(nonzero, axis=1)
             values, columns = block[nonzero], np.nonzero(nonzero)[1].astype(index_type)
             del nonzero
+        else:
+            block_lengths = np.diff(block.indptr)
+            values, columns = block.data, block.indices
         del block
         starts = filled - np.concatenate([[0], np.cumsum(block_lengths)[:-1]])
         target = np.repeat(starts.astype(index_type), block_lengths)
