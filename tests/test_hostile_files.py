@@ -176,9 +176,9 @@ def test_classification_runs_in_bounded_batches(tiny_model, monkeypatch) -> None
     sizes: list[int] = []
     predict = tiny_model.head.predict
 
-    def counting(batch, embeddings):
+    def counting(batch, embeddings, **options):
         sizes.append(len(batch))
-        return predict(batch, embeddings)
+        return predict(batch, embeddings, **options)
 
     monkeypatch.setattr(model_module, "CLASSIFY_ROWS", 5)
     monkeypatch.setattr(tiny_model.head, "predict", counting)

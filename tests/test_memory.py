@@ -127,7 +127,7 @@ def test_evidence_read_from_many_threads_is_computed_once_a_block(
         thread.start()
     for thread in threads:
         thread.join()
-    assert calls == [len(predictions)]  # one block of fewer than CLASSIFY_ROWS clauses
+    assert calls == [len(predictions)]  # one block of fewer than EVIDENCE_ROWS clauses
     for slot in range(4):
         assert [
             {t: [s.to_dict() for s in spans] for t, spans in e.items()} for e in seen[slot]
@@ -141,11 +141,11 @@ class _Counting:
         self.model, self.fail_on = model, fail_on
         self.calls: list[int] = []
 
-    def predict_arrays(self, texts, *, batch_size=64):
+    def predict_arrays(self, texts, *, batch_size=64, feature_rows=None):
         self.calls.append(len(texts))
         if self.fail_on is not None and self.fail_on in texts:
             raise RuntimeError("the tokenizer failed")
-        return self.model.predict_arrays(texts, batch_size=batch_size)
+        return self.model.predict_arrays(texts, batch_size=batch_size, feature_rows=feature_rows)
 
     def __getattr__(self, name):
         return getattr(self.model, name)
@@ -213,7 +213,7 @@ def test_reading_every_field_of_a_long_report_keeps_it_a_small_multiple(model):
     # Kept once read, the 28 probabilities and the evidence of each clause took 26x the
     # document; they are built at each read now (about 9x).
     assert kept < 10 * size, f"the read report keeps {kept / size:.1f}x the document's size"
-    # The head builds the features of 128 clauses at a time (it was 512, ~16 MB at the peak).
+    # A long document's features are built 128 clauses at a time (512 took ~16 MB at the peak).
     assert peak - kept < 5e6, f"{(peak - kept) / 1e6:.1f} MB above what the report keeps"
 
 
@@ -240,3 +240,52 @@ def test_a_document_over_the_clause_limit_is_refused_before_it_is_segmented_whol
     frame = model.score([text], progress=False)
     assert frame["error"][0].startswith("DocumentError: doc-0: more than 100 clauses")
     assert len(made) == 100
+
+
+def test_feature_blocks_give_one_blocks_arrays_with_one_product_over_the_embeddings(
+    model, example_texts, monkeypatch
+):
+    from clauseclf.head.practices import PracticeMap
+
+    texts = example_texts[:40]
+    embeddings = model.encoder.encode(texts)
+    whole = model.head.predict(texts, embeddings, feature_rows=len(texts))
+    calls: list[int] = []
+    logits = PracticeMap.embedding_logits
+
+    def counted(practices, rows):
+        calls.append(len(rows))
+        return logits(practices, rows)
+
+    monkeypatch.setattr(PracticeMap, "embedding_logits", counted)
+    blocks = model.head.predict(texts, embeddings, feature_rows=7)
+    assert calls == [len(texts)]  # the practice logits of all rows in one product
+    for field in dataclasses.fields(whole):
+        expected, got = getattr(whole, field.name), getattr(blocks, field.name)
+        assert expected.dtype == got.dtype and (expected == got).all(), field.name
+    with pytest.raises(ValueError, match="feature_rows must be at least 1"):
+        model.head.predict(texts, embeddings, feature_rows=0)
+
+
+def test_only_a_long_documents_features_are_built_in_small_blocks(model, monkeypatch):
+    from clauseclf import pipeline
+
+    seen: list[int | None] = []
+    predict_arrays = type(model).predict_arrays
+
+    def recorded(self, texts, **options):
+        seen.append(options.get("feature_rows"))
+        return predict_arrays(self, texts, **options)
+
+    monkeypatch.setattr(type(model), "predict_arrays", recorded)
+    monkeypatch.setattr(pipeline, "LONG_DOCUMENT_CLAUSES", 8)
+    short = "\n\n".join(f"We keep your data for {i} days." for i in range(8))
+    long = "\n\n".join(f"We keep your data for {i} days." for i in range(9))
+    model.analyze(short)
+    model.score([short, "We sell data."], progress=False)
+    assert seen == [None, None]
+    seen.clear()
+    model.analyze(long)
+    model.score([long], progress=False)
+    model.score([short, long], progress=False)  # scored together: the longest one decides
+    assert seen == [pipeline.LONG_DOCUMENT_FEATURE_ROWS] * 3

@@ -40,6 +40,19 @@ def segment_within_limit(text: str, format: str, name: str) -> SegmentedDocument
         raise DocumentError(str(ClauseLimitError(exc.limit, name))) from None
 
 
+#: A document of more clauses than this is long: its features are built
+#: ``LONG_DOCUMENT_FEATURE_ROWS`` clauses at a time, so that the peak memory of a document of
+#: megabytes stays near 10x its size (shorter ones use the head's ``FEATURE_ROWS``, faster).
+LONG_DOCUMENT_CLAUSES = 1024
+LONG_DOCUMENT_FEATURE_ROWS = 128
+
+
+def feature_rows_for(clauses: int) -> int | None:
+    """The ``feature_rows`` to classify a document of ``clauses`` clauses with (None: the
+    head's default)."""
+    return LONG_DOCUMENT_FEATURE_ROWS if clauses > LONG_DOCUMENT_CLAUSES else None
+
+
 #: Clauses classified at a time (a long document's progress bar moves after each block).
 PROGRESS_BLOCK = 4096
 # A text this short, on one line, is checked for being a file name or an address by mistake.
@@ -99,8 +112,10 @@ def analyze_text(
 
 def _classify(model: ClauseModel, texts: list[str], *, progress: bool) -> list[ClausePrediction]:
     """``model.classify(texts)`` in blocks of ``PROGRESS_BLOCK`` clauses (the predictions are
-    the same), with a progress bar on stderr when ``progress`` and there is more than one."""
-    if len(texts) <= PROGRESS_BLOCK:
+    the same), with a progress bar on stderr when ``progress`` and there is more than one;
+    a long document's features built fewer at a time (``feature_rows_for``)."""
+    feature_rows = feature_rows_for(len(texts))
+    if feature_rows is None and len(texts) <= PROGRESS_BLOCK:
         return model.classify(texts)
     import sys
 
@@ -116,7 +131,9 @@ def _classify(model: ClauseModel, texts: list[str], *, progress: bool) -> list[C
     ) as bar:
         for start in range(0, len(texts), PROGRESS_BLOCK):
             block = texts[start : start + PROGRESS_BLOCK]
-            predictions.extend(model.classify(block))
+            arrays = model.predict_arrays(block, feature_rows=feature_rows)
+            predictions.extend(model.predictions(arrays, block))
+            del arrays
             bar.update(len(block))
     return predictions
 

@@ -11,7 +11,13 @@ import numpy as np
 from clauseclf.batch.inputs import DocumentInput, document_inputs
 from clauseclf.documents import read_document
 from clauseclf.errors import CacheError, DocumentError, ScoringError
-from clauseclf.pipeline import PROGRESS_BLOCK, model_id, model_version, segment_within_limit
+from clauseclf.pipeline import (
+    PROGRESS_BLOCK,
+    feature_rows_for,
+    model_id,
+    model_version,
+    segment_within_limit,
+)
 from clauseclf.provenance import document_sha256
 from clauseclf.report import FRAME_COLUMNS, AnalyzedClause, frame_row
 from clauseclf.segmentation import Segment, SegmentedDocument
@@ -175,17 +181,20 @@ def _score_group(
         columns.add(_error_row(entry, made_by, reason))
         return
     first_row = columns.row
+    longest = max(len(document.segments) for _, document, _, _ in group if document is not None)
+    feature_rows = feature_rows_for(longest)
     try:
         if len(group) == 1:
             step = min(PROGRESS_BLOCK, ROWS_AT_A_TIME)
             for start in range(0, len(done.segments), step):
                 segments = done.segments[start : start + step]
-                predictions = _predicted(model, [s.text for s in segments], batch_size)
+                texts = [s.text for s in segments]
+                predictions = _predicted(model, texts, batch_size, feature_rows)
                 _add_rows(columns, group[0], made_by, start, segments, predictions)
                 del predictions
         else:
             texts = [s.text for _, document, _, _ in group if document for s in document.segments]
-            predictions = _predicted(model, texts, batch_size)
+            predictions = _predicted(model, texts, batch_size, feature_rows)
             predictions.reverse()
             for document in group:
                 segments = document[1].segments if document[1] is not None else ()
@@ -255,13 +264,17 @@ def _prepared(chunk: Sequence[DocumentInput], errors: str) -> list[_Prepared]:
     return prepared
 
 
-def _predicted(model: ClauseModel, texts: list[str], batch_size: int) -> list[ClausePrediction]:
+def _predicted(
+    model: ClauseModel, texts: list[str], batch_size: int, feature_rows: int | None = None
+) -> list[ClausePrediction]:
     """The predictions of ``texts``, ``pipeline.PROGRESS_BLOCK`` at a time: each block's
-    arrays are its own, let go once its predictions are."""
+    arrays are its own, let go once its predictions are (``feature_rows``: see
+    ``ClauseModel.predict_arrays``)."""
     predictions: list[ClausePrediction] = []
     for start in range(0, len(texts), PROGRESS_BLOCK):
         block = texts[start : start + PROGRESS_BLOCK]
-        predictions += model.predictions(model.predict_arrays(block, batch_size=batch_size), block)
+        arrays = model.predict_arrays(block, batch_size=batch_size, feature_rows=feature_rows)
+        predictions += model.predictions(arrays, block)
     return predictions
 
 

@@ -19,16 +19,17 @@ from clauseclf.head.io import check_head, load_head, save_head
 from clauseclf.head.output import (
     HeadOutput,
     PracticeRanking,
-    concatenate_outputs,
     cue_gate,
     platt_probabilities,
     ranked_top,
     top_label_probability,
 )
+from clauseclf.head.practices import softmax_rows
 
-#: Clauses whose features ``ClauseHead.predict`` builds and classifies at a time: a block's
-#: feature matrix and the intermediates that make it stay small (about 25 KB a clause at most).
-FEATURE_ROWS = 128
+#: Clauses whose features ``ClauseHead.predict`` builds and classifies at a time by default
+#: (a block's feature matrix and the intermediates that make it take about 20 KB a clause; a
+#: long document's are built fewer at a time, ``pipeline.LONG_DOCUMENT_FEATURE_ROWS``).
+FEATURE_ROWS = 512
 
 
 class ClauseHead:
@@ -99,21 +100,48 @@ class ClauseHead:
     def _decision_scores(self, used: UsedColumns) -> np.ndarray:
         return used.times(self.type_weights) + self.type_bias
 
-    def predict(self, texts: Sequence[str], embeddings: np.ndarray) -> HeadOutput:
-        """Types, severities and confidences for clause ``texts`` and their ``embeddings``,
-        ``FEATURE_ROWS`` clauses at a time (a row's output depends on its clause alone)."""
-        if len(texts) <= FEATURE_ROWS:
-            return self._predict(texts, embeddings)
-        return concatenate_outputs(
-            [
-                self._predict(
-                    texts[start : start + FEATURE_ROWS], embeddings[start : start + FEATURE_ROWS]
-                )
-                for start in range(0, len(texts), FEATURE_ROWS)
-            ]
+    def predict(
+        self, texts: Sequence[str], embeddings: np.ndarray, *, feature_rows: int | None = None
+    ) -> HeadOutput:
+        """Types, severities and confidences for clause ``texts`` and their ``embeddings``; the
+        features built and classified ``feature_rows`` (default ``FEATURE_ROWS``) clauses at a
+        time (a row's output depends on its clause alone: the same arrays, bit for bit), the
+        products over embeddings made once for all rows."""
+        rows = FEATURE_ROWS if feature_rows is None else feature_rows
+        if rows < 1:
+            raise ValueError(f"feature_rows must be at least 1, got {rows}")
+        ranker = self.rank_weights is not None and self.rank_bias is not None
+        practices = self.rank_practices if ranker else None
+        logits = None if practices is None else practices.practices.embedding_logits(embeddings)
+        blocks = [
+            self._block_scores(
+                texts[start : start + rows],
+                embeddings[start : start + rows],
+                None if logits is None else logits[start : start + rows],
+            )
+            for start in range(0, max(len(texts), 1), rows)
+        ]
+        probabilities, predicted, severity, scores = (
+            parts[0] if len(blocks) == 1 else np.concatenate(parts)
+            for parts in zip(*blocks, strict=True)
         )
+        del blocks
+        if practices is not None and logits is not None:
+            scores += practices.type_scores(softmax_rows(logits))
+        elif not ranker:
+            scores = probabilities
+        top = ranked_top(scores, predicted)
+        top_probability = top_label_probability(probabilities, predicted, top)
+        confidence = np.interp(top_probability, self.confidence_curve[0], self.confidence_curve[1])
+        first = np.argmax(scores, axis=1) if scores.shape[1] else np.full(len(texts), -1)
+        return HeadOutput(probabilities, predicted, severity, confidence, top, first)
 
-    def _predict(self, texts: Sequence[str], embeddings: np.ndarray) -> HeadOutput:
+    def _block_scores(
+        self, texts: Sequence[str], embeddings: np.ndarray, practice_logits: np.ndarray | None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Probabilities, predicted, severity and the type ranker's linear scores (or an empty
+        array without a ranker) of one block of rows; the TF-IDF part of the practice logits
+        added to ``practice_logits`` (the block's rows of ``embedding_logits``), in place."""
         features = self.features.transform(texts, embeddings)
         used = UsedColumns(features)
         probabilities = platt_probabilities(self._decision_scores(used), self.platt)
@@ -121,13 +149,14 @@ class ClauseHead:
             probabilities *= cue_gate(texts, self.types, self.required_cues)
         predicted = probabilities >= self.thresholds
         severity = self._severity(used, probabilities)
-        scores = self._rank_scores(features, used, embeddings, probabilities)
-        del features, used
-        top = ranked_top(scores, predicted)
-        top_probability = top_label_probability(probabilities, predicted, top)
-        confidence = np.interp(top_probability, self.confidence_curve[0], self.confidence_curve[1])
-        first = np.argmax(scores, axis=1) if scores.shape[1] else np.full(len(texts), -1)
-        return HeadOutput(probabilities, predicted, severity, confidence, top, first)
+        if self.rank_weights is None or self.rank_bias is None:
+            return probabilities, predicted, severity, np.empty((len(texts), 0))
+        scores = used.times(self.rank_weights) + self.rank_bias
+        if self.rank_practices is not None and practice_logits is not None:
+            tfidf = features[:, : len(self.features.vocabulary)]
+            if self.rank_practices.practices.text_weights is not None:
+                self.rank_practices.practices.add_text_logits(practice_logits, tfidf)
+        return probabilities, predicted, severity, scores
 
     def rank_scores(
         self, features: sp.csr_matrix, embeddings: np.ndarray, probabilities: np.ndarray
@@ -175,23 +204,29 @@ class ClauseHead:
         )
 
     def _severity(self, used: UsedColumns, probabilities: np.ndarray) -> np.ndarray:
-        n = used.features.shape[0]
-        severity = np.zeros((n, len(self.types)), dtype=np.int64)
-        top = len(self.severity_scale) - 1
-        for column in range(len(self.types)):
-            # One type's weights in float64 at a time: all of them would be (F, T, S) doubles.
-            weights = used.rows(self.severity_weights[column]).astype(np.float64)
-            scores = np.asarray(used.features @ weights) + self.severity_bias[column]
-            levels = np.argmax(scores, axis=1)
-            if self.top_severity_gate > 0 and top > 0:
-                shifted = scores - scores.max(axis=1, keepdims=True)
-                level_probability = np.exp(shifted[:, top]) / np.exp(shifted).sum(axis=1)
-                held = (levels == top) & (
-                    probabilities[:, column] * level_probability < self.top_severity_gate
-                )
-                levels[held] = np.argmax(scores[held, :top], axis=1)
-            severity[:, column] = levels
-        return severity
+        n, types = used.features.shape[0], len(self.types)
+        levels_count = len(self.severity_scale)
+        scores = np.empty((n, types, levels_count))
+        for first in range(0, types, SEVERITY_TYPES):
+            # SEVERITY_TYPES types' weights at the used rows in float64 at a time, one product
+            # for them (each output column is its own sum: the same as one type at a time).
+            part = np.take(self.severity_weights[first : first + SEVERITY_TYPES], used.columns, 1)
+            count = part.shape[0]
+            weights = np.ascontiguousarray(part.transpose(1, 0, 2), dtype=np.float64)
+            del part
+            weights = weights.reshape(len(used.columns), count * levels_count)
+            products = np.asarray(used.features @ weights)
+            del weights
+            scores[:, first : first + count] = products.reshape(n, count, levels_count)
+        scores += self.severity_bias[:types]
+        levels = np.argmax(scores, axis=2)
+        top = levels_count - 1
+        if self.top_severity_gate > 0 and top > 0:
+            shifted = scores - scores.max(axis=2, keepdims=True)
+            level_probability = np.exp(shifted[:, :, top]) / np.exp(shifted).sum(axis=2)
+            held = (levels == top) & (probabilities * level_probability < self.top_severity_gate)
+            levels[held] = np.argmax(scores[held][:, :top], axis=1)
+        return levels.astype(np.int64, copy=False)
 
     def save(self, directory: str | Path) -> None:
         """Write ``head.json`` and ``head.npz`` into an existing folder."""
@@ -230,6 +265,8 @@ class UsedColumns:
         return times_weights(self.features, weights, rows=self.columns)
 
 
+#: Types whose severity weights ``ClauseHead`` converts to float64 at a time.
+SEVERITY_TYPES = 4
 #: Columns of a weight matrix converted to float64 at a time by ``times_weights``.
 WEIGHT_COLUMNS = 7
 
@@ -241,8 +278,9 @@ def times_weights(
     converted at a time rather than all of them (the same sums, in the same order). ``rows``:
     the rows of ``weights`` that the columns of ``features`` stand for (``UsedColumns``)."""
     out = np.empty((features.shape[0], weights.shape[1]))
+    if rows is not None:
+        weights = np.take(weights, rows, axis=0)
     for start in range(0, weights.shape[1], WEIGHT_COLUMNS):
         columns = slice(start, start + WEIGHT_COLUMNS)
-        part = weights[:, columns] if rows is None else weights[rows, columns]
-        out[:, columns] = features @ part.astype(np.float64)
+        out[:, columns] = features @ weights[:, columns].astype(np.float64)
     return out

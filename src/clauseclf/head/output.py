@@ -75,7 +75,10 @@ class PracticeRanking:
 
     def scores(self, embeddings: np.ndarray, tfidf: sp.spmatrix) -> np.ndarray:
         """``weight`` times each clause's type distribution through its practice probabilities."""
-        probabilities = np.asarray(self.practices.probabilities(embeddings, tfidf))
+        return self.type_scores(np.asarray(self.practices.probabilities(embeddings, tfidf)))
+
+    def type_scores(self, probabilities: np.ndarray) -> np.ndarray:
+        """``scores`` from the clauses' practice ``probabilities`` (``PracticeMap``)."""
         return np.asarray(self.weight * (probabilities @ self.types))
 
 

@@ -96,32 +96,41 @@ class PracticeMap:
         """Practice probabilities, shape ``(len(embeddings), len(names))``; rows sum to 1.
 
         ``tfidf``: the clauses' TF-IDF rows, required when the map has ``text_weights``."""
-        embeddings = np.asarray(embeddings, dtype=np.float32)
-        if embeddings.ndim != 2 or embeddings.shape[1] != self.dimension:
-            raise ValueError(
-                f"embeddings have shape {embeddings.shape}, expected (n, {self.dimension})"
-            )
-        logits = embeddings @ self.weights.astype(np.float32) + self.bias.astype(np.float32)
+        logits = self.embedding_logits(embeddings)
         if self.text_weights is not None:
             if tfidf is None:
                 raise ValueError(
                     "this practice map also reads the clauses' TF-IDF rows: pass tfidf= "
                     "(ClauseModel.practice_profiles does)"
                 )
-            if tfidf.shape != (len(embeddings), self.text_features):
-                raise ValueError(
-                    f"tfidf has shape {tfidf.shape}, expected "
-                    f"({len(embeddings)}, {self.text_features})"
-                )
-            rows = sp.csr_matrix(tfidf)
-            weights = self._text_weights_64 if rows.dtype == np.float64 else self.text_weights
-            logits += np.asarray((rows @ weights).todense())
+            self.add_text_logits(logits, tfidf)
         elif tfidf is not None:
             raise ValueError("this practice map reads embeddings only; tfidf must be None")
-        logits -= logits.max(axis=1, keepdims=True)
-        np.exp(logits, out=logits)
-        logits /= logits.sum(axis=1, keepdims=True)
-        return logits
+        return softmax_rows(logits)
+
+    def embedding_logits(self, embeddings: np.ndarray) -> np.ndarray:
+        """The embeddings' part of the practice logits (float32, (n, len(names))): one product
+        for any number of rows (``add_text_logits`` adds the TF-IDF part, ``softmax_rows`` then
+        gives ``probabilities``)."""
+        embeddings = np.asarray(embeddings, dtype=np.float32)
+        if embeddings.ndim != 2 or embeddings.shape[1] != self.dimension:
+            raise ValueError(
+                f"embeddings have shape {embeddings.shape}, expected (n, {self.dimension})"
+            )
+        return embeddings @ self.weights.astype(np.float32) + self.bias.astype(np.float32)
+
+    def add_text_logits(self, logits: np.ndarray, tfidf: sp.spmatrix) -> None:
+        """Add the TF-IDF rows' part of the practice logits to ``logits`` (their rows, from
+        ``embedding_logits``), in place; the map must have ``text_weights``."""
+        if self.text_weights is None:
+            raise ValueError("this practice map reads embeddings only; it has no text weights")
+        if tfidf.shape != (len(logits), self.text_features):
+            raise ValueError(
+                f"tfidf has shape {tfidf.shape}, expected ({len(logits)}, {self.text_features})"
+            )
+        rows = sp.csr_matrix(tfidf)
+        weights = self._text_weights_64 if rows.dtype == np.float64 else self.text_weights
+        logits += np.asarray((rows @ weights).todense())
 
     @cached_property
     def _text_weights_64(self) -> sp.csr_matrix | None:
@@ -256,3 +265,11 @@ class PracticeMap:
             raise ModelFormatError(f"{directory}: incomplete practices file: {exc!r}") from None
         except ValueError as exc:  # sparse arrays that do not fit together
             raise ModelFormatError(f"{directory}: damaged practice text weights: {exc}") from None
+
+
+def softmax_rows(logits: np.ndarray) -> np.ndarray:
+    """Each row of ``logits`` as probabilities that sum to 1 (in place; returns ``logits``)."""
+    logits -= logits.max(axis=1, keepdims=True)
+    np.exp(logits, out=logits)
+    logits /= logits.sum(axis=1, keepdims=True)
+    return logits
