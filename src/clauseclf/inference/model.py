@@ -67,7 +67,8 @@ if TYPE_CHECKING:
     from clauseclf.report import DocumentReport
 
 #: Clauses embedded and given to the head at a time (the head builds their features
-#: ``head.core.FEATURE_ROWS`` at a time; its products over embeddings are one per call).
+#: ``head.core.FEATURE_ROWS`` at a time; its products over embeddings are one per call); with
+#: fewer ``feature_rows`` asked for, twice that many at most.
 CLASSIFY_ROWS = 512
 #: Predictions that share their block's arrays, and whose evidence is computed together when
 #: the first of them is read.
@@ -181,8 +182,11 @@ class ClauseModel:
                 np.zeros(0),
             )
         parts = []
-        for start in range(0, len(texts), CLASSIFY_ROWS):
-            part = texts[start : start + CLASSIFY_ROWS]
+        rows = CLASSIFY_ROWS
+        if feature_rows is not None:
+            rows = max(min(rows, 2 * feature_rows), 1)
+        for start in range(0, len(texts), rows):
+            part = texts[start : start + rows]
             try:
                 embeddings = self.encoder.encode(part, batch_size=batch_size)
             except BaseException as exc:
