@@ -112,21 +112,21 @@ class ClauseHead:
             raise ValueError(f"feature_rows must be at least 1, got {rows}")
         ranker = self.rank_weights is not None and self.rank_bias is not None
         practices = self.rank_practices if ranker else None
-        logits = None if practices is None else practices.practices.embedding_logits(embeddings)
         blocks = [
-            self._block_scores(
-                texts[start : start + rows],
-                embeddings[start : start + rows],
-                None if logits is None else logits[start : start + rows],
-            )
+            self._block_scores(texts[start : start + rows], embeddings[start : start + rows])
             for start in range(0, max(len(texts), 1), rows)
         ]
-        probabilities, predicted, severity, scores = (
+        probabilities, predicted, severity, scores, text_logits = (
             parts[0] if len(blocks) == 1 else np.concatenate(parts)
             for parts in zip(*blocks, strict=True)
         )
         del blocks
-        if practices is not None and logits is not None:
+        if practices is not None:
+            # The products over embeddings after the feature blocks, back to back.
+            logits = practices.practices.embedding_logits(embeddings)
+            if practices.practices.text_weights is not None:
+                logits += text_logits
+            del text_logits
             scores += practices.type_scores(softmax_rows(logits))
         elif not ranker:
             scores = probabilities
@@ -137,11 +137,11 @@ class ClauseHead:
         return HeadOutput(probabilities, predicted, severity, confidence, top, first)
 
     def _block_scores(
-        self, texts: Sequence[str], embeddings: np.ndarray, practice_logits: np.ndarray | None
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Probabilities, predicted, severity and the type ranker's linear scores (or an empty
-        array without a ranker) of one block of rows; the TF-IDF part of the practice logits
-        added to ``practice_logits`` (the block's rows of ``embedding_logits``), in place."""
+        self, texts: Sequence[str], embeddings: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Probabilities, predicted, severity, the type ranker's linear scores (empty without
+        a ranker) and the TF-IDF part of the practice logits (empty without text weights) of
+        one block of rows."""
         features = self.features.transform(texts, embeddings)
         used = UsedColumns(features)
         probabilities = platt_probabilities(self._decision_scores(used), self.platt)
@@ -149,14 +149,15 @@ class ClauseHead:
             probabilities *= cue_gate(texts, self.types, self.required_cues)
         predicted = probabilities >= self.thresholds
         severity = self._severity(used, probabilities)
+        empty = np.empty((len(texts), 0))
         if self.rank_weights is None or self.rank_bias is None:
-            return probabilities, predicted, severity, np.empty((len(texts), 0))
+            return probabilities, predicted, severity, empty, empty
         scores = used.times(self.rank_weights) + self.rank_bias
-        if self.rank_practices is not None and practice_logits is not None:
-            tfidf = features[:, : len(self.features.vocabulary)]
-            if self.rank_practices.practices.text_weights is not None:
-                self.rank_practices.practices.add_text_logits(practice_logits, tfidf)
-        return probabilities, predicted, severity, scores
+        practices = self.rank_practices.practices if self.rank_practices is not None else None
+        if practices is None or practices.text_weights is None:
+            return probabilities, predicted, severity, scores, empty
+        tfidf = features[:, : len(self.features.vocabulary)]
+        return probabilities, predicted, severity, scores, practices.text_logits(tfidf)
 
     def rank_scores(
         self, features: sp.csr_matrix, embeddings: np.ndarray, probabilities: np.ndarray

@@ -103,15 +103,20 @@ class PracticeMap:
                     "this practice map also reads the clauses' TF-IDF rows: pass tfidf= "
                     "(ClauseModel.practice_profiles does)"
                 )
-            self.add_text_logits(logits, tfidf)
+            if tfidf.shape != (len(embeddings), self.text_features):
+                raise ValueError(
+                    f"tfidf has shape {tfidf.shape}, expected "
+                    f"({len(embeddings)}, {self.text_features})"
+                )
+            logits += self.text_logits(tfidf)
         elif tfidf is not None:
             raise ValueError("this practice map reads embeddings only; tfidf must be None")
         return softmax_rows(logits)
 
     def embedding_logits(self, embeddings: np.ndarray) -> np.ndarray:
         """The embeddings' part of the practice logits (float32, (n, len(names))): one product
-        for any number of rows (``add_text_logits`` adds the TF-IDF part, ``softmax_rows`` then
-        gives ``probabilities``)."""
+        for any number of rows (plus ``text_logits`` in place, then ``softmax_rows``, gives
+        ``probabilities``)."""
         embeddings = np.asarray(embeddings, dtype=np.float32)
         if embeddings.ndim != 2 or embeddings.shape[1] != self.dimension:
             raise ValueError(
@@ -119,18 +124,16 @@ class PracticeMap:
             )
         return embeddings @ self.weights.astype(np.float32) + self.bias.astype(np.float32)
 
-    def add_text_logits(self, logits: np.ndarray, tfidf: sp.spmatrix) -> None:
-        """Add the TF-IDF rows' part of the practice logits to ``logits`` (their rows, from
-        ``embedding_logits``), in place; the map must have ``text_weights``."""
+    def text_logits(self, tfidf: sp.spmatrix) -> np.ndarray:
+        """The TF-IDF rows' part of the practice logits (float64, (n, len(names))), to add to
+        their ``embedding_logits``; the map must have ``text_weights``."""
         if self.text_weights is None:
             raise ValueError("this practice map reads embeddings only; it has no text weights")
-        if tfidf.shape != (len(logits), self.text_features):
-            raise ValueError(
-                f"tfidf has shape {tfidf.shape}, expected ({len(logits)}, {self.text_features})"
-            )
+        if tfidf.shape[1] != self.text_features:
+            raise ValueError(f"tfidf has shape {tfidf.shape}, expected (n, {self.text_features})")
         rows = sp.csr_matrix(tfidf)
         weights = self._text_weights_64 if rows.dtype == np.float64 else self.text_weights
-        logits += np.asarray((rows @ weights).todense())
+        return np.asarray((rows @ weights).todense())
 
     @cached_property
     def _text_weights_64(self) -> sp.csr_matrix | None:
