@@ -227,7 +227,7 @@ class ClauseHead:
             level_probability = np.exp(shifted[:, :, top]) / np.exp(shifted).sum(axis=2)
             held = (levels == top) & (probabilities * level_probability < self.top_severity_gate)
             levels[held] = np.argmax(scores[held][:, :top], axis=1)
-        return levels.astype(np.int64, copy=False)
+        return np.asarray(levels, dtype=np.int64)
 
     def save(self, directory: str | Path) -> None:
         """Write ``head.json`` and ``head.npz`` into an existing folder."""
