@@ -267,7 +267,7 @@ def test_feature_blocks_give_one_blocks_arrays_with_one_product_over_the_embeddi
         model.head.predict(texts, embeddings, feature_rows=0)
 
 
-def test_only_a_long_documents_features_are_built_in_small_blocks(model, monkeypatch):
+def test_only_a_long_documents_features_are_built_in_small_blocks(model, monkeypatch, capsys):
     from clauseclf import pipeline
 
     seen: list[int | None] = []
@@ -285,7 +285,8 @@ def test_only_a_long_documents_features_are_built_in_small_blocks(model, monkeyp
     model.score([short, "We sell data."], progress=False)
     assert seen == [None, None]
     seen.clear()
-    model.analyze(long)
+    model.analyze(long, progress=True)
+    assert capsys.readouterr().err == ""  # one block of PROGRESS_BLOCK: no progress bar
     model.score([long], progress=False)
     model.score([short, long], progress=False)  # scored together: the longest one decides
     assert seen == [pipeline.LONG_DOCUMENT_FEATURE_ROWS] * 3

@@ -127,7 +127,7 @@ def _classify(model: ClauseModel, texts: list[str], *, progress: bool) -> list[C
         desc="classifying",
         unit=" clauses",
         file=sys.stderr,
-        disable=not progress,
+        disable=not progress or len(texts) <= PROGRESS_BLOCK,
     ) as bar:
         for start in range(0, len(texts), PROGRESS_BLOCK):
             block = texts[start : start + PROGRESS_BLOCK]
