@@ -5,7 +5,8 @@
 
 Builds a policy of the given size from data/examples/larkspur_terms.txt repeated (or, with
 ``--paragraphs N``, a document of N tiny paragraphs "Fee.", 6 bytes each; the limit on clauses
-per document is lifted in the measuring process so that the path itself is measured), then
+per document is lifted in the measuring process so that the path itself is measured, unless
+``--keep-limit``: then analyze and score refuse a document over it, marked "refused"), then
 measures
 each mode in a fresh process, twice (once for resident memory, once under tracemalloc, which
 slows the run and inflates resident memory):
@@ -40,11 +41,12 @@ import clauseclf
 from clauseclf.segmentation import segment_document
 
 mode, megabytes, example, trace = sys.argv[1], float(sys.argv[2]), Path(sys.argv[3]), sys.argv[4]
-paragraphs = int(sys.argv[5])
+paragraphs, keep_limit = int(sys.argv[5]), sys.argv[6] == "keep"
 if paragraphs:
     from clauseclf import pipeline
 
-    pipeline.MAX_DOCUMENT_CLAUSES = paragraphs
+    if not keep_limit:
+        pipeline.MAX_DOCUMENT_CLAUSES = paragraphs
     unit = "Fee.\\n\\n"
     text = unit * paragraphs
 else:
@@ -66,8 +68,12 @@ def run(document):
         segmented = segment_document(document, format="text")
         return len(model.classify([s.text for s in segmented.segments]))
     if mode == "score":
-        return len(model.score([document], progress=False))
-    report = model.analyze(document, format="text")
+        frame = model.score([document], progress=False)
+        return -1 if frame["error"].notna().any() else len(frame)
+    try:
+        report = model.analyze(document, format="text")
+    except clauseclf.DocumentError:
+        return -1  # refused: more clauses than the limit
     if mode == "analyze+read":
         read_all(report)
     return len(report.clauses)
@@ -88,11 +94,15 @@ print(json.dumps({"bytes": len(text.encode("utf-8")), "clauses": clauses, "secon
 """
 
 
-def run(mode: str, megabytes: float, *, trace: bool, paragraphs: int = 0) -> dict[str, float]:
+def run(
+    mode: str, megabytes: float, *, trace: bool, paragraphs: int = 0, keep_limit: bool = False
+) -> dict[str, float]:
     example = REPO / "data" / "examples" / "larkspur_terms.txt"
     flag = "trace" if trace else "rss"
+    limit = "keep" if keep_limit else "lift"
+    arguments = [mode, str(megabytes), str(example), flag, str(paragraphs), limit]
     result = subprocess.run(
-        [sys.executable, "-c", _CHILD, mode, str(megabytes), str(example), flag, str(paragraphs)],
+        [sys.executable, "-c", _CHILD, *arguments],
         capture_output=True,
         text=True,
         check=True,
@@ -109,6 +119,11 @@ def main() -> None:
         "--paragraphs", type=int, default=0, help="a document of this many tiny paragraphs"
     )
     parser.add_argument(
+        "--keep-limit",
+        action="store_true",
+        help="with --paragraphs: keep the clause limit (analyze and score refuse a longer one)",
+    )
+    parser.add_argument(
         "--modes", default=",".join(MODES), help="comma-separated: " + ",".join(MODES)
     )
     args = parser.parse_args()
@@ -118,17 +133,21 @@ def main() -> None:
         parser.error(f"unknown modes {unknown}; choose from {', '.join(MODES)}")
     rows = {}
     for mode in modes:
-        rss = run(mode, args.megabytes, trace=False, paragraphs=args.paragraphs)
-        traced = run(mode, args.megabytes, trace=True, paragraphs=args.paragraphs)
+        options = {"paragraphs": args.paragraphs, "keep_limit": args.keep_limit}
+        rss = run(mode, args.megabytes, trace=False, **options)  # type: ignore[arg-type]
+        traced = run(mode, args.megabytes, trace=True, **options)  # type: ignore[arg-type]
         rows[mode] = {**rss, "traced_bytes": traced["traced_bytes"]}
     first = next(iter(rows.values()))
     size = first["bytes"]
-    print(f"document: {size / 1e6:.1f} MB, {first['clauses']:,} clauses")
+    counts = {row["clauses"] for row in rows.values() if row["clauses"] >= 0}
+    clauses = ", ".join(f"{count:,.0f}" for count in sorted(counts)) or "refused"
+    print(f"document: {size / 1e6:.1f} MB, {clauses} clauses")
     header = ("mode", "seconds", "peak RSS +MB", "x doc", "traced MB", "x doc")
     print("{:<13} {:>8} {:>13} {:>6} {:>10} {:>6}".format(*header))
     for mode, row in rows.items():
+        name = mode + (" (refused)" if row["clauses"] < 0 else "")
         print(
-            f"{mode:<13} {row['seconds']:8.1f} {row['rss_bytes'] / 1e6:13.1f} "
+            f"{name:<13} {row['seconds']:8.1f} {row['rss_bytes'] / 1e6:13.1f} "
             f"{row['rss_bytes'] / size:6.1f} {row['traced_bytes'] / 1e6:10.1f} "
             f"{row['traced_bytes'] / size:6.1f}"
         )

@@ -34,11 +34,11 @@ class InterruptedModel:
     def __init__(self, model, fail_on_call: int) -> None:
         self.model, self.fail_on_call, self.calls = model, fail_on_call, 0
 
-    def predict_arrays(self, texts, *, batch_size=64):
+    def predict_arrays(self, texts, *, batch_size=64, feature_rows=None):
         self.calls += 1
         if self.calls == self.fail_on_call:
             raise KeyboardInterrupt
-        return self.model.predict_arrays(texts, batch_size=batch_size)
+        return self.model.predict_arrays(texts, batch_size=batch_size, feature_rows=feature_rows)
 
     def predictions(self, output, texts):
         return self.model.predictions(output, texts)

@@ -176,9 +176,9 @@ def test_classification_runs_in_bounded_batches(tiny_model, monkeypatch) -> None
     sizes: list[int] = []
     predict = tiny_model.head.predict
 
-    def counting(batch, embeddings):
+    def counting(batch, embeddings, **options):
         sizes.append(len(batch))
-        return predict(batch, embeddings)
+        return predict(batch, embeddings, **options)
 
     monkeypatch.setattr(model_module, "CLASSIFY_ROWS", 5)
     monkeypatch.setattr(tiny_model.head, "predict", counting)
@@ -191,10 +191,12 @@ def test_a_document_of_too_many_clauses_is_refused_naming_the_limit(
 ) -> None:
     monkeypatch.setattr(pipeline, "MAX_DOCUMENT_CLAUSES", 40)
     many = "\n\n".join(f"Rule {i} applies." for i in range(41))
-    with pytest.raises(DocumentError, match="41 clauses, more than the limit of 40"):
+    with pytest.raises(DocumentError, match="document: more than 40 clauses, the limit"):
         tiny_model.analyze(many)
+    assert len(tiny_model.analyze("\n\n".join(many.split("\n\n")[:40])).clauses) == 40
     frame = score(tiny_model, [{"id": "many", "text": many}, "We sell data."], progress=False)
-    assert frame["error"].iloc[0].startswith("DocumentError") and "limit of 40" in frame["error"][0]
+    error = frame["error"].iloc[0]
+    assert error.startswith("DocumentError: many: more than 40 clauses, the limit"), error
     assert frame["error"].iloc[1:].isna().all() and len(frame) == 2
 
 

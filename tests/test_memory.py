@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 import clauseclf
+from clauseclf.evidence import EvidenceSpan
 from clauseclf.predictions import ClausePrediction
 from conftest import EXAMPLE_POLICY
 
@@ -65,7 +66,7 @@ def test_predictions_read_later_equal_those_read_at_once(model, example_texts):
     assert all(ClausePrediction.from_dict(p.to_dict()) == p for p in lazy)
 
 
-def test_a_predictions_fields_are_plain_values_kept_once_built(model, example_texts):
+def test_a_predictions_fields_are_plain_dicts_built_when_read(model, example_texts):
     prediction = next(p for p in model.classify(example_texts) if p.labels)
     assert [f.name for f in dataclasses.fields(ClausePrediction)] == [
         "label", "labels", "severity", "severities", "confidence", "probabilities", "evidence"
@@ -75,9 +76,12 @@ def test_a_predictions_fields_are_plain_values_kept_once_built(model, example_te
     assert type(prediction.evidence) is dict and list(prediction.evidence) == list(
         prediction.labels
     )
-    assert prediction.probabilities is prediction.probabilities
-    prediction.probabilities["extra"] = 1.0  # a dict like any other: the change is kept
-    assert prediction.probabilities["extra"] == 1.0
+    # built from the block's arrays at each read (kept, 28 probabilities a clause would take
+    # 10x a clause's text): equal dicts, and changing one leaves the prediction as it was
+    assert prediction.probabilities == prediction.probabilities
+    assert prediction.probabilities is not prediction.probabilities
+    prediction.probabilities["extra"] = 1.0
+    assert "extra" not in prediction.probabilities
     with pytest.raises(dataclasses.FrozenInstanceError):
         prediction.labels = {}
     assert "labels=" in repr(prediction) and "probabilities" not in repr(prediction)
@@ -98,9 +102,20 @@ def test_unread_predictions_copy_pickle_and_replace_with_their_values(model, exa
         assert all(type(c.evidence) is dict for c in copies)
 
 
-def test_evidence_read_from_many_threads_is_built_once(model, example_texts):
+def test_evidence_read_from_many_threads_is_computed_once_a_block(
+    model, example_texts, monkeypatch
+):
+    expected = [p.to_dict()["evidence"] for p in model.classify(example_texts * 4)]
+    calls: list[int] = []
+    evidence = type(model.head).evidence
+
+    def counted(head, texts, predicted, **options):
+        calls.append(len(texts))
+        return evidence(head, texts, predicted, **options)
+
+    monkeypatch.setattr(type(model.head), "evidence", counted)
     predictions = model.classify(example_texts * 4)
-    seen: list[list[object]] = [[] for _ in range(4)]
+    seen: list[list[dict[str, tuple[EvidenceSpan, ...]]]] = [[] for _ in range(4)]
     start = threading.Barrier(4)
 
     def read(slot: int) -> None:
@@ -112,8 +127,11 @@ def test_evidence_read_from_many_threads_is_built_once(model, example_texts):
         thread.start()
     for thread in threads:
         thread.join()
-    for row in range(len(predictions)):
-        assert all(seen[slot][row] is seen[0][row] for slot in range(4))
+    assert calls == [len(predictions)]  # one block of fewer than EVIDENCE_ROWS clauses
+    for slot in range(4):
+        assert [
+            {t: [s.to_dict() for s in spans] for t, spans in e.items()} for e in seen[slot]
+        ] == (expected)
 
 
 class _Counting:
@@ -123,11 +141,11 @@ class _Counting:
         self.model, self.fail_on = model, fail_on
         self.calls: list[int] = []
 
-    def predict_arrays(self, texts, *, batch_size=64):
+    def predict_arrays(self, texts, *, batch_size=64, feature_rows=None):
         self.calls.append(len(texts))
         if self.fail_on is not None and self.fail_on in texts:
             raise RuntimeError("the tokenizer failed")
-        return self.model.predict_arrays(texts, batch_size=batch_size)
+        return self.model.predict_arrays(texts, batch_size=batch_size, feature_rows=feature_rows)
 
     def __getattr__(self, name):
         return getattr(self.model, name)
@@ -173,3 +191,102 @@ def test_scoring_a_long_document_costs_no_more_memory_than_analyzing_it(model):
     # score built a table of rows from all predictions at once (2.6x analyze's peak); now its
     # columns are filled a block of predictions at a time
     assert peaks["score"] < 1.3 * peaks["analyze"], peaks
+
+
+def test_reading_every_field_of_a_long_report_keeps_it_a_small_multiple(model):
+    unit = EXAMPLE_POLICY.read_text(encoding="utf-8") + "\n\n"
+    text = unit * 40  # 0.17 MB, 1,480 clauses
+    size = len(text.encode("utf-8"))
+    model.analyze(unit)
+    gc.collect()
+    tracemalloc.start()
+    try:
+        report = model.analyze(text)
+        for clause in report.clauses:
+            prediction = clause.prediction
+            for name in _FIELDS:
+                getattr(prediction, name)
+            clause.clause_id  # noqa: B018  # read as a rendering reads it
+        kept, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    # Kept once read, the 28 probabilities and the evidence of each clause took 26x the
+    # document; they are built at each read now (about 9x).
+    assert kept < 10 * size, f"the read report keeps {kept / size:.1f}x the document's size"
+    # A long document's features are built 128 clauses at a time (512 took ~16 MB at the peak).
+    assert peak - kept < 5e6, f"{(peak - kept) / 1e6:.1f} MB above what the report keeps"
+
+
+def test_a_document_over_the_clause_limit_is_refused_before_it_is_segmented_whole(
+    model, monkeypatch
+):
+    from clauseclf import pipeline, segmentation
+    from clauseclf.errors import DocumentError
+
+    made: list[int] = []
+    segment = segmentation.Segment
+
+    def counted(*args):
+        made.append(1)
+        return segment(*args)
+
+    monkeypatch.setattr(pipeline, "MAX_DOCUMENT_CLAUSES", 100)
+    monkeypatch.setattr(segmentation, "Segment", counted)
+    text = "Fee.\n\n" * 10_000
+    with pytest.raises(DocumentError, match=r"document: more than 100 clauses, the limit"):
+        model.analyze(text)
+    assert len(made) == 100  # not 10,000: segmentation stopped at the limit
+    made.clear()
+    frame = model.score([text], progress=False)
+    assert frame["error"][0].startswith("DocumentError: doc-0: more than 100 clauses")
+    assert len(made) == 100
+
+
+def test_feature_blocks_give_one_blocks_arrays_with_one_product_over_the_embeddings(
+    model, example_texts, monkeypatch
+):
+    from clauseclf.head.practices import PracticeMap
+
+    texts = example_texts[:40]
+    embeddings = model.encoder.encode(texts)
+    whole = model.head.predict(texts, embeddings, feature_rows=len(texts))
+    calls: list[int] = []
+    logits = PracticeMap.embedding_logits
+
+    def counted(practices, rows):
+        calls.append(len(rows))
+        return logits(practices, rows)
+
+    monkeypatch.setattr(PracticeMap, "embedding_logits", counted)
+    blocks = model.head.predict(texts, embeddings, feature_rows=7)
+    assert calls == [len(texts)]  # the practice logits of all rows in one product
+    for field in dataclasses.fields(whole):
+        expected, got = getattr(whole, field.name), getattr(blocks, field.name)
+        assert expected.dtype == got.dtype and (expected == got).all(), field.name
+    with pytest.raises(ValueError, match="feature_rows must be at least 1"):
+        model.head.predict(texts, embeddings, feature_rows=0)
+
+
+def test_only_a_long_documents_features_are_built_in_small_blocks(model, monkeypatch, capsys):
+    from clauseclf import pipeline
+
+    seen: list[int | None] = []
+    predict_arrays = type(model).predict_arrays
+
+    def recorded(self, texts, **options):
+        seen.append(options.get("feature_rows"))
+        return predict_arrays(self, texts, **options)
+
+    monkeypatch.setattr(type(model), "predict_arrays", recorded)
+    monkeypatch.setattr(pipeline, "LONG_DOCUMENT_CLAUSES", 8)
+    short = "\n\n".join(f"We keep your data for {i} days." for i in range(8))
+    long = "\n\n".join(f"We keep your data for {i} days." for i in range(9))
+    model.analyze(short)
+    model.score([short, "We sell data."], progress=False)
+    assert seen == [None, None]
+    seen.clear()
+    model.analyze(long, progress=True)
+    assert capsys.readouterr().err == ""  # one block of PROGRESS_BLOCK: no progress bar
+    model.score([long], progress=False)
+    model.score([short, long], progress=False)  # scored together: the longest one decides
+    assert seen == [pipeline.LONG_DOCUMENT_FEATURE_ROWS] * 3

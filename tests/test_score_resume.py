@@ -177,11 +177,11 @@ class _Stopper:
     def __init__(self, model: ClauseModel, on_call: int) -> None:
         self.model, self.on_call, self.calls = model, on_call, 0
 
-    def predict_arrays(self, texts, *, batch_size=64):
+    def predict_arrays(self, texts, *, batch_size=64, feature_rows=None):
         self.calls += 1
         if self.calls == self.on_call:
             raise KeyboardInterrupt
-        return self.model.predict_arrays(texts, batch_size=batch_size)
+        return self.model.predict_arrays(texts, batch_size=batch_size, feature_rows=feature_rows)
 
     def __getattr__(self, name):
         return getattr(self.model, name)

@@ -124,3 +124,15 @@ def require_extra(module: str, extra: str, purpose: str) -> ModuleType:
             f"{purpose} needs {missing}, which is not installed: pip install 'clauseclf[{extra}]'",
             name=missing,
         ) from None
+
+
+class ClauseLimitError(DocumentError):
+    """A document has more clauses than a limit (``limit``); found while it was segmented,
+    which stopped there."""
+
+    def __init__(self, limit: int, name: str = "document") -> None:
+        super().__init__(
+            f"{name}: more than {limit:,} clauses, the limit for one document; split it into "
+            "smaller documents"
+        )
+        self.limit = limit

@@ -14,7 +14,7 @@ from pathlib import Path, PurePath
 from typing import TYPE_CHECKING
 
 from clauseclf.documents import format_from_path, read_document
-from clauseclf.errors import DocumentError
+from clauseclf.errors import ClauseLimitError, DocumentError
 from clauseclf.fetch import is_url
 from clauseclf.provenance import document_sha256
 from clauseclf.report import AnalyzedClause, DocumentReport
@@ -26,19 +26,31 @@ if TYPE_CHECKING:
 
 
 #: Clauses one document may have (real policies have a few thousand): a document of more, such
-#: as a million one-word paragraphs, is refused before classification, whose report alone would
-#: take gigabytes.
+#: as a million one-word paragraphs, is refused while it is segmented (``segment_within_limit``).
 MAX_DOCUMENT_CLAUSES = 50_000
 
 
-def check_clause_count(segmented: SegmentedDocument, name: str) -> None:
-    """``DocumentError`` naming ``name`` and the limit if ``segmented`` has too many clauses."""
-    count = len(segmented.segments)
-    if count > MAX_DOCUMENT_CLAUSES:
-        raise DocumentError(
-            f"{name}: {count:,} clauses, more than the limit of {MAX_DOCUMENT_CLAUSES:,} "
-            "for one document; split it into smaller documents"
-        )
+def segment_within_limit(text: str, format: str, name: str) -> SegmentedDocument:
+    """``segment_document(text, format=format)``; ``DocumentError`` naming ``name`` and the
+    limit as soon as segmentation finds more than ``MAX_DOCUMENT_CLAUSES`` clauses (the rest of
+    the document is not split: a million one-word paragraphs are refused in bounded memory)."""
+    try:
+        return segment_document(text, format=format, max_clauses=MAX_DOCUMENT_CLAUSES)
+    except ClauseLimitError as exc:
+        raise DocumentError(str(ClauseLimitError(exc.limit, name))) from None
+
+
+#: A document of more clauses than this is long: its features are built
+#: ``LONG_DOCUMENT_FEATURE_ROWS`` clauses at a time, so that the peak memory of a document of
+#: megabytes stays near 10x its size (shorter ones use the head's ``FEATURE_ROWS``, faster).
+LONG_DOCUMENT_CLAUSES = 1024
+LONG_DOCUMENT_FEATURE_ROWS = 128
+
+
+def feature_rows_for(clauses: int) -> int | None:
+    """The ``feature_rows`` to classify a document of ``clauses`` clauses with (None: the
+    head's default)."""
+    return LONG_DOCUMENT_FEATURE_ROWS if clauses > LONG_DOCUMENT_CLAUSES else None
 
 
 #: Clauses classified at a time (a long document's progress bar moves after each block).
@@ -83,8 +95,7 @@ def analyze_text(
         if encoding is not None:
             raise ValueError("encoding is for a document read from a Path; this text is a str")
         refuse_names(text)
-    segmented = segment_document(text, format=format)
-    check_clause_count(segmented, source or document or "document")
+    segmented = segment_within_limit(text, format, source or document or "document")
     predictions = _classify(model, [s.text for s in segmented.segments], progress=progress)
     return document_report(
         segmented,
@@ -101,8 +112,10 @@ def analyze_text(
 
 def _classify(model: ClauseModel, texts: list[str], *, progress: bool) -> list[ClausePrediction]:
     """``model.classify(texts)`` in blocks of ``PROGRESS_BLOCK`` clauses (the predictions are
-    the same), with a progress bar on stderr when ``progress`` and there is more than one."""
-    if len(texts) <= PROGRESS_BLOCK:
+    the same), with a progress bar on stderr when ``progress`` and there is more than one;
+    a long document's features built fewer at a time (``feature_rows_for``)."""
+    feature_rows = feature_rows_for(len(texts))
+    if feature_rows is None and len(texts) <= PROGRESS_BLOCK:
         return model.classify(texts)
     import sys
 
@@ -114,11 +127,13 @@ def _classify(model: ClauseModel, texts: list[str], *, progress: bool) -> list[C
         desc="classifying",
         unit=" clauses",
         file=sys.stderr,
-        disable=not progress,
+        disable=not progress or len(texts) <= PROGRESS_BLOCK,
     ) as bar:
         for start in range(0, len(texts), PROGRESS_BLOCK):
             block = texts[start : start + PROGRESS_BLOCK]
-            predictions.extend(model.classify(block))
+            arrays = model.predict_arrays(block, feature_rows=feature_rows)
+            predictions.extend(model.predictions(arrays, block))
+            del arrays
             bar.update(len(block))
     return predictions
 

@@ -4,10 +4,11 @@ A leaf module: reports, diffs, scoring and the batch tables read predictions wit
 the inference stack.
 
 Predictions made from the head's arrays (``predictions_from_output``) keep their block's arrays
-and build ``labels``, ``severities``, ``probabilities`` and ``evidence`` when first read (then
-keep them): a long document's report then costs a few hundred bytes a clause, not kilobytes.
-Reading, comparing, copying or pickling a prediction gives the same values as building them at
-once would.
+and build ``labels``, ``severities``, ``probabilities`` and ``evidence`` each time they are read
+(a new dict each time, equal to the last; the block's evidence is computed once, on first read,
+and kept as offsets): a long document's report then costs a few hundred bytes a clause, read or
+not, not kilobytes. Reading, comparing, copying or pickling a prediction gives the same values as
+building them at once would; a copy or an unpickled prediction holds plain dicts.
 """
 
 from __future__ import annotations
@@ -108,13 +109,16 @@ def predictions_from_output(
     severity_scale: Sequence[str],
     *,
     evidence: BlockEvidence | Callable[[np.ndarray], BlockEvidence] | None = None,
+    texts: Sequence[str] | None = None,
 ) -> list[ClausePrediction]:
     """One ``ClausePrediction`` per row of the head's arrays: the predicted types (the top
     label first, then the most probable), each with its own severity; the clause's severity is
     the most adverse of the predicted types' (``severity_scale[0]`` for other). ``evidence``
     (per row, per predicted type), or a function of ``output.predicted`` that returns it for
-    all rows, called when the first prediction's ``evidence`` is read; empty when not given."""
-    block = _Block(output, tuple(types), tuple(severity_scale), evidence)
+    all rows, called when the first prediction's ``evidence`` is read; empty when not given.
+    ``texts``: the rows' clause texts, of which the spans a function returns are parts: the
+    block keeps their offsets and weights rather than the spans."""
+    block = _Block(output, tuple(types), tuple(severity_scale), evidence, texts)
     predictions = []
     for row in range(block.size):
         chosen = block.chosen(row)
@@ -148,6 +152,7 @@ class _Block:
         types: tuple[str, ...],
         severity_scale: tuple[str, ...],
         evidence: BlockEvidence | Callable[[np.ndarray], BlockEvidence] | None,
+        texts: Sequence[str] | None = None,
     ) -> None:
         self.size = int(output.probabilities.shape[0])
         self.types = types
@@ -160,10 +165,13 @@ class _Block:
         self.top = np.asarray(output.top, dtype=_index_type(len(types)))
         if not (evidence is None or callable(evidence)) and len(evidence) != self.size:
             raise ValueError(f"evidence for {len(evidence)} rows, expected {self.size}")
+        if texts is not None and len(texts) != self.size:
+            raise ValueError(f"texts for {len(texts)} rows, expected {self.size}")
         self._evidence_source = evidence
-        self._evidence: list[Mapping[str, tuple[EvidenceSpan, ...]] | None] | None = None
-        #: Held while a field of one of the block's predictions is built.
-        self.lock = threading.RLock()
+        self._texts = texts
+        self._evidence: BlockEvidence | _SpanTable | None = None
+        #: Held while the block's evidence is computed.
+        self.lock = threading.Lock()
 
     def chosen(self, row: int) -> list[int]:
         """The predicted columns of ``row``: the top label's first, then the most probable."""
@@ -182,26 +190,82 @@ class _Block:
             return {types[c]: float(self.probabilities[row, c]) for c in chosen}
         if name == "severities":
             return {types[c]: self.severity_scale[int(self.severity[row, c])] for c in chosen}
-        spans = self._row_evidence(row)
+        if not chosen:
+            return {}
+        evidence = self._block_evidence()
+        if isinstance(evidence, _SpanTable):
+            return {types[c]: evidence.spans(row, c) for c in chosen}
+        spans = evidence[row]
         return {types[c]: tuple(spans.get(types[c], ())) for c in chosen}
 
-    def _row_evidence(self, row: int) -> Mapping[str, tuple[EvidenceSpan, ...]]:
-        """Row ``row``'s evidence, the whole block's computed on first use (and each row's let
-        go once read: its prediction keeps it)."""
+    def _block_evidence(self) -> BlockEvidence | _SpanTable:
+        """The evidence of every row, computed on first use: as given, or, from a function
+        with the rows' texts, as a ``_SpanTable``."""
         with self.lock:
             if self._evidence is None:
                 source = self._evidence_source
                 rows = source(self.severity >= 0) if callable(source) else source
-                self._evidence = list(rows) if rows is not None else [{}] * self.size
+                rows = rows if rows is not None else [{}] * self.size
+                if len(rows) != self.size:
+                    raise ValueError(f"evidence for {len(rows)} rows, expected {self.size}")
+                if callable(source) and self._texts is not None:
+                    self._evidence = _SpanTable(rows, self._texts, self.types)
+                else:
+                    self._evidence = rows
                 self._evidence_source = None
-                if len(self._evidence) != self.size:
-                    raise ValueError(
-                        f"evidence for {len(self._evidence)} rows, expected {self.size}"
-                    )
-            spans, self._evidence[row] = self._evidence[row], None
-        if spans is None:
-            raise RuntimeError(f"the evidence of row {row} was already taken")
-        return spans
+            return self._evidence
+
+
+class _SpanTable:
+    """A block's evidence spans as arrays (offsets into the rows' texts and weights), from
+    which a row's spans are made again when read."""
+
+    def __init__(self, rows: BlockEvidence, texts: Sequence[str], types: tuple[str, ...]) -> None:
+        self.texts = texts
+        self.width = len(types)
+        column = {t: c for c, t in enumerate(types)}
+        keys: list[int] = []
+        firsts: list[int] = []
+        starts: list[int] = []
+        ends: list[int] = []
+        weights: list[float] = []
+        for row, evidence in enumerate(rows):
+            text = texts[row]
+            for type_id, spans in evidence.items():
+                keys.append(row * self.width + column[type_id])
+                firsts.append(len(starts))
+                for span in spans:
+                    if text[span.start : span.end] != span.text:
+                        raise ValueError(
+                            f"evidence span {span.text!r} is not characters {span.start}:"
+                            f"{span.end} of its clause"
+                        )
+                    starts.append(span.start)
+                    ends.append(span.end)
+                    weights.append(span.weight)
+        firsts.append(len(starts))
+        self.keys = np.asarray(keys, dtype=np.int64)  # ascending: rows, then types, in order
+        self.firsts = np.asarray(firsts, dtype=np.int64)
+        self.starts = np.asarray(starts, dtype=np.int64)
+        self.ends = np.asarray(ends, dtype=np.int64)
+        self.weights = np.asarray(weights, dtype=np.float64)
+
+    def spans(self, row: int, column: int) -> tuple[EvidenceSpan, ...]:
+        """The spans of the type in ``column`` in the clause of ``row`` (empty if none)."""
+        key = row * self.width + column
+        at = int(np.searchsorted(self.keys, key))
+        if at == len(self.keys) or self.keys[at] != key:
+            return ()
+        text = self.texts[row]
+        return tuple(
+            EvidenceSpan(start, end, text[start:end], weight)
+            for start, end, weight in zip(
+                self.starts[self.firsts[at] : self.firsts[at + 1]].tolist(),
+                self.ends[self.firsts[at] : self.firsts[at + 1]].tolist(),
+                self.weights[self.firsts[at] : self.firsts[at + 1]].tolist(),
+                strict=True,
+            )
+        )
 
 
 def _index_type(count: int) -> type[np.signedinteger[Any]]:
@@ -223,8 +287,8 @@ class _Pending:
 
 
 class _LazyField:
-    """A ``ClausePrediction`` field built from its block when first read (``_Pending``), then
-    stored in the field's slot like any value given to the constructor."""
+    """A ``ClausePrediction`` field built from its block each time it is read (``_Pending``),
+    or the value given to the constructor."""
 
     def __init__(self, name: str, slot: Any) -> None:
         self.name = name
@@ -236,13 +300,7 @@ class _LazyField:
         value = self.slot.__get__(instance, owner)
         if type(value) is not _Pending:
             return value
-        with value.block.lock:
-            pending = self.slot.__get__(instance, owner)  # another thread may have built it
-            if type(pending) is not _Pending:
-                return pending
-            built = pending.block.build(self.name, pending.row)
-            self.slot.__set__(instance, built)
-            return built
+        return value.block.build(self.name, value.row)
 
     def __set__(self, instance: object, value: Any) -> None:
         self.slot.__set__(instance, value)

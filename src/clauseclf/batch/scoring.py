@@ -11,10 +11,16 @@ import numpy as np
 from clauseclf.batch.inputs import DocumentInput, document_inputs
 from clauseclf.documents import read_document
 from clauseclf.errors import CacheError, DocumentError, ScoringError
-from clauseclf.pipeline import PROGRESS_BLOCK, check_clause_count, model_id, model_version
+from clauseclf.pipeline import (
+    PROGRESS_BLOCK,
+    feature_rows_for,
+    model_id,
+    model_version,
+    segment_within_limit,
+)
 from clauseclf.provenance import document_sha256
 from clauseclf.report import FRAME_COLUMNS, AnalyzedClause, frame_row
-from clauseclf.segmentation import Segment, SegmentedDocument, segment_document
+from clauseclf.segmentation import Segment, SegmentedDocument
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -33,6 +39,9 @@ SCORE_COLUMNS: tuple[str, ...] = (
     "error",
 )
 ERROR_MODES = ("record", "raise")
+#: Clauses of a long document classified at a time when it is scored: their predictions and
+#: the head's arrays are let go once their rows are in the columns.
+ROWS_AT_A_TIME = 256
 
 
 def score(
@@ -164,7 +173,7 @@ def _score_group(
     errors: str,
 ) -> None:
     """Add the rows of ``group`` to ``columns``: its documents classified together (a long one
-    ``PROGRESS_BLOCK`` clauses at a time, each block's rows added before the next block is
+    ``ROWS_AT_A_TIME`` clauses at a time, each block's rows added before the next block is
     classified); if that fails, each document alone, so that one document the model cannot
     read (say its tokenizer panics, or memory runs out) becomes that document's error row."""
     entry, done, sha256, reason = group[0]
@@ -172,15 +181,20 @@ def _score_group(
         columns.add(_error_row(entry, made_by, reason))
         return
     first_row = columns.row
+    longest = max(len(document.segments) for _, document, _, _ in group if document is not None)
+    feature_rows = feature_rows_for(longest)
     try:
         if len(group) == 1:
-            for start in range(0, len(done.segments), PROGRESS_BLOCK):
-                segments = done.segments[start : start + PROGRESS_BLOCK]
-                predictions = _predicted(model, [s.text for s in segments], batch_size)
+            step = min(PROGRESS_BLOCK, ROWS_AT_A_TIME)
+            for start in range(0, len(done.segments), step):
+                segments = done.segments[start : start + step]
+                texts = [s.text for s in segments]
+                predictions = _predicted(model, texts, batch_size, feature_rows)
                 _add_rows(columns, group[0], made_by, start, segments, predictions)
+                del predictions
         else:
             texts = [s.text for _, document, _, _ in group if document for s in document.segments]
-            predictions = _predicted(model, texts, batch_size)
+            predictions = _predicted(model, texts, batch_size, feature_rows)
             predictions.reverse()
             for document in group:
                 segments = document[1].segments if document[1] is not None else ()
@@ -237,10 +251,9 @@ def _prepared(chunk: Sequence[DocumentInput], errors: str) -> list[_Prepared]:
     for entry in chunk:
         try:
             text = entry.text if entry.text is not None else _read(entry)
-            segmented = segment_document(text, format=entry.format)
+            segmented = segment_within_limit(text, entry.format, entry.document_id)
             if not segmented.segments:
                 raise DocumentError(f"{entry.document_id}: no clauses found in the document")
-            check_clause_count(segmented, entry.document_id)
             digest = document_sha256(text)
         except Exception as exc:  # any failure is this document's (MemoryError, RecursionError)
             if errors == "raise":
@@ -251,13 +264,17 @@ def _prepared(chunk: Sequence[DocumentInput], errors: str) -> list[_Prepared]:
     return prepared
 
 
-def _predicted(model: ClauseModel, texts: list[str], batch_size: int) -> list[ClausePrediction]:
+def _predicted(
+    model: ClauseModel, texts: list[str], batch_size: int, feature_rows: int | None = None
+) -> list[ClausePrediction]:
     """The predictions of ``texts``, ``pipeline.PROGRESS_BLOCK`` at a time: each block's
-    arrays are its own, let go once its predictions are."""
+    arrays are its own, let go once its predictions are (``feature_rows``: see
+    ``ClauseModel.predict_arrays``)."""
     predictions: list[ClausePrediction] = []
     for start in range(0, len(texts), PROGRESS_BLOCK):
         block = texts[start : start + PROGRESS_BLOCK]
-        predictions += model.predictions(model.predict_arrays(block, batch_size=batch_size), block)
+        arrays = model.predict_arrays(block, batch_size=batch_size, feature_rows=feature_rows)
+        predictions += model.predictions(arrays, block)
     return predictions
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from array import array
 from collections.abc import Sequence
 
 from clauseclf.extraction.blocks import Block, BlockKind
@@ -168,22 +169,26 @@ def plain_blocks(text: str) -> list[Block]:
     any unpunctuated line that is not a heading is joined with the next. Otherwise only lines of
     40+ characters ending in a lower-case word or comma and followed by a lower-case line are.
     """
-    lines = []
+    # The lines' offsets as numbers in two arrays (a tuple of two ints a line took 20x a
+    # one-word line's size).
+    starts, ends = array("q"), array("q")
     for m in _LINE.finditer(text):
         start, end = strip_span(text, m.start(), m.end())
         if end > start:
-            lines.append((start, end))
-    if not lines:
+            starts.append(start)
+            ends.append(end)
+    if not starts:
         return []
     continuations = sum(
         1
-        for a, b in itertools.pairwise(lines)
-        if text[b[0]].islower() and not _WRAP_PUNCT.search(text[a[0] : a[1]])
+        for a, b in itertools.pairwise(range(len(starts)))
+        if text[starts[b]].islower() and not _WRAP_PUNCT.search(text[starts[a] : ends[a]])
     )
-    wrapped = len(lines) >= 5 and continuations * 5 >= len(lines)
+    wrapped = len(starts) >= 5 and continuations * 5 >= len(starts)
     blocks: list[Block] = []
-    start, end = lines[0]
-    for nxt in lines[1:]:
+    start, end = starts[0], ends[0]
+    for line in range(1, len(starts)):
+        nxt = (starts[line], ends[line])
         if _continues(text, (start, end), nxt, wrapped):
             end = nxt[1]
             continue

@@ -125,12 +125,18 @@ class TextFeatures:
                 f"expected embeddings of shape ({len(texts)}, {self.embedding_dim}), "
                 f"got {embeddings.shape}"
             )
-        blocks = [self.tfidf(texts), sp.csr_matrix(embeddings * self.embedding_weight)]
-        if self.stance_weight > 0:
-            blocks.append(sp.csr_matrix(stance_flags(texts, self.stance_cues) * self.stance_weight))
+        blocks: list[sp.csr_matrix | np.ndarray] = [self.tfidf(texts)]
         if self.char_vocabulary:
-            blocks.append(self.char_tfidf(texts) * self.char_weight)
-        return sp.csr_matrix(sp.hstack(blocks, format="csr"))
+            char = self.char_tfidf(texts)
+            char.data *= self.char_weight
+        blocks.append(embeddings * self.embedding_weight)
+        del embeddings
+        if self.stance_weight > 0:
+            blocks.append(stance_flags(texts, self.stance_cues) * self.stance_weight)
+        if self.char_vocabulary:
+            blocks.append(char)
+            del char
+        return _stack_columns(blocks)
 
     def tfidf(self, texts: Sequence[str]) -> sp.csr_matrix:
         """The TF-IDF block (n, vocabulary size) of the features of ``texts``."""
@@ -166,10 +172,12 @@ class TextFeatures:
         if not width or not position:
             return sp.csr_matrix((len(texts), width), dtype=np.float64)
         codes = np.frombuffer("  ".join(pieces).encode("utf-32-le"), dtype=np.uint32)
+        del pieces
         codes = codes.astype(np.uint64)
+        row_starts = np.asarray(starts, dtype=np.int64)
         hashes = codes
-        found_positions: list[np.ndarray] = []
-        found_columns: list[np.ndarray] = []
+        # Per n-gram found: row * width + column, the n-grams of one length at a time.
+        found: list[np.ndarray] = []
         low, high = CHAR_NGRAM_RANGE
         for n in range(2, high + 1):
             if len(codes) < n:
@@ -179,16 +187,18 @@ class TextFeatures:
                 continue
             columns = self._char_table.lookup(hashes)
             hit = np.flatnonzero(columns >= 0)
-            found_positions.append(hit)
-            found_columns.append(columns[hit])
-        positions = np.concatenate(found_positions) if found_positions else np.zeros(0, np.int64)
-        rows = np.searchsorted(np.asarray(starts, dtype=np.int64), positions, side="right") - 1
-        keys = rows * width + (np.concatenate(found_columns) if found_columns else positions)
-        keys, counts = np.unique(keys, return_counts=True)
+            rows = np.searchsorted(row_starts, hit, side="right") - 1
+            found.append(rows * width + columns[hit])
+            del columns, hit, rows
+        del codes, hashes
+        keys = np.concatenate(found) if found else np.zeros(0, np.int64)
+        del found
+        keys.sort()  # in place, then counted as np.unique(keys, return_counts=True) would
+        first = np.flatnonzero(np.diff(keys, prepend=-1))
+        counts = np.diff(first, append=len(keys)).astype(np.float64)
+        keys = keys[first]
         indptr = np.searchsorted(keys, np.arange(len(texts) + 1, dtype=np.int64) * width)
-        return sp.csr_matrix(
-            (counts.astype(np.float64), keys % width, indptr), shape=(len(texts), width)
-        )
+        return sp.csr_matrix((counts, keys % width, indptr), shape=(len(texts), width))
 
     def counts(self, texts: Sequence[str]) -> sp.csr_matrix:
         """How often each vocabulary n-gram occurs in each text (n, vocabulary size).
@@ -297,6 +307,49 @@ def _count_matrix(columns: list[int], row_starts: list[int], width: int) -> sp.c
     )
     counts.sum_duplicates()
     return counts
+
+
+def _stack_columns(blocks: list[sp.csr_matrix | np.ndarray]) -> sp.csr_matrix:
+    """``sp.hstack(blocks, format="csr")`` of sparse and dense (n, k) float64 blocks (a dense
+    block's zeros left out, as ``sp.csr_matrix`` of it does), written straight into the
+    result's arrays, each block let go once copied (``blocks`` is emptied)."""
+    rows = blocks[0].shape[0]
+    widths = [block.shape[1] for block in blocks]
+    lengths = np.zeros(rows, dtype=np.int64)
+    for block in blocks:
+        if isinstance(block, np.ndarray):
+            lengths += np.count_nonzero(block, axis=1)
+        else:
+            lengths += np.diff(block.indptr)
+    indptr = np.zeros(rows + 1, dtype=np.int64)
+    np.cumsum(lengths, out=indptr[1:])
+    total = int(indptr[-1])
+    index_type = np.int32 if max(total, sum(widths)) < np.iinfo(np.int32).max else np.int64
+    data = np.empty(total, dtype=np.float64)
+    indices = np.empty(total, dtype=index_type)
+    filled = indptr[:-1].copy()  # where each row's next block goes
+    offset = 0
+    blocks.reverse()
+    while blocks:
+        block = blocks.pop()
+        if isinstance(block, np.ndarray):
+            nonzero = block != 0
+            block_lengths = np.count_nonzero(nonzero, axis=1)
+            values, columns = block[nonzero], np.nonzero(nonzero)[1].astype(index_type)
+            del nonzero
+        else:
+            block_lengths = np.diff(block.indptr)
+            values, columns = block.data, block.indices
+        del block
+        starts = filled - np.concatenate([[0], np.cumsum(block_lengths)[:-1]])
+        target = np.repeat(starts.astype(index_type), block_lengths)
+        target += np.arange(len(values), dtype=index_type)
+        data[target] = values
+        indices[target] = columns + offset
+        del target, values, columns
+        filled += block_lengths
+        offset += widths[len(widths) - len(blocks) - 1]
+    return sp.csr_matrix((data, indices, indptr), shape=(rows, offset))
 
 
 def _l2_rows(matrix: sp.csr_matrix) -> sp.csr_matrix:

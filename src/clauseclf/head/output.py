@@ -4,7 +4,7 @@ probabilities, the cue gate, the ranker's practice evidence and the choice of th
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -56,6 +56,15 @@ class HeadOutput:
             object.__setattr__(self, "ranked_first", np.asarray(first, dtype=np.int64))
 
 
+def concatenate_outputs(parts: Sequence[HeadOutput]) -> HeadOutput:
+    """The rows of ``parts`` (at least one), in order, as one ``HeadOutput``."""
+    if len(parts) == 1:
+        return parts[0]
+    return HeadOutput(
+        *(np.concatenate([getattr(part, f.name) for part in parts]) for f in fields(HeadOutput))
+    )
+
+
 @dataclass(frozen=True, eq=False)
 class PracticeRanking:
     """Practice evidence for the type ranker. ``practices``: a ``PracticeMap`` over the head's
@@ -70,7 +79,10 @@ class PracticeRanking:
 
     def scores(self, embeddings: np.ndarray, tfidf: sp.spmatrix) -> np.ndarray:
         """``weight`` times each clause's type distribution through its practice probabilities."""
-        probabilities = np.asarray(self.practices.probabilities(embeddings, tfidf))
+        return self.type_scores(np.asarray(self.practices.probabilities(embeddings, tfidf)))
+
+    def type_scores(self, probabilities: np.ndarray) -> np.ndarray:
+        """``scores`` from the clauses' practice ``probabilities`` (``PracticeMap``)."""
         return np.asarray(self.weight * (probabilities @ self.types))
 
 

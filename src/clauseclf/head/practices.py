@@ -19,6 +19,7 @@ import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -95,12 +96,7 @@ class PracticeMap:
         """Practice probabilities, shape ``(len(embeddings), len(names))``; rows sum to 1.
 
         ``tfidf``: the clauses' TF-IDF rows, required when the map has ``text_weights``."""
-        embeddings = np.asarray(embeddings, dtype=np.float32)
-        if embeddings.ndim != 2 or embeddings.shape[1] != self.dimension:
-            raise ValueError(
-                f"embeddings have shape {embeddings.shape}, expected (n, {self.dimension})"
-            )
-        logits = embeddings @ self.weights.astype(np.float32) + self.bias.astype(np.float32)
+        logits = self.embedding_logits(embeddings)
         if self.text_weights is not None:
             if tfidf is None:
                 raise ValueError(
@@ -112,13 +108,44 @@ class PracticeMap:
                     f"tfidf has shape {tfidf.shape}, expected "
                     f"({len(embeddings)}, {self.text_features})"
                 )
-            logits += np.asarray((sp.csr_matrix(tfidf) @ self.text_weights).todense())
+            logits += self.text_logits(tfidf)
         elif tfidf is not None:
             raise ValueError("this practice map reads embeddings only; tfidf must be None")
-        logits -= logits.max(axis=1, keepdims=True)
-        np.exp(logits, out=logits)
-        logits /= logits.sum(axis=1, keepdims=True)
-        return logits
+        return softmax_rows(logits)
+
+    def embedding_logits(self, embeddings: np.ndarray) -> np.ndarray:
+        """The embeddings' part of the practice logits (float32, (n, len(names))): one product
+        for any number of rows (plus ``text_logits`` in place, then ``softmax_rows``, gives
+        ``probabilities``)."""
+        embeddings = np.asarray(embeddings, dtype=np.float32)
+        if embeddings.ndim != 2 or embeddings.shape[1] != self.dimension:
+            raise ValueError(
+                f"embeddings have shape {embeddings.shape}, expected (n, {self.dimension})"
+            )
+        return embeddings @ self.weights.astype(np.float32) + self.bias.astype(np.float32)
+
+    def text_logits(self, tfidf: sp.spmatrix) -> np.ndarray:
+        """The TF-IDF rows' part of the practice logits (float64, (n, len(names))), to add to
+        their ``embedding_logits``; the map must have ``text_weights``."""
+        if self.text_weights is None:
+            raise ValueError("this practice map reads embeddings only; it has no text weights")
+        if tfidf.shape[1] != self.text_features:
+            raise ValueError(f"tfidf has shape {tfidf.shape}, expected (n, {self.text_features})")
+        rows = sp.csr_matrix(tfidf)
+        weights = self._text_weights_64 if rows.dtype == np.float64 else self.text_weights
+        return np.asarray((rows @ weights).todense())
+
+    @cached_property
+    def _text_weights_64(self) -> sp.csr_matrix | None:
+        """``text_weights`` in float64, as a product with float64 rows converts them (here
+        once, not on each call)."""
+        if self.text_weights is None:
+            return None
+        weights = sp.csr_matrix(self.text_weights)
+        return sp.csr_matrix(
+            (weights.data.astype(np.float64), weights.indices, weights.indptr),
+            shape=weights.shape,
+        )
 
     def profiles(self, embeddings: np.ndarray, tfidf: sp.spmatrix | None = None) -> sp.csr_matrix:
         """Each clause's ``top_k`` practice probabilities, renormalised, as a sparse matrix."""
@@ -241,3 +268,11 @@ class PracticeMap:
             raise ModelFormatError(f"{directory}: incomplete practices file: {exc!r}") from None
         except ValueError as exc:  # sparse arrays that do not fit together
             raise ModelFormatError(f"{directory}: damaged practice text weights: {exc}") from None
+
+
+def softmax_rows(logits: np.ndarray) -> np.ndarray:
+    """Each row of ``logits`` as probabilities that sum to 1 (in place; returns ``logits``)."""
+    logits -= logits.max(axis=1, keepdims=True)
+    np.exp(logits, out=logits)
+    logits /= logits.sum(axis=1, keepdims=True)
+    return logits

@@ -42,7 +42,7 @@ from clauseclf.encoder_cache import CachedEncoder
 from clauseclf.errors import ModelFormatError, TaxonomyError, TokenizerError, TooLargeError
 from clauseclf.head.core import ClauseHead
 from clauseclf.head.io import head_files
-from clauseclf.head.output import HeadOutput
+from clauseclf.head.output import HeadOutput, concatenate_outputs
 from clauseclf.head.practices import PracticeMap
 from clauseclf.inference.default_model import default_model_dir
 from clauseclf.inference.folder import (
@@ -66,9 +66,13 @@ if TYPE_CHECKING:
 
     from clauseclf.report import DocumentReport
 
-#: Clauses classified at a time: memory stays bounded for a document of very many clauses
-#: (a block's feature matrix takes about 12 KB a clause while it is classified).
+#: Clauses embedded and given to the head at a time (the head builds their features
+#: ``head.core.FEATURE_ROWS`` at a time; its products over embeddings are one per call); with
+#: fewer ``feature_rows`` asked for, twice that many at most.
 CLASSIFY_ROWS = 512
+#: Predictions that share their block's arrays, and whose evidence is computed together when
+#: the first of them is read.
+EVIDENCE_ROWS = 256
 
 
 class ClauseModel:
@@ -162,9 +166,12 @@ class ClauseModel:
         texts = list(texts) if not isinstance(texts, str) else texts
         return self.predictions(self.predict_arrays(texts, batch_size=batch_size), texts)
 
-    def predict_arrays(self, texts: Sequence[str], *, batch_size: int = 64) -> HeadOutput:
+    def predict_arrays(
+        self, texts: Sequence[str], *, batch_size: int = 64, feature_rows: int | None = None
+    ) -> HeadOutput:
         """The head's arrays for the clause texts (probabilities, predicted, severity of every
-        type, confidence), for evaluation and vectorised use."""
+        type, confidence), for evaluation and vectorised use. ``feature_rows``: clauses whose
+        features are built at a time (``ClauseHead.predict``; fewer: less memory, slower)."""
         texts = text_list(texts, caller="classify()")
         if not texts:
             n_types = len(self.head.types)
@@ -175,8 +182,11 @@ class ClauseModel:
                 np.zeros(0),
             )
         parts = []
-        for start in range(0, len(texts), CLASSIFY_ROWS):
-            part = texts[start : start + CLASSIFY_ROWS]
+        rows = CLASSIFY_ROWS
+        if feature_rows is not None:
+            rows = max(min(rows, 2 * feature_rows), 1)
+        for start in range(0, len(texts), rows):
+            part = texts[start : start + rows]
             try:
                 embeddings = self.encoder.encode(part, batch_size=batch_size)
             except BaseException as exc:
@@ -188,27 +198,28 @@ class ClauseModel:
                     f"encoder returned embeddings of shape {embeddings.shape}, expected "
                     f"({len(part)}, {self.head.embedding_dim})"
                 )
-            parts.append(self.head.predict(part, embeddings))
-        if len(parts) == 1:
-            return parts[0]
-        return HeadOutput(
-            *(np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(HeadOutput))
-        )
+            parts.append(self.head.predict(part, embeddings, feature_rows=feature_rows))
+        return concatenate_outputs(parts)
 
     def predictions(self, output: HeadOutput, texts: Sequence[str]) -> list[ClausePrediction]:
         """One ``ClausePrediction`` per row of the head's arrays (see ``predict_arrays``);
         ``texts`` are the clause texts of the rows, from which each prediction's ``evidence`` is
-        taken (for ``CLASSIFY_ROWS`` rows at a time, when the first of them is read)."""
+        taken (for ``EVIDENCE_ROWS`` rows at a time, when the first of them is read)."""
         n_rows = output.probabilities.shape[0]
         if isinstance(texts, str) or len(texts) != n_rows:
             raise ValueError(f"texts must be a sequence of {n_rows} clause texts, one per row")
         predictions: list[ClausePrediction] = []
-        for start in range(0, n_rows, CLASSIFY_ROWS):
-            rows = slice(start, start + CLASSIFY_ROWS)
+        for start in range(0, n_rows, EVIDENCE_ROWS):
+            rows = slice(start, start + EVIDENCE_ROWS)
             block = HeadOutput(*(getattr(output, f.name)[rows] for f in fields(HeadOutput)))
-            evidence = partial(self.head.evidence, list(texts[rows]))
+            block_texts = list(texts[rows])
+            evidence = partial(self.head.evidence, block_texts)
             predictions += predictions_from_output(
-                block, self.head.types, self.head.severity_scale, evidence=evidence
+                block,
+                self.head.types,
+                self.head.severity_scale,
+                evidence=evidence,
+                texts=block_texts,
             )
         return predictions
 

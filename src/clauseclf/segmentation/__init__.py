@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from clauseclf.errors import ClauseLimitError
 from clauseclf.extraction import FORMATS, extract
 from clauseclf.segmentation.splitter import ClauseSplitter, Unit
 
@@ -58,10 +59,12 @@ def _collector_paused() -> Iterator[None]:
         gc.enable()
 
 
-def _segments(text: str, blocks: Iterable[Iterable[Unit]]) -> tuple[Segment, ...]:
+def _segments(
+    text: str, blocks: Iterable[Iterable[Unit]], max_clauses: int | None = None
+) -> tuple[Segment, ...]:
     """The clauses of the units of each block in turn (units are dropped once read: only the
-    segments stay). Runs with the garbage collector paused: no object made here refers back
-    to another."""
+    segments stay); ``ClauseLimitError`` as soon as there are more than ``max_clauses``. Runs
+    with the garbage collector paused: no object made here refers back to another."""
     heading: str | None = None
     out: list[Segment] = []
     with _collector_paused():
@@ -71,20 +74,26 @@ def _segments(text: str, blocks: Iterable[Iterable[Unit]]) -> tuple[Segment, ...
                 if unit.kind == "heading":
                     heading = " ".join(piece.split())
                 elif unit.kind == "clause":
+                    if max_clauses is not None and len(out) >= max_clauses:
+                        raise ClauseLimitError(max_clauses)
                     out.append(Segment(unit.start, unit.end, piece, heading))
         return tuple(out)
 
 
-def segment_document(text: str, *, format: str = "auto") -> SegmentedDocument:
+def segment_document(
+    text: str, *, format: str = "auto", max_clauses: int | None = None
+) -> SegmentedDocument:
     """Extract ``text`` (``format``: "auto", "text", "html" or "markdown") and split it.
 
     Headings are not clauses: they are left out of ``segments`` and given as the ``heading`` of
     the clauses under them. Empty or blank text gives no segments. Raises ``TypeError`` for a
-    non-str ``text`` and ``ValueError`` for an unknown ``format``.
+    non-str ``text`` and ``ValueError`` for an unknown ``format``; ``ClauseLimitError`` as soon as
+    it finds more than ``max_clauses`` clauses (None: no limit), without splitting the rest.
     """
     extracted = extract(text, format=format)
     units = _SPLITTER.block_units(extracted.text, extracted.blocks)
-    return SegmentedDocument(extracted.text, extracted.format, _segments(extracted.text, units))
+    segments = _segments(extracted.text, units, max_clauses)
+    return SegmentedDocument(extracted.text, extracted.format, segments)
 
 
 def segment(text: str, *, format: str = "auto") -> list[Segment]:
