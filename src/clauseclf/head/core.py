@@ -241,7 +241,7 @@ class ClauseHead:
         the gate leaves it at the highest)."""
         types = len(self.types)
         never = (self.severity_bias[:types, :top] == NEVER_LEVEL_BIAS).all(axis=1)
-        takes = ~never
+        takes: np.ndarray = ~never
         for column in np.flatnonzero(never):
             takes[column] = bool(np.any(self.severity_weights[column][:, :top]))
         return takes
@@ -302,5 +302,3 @@ def times_weights(
         columns = slice(start, start + WEIGHT_COLUMNS)
         out[:, columns] = features @ weights[:, columns].astype(np.float64)
     return out
-
-
