@@ -37,6 +37,8 @@ def segment_within_limit(text: str, format: str, name: str) -> SegmentedDocument
     try:
         return segment_document(text, format=format, max_clauses=MAX_DOCUMENT_CLAUSES)
     except ClauseLimitError as exc:
+        # A plain DocumentError: score's error rows name the kind, and this one stays the kind
+        # an over-long document always had.
         raise DocumentError(str(ClauseLimitError(exc.limit, name))) from None
 
 
