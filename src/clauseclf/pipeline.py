@@ -47,6 +47,9 @@ def segment_within_limit(text: str, format: str, name: str) -> SegmentedDocument
 #: megabytes stays near 10x its size (shorter ones use the head's ``FEATURE_ROWS``, faster).
 LONG_DOCUMENT_CLAUSES = 1024
 LONG_DOCUMENT_FEATURE_ROWS = 128
+#: Clauses of a long document classified at a time: each block's arrays are its predictions'
+#: own, made before the next block is classified (no arrays of ``PROGRESS_BLOCK`` clauses).
+LONG_DOCUMENT_ROWS = 256
 
 
 def feature_rows_for(clauses: int) -> int | None:
@@ -115,7 +118,8 @@ def analyze_text(
 def _classify(model: ClauseModel, texts: list[str], *, progress: bool) -> list[ClausePrediction]:
     """``model.classify(texts)`` in blocks of ``PROGRESS_BLOCK`` clauses (the predictions are
     the same), with a progress bar on stderr when ``progress`` and there is more than one;
-    a long document's features built fewer at a time (``feature_rows_for``)."""
+    a long document's clauses classified ``LONG_DOCUMENT_ROWS`` at a time, their features
+    built fewer at a time (``feature_rows_for``)."""
     feature_rows = feature_rows_for(len(texts))
     if feature_rows is None and len(texts) <= PROGRESS_BLOCK:
         return model.classify(texts)
@@ -123,6 +127,7 @@ def _classify(model: ClauseModel, texts: list[str], *, progress: bool) -> list[C
 
     from clauseclf._progress import progress_bar
 
+    step = PROGRESS_BLOCK if feature_rows is None else LONG_DOCUMENT_ROWS
     predictions: list[ClausePrediction] = []
     with progress_bar(
         total=len(texts),
@@ -131,8 +136,8 @@ def _classify(model: ClauseModel, texts: list[str], *, progress: bool) -> list[C
         file=sys.stderr,
         disable=not progress or len(texts) <= PROGRESS_BLOCK,
     ) as bar:
-        for start in range(0, len(texts), PROGRESS_BLOCK):
-            block = texts[start : start + PROGRESS_BLOCK]
+        for start in range(0, len(texts), step):
+            block = texts[start : start + step]
             arrays = model.predict_arrays(block, feature_rows=feature_rows)
             predictions.extend(model.predictions(arrays, block))
             del arrays

@@ -213,10 +213,10 @@ class ClauseHead:
         for first in range(0, types, SEVERITY_TYPES):
             # SEVERITY_TYPES types' weights at the used rows in float64 at a time, one product
             # for them (each output column is its own sum: the same as one type at a time).
-            part = np.take(self.severity_weights[first : first + SEVERITY_TYPES], used.columns, 1)
-            count = part.shape[0]
-            weights = np.ascontiguousarray(part.transpose(1, 0, 2), dtype=np.float64)
-            del part
+            count = min(SEVERITY_TYPES, types - first)
+            weights = np.empty((len(used.columns), count, levels_count))
+            for offset in range(count):  # one type's rows in float32 at a time, no more
+                weights[:, offset] = np.take(self.severity_weights[first + offset], used.columns, 0)
             weights = weights.reshape(len(used.columns), count * levels_count)
             products = np.asarray(used.features @ weights)
             del weights
@@ -284,7 +284,7 @@ class UsedColumns:
 
 
 #: Types whose severity weights ``ClauseHead`` converts to float64 at a time.
-SEVERITY_TYPES = 4
+SEVERITY_TYPES = 2
 #: Columns of a weight matrix converted to float64 at a time by ``times_weights``.
 WEIGHT_COLUMNS = 7
 
@@ -296,9 +296,10 @@ def times_weights(
     converted at a time rather than all of them (the same sums, in the same order). ``rows``:
     the rows of ``weights`` that the columns of ``features`` stand for (``UsedColumns``)."""
     out = np.empty((features.shape[0], weights.shape[1]))
-    if rows is not None:
-        weights = np.take(weights, rows, axis=0)
     for start in range(0, weights.shape[1], WEIGHT_COLUMNS):
         columns = slice(start, start + WEIGHT_COLUMNS)
-        out[:, columns] = features @ weights[:, columns].astype(np.float64)
+        # those columns' rows alone in float32, not all columns' at once
+        part = weights[:, columns] if rows is None else weights[rows, columns]
+        out[:, columns] = features @ part.astype(np.float64)
+        del part
     return out

@@ -334,6 +334,16 @@ def _stack_columns(blocks: list[sp.csr_matrix | np.ndarray]) -> sp.csr_matrix:
         block = blocks.pop()
         if isinstance(block, np.ndarray):
             nonzero = block != 0
+            if nonzero.all():  # no zero to leave out (embeddings): written in place, by row
+                del nonzero
+                width = block.shape[1]
+                target = filled[:, None].astype(index_type) + np.arange(width, dtype=index_type)
+                data[target] = block
+                indices[target] = np.arange(offset, offset + width, dtype=index_type)
+                del block, target
+                filled += width
+                offset += width
+                continue
             block_lengths = np.count_nonzero(nonzero, axis=1)
             values, columns = block[nonzero], np.nonzero(nonzero)[1].astype(index_type)
             del nonzero
