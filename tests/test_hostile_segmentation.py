@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable, MutableMapping
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -245,3 +246,43 @@ def test_a_block_of_many_sentences_is_not_held_as_units() -> None:
     # the segments take about 68 bytes per character here; with the block's units held too
     # the peak was 102
     assert peak < 85 * len(text)
+
+
+def test_plain_blocks_past_a_clause_limit_are_never_made(monkeypatch) -> None:
+    from clauseclf.errors import ClauseLimitError
+    from clauseclf.extraction import plain
+
+    made: list[int] = []
+    block = plain._plain_block
+
+    def counted(*args: Any) -> Any:
+        made.append(1)
+        return block(*args)
+
+    monkeypatch.setattr(plain, "_plain_block", counted)
+    text = "Fee.\n\n" * 10_000
+    with pytest.raises(ClauseLimitError, match="more than 100 clauses"):
+        segment_document(text, format="text", max_clauses=100)
+    # the 101st clause's block, and the one read ahead of it (is it the last block?)
+    assert len(made) == 102  # not 10,000: the blocks were made as segmentation read them
+    made.clear()
+    assert len(segment_document(text, format="text", max_clauses=10_000).segments) == 10_000
+    assert len(made) == 10_000
+
+
+def test_a_plain_document_over_a_clause_limit_is_refused_in_bounded_memory() -> None:
+    import tracemalloc
+
+    from clauseclf.errors import ClauseLimitError
+
+    text = "Fee.\n\n" * 200_000  # 1.2 MB
+    tracemalloc.start()
+    try:
+        with pytest.raises(ClauseLimitError):
+            segment_document(text, format="text", max_clauses=1_000)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    # every line's offsets and block held took 25x the text (tuples of Block: 150 MB for a
+    # million lines); now the blocks are made as read and the pass deciding the wrap holds none
+    assert peak < 0.5 * len(text), f"{peak / len(text):.1f}x the text"

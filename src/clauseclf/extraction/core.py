@@ -4,11 +4,12 @@ text plus blocks with the plain-text, HTML or Markdown reader."""
 from __future__ import annotations
 
 import re
+from functools import partial
 
 from clauseclf.extraction.blocks import ExtractedDocument, from_pieces
 from clauseclf.extraction.html import html_pieces
 from clauseclf.extraction.markdown import markdown_pieces
-from clauseclf.extraction.plain import plain_blocks
+from clauseclf.extraction.plain import iter_plain_blocks
 
 __all__ = ["FORMATS", "detect_format", "extract"]
 
@@ -45,7 +46,8 @@ def detect_format(text: str) -> str:
 
 
 def extract(text: str, *, format: str = "auto") -> ExtractedDocument:
-    """Extract ``text`` as ``format`` ("auto", "text", "html", "markdown").
+    """Extract ``text`` as ``format`` ("auto", "text", "html", "markdown"); plain text's blocks
+    are made when read (``ExtractedDocument.iter_blocks``).
 
     Raises ``TypeError`` if ``text`` is not a str and ``ValueError`` for an unknown ``format``.
     """
@@ -58,4 +60,4 @@ def extract(text: str, *, format: str = "auto") -> ExtractedDocument:
         return from_pieces(html_pieces(text), "html")
     if resolved == "markdown":
         return from_pieces(markdown_pieces(text), "markdown")
-    return ExtractedDocument(text, "text", tuple(plain_blocks(text)))
+    return ExtractedDocument(text, "text", partial(iter_plain_blocks, text))

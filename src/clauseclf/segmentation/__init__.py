@@ -88,10 +88,11 @@ def segment_document(
     Headings are not clauses: they are left out of ``segments`` and given as the ``heading`` of
     the clauses under them. Empty or blank text gives no segments. Raises ``TypeError`` for a
     non-str ``text`` and ``ValueError`` for an unknown ``format``; ``ClauseLimitError`` as soon as
-    it finds more than ``max_clauses`` clauses (None: no limit), without splitting the rest.
+    it finds more than ``max_clauses`` clauses (None: no limit), without splitting the rest (nor,
+    for plain text, making the rest's blocks).
     """
     extracted = extract(text, format=format)
-    units = _SPLITTER.block_units(extracted.text, extracted.blocks)
+    units = _SPLITTER.block_units(extracted.text, extracted.iter_blocks())
     segments = _segments(extracted.text, units, max_clauses)
     return SegmentedDocument(extracted.text, extracted.format, segments)
 

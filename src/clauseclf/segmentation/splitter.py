@@ -26,11 +26,11 @@ characters per second:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Literal
 
-from clauseclf.extraction import Block, is_heading_line, plain_blocks, strip_span
+from clauseclf.extraction import Block, is_heading_line, iter_plain_blocks, strip_span
 
 __all__ = ["MAX_CLAUSE_CHARS", "ClauseSplitter", "Unit"]
 
@@ -283,18 +283,21 @@ class ClauseSplitter:
     def block_units(self, text: str, blocks: Iterable[Block]) -> Iterator[Iterable[Unit]]:
         """The units of each block of ``text`` in turn: ``split_blocks`` a block at a time, each
         block's units made as they are read (a block of a million sentences is never held as a
-        million units)."""
-        block_list = blocks if isinstance(blocks, Sequence) else list(blocks)
-        last = len(block_list) - 1
-        for i, block in enumerate(block_list):
+        million units). ``blocks`` is read one block ahead of the units given (a paragraph is a
+        heading only if a block follows), so an iterator of blocks is never held whole."""
+        ahead = iter(blocks)
+        block = next(ahead, None)
+        while block is not None:
+            following = next(ahead, None)
             if block.kind == "heading" or (
                 block.kind == "paragraph"
-                and i < last
+                and following is not None
                 and is_heading_line(text[block.start : block.end])
             ):
                 yield [Unit(block.start, block.end, "heading")]
             else:
                 yield _sentence_units(text, block.start, block.end)
+            block = following
 
     def split_sentences(self, text: str, start: int, end: int) -> list[Unit]:
         """Clause units inside one block ``text[start:end]``."""
@@ -302,4 +305,4 @@ class ClauseSplitter:
 
     def split(self, text: str) -> list[Unit]:
         """Units of plain ``text`` (offsets into ``text``)."""
-        return self.split_blocks(text, plain_blocks(text))
+        return self.split_blocks(text, iter_plain_blocks(text))
