@@ -230,6 +230,6 @@ def test_extracted_documents_compare_pickle_and_stay_immutable() -> None:
     assert lazy != ExtractedDocument(_WRAPPED, "markdown", held.blocks)
     assert pickle.loads(pickle.dumps(extract(_WRAPPED, format="text"))) == held
     with pytest.raises(AttributeError, match="immutable"):
-        lazy.text = "other"  # type: ignore[misc]
+        lazy.text = "other"
     html = extract("<p>One.</p><p>Two.</p>", format="html")
     assert list(html.iter_blocks()) == list(html.blocks) and len(html.blocks) == 2

@@ -1,7 +1,9 @@
 """Segmentation of hostile inputs stays linear: runs of periods, one huge line, an element with
 very many attributes (issue 23, item 7), setext-like lines (Markdown parsed a part at a time,
 with the pieces of the whole), a block of very many sentences (no garbage-collector passes over
-the segments, units never held for the whole block). Sizes are small; bounds are generous."""
+the segments, units never held for the whole block), a document over a clause limit refused
+before the rest of it is extracted (blocks split as they are extracted, as in the whole
+extracted text). Sizes are small; bounds are generous."""
 
 from __future__ import annotations
 
@@ -286,3 +288,84 @@ def test_a_plain_document_over_a_clause_limit_is_refused_in_bounded_memory() -> 
     # every line's offsets and block held took 25x the text (tuples of Block: 150 MB for a
     # million lines); now the blocks are made as read and the pass deciding the wrap holds none
     assert peak < 0.5 * len(text), f"{peak / len(text):.1f}x the text"
+
+
+def _segments_of_the_extracted_text(text: str, format: str) -> list[tuple[int, int, str, Any]]:
+    """The segments as they were made before blocks were split as they were extracted: the
+    whole document extracted, then its blocks split in the joined text."""
+    from clauseclf.extraction import extract
+    from clauseclf.segmentation.splitter import ClauseSplitter
+
+    extracted = extract(text, format=format)
+    heading, out = None, []
+    for unit in ClauseSplitter().split_blocks(extracted.text, extracted.blocks):
+        piece = extracted.text[unit.start : unit.end]
+        if unit.kind == "heading":
+            heading = " ".join(piece.split())
+        elif unit.kind == "clause":
+            out.append((unit.start, unit.end, piece, heading))
+    return out
+
+
+def _split_as_extracted(text: str, format: str) -> None:
+    from clauseclf.extraction import extract
+
+    document = segment_document(text, format=format)
+    assert document.text == extract(text, format=format).text
+    got = [(s.start, s.end, s.text, s.heading) for s in document.segments]
+    assert got == _segments_of_the_extracted_text(text, format)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(_MARKDOWN_BITS), max_size=40))
+def test_markdown_split_block_by_block_is_split_as_its_extracted_text(bits: list[str]) -> None:
+    _split_as_extracted("".join(bits), "markdown")
+
+
+_HTML_BITS = [
+    "<h2>Fees</h2>", "<p>We sell data. You agree.</p>", "<p>LAST HEADING</p>", "<li>Item one",
+    "<br>", "Tail text. ", "<script>x()</script>", "<div>", "</div>", "<td>Cell. Two.</td>",
+    "<h1>", "</h1>", "1. Disputes", "e.g. this. ", "<pre>a\n\nb</pre>", "\x0c", "<!-- c -->",
+]  # fmt: skip
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(_HTML_BITS), max_size=40))
+def test_html_split_block_by_block_is_split_as_its_extracted_text(bits: list[str]) -> None:
+    _split_as_extracted("".join(bits), "html")
+
+
+def test_documents_split_block_by_block_are_split_as_their_extracted_texts() -> None:
+    from conftest import EXAMPLE_POLICY
+
+    policy = EXAMPLE_POLICY.read_text(encoding="utf-8")
+    for format in ("markdown", "html", "text"):
+        _split_as_extracted(policy, format)
+    paragraphs = "".join(
+        f"<h3>Part {i}</h3><p>{line}</p>" for i, line in enumerate(policy.split("\n"))
+    )
+    _split_as_extracted(f"<html><body>{paragraphs}<p>CLOSING WORDS</p></body></html>", "html")
+
+
+@pytest.mark.parametrize(
+    ("format", "unit", "bound"), [("markdown", "Fee.\n\n", 6), ("html", "<p>Fee.</p>", 4)]
+)
+def test_a_document_over_a_clause_limit_is_refused_before_its_rest_is_extracted(
+    format: str, unit: str, bound: float
+) -> None:
+    import tracemalloc
+
+    from clauseclf.errors import ClauseLimitError
+
+    text = unit * 200_000  # 1.2 MB of Markdown, 2.2 MB of HTML
+    segment_document(unit * 3, format=format)  # imports and caches are not the document's
+    tracemalloc.start()
+    try:
+        with pytest.raises(ClauseLimitError):
+            segment_document(text, format=format, max_clauses=1_000)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    # Markdown: one part's tokens (every piece of the document was made first: 48x its size);
+    # HTML: lxml's tree (not traced here) is whole, but the pieces and blocks not (26x before)
+    assert peak < bound * len(text), f"{peak / len(text):.1f}x the document"

@@ -14,14 +14,15 @@ Deeply nested or malformed HTML is handled without recursion, and every step is 
 
 Modules: ``blocks`` (``Block``, ``ExtractedDocument`` and the piece assembly shared by HTML and
 Markdown), ``plain`` (plain-text blocks, ``iter_plain_blocks``, ``is_heading_line``,
-``strip_span``), ``html``, ``markdown``, ``core`` (``detect_format``, ``extract``). Everything
-public is re-exported here: import from ``clauseclf.extraction``.
+``strip_span``), ``html``, ``markdown``, ``core`` (``detect_format``, ``extract``,
+``resolve_format``, ``iter_pieces``). Everything public is re-exported here: import from
+``clauseclf.extraction``.
 """
 
 from __future__ import annotations
 
-from clauseclf.extraction.blocks import Block, BlockKind, ExtractedDocument
-from clauseclf.extraction.core import FORMATS, detect_format, extract
+from clauseclf.extraction.blocks import Block, BlockKind, ExtractedDocument, Piece, placed_pieces
+from clauseclf.extraction.core import FORMATS, detect_format, extract, iter_pieces, resolve_format
 from clauseclf.extraction.plain import (
     is_heading_line,
     iter_plain_blocks,
@@ -34,10 +35,14 @@ __all__ = [
     "Block",
     "BlockKind",
     "ExtractedDocument",
+    "Piece",
     "detect_format",
     "extract",
     "is_heading_line",
+    "iter_pieces",
     "iter_plain_blocks",
+    "placed_pieces",
     "plain_blocks",
+    "resolve_format",
     "strip_span",
 ]

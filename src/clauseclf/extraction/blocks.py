@@ -1,6 +1,7 @@
 """The types extraction produces (``Block``, ``ExtractedDocument``) and the assembly shared by
 the HTML and Markdown readers: a ``Collector`` gathers inline text into ``Piece``s, and
-``from_pieces`` joins them into one text with a ``Block`` per piece."""
+``from_pieces`` joins them into one text with a ``Block`` per piece (``placed_pieces``: the
+blocks one at a time with their texts)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,15 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Literal
 
-__all__ = ["Block", "BlockKind", "Collector", "ExtractedDocument", "Piece", "from_pieces"]
+__all__ = [
+    "Block",
+    "BlockKind",
+    "Collector",
+    "ExtractedDocument",
+    "Piece",
+    "from_pieces",
+    "placed_pieces",
+]
 
 BlockKind = Literal["heading", "paragraph", "list_item"]
 
@@ -84,21 +93,27 @@ class ExtractedDocument:
 Piece = tuple[BlockKind, int, str]
 
 
-def from_pieces(pieces: list[Piece], format: str) -> ExtractedDocument:
-    """Join the non-empty pieces with blank lines into one text, a ``Block`` for each."""
-    parts: list[str] = []
-    blocks: list[Block] = []
+def placed_pieces(pieces: Iterable[Piece]) -> Iterator[tuple[Block, str]]:
+    """Each non-empty piece as its ``Block`` in the text ``from_pieces`` joins (the pieces
+    separated by blank lines) and its text, made as they are read."""
     offset = 0
     for kind, level, content in pieces:
         if not content:
             continue
-        if parts:
-            parts.append("\n\n")
-            offset += 2
-        parts.append(content)
-        blocks.append(Block(offset, offset + len(content), kind, level))
+        if offset:
+            offset += 2  # the "\n\n" before every piece but the first
+        yield Block(offset, offset + len(content), kind, level), content
         offset += len(content)
-    return ExtractedDocument("".join(parts), format, tuple(blocks))
+
+
+def from_pieces(pieces: Iterable[Piece], format: str) -> ExtractedDocument:
+    """Join the non-empty pieces with blank lines into one text, a ``Block`` for each."""
+    parts: list[str] = []
+    blocks: list[Block] = []
+    for block, content in placed_pieces(pieces):
+        parts.append(content)
+        blocks.append(block)
+    return ExtractedDocument("\n\n".join(parts), format, tuple(blocks))
 
 
 class Collector:

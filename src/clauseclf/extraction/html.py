@@ -7,13 +7,14 @@ recursion."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import Any
 
 from clauseclf._html_attributes import _trim_attributes
 from clauseclf.errors import DocumentError
 from clauseclf.extraction.blocks import BlockKind, Collector, Piece
 
-__all__ = ["html_pieces"]
+__all__ = ["html_pieces", "iter_html_pieces"]
 
 
 _DROP_TAGS = ("script", "style", "noscript", "template", "head", "title", "svg", "iframe")
@@ -123,13 +124,18 @@ def _settable(text: str) -> str:
 
 def html_pieces(text: str) -> list[Piece]:
     """The block pieces (kind, level, text) of an HTML document, in document order."""
+    return list(iter_html_pieces(text))
+
+
+def iter_html_pieces(text: str) -> Iterator[Piece]:
+    """``html_pieces`` made as they are read (the document is parsed whole first)."""
     from lxml import etree
 
-    if not text.strip():
-        return []
+    if not text or text.isspace():  # (no stripped copy of a long document)
+        return
     root = _parse_html(text)
     if root is None:
-        return []
+        return
     for element in list(root.iter(*_DROP_TAGS, etree.Comment, etree.ProcessingInstruction)):
         parent = element.getparent()
         if parent is not None:
@@ -164,5 +170,8 @@ def html_pieces(text: str) -> list[Piece]:
                 if len(context) > 1:
                     context.pop()
             collector.add(element.tail)
+        if collector.pieces:
+            yield from collector.pieces
+            collector.pieces.clear()
     collector.flush(*context[-1])
-    return collector.pieces
+    yield from collector.pieces

@@ -28,13 +28,15 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, TypeVar
 
 from clauseclf.extraction import Block, is_heading_line, iter_plain_blocks, strip_span
 
-__all__ = ["MAX_CLAUSE_CHARS", "ClauseSplitter", "Unit"]
+__all__ = ["MAX_CLAUSE_CHARS", "ClauseSplitter", "Unit", "with_last"]
 
 MAX_CLAUSE_CHARS = 5000
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,6 +271,16 @@ def _sentence_units(text: str, start: int, end: int) -> Iterator[Unit]:
     yield from _clause_units(text, cursor, end)
 
 
+def with_last(items: Iterable[T]) -> Iterator[tuple[T, bool]]:
+    """Each of ``items`` with whether it is the last, reading one item ahead."""
+    ahead = iter(items)
+    for item in ahead:
+        for following in ahead:
+            yield item, False
+            item = following
+        yield item, True
+
+
 class ClauseSplitter:
     """Split text into clause and heading units by the rules in this module's docstring.
 
@@ -285,19 +297,19 @@ class ClauseSplitter:
         block's units made as they are read (a block of a million sentences is never held as a
         million units). ``blocks`` is read one block ahead of the units given (a paragraph is a
         heading only if a block follows), so an iterator of blocks is never held whole."""
-        ahead = iter(blocks)
-        block = next(ahead, None)
-        while block is not None:
-            following = next(ahead, None)
-            if block.kind == "heading" or (
-                block.kind == "paragraph"
-                and following is not None
-                and is_heading_line(text[block.start : block.end])
-            ):
-                yield [Unit(block.start, block.end, "heading")]
-            else:
-                yield _sentence_units(text, block.start, block.end)
-            block = following
+        for block, last in with_last(blocks):
+            yield self.units(text, block, last=last)
+
+    def units(self, text: str, block: Block, *, last: bool) -> Iterable[Unit]:
+        """The units of ``block`` of ``text``, made as they are read; ``last``: no block
+        follows it (a heading-like paragraph is then a clause)."""
+        if block.kind == "heading" or (
+            block.kind == "paragraph"
+            and not last
+            and is_heading_line(text[block.start : block.end])
+        ):
+            return [Unit(block.start, block.end, "heading")]
+        return _sentence_units(text, block.start, block.end)
 
     def split_sentences(self, text: str, start: int, end: int) -> list[Unit]:
         """Clause units inside one block ``text[start:end]``."""
