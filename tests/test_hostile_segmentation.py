@@ -369,3 +369,67 @@ def test_a_document_over_a_clause_limit_is_refused_before_its_rest_is_extracted(
     # Markdown: one part's tokens (every piece of the document was made first: 48x its size);
     # HTML: lxml's tree (not traced here) is whole, but the pieces and blocks not (26x before)
     assert peak < bound * len(text), f"{peak / len(text):.1f}x the document"
+
+
+def _blocks_counted(text: str) -> int:
+    """The blocks ``more_blocks_than`` counts (not headings, read without a tree)."""
+    from clauseclf.extraction import more_blocks_than
+
+    low, high = -1, 2 * len(text) + 2  # more_blocks_than(text, high) is False
+    while high - low > 1:  # the least limit it is False for is the count
+        middle = (low + high) // 2
+        low, high = (middle, high) if more_blocks_than(text, middle) else (low, middle)
+    return high
+
+
+def _blocks_not_headings(text: str) -> int:
+    from clauseclf.extraction import is_heading_line
+    from clauseclf.extraction.html import html_pieces
+
+    return sum(
+        1
+        for kind, _, content in html_pieces(text)
+        if kind == "list_item" or (kind == "paragraph" and not is_heading_line(content))
+    )
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(_HTML_BITS), max_size=40), st.sampled_from(["", "\x01", "\x0b"]))
+def test_html_blocks_counted_without_a_tree_are_those_of_the_tree(
+    bits: list[str], control: str
+) -> None:
+    text = "<p>x</p>" * 40 + control.join(bits)  # enough block tags to be counted
+    counted, held = _blocks_counted(text), _blocks_not_headings(text)
+    # a piece holding a control character is left out: lxml's tree may keep it otherwise
+    controls = any(c < " " and c not in "\t\n\r" for c in text)
+    assert counted <= held if controls else counted == held
+    # each such block is a clause or more
+    assert held <= len(segment_document(text, format="html").segments)
+
+
+def test_html_certainly_over_a_clause_limit_is_refused_without_a_tree(monkeypatch) -> None:
+    from clauseclf.errors import ClauseLimitError
+    from clauseclf.extraction import html
+
+    parse = html._parse_html
+    parsed: list[int] = []
+
+    def counted(text: str) -> Any:
+        parsed.append(1)
+        return parse(text)
+
+    monkeypatch.setattr(html, "_parse_html", counted)
+    text = "<h1>Fees</h1>" + "<p>Fee.</p>" * 1_000
+    with pytest.raises(ClauseLimitError, match="more than 999 clauses"):
+        segment_document(text, format="html", max_clauses=999)
+    assert not parsed
+    # exactly the limit, or more blocks than it that are headings: parsed and accepted
+    assert len(segment_document(text, format="html", max_clauses=1_000).segments) == 1_000
+    headings = "<h2>Fees</h2><p>Refunds</p>" * 1_000 + "<p>Fee.</p>"
+    assert len(segment_document(headings, format="html", max_clauses=1).segments) == 1
+    assert len(parsed) == 2
+    # nested past libxml2's limit: parsed flattened, as without a limit
+    deep = "<div>" * 3_000 + "<p>Fee.</p>" * 2_000
+    with pytest.raises(ClauseLimitError):
+        segment_document(deep, format="html", max_clauses=1_000)
+    assert len(parsed) == 3

@@ -14,15 +14,16 @@ Deeply nested or malformed HTML is handled without recursion, and every step is 
 
 Modules: ``blocks`` (``Block``, ``ExtractedDocument`` and the piece assembly shared by HTML and
 Markdown), ``plain`` (plain-text blocks, ``iter_plain_blocks``, ``is_heading_line``,
-``strip_span``), ``html``, ``markdown``, ``core`` (``detect_format``, ``extract``,
-``resolve_format``, ``iter_pieces``). Everything public is re-exported here: import from
-``clauseclf.extraction``.
+``strip_span``), ``html`` (also ``more_blocks_than``), ``markdown``, ``core``
+(``detect_format``, ``extract``, ``resolve_format``, ``iter_pieces``). Everything public is
+re-exported here: import from ``clauseclf.extraction``.
 """
 
 from __future__ import annotations
 
 from clauseclf.extraction.blocks import Block, BlockKind, ExtractedDocument, Piece, placed_pieces
 from clauseclf.extraction.core import FORMATS, detect_format, extract, iter_pieces, resolve_format
+from clauseclf.extraction.html import more_blocks_than
 from clauseclf.extraction.plain import (
     is_heading_line,
     iter_plain_blocks,
@@ -41,6 +42,7 @@ __all__ = [
     "is_heading_line",
     "iter_pieces",
     "iter_plain_blocks",
+    "more_blocks_than",
     "placed_pieces",
     "plain_blocks",
     "resolve_format",

@@ -21,6 +21,7 @@ from clauseclf.extraction import (
     Piece,
     extract,
     iter_pieces,
+    more_blocks_than,
     placed_pieces,
     resolve_format,
 )
@@ -109,13 +110,16 @@ def segment_document(
     the clauses under them. Empty or blank text gives no segments. Raises ``TypeError`` for a
     non-str ``text`` and ``ValueError`` for an unknown ``format``; ``ClauseLimitError`` as soon as
     it finds more than ``max_clauses`` clauses (None: no limit), without extracting or splitting
-    the rest (an HTML document is parsed whole first).
+    the rest (an HTML document is parsed whole first, unless it certainly has more blocks that
+    are not headings than that: ``extraction.more_blocks_than``).
     """
     resolved = resolve_format(text, format)
     if resolved == "text":
         blocks = extract(text, format="text").iter_blocks()
         units = ((text, 0, units) for units in _SPLITTER.block_units(text, blocks))
         return SegmentedDocument(text, "text", _segments(units, max_clauses))
+    if resolved == "html" and max_clauses is not None and more_blocks_than(text, max_clauses):
+        raise ClauseLimitError(max_clauses)  # known without lxml's tree of the document
     # Each block split on its own text is split as in the joined text: a block is stripped,
     # has no line break, and the splitter looks no further than its block's ends.
     texts: list[str] = []
