@@ -200,7 +200,7 @@ def more_blocks_than(text: str, limit: int) -> bool:
     always False). One nested deeper than ``_COUNTED_DEPTH`` is False: lxml's tree may hit
     libxml2's depth limit (2048), and the document is then flattened before it is read.
     """
-    if sum(1 for _ in _BLOCK_START.finditer(text)) <= limit // 2 or not text or text.isspace():
+    if text.count("<") <= limit // 2 or sum(1 for _ in _BLOCK_START.finditer(text)) <= limit // 2:
         return False
     from lxml import etree
 
