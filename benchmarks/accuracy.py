@@ -15,7 +15,8 @@ Folds are grouped by platform (no platform in both train and test). The systems:
   see it (a ToS;DR quote left as "other" is wrong).
 Scored on the held-out platforms: CLAUDETTE 8 types (positives at any level, and levels 2-3 as
 in LexGLUE), ToS;DR top-1 type, ai_training F1; then clauseclf's severity per type and
-calibration. Embeddings are cached in .cache/embeddings-<sha1>.npz (the encoder is the slow part).
+calibration. The MiniLM embeddings of the baselines' corpora are cached in
+.cache/embeddings-<sha1>.npz (the encoder is the slow part).
 """
 
 from __future__ import annotations
@@ -46,6 +47,20 @@ def cached_embeddings(texts: list[str]) -> np.ndarray:
     print(f"encoded {len(texts)} clauses in {time.time() - started:.0f} s", file=sys.stderr)
     path.parent.mkdir(exist_ok=True)
     np.savez(path, embeddings=embeddings)
+    return embeddings
+
+
+#: The corpora the baselines train and test on (our annotation files join clauseclf's folds only).
+BASELINE_CORPORA = ("claudette", "tosdr", "ai_training")
+
+
+def baseline_embeddings(texts: list[str], corpus: np.ndarray) -> np.ndarray:
+    """MiniLM embeddings of the rows of ``BASELINE_CORPORA``, one row per text; the other rows
+    are NaN (the baselines never read them, and a model fitted on one would raise)."""
+    rows = np.flatnonzero(np.isin(corpus, BASELINE_CORPORA))
+    used = cached_embeddings([texts[i] for i in rows])
+    embeddings = np.full((len(texts), used.shape[1]), np.nan, dtype=np.float32)
+    embeddings[rows] = used
     return embeddings
 
 
@@ -107,8 +122,8 @@ def main() -> int:
             args.annotations, documents=args.data / "policies-2023", strict=True
         ).records
     texts = [r.text for r in records]
-    embeddings = cached_embeddings(texts)
     corpus = np.array([r.corpus for r in records])
+    embeddings = baseline_embeddings(texts, corpus)
     folds = group_folds(platforms(records), args.folds, args.seed)
     n = len(records)
     gold = {

@@ -2,14 +2,16 @@
 
     python benchmarks/long_document.py [--megabytes 3] [--modes segment,classify,analyze,...]
     python benchmarks/long_document.py --paragraphs 100000   # N tiny paragraphs instead
+    python benchmarks/long_document.py --paragraphs 1000000 --keep-limit --format html
 
 Builds a policy of the given size from data/examples/larkspur_terms.txt repeated (or, with
-``--paragraphs N``, a document of N tiny paragraphs "Fee.", 6 bytes each; the limit on clauses
-per document is lifted in the measuring process so that the path itself is measured, unless
-``--keep-limit``: then analyze and score refuse a document over it, marked "refused"), then
-measures
-each mode in a fresh process, twice (once for resident memory, once under tracemalloc, which
-slows the run and inflates resident memory):
+``--paragraphs N``, a document of N tiny paragraphs "Fee.": ``--format text`` "Fee.\\n\\n", 6
+bytes each, ``markdown`` the same text read as Markdown, ``html`` "<p>Fee.</p>", 11 bytes each;
+the limit on clauses per document is lifted in the measuring process so that the path itself is
+measured, unless ``--keep-limit``: then analyze and score refuse a document over it, marked
+"refused"; ``segment`` never applies the limit), then measures each mode in a fresh process,
+twice (once for resident memory, once under tracemalloc, which slows the run and inflates
+resident memory; tracemalloc does not see lxml's own memory: for HTML read the resident figure):
 - segment: ``segment_document`` alone, the floor (the clause texts and offsets any report holds);
 - classify: segment, then ``model.classify`` on every clause at once (how ``analyze`` worked
   before it classified in blocks);
@@ -41,13 +43,13 @@ import clauseclf
 from clauseclf.segmentation import segment_document
 
 mode, megabytes, example, trace = sys.argv[1], float(sys.argv[2]), Path(sys.argv[3]), sys.argv[4]
-paragraphs, keep_limit = int(sys.argv[5]), sys.argv[6] == "keep"
+paragraphs, keep_limit, fmt = int(sys.argv[5]), sys.argv[6] == "keep", sys.argv[7]
 if paragraphs:
     from clauseclf import pipeline
 
     if not keep_limit:
         pipeline.MAX_DOCUMENT_CLAUSES = paragraphs
-    unit = "Fee.\\n\\n"
+    unit = "<p>Fee.</p>" if fmt == "html" else "Fee.\\n\\n"
     text = unit * paragraphs
 else:
     unit = example.read_text(encoding="utf-8") + "\\n\\n"
@@ -63,15 +65,16 @@ def read_all(report):
 
 def run(document):
     if mode == "segment":
-        return len(segment_document(document, format="text").segments)
+        return len(segment_document(document, format=fmt).segments)
     if mode == "classify":
-        segmented = segment_document(document, format="text")
+        segmented = segment_document(document, format=fmt)
         return len(model.classify([s.text for s in segmented.segments]))
     if mode == "score":
-        frame = model.score([document], progress=False)
+        documents = [document] if fmt == "text" else [{"text": document, "format": fmt}]
+        frame = model.score(documents, progress=False)
         return -1 if frame["error"].notna().any() else len(frame)
     try:
-        report = model.analyze(document, format="text")
+        report = model.analyze(document, format=fmt)
     except clauseclf.DocumentError:
         return -1  # refused: more clauses than the limit
     if mode == "analyze+read":
@@ -95,12 +98,18 @@ print(json.dumps({"bytes": len(text.encode("utf-8")), "clauses": clauses, "secon
 
 
 def run(
-    mode: str, megabytes: float, *, trace: bool, paragraphs: int = 0, keep_limit: bool = False
+    mode: str,
+    megabytes: float,
+    *,
+    trace: bool,
+    paragraphs: int = 0,
+    keep_limit: bool = False,
+    format: str = "text",
 ) -> dict[str, float]:
     example = REPO / "data" / "examples" / "larkspur_terms.txt"
     flag = "trace" if trace else "rss"
     limit = "keep" if keep_limit else "lift"
-    arguments = [mode, str(megabytes), str(example), flag, str(paragraphs), limit]
+    arguments = [mode, str(megabytes), str(example), flag, str(paragraphs), limit, format]
     result = subprocess.run(
         [sys.executable, "-c", _CHILD, *arguments],
         capture_output=True,
@@ -124,16 +133,28 @@ def main() -> None:
         help="with --paragraphs: keep the clause limit (analyze and score refuse a longer one)",
     )
     parser.add_argument(
+        "--format",
+        choices=("text", "html", "markdown"),
+        default="text",
+        help="with --paragraphs: the tiny paragraphs as plain text, HTML <p> or Markdown",
+    )
+    parser.add_argument(
         "--modes", default=",".join(MODES), help="comma-separated: " + ",".join(MODES)
     )
     args = parser.parse_args()
+    if args.format != "text" and not args.paragraphs:
+        parser.error("--format is for the --paragraphs document")
     modes = [m for m in args.modes.split(",") if m]
     unknown = sorted(set(modes) - set(MODES))
     if unknown:
         parser.error(f"unknown modes {unknown}; choose from {', '.join(MODES)}")
     rows = {}
     for mode in modes:
-        options = {"paragraphs": args.paragraphs, "keep_limit": args.keep_limit}
+        options = {
+            "paragraphs": args.paragraphs,
+            "keep_limit": args.keep_limit,
+            "format": args.format,
+        }
         rss = run(mode, args.megabytes, trace=False, **options)  # type: ignore[arg-type]
         traced = run(mode, args.megabytes, trace=True, **options)  # type: ignore[arg-type]
         rows[mode] = {**rss, "traced_bytes": traced["traced_bytes"]}
@@ -141,7 +162,7 @@ def main() -> None:
     size = first["bytes"]
     counts = {row["clauses"] for row in rows.values() if row["clauses"] >= 0}
     clauses = ", ".join(f"{count:,.0f}" for count in sorted(counts)) or "refused"
-    print(f"document: {size / 1e6:.1f} MB, {clauses} clauses")
+    print(f"document: {size / 1e6:.1f} MB ({args.format}), {clauses} clauses")
     header = ("mode", "seconds", "peak RSS +MB", "x doc", "traced MB", "x doc")
     print("{:<13} {:>8} {:>13} {:>6} {:>10} {:>6}".format(*header))
     for mode, row in rows.items():

@@ -2,9 +2,23 @@
 
 from __future__ import annotations
 
-import pytest
+import itertools
+import pickle
 
-from clauseclf.extraction import Block, detect_format, extract, is_heading_line
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from clauseclf.extraction import (
+    Block,
+    ExtractedDocument,
+    detect_format,
+    extract,
+    is_heading_line,
+    iter_plain_blocks,
+    plain_blocks,
+    strip_span,
+)
 
 
 def test_plain_text_is_identity_with_blocks() -> None:
@@ -134,3 +148,88 @@ def test_html_nested_past_the_parser_limit_in_any_tag_keeps_its_text(opening: st
     assert text.count("Deep words") == 3000
     assert text.endswith("We sell your data. Disputes go to arbitration.")
     assert "var x" not in text
+
+
+# -- plain text's blocks made as they are read (issue 23: a refusal in bounded memory) --------
+
+
+def _plain_blocks_held(text: str) -> list[Block]:
+    """The plain-text blocks as they were made before they were made lazily: every line's
+    offsets held, then joined; the oracle ``iter_plain_blocks`` must match."""
+    from clauseclf.extraction import plain
+
+    lines = [
+        (s, e)
+        for m in plain._LINE.finditer(text)
+        for s, e in [strip_span(text, m.start(), m.end())]
+        if e > s
+    ]
+    if not lines:
+        return []
+    continuations = sum(
+        1
+        for a, b in itertools.pairwise(lines)
+        if text[b[0]].islower() and not plain._WRAP_PUNCT.search(text[a[0] : a[1]])
+    )
+    wrapped = len(lines) >= 5 and continuations * 5 >= len(lines)
+    blocks = []
+    (start, end), rest = lines[0], lines[1:]
+    for nxt in rest:
+        if plain._continues(text, (start, end), nxt, wrapped):
+            end = nxt[1]
+            continue
+        blocks.append(plain._plain_block(text, start, end))
+        start, end = nxt
+    blocks.append(plain._plain_block(text, start, end))
+    return blocks
+
+
+_WRAPPED = (
+    "TERMS OF SERVICE\n\n1. Accounts\nyou must keep your password safe and\n"
+    "tell us at once if someone else uses your\naccount, or we may close it\n\n"
+    "- first item\n- second item, which runs on\nover two lines\n(a) an item\n\n"
+    "   Indented line.   \r\nLast updated: May 1, 2024\n"
+)
+_UNWRAPPED = (
+    "Larkspur Terms\n\nWe may share the data we collect about you with partners, affiliates,\n"
+    "and advertisers. You agree to arbitration.\n\n\n  \nContact\n"
+)
+
+
+@pytest.mark.parametrize("text", ["", " \n\n\t", "One", _WRAPPED, _UNWRAPPED, "a\nb\nc\nd\ne\n"])
+def test_plain_blocks_made_as_read_are_those_made_whole(text: str) -> None:
+    document = extract(text, format="text")
+    expected = _plain_blocks_held(text)
+    assert list(iter_plain_blocks(text)) == plain_blocks(text) == expected
+    assert list(document.iter_blocks()) == expected  # nothing read yet: made anew
+    assert document.blocks == tuple(expected) and type(document.blocks) is tuple
+    assert document.blocks is document.blocks  # made once, then kept
+    assert list(document.iter_blocks()) == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            ["", " ", "We sell data.", "we keep it", "and more,", "TERMS", "1. Fees", "- item",
+             "(b) an item", "Long line that goes on and on and on with many words in it", "\r"]
+        ),
+        max_size=30,
+    ),
+    st.sampled_from(["\n", "\r\n", "\n\n"]),
+)  # fmt: skip
+def test_plain_blocks_made_as_read_match_the_held_ones(lines: list[str], newline: str) -> None:
+    text = newline.join(lines)
+    assert list(iter_plain_blocks(text)) == _plain_blocks_held(text)
+
+
+def test_extracted_documents_compare_pickle_and_stay_immutable() -> None:
+    lazy = extract(_WRAPPED, format="text")
+    held = ExtractedDocument(_WRAPPED, "text", _plain_blocks_held(_WRAPPED))
+    assert lazy == held and hash(lazy) == hash(held) and repr(lazy) == repr(held)
+    assert lazy != ExtractedDocument(_WRAPPED, "markdown", held.blocks)
+    assert pickle.loads(pickle.dumps(extract(_WRAPPED, format="text"))) == held
+    with pytest.raises(AttributeError, match="immutable"):
+        lazy.text = "other"
+    html = extract("<p>One.</p><p>Two.</p>", format="html")
+    assert list(html.iter_blocks()) == list(html.blocks) and len(html.blocks) == 2

@@ -1,7 +1,9 @@
 """Segmentation of hostile inputs stays linear: runs of periods, one huge line, an element with
 very many attributes (issue 23, item 7), setext-like lines (Markdown parsed a part at a time,
 with the pieces of the whole), a block of very many sentences (no garbage-collector passes over
-the segments, units never held for the whole block). Sizes are small; bounds are generous."""
+the segments, units never held for the whole block), a document over a clause limit refused
+before the rest of it is extracted (blocks split as they are extracted, as in the whole
+extracted text). Sizes are small; bounds are generous."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import time
 from collections.abc import Callable, MutableMapping
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -245,3 +248,188 @@ def test_a_block_of_many_sentences_is_not_held_as_units() -> None:
     # the segments take about 68 bytes per character here; with the block's units held too
     # the peak was 102
     assert peak < 85 * len(text)
+
+
+def test_plain_blocks_past_a_clause_limit_are_never_made(monkeypatch) -> None:
+    from clauseclf.errors import ClauseLimitError
+    from clauseclf.extraction import plain
+
+    made: list[int] = []
+    block = plain._plain_block
+
+    def counted(*args: Any) -> Any:
+        made.append(1)
+        return block(*args)
+
+    monkeypatch.setattr(plain, "_plain_block", counted)
+    text = "Fee.\n\n" * 10_000
+    with pytest.raises(ClauseLimitError, match="more than 100 clauses"):
+        segment_document(text, format="text", max_clauses=100)
+    # the 101st clause's block, and the one read ahead of it (is it the last block?)
+    assert len(made) == 102  # not 10,000: the blocks were made as segmentation read them
+    made.clear()
+    assert len(segment_document(text, format="text", max_clauses=10_000).segments) == 10_000
+    assert len(made) == 10_000
+
+
+def test_a_plain_document_over_a_clause_limit_is_refused_in_bounded_memory() -> None:
+    import tracemalloc
+
+    from clauseclf.errors import ClauseLimitError
+
+    text = "Fee.\n\n" * 200_000  # 1.2 MB
+    tracemalloc.start()
+    try:
+        with pytest.raises(ClauseLimitError):
+            segment_document(text, format="text", max_clauses=1_000)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    # every line's offsets and block held took 25x the text (tuples of Block: 150 MB for a
+    # million lines); now the blocks are made as read and the pass deciding the wrap holds none
+    assert peak < 0.5 * len(text), f"{peak / len(text):.1f}x the text"
+
+
+def _segments_of_the_extracted_text(text: str, format: str) -> list[tuple[int, int, str, Any]]:
+    """The segments as they were made before blocks were split as they were extracted: the
+    whole document extracted, then its blocks split in the joined text."""
+    from clauseclf.extraction import extract
+    from clauseclf.segmentation.splitter import ClauseSplitter
+
+    extracted = extract(text, format=format)
+    heading, out = None, []
+    for unit in ClauseSplitter().split_blocks(extracted.text, extracted.blocks):
+        piece = extracted.text[unit.start : unit.end]
+        if unit.kind == "heading":
+            heading = " ".join(piece.split())
+        elif unit.kind == "clause":
+            out.append((unit.start, unit.end, piece, heading))
+    return out
+
+
+def _split_as_extracted(text: str, format: str) -> None:
+    from clauseclf.extraction import extract
+
+    document = segment_document(text, format=format)
+    assert document.text == extract(text, format=format).text
+    got = [(s.start, s.end, s.text, s.heading) for s in document.segments]
+    assert got == _segments_of_the_extracted_text(text, format)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(_MARKDOWN_BITS), max_size=40))
+def test_markdown_split_block_by_block_is_split_as_its_extracted_text(bits: list[str]) -> None:
+    _split_as_extracted("".join(bits), "markdown")
+
+
+_HTML_BITS = [
+    "<h2>Fees</h2>", "<p>We sell data. You agree.</p>", "<p>LAST HEADING</p>", "<li>Item one",
+    "<br>", "Tail text. ", "<script>x()</script>", "<div>", "</div>", "<td>Cell. Two.</td>",
+    "<h1>", "</h1>", "1. Disputes", "e.g. this. ", "<pre>a\n\nb</pre>", "\x0c", "<!-- c -->",
+]  # fmt: skip
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(_HTML_BITS), max_size=40))
+def test_html_split_block_by_block_is_split_as_its_extracted_text(bits: list[str]) -> None:
+    _split_as_extracted("".join(bits), "html")
+
+
+def test_documents_split_block_by_block_are_split_as_their_extracted_texts() -> None:
+    from conftest import EXAMPLE_POLICY
+
+    policy = EXAMPLE_POLICY.read_text(encoding="utf-8")
+    for format in ("markdown", "html", "text"):
+        _split_as_extracted(policy, format)
+    paragraphs = "".join(
+        f"<h3>Part {i}</h3><p>{line}</p>" for i, line in enumerate(policy.split("\n"))
+    )
+    _split_as_extracted(f"<html><body>{paragraphs}<p>CLOSING WORDS</p></body></html>", "html")
+
+
+@pytest.mark.parametrize(
+    ("format", "unit", "bound"), [("markdown", "Fee.\n\n", 6), ("html", "<p>Fee.</p>", 4)]
+)
+def test_a_document_over_a_clause_limit_is_refused_before_its_rest_is_extracted(
+    format: str, unit: str, bound: float
+) -> None:
+    import tracemalloc
+
+    from clauseclf.errors import ClauseLimitError
+
+    text = unit * 200_000  # 1.2 MB of Markdown, 2.2 MB of HTML
+    segment_document(unit * 3, format=format)  # imports and caches are not the document's
+    tracemalloc.start()
+    try:
+        with pytest.raises(ClauseLimitError):
+            segment_document(text, format=format, max_clauses=1_000)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    # Markdown: one part's tokens (every piece of the document was made first: 48x its size);
+    # HTML: lxml's tree (not traced here) is whole, but the pieces and blocks not (26x before)
+    assert peak < bound * len(text), f"{peak / len(text):.1f}x the document"
+
+
+def _blocks_counted(text: str) -> int:
+    """The blocks ``more_blocks_than`` counts (not headings, read without a tree)."""
+    from clauseclf.extraction import more_blocks_than
+
+    low, high = -1, 2 * len(text) + 2  # more_blocks_than(text, high) is False
+    while high - low > 1:  # the least limit it is False for is the count
+        middle = (low + high) // 2
+        low, high = (middle, high) if more_blocks_than(text, middle) else (low, middle)
+    return high
+
+
+def _blocks_not_headings(text: str) -> int:
+    from clauseclf.extraction import is_heading_line
+    from clauseclf.extraction.html import html_pieces
+
+    return sum(
+        1
+        for kind, _, content in html_pieces(text)
+        if kind == "list_item" or (kind == "paragraph" and not is_heading_line(content))
+    )
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(_HTML_BITS), max_size=40), st.sampled_from(["", "\x01", "\x0b"]))
+def test_html_blocks_counted_without_a_tree_are_those_of_the_tree(
+    bits: list[str], control: str
+) -> None:
+    text = "<p>x</p>" * 40 + control.join(bits)  # enough block tags to be counted
+    counted, held = _blocks_counted(text), _blocks_not_headings(text)
+    # a piece holding a control character is left out: lxml's tree may keep it otherwise
+    controls = any(c < " " and c not in "\t\n\r" for c in text)
+    assert counted <= held if controls else counted == held
+    # each such block is a clause or more
+    assert held <= len(segment_document(text, format="html").segments)
+
+
+def test_html_certainly_over_a_clause_limit_is_refused_without_a_tree(monkeypatch) -> None:
+    from clauseclf.errors import ClauseLimitError
+    from clauseclf.extraction import html
+
+    parse = html._parse_html
+    parsed: list[int] = []
+
+    def counted(text: str) -> Any:
+        parsed.append(1)
+        return parse(text)
+
+    monkeypatch.setattr(html, "_parse_html", counted)
+    text = "<h1>Fees</h1>" + "<p>Fee.</p>" * 1_000
+    with pytest.raises(ClauseLimitError, match="more than 999 clauses"):
+        segment_document(text, format="html", max_clauses=999)
+    assert not parsed
+    # exactly the limit, or more blocks than it that are headings: parsed and accepted
+    assert len(segment_document(text, format="html", max_clauses=1_000).segments) == 1_000
+    headings = "<h2>Fees</h2><p>Refunds</p>" * 1_000 + "<p>Fee.</p>"
+    assert len(segment_document(headings, format="html", max_clauses=1).segments) == 1
+    assert len(parsed) == 2
+    # nested past libxml2's limit: parsed flattened, as without a limit
+    deep = "<div>" * 3_000 + "<p>Fee.</p>" * 2_000
+    with pytest.raises(ClauseLimitError):
+        segment_document(deep, format="html", max_clauses=1_000)
+    assert len(parsed) == 3

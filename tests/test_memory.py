@@ -242,6 +242,33 @@ def test_a_document_over_the_clause_limit_is_refused_before_it_is_segmented_whol
     assert len(made) == 100
 
 
+def test_a_plain_document_over_the_clause_limit_is_refused_in_bounded_memory(model, monkeypatch):
+    from clauseclf import pipeline
+    from clauseclf.errors import DocumentError
+
+    monkeypatch.setattr(pipeline, "MAX_DOCUMENT_CLAUSES", 1_000)
+    text = "Fee.\n\n" * 200_000  # 1.2 MB of one-word paragraphs
+    model.analyze("Fee.\n\nFees apply.")  # imports and caches are not the document's
+    model.score(["Fee.\n\nFees apply."], progress=False)
+    gc.collect()
+    peaks = {}
+    for name in ("analyze", "score"):
+        tracemalloc.start()
+        try:
+            if name == "analyze":
+                with pytest.raises(DocumentError, match="more than 1,000 clauses"):
+                    model.analyze(text)
+            else:
+                frame = model.score([text], progress=False)
+            peaks[name] = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+    assert frame["error"][0].startswith("DocumentError: doc-0: more than 1,000 clauses")
+    # every line's block was made before segmentation stopped: 25x the document's size
+    for name, peak in peaks.items():
+        assert peak < len(text), f"{name}: {peak / len(text):.1f}x the document's size"
+
+
 def test_feature_blocks_give_one_blocks_arrays_with_one_product_over_the_embeddings(
     model, example_texts, monkeypatch
 ):

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from clauseclf.documents import format_from_path, read_document
 from clauseclf.errors import ClauseLimitError, DocumentError
+from clauseclf.extraction import strip_span
 from clauseclf.fetch import is_url
 from clauseclf.provenance import document_sha256
 from clauseclf.report import AnalyzedClause, DocumentReport
@@ -148,8 +149,11 @@ def _classify(model: ClauseModel, texts: list[str], *, progress: bool) -> list[C
 def refuse_names(text: str) -> None:
     """``DocumentError`` if ``text`` is only a web address, the name of an existing file, or a
     word with a document's suffix (``policy.txt``): a policy passed by name by mistake."""
-    candidate = text.strip()
-    if len(candidate) > _NAME_LENGTH or "\n" in candidate:
+    start, end = strip_span(text, 0, len(text))  # no stripped copy of a long document
+    if end - start > _NAME_LENGTH:
+        return
+    candidate = text[start:end]
+    if "\n" in candidate:
         return
     if is_url(candidate) and " " not in candidate:
         raise DocumentError(

@@ -1,16 +1,19 @@
 """The entry points: ``detect_format`` guesses a text's format and ``extract`` turns it into
-text plus blocks with the plain-text, HTML or Markdown reader."""
+text plus blocks with the plain-text, HTML or Markdown reader (``resolve_format`` and
+``iter_pieces``: the steps of ``extract`` for a reader that stops early)."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from functools import partial
 
-from clauseclf.extraction.blocks import ExtractedDocument, from_pieces
-from clauseclf.extraction.html import html_pieces
-from clauseclf.extraction.markdown import markdown_pieces
-from clauseclf.extraction.plain import plain_blocks
+from clauseclf.extraction.blocks import ExtractedDocument, Piece, from_pieces
+from clauseclf.extraction.html import iter_html_pieces
+from clauseclf.extraction.markdown import iter_markdown_pieces
+from clauseclf.extraction.plain import iter_plain_blocks
 
-__all__ = ["FORMATS", "detect_format", "extract"]
+__all__ = ["FORMATS", "detect_format", "extract", "iter_pieces", "resolve_format"]
 
 FORMATS = ("auto", "text", "html", "markdown")
 
@@ -44,8 +47,8 @@ def detect_format(text: str) -> str:
     return "markdown" if _MARKDOWN_SIGNAL.search(text) else "text"
 
 
-def extract(text: str, *, format: str = "auto") -> ExtractedDocument:
-    """Extract ``text`` as ``format`` ("auto", "text", "html", "markdown").
+def resolve_format(text: str, format: str) -> str:
+    """The format ``text`` is read as: ``format``, or ``detect_format(text)`` for "auto".
 
     Raises ``TypeError`` if ``text`` is not a str and ``ValueError`` for an unknown ``format``.
     """
@@ -53,9 +56,26 @@ def extract(text: str, *, format: str = "auto") -> ExtractedDocument:
         raise TypeError(f"text must be a str, not {type(text).__name__}")
     if not isinstance(format, str) or format not in FORMATS:
         raise ValueError(f"unknown format {format!r}; expected one of {', '.join(FORMATS)}")
-    resolved = detect_format(text) if format == "auto" else format
-    if resolved == "html":
-        return from_pieces(html_pieces(text), "html")
-    if resolved == "markdown":
-        return from_pieces(markdown_pieces(text), "markdown")
-    return ExtractedDocument(text, "text", tuple(plain_blocks(text)))
+    return detect_format(text) if format == "auto" else format
+
+
+def iter_pieces(text: str, format: str) -> Iterator[Piece]:
+    """The pieces of an HTML or Markdown (``format``) document, made as they are read (HTML
+    is parsed whole first, Markdown a part at a time); ``from_pieces`` joins them."""
+    if format == "html":
+        return iter_html_pieces(text)
+    if format == "markdown":
+        return iter_markdown_pieces(text)
+    raise ValueError(f"pieces are made of HTML or Markdown, not {format!r}")
+
+
+def extract(text: str, *, format: str = "auto") -> ExtractedDocument:
+    """Extract ``text`` as ``format`` ("auto", "text", "html", "markdown"); plain text's blocks
+    are made when read (``ExtractedDocument.iter_blocks``).
+
+    Raises ``TypeError`` if ``text`` is not a str and ``ValueError`` for an unknown ``format``.
+    """
+    resolved = resolve_format(text, format)
+    if resolved == "text":
+        return ExtractedDocument(text, "text", partial(iter_plain_blocks, text))
+    return from_pieces(iter_pieces(text, resolved), resolved)

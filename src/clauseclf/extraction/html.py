@@ -7,13 +7,15 @@ recursion."""
 from __future__ import annotations
 
 import re
-from typing import Any
+from collections.abc import Iterator
+from typing import Any, cast
 
 from clauseclf._html_attributes import _trim_attributes
 from clauseclf.errors import DocumentError
 from clauseclf.extraction.blocks import BlockKind, Collector, Piece
+from clauseclf.extraction.plain import is_heading_line
 
-__all__ = ["html_pieces"]
+__all__ = ["html_pieces", "iter_html_pieces", "more_blocks_than"]
 
 
 _DROP_TAGS = ("script", "style", "noscript", "template", "head", "title", "svg", "iframe")
@@ -121,15 +123,118 @@ def _settable(text: str) -> str:
     return _UNSETTABLE.sub(" ", text)
 
 
-def html_pieces(text: str) -> list[Piece]:
-    """The block pieces (kind, level, text) of an HTML document, in document order."""
+# A start tag of a block element (or one libxml2 may drop a text's run into): counted first, so
+# that only a document with enough of them for a limit is read twice (``more_blocks_than``).
+_BLOCK_START = re.compile(
+    "<(?:" + "|".join(sorted(_BLOCK_TAGS, key=len, reverse=True)) + r")(?=[\s/>])", re.IGNORECASE
+)
+
+
+#: Nesting beyond which ``more_blocks_than`` does not answer True (well below libxml2's limit).
+_COUNTED_DEPTH = 1024
+
+
+class _BlockCounter:
+    """An lxml parser target counting the pieces ``html_pieces`` makes that are not headings,
+    from the parser's events, without a tree: the same flushes and text (dropped elements'
+    content skipped); a piece whose text held a control character (``_UNSETTABLE``: lxml's
+    tree may keep such text otherwise, or not at all) is not counted."""
+
+    def __init__(self) -> None:
+        self.collector = Collector()
+        self.context: list[tuple[BlockKind, int]] = [("paragraph", 0)]
+        self.dropped = 0  # depth inside a dropped element
+        self.uncertain = False  # the piece being gathered holds a control character
+        self.depth = self.deepest = 0  # elements open
+        self.count = 0
+
+    def _flush(self) -> None:
+        self.collector.flush(*self.context[-1])
+        for kind, _, content in self.collector.pieces:
+            if self.uncertain or kind == "heading":
+                continue
+            if kind == "list_item" or not is_heading_line(content):
+                self.count += 1
+        self.collector.pieces.clear()
+        self.uncertain = False
+
+    def start(self, tag: str, attrib: object) -> None:
+        self.depth += 1
+        self.deepest = max(self.deepest, self.depth)
+        tag = tag.lower()
+        if self.dropped or tag in _DROP_TAGS:
+            self.dropped += 1
+        elif tag in _BLOCK_TAGS:
+            self._flush()
+            if tag in _HEADING_TAGS:
+                self.context.append(("heading", _HEADING_TAGS[tag]))
+            elif tag == "li":
+                self.context.append(("list_item", 0))
+            else:
+                self.context.append(self.context[-1])
+
+    def end(self, tag: str) -> None:
+        self.depth -= 1
+        if self.dropped:
+            self.dropped -= 1
+        elif tag.lower() in _BLOCK_TAGS:
+            self._flush()
+            if len(self.context) > 1:
+                self.context.pop()
+
+    def data(self, text: str) -> None:
+        if not self.dropped:
+            self.collector.add(text)
+            if _UNSETTABLE.search(text):
+                self.uncertain = True
+
+    def close(self) -> None:
+        self._flush()
+
+
+def more_blocks_than(text: str, limit: int) -> bool:
+    """Whether the HTML ``text`` certainly has more than ``limit`` blocks that are not headings
+    (each of which ``segment_document`` splits into one clause or more), read without a tree.
+
+    A document with at most ``limit // 2`` block start tags is not read (its answer is almost
+    always False). One nested deeper than ``_COUNTED_DEPTH`` is False: lxml's tree may hit
+    libxml2's depth limit (2048), and the document is then flattened before it is read.
+    """
+    if text.count("<") <= limit // 2 or sum(1 for _ in _BLOCK_START.finditer(text)) <= limit // 2:
+        return False
     from lxml import etree
 
-    if not text.strip():
-        return []
+    counter = _BlockCounter()
+    parser = etree.HTMLParser(
+        target=cast(Any, counter),  # lxml's stubs want str | bytes arguments: HTML's are str
+        encoding="utf-8",
+        remove_comments=True,
+        remove_pis=True,
+        huge_tree=True,
+        recover=True,
+    )
+    etree.fromstring(_trim_attributes(text).encode("utf-8", "surrogatepass"), parser)
+    if counter.deepest > _COUNTED_DEPTH or any(
+        e.type_name == "ERR_RESOURCE_LIMIT" for e in parser.error_log
+    ):
+        return False
+    return counter.count > limit
+
+
+def html_pieces(text: str) -> list[Piece]:
+    """The block pieces (kind, level, text) of an HTML document, in document order."""
+    return list(iter_html_pieces(text))
+
+
+def iter_html_pieces(text: str) -> Iterator[Piece]:
+    """``html_pieces`` made as they are read (the document is parsed whole first)."""
+    from lxml import etree
+
+    if not text or text.isspace():  # (no stripped copy of a long document)
+        return
     root = _parse_html(text)
     if root is None:
-        return []
+        return
     for element in list(root.iter(*_DROP_TAGS, etree.Comment, etree.ProcessingInstruction)):
         parent = element.getparent()
         if parent is not None:
@@ -164,5 +269,8 @@ def html_pieces(text: str) -> list[Piece]:
                 if len(context) > 1:
                     context.pop()
             collector.add(element.tail)
+        if collector.pieces:
+            yield from collector.pieces
+            collector.pieces.clear()
     collector.flush(*context[-1])
-    return collector.pieces
+    yield from collector.pieces

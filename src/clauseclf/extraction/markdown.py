@@ -6,14 +6,14 @@ through the HTML reader. Blocks nested past markdown-it's limit are kept as plai
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from clauseclf.extraction.blocks import BlockKind, Collector, Piece
 from clauseclf.extraction.html import html_pieces
 from clauseclf.extraction.plain import is_heading_line
 
-__all__ = ["markdown_pieces"]
+__all__ = ["iter_markdown_pieces", "markdown_pieces"]
 
 
 def _numbered_headings(tokens: Sequence[Any]) -> set[int]:
@@ -115,11 +115,9 @@ def _ends_closed(tokens: Sequence[Any], part: str) -> bool:
     return blank
 
 
-def _parse_parts(
-    parser: Any, text: str, size: int, env: dict[str, Any], collector: Collector | None
-) -> None:
-    """Parse ``text`` a part at a time (see ``CHUNK_CHARS``), adding the pieces of each part
-    to ``collector`` (if any) before the next is parsed; ``env`` is shared by the parts."""
+def _parts_tokens(parser: Any, text: str, size: int, env: dict[str, Any]) -> Iterator[Any]:
+    """The tokens of ``text`` a part at a time (see ``CHUNK_CHARS``): each part's are freed
+    when the next is asked for, if the reader dropped them; ``env`` is shared by the parts."""
     start = 0
     while start < len(text):
         length = size
@@ -136,24 +134,33 @@ def _parse_parts(
                 break
             del tokens  # freed before the longer part is parsed
             length *= 2
-        if collector is not None:
-            _collect(tokens, collector)
+        yield tokens
         del tokens  # freed before the next part is parsed
         start = end
 
 
-def markdown_pieces(text: str, *, chunk_chars: int = CHUNK_CHARS) -> list[Piece]:
-    """The block pieces (kind, level, text) of a Markdown document, in document order; a long
-    one is parsed ``chunk_chars`` characters at a time (the pieces are the same)."""
+def iter_markdown_pieces(text: str, *, chunk_chars: int = CHUNK_CHARS) -> Iterator[Piece]:
+    """``markdown_pieces`` made a part at a time as they are read: the pieces of a part are
+    made when the first of them is asked for."""
     parser = _parser()
     text = _NEWLINES.sub("\n", text)
     env: dict[str, Any] = {}
     if len(text) > chunk_chars and "]:" in text:
         # a link may use a definition made further down: collect them all first
-        _parse_parts(parser, text, chunk_chars, env, None)
+        for _ in _parts_tokens(parser, text, chunk_chars, env):
+            pass
     collector = Collector()
-    _parse_parts(parser, text, chunk_chars, env, collector)
-    return collector.pieces
+    for tokens in _parts_tokens(parser, text, chunk_chars, env):
+        _collect(tokens, collector)
+        del tokens  # freed before the next part is parsed
+        yield from collector.pieces
+        collector.pieces.clear()
+
+
+def markdown_pieces(text: str, *, chunk_chars: int = CHUNK_CHARS) -> list[Piece]:
+    """The block pieces (kind, level, text) of a Markdown document, in document order; a long
+    one is parsed ``chunk_chars`` characters at a time (the pieces are the same)."""
+    return list(iter_markdown_pieces(text, chunk_chars=chunk_chars))
 
 
 def _collect(tokens: Sequence[Any], collector: Collector) -> None:

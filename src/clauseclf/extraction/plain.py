@@ -4,14 +4,12 @@ lines, with hard-wrapped lines re-joined and bullet / enumeration lines marked a
 
 from __future__ import annotations
 
-import itertools
 import re
-from array import array
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from clauseclf.extraction.blocks import Block, BlockKind
 
-__all__ = ["is_heading_line", "plain_blocks", "strip_span"]
+__all__ = ["is_heading_line", "iter_plain_blocks", "plain_blocks", "strip_span"]
 
 
 _LINE = re.compile(r"[^\r\n]+")
@@ -161,6 +159,50 @@ def _plain_block(text: str, start: int, end: int) -> Block:
     return Block(start, end, kind)
 
 
+def _lines(text: str) -> Iterator[tuple[int, int]]:
+    """The (start, end) of each line of ``text`` that is not blank, stripped, in order."""
+    for m in _LINE.finditer(text):
+        start, end = strip_span(text, m.start(), m.end())
+        if end > start:
+            yield start, end
+
+
+def _is_wrapped(text: str) -> bool:
+    """Whether ``text`` counts as hard-wrapped (see ``plain_blocks``); one pass over its lines,
+    nothing kept."""
+    lines = continuations = 0
+    previous: tuple[int, int] | None = None
+    for line in _lines(text):
+        lines += 1
+        if (
+            previous is not None
+            and text[line[0]].islower()
+            and not _WRAP_PUNCT.search(text, previous[0], previous[1])
+        ):
+            continuations += 1
+        previous = line
+    return lines >= 5 and continuations * 5 >= lines
+
+
+def iter_plain_blocks(text: str) -> Iterator[Block]:
+    """``plain_blocks(text)`` made one block at a time as they are read: a first pass over the
+    lines decides whether the text is hard-wrapped, a second yields the blocks; neither keeps
+    the lines, so a million one-word lines cost no more memory than one."""
+    wrapped = _is_wrapped(text)
+    lines = _lines(text)
+    first = next(lines, None)
+    if first is None:
+        return
+    start, end = first
+    for nxt in lines:
+        if _continues(text, (start, end), nxt, wrapped):
+            end = nxt[1]
+            continue
+        yield _plain_block(text, start, end)
+        start, end = nxt
+    yield _plain_block(text, start, end)
+
+
 def plain_blocks(text: str) -> list[Block]:
     """Blocks of plain text: lines, hard-wrapped lines re-joined, bullet lines as list items.
 
@@ -168,31 +210,6 @@ def plain_blocks(text: str) -> list[Block]:
     that continues them (no punctuation at the end, lower case at the start of the next); then
     any unpunctuated line that is not a heading is joined with the next. Otherwise only lines of
     40+ characters ending in a lower-case word or comma and followed by a lower-case line are.
+    ``iter_plain_blocks`` gives the same blocks one at a time.
     """
-    # The lines' offsets as numbers in two arrays (a tuple of two ints a line took 20x a
-    # one-word line's size).
-    starts, ends = array("q"), array("q")
-    for m in _LINE.finditer(text):
-        start, end = strip_span(text, m.start(), m.end())
-        if end > start:
-            starts.append(start)
-            ends.append(end)
-    if not starts:
-        return []
-    continuations = sum(
-        1
-        for a, b in itertools.pairwise(range(len(starts)))
-        if text[starts[b]].islower() and not _WRAP_PUNCT.search(text[starts[a] : ends[a]])
-    )
-    wrapped = len(starts) >= 5 and continuations * 5 >= len(starts)
-    blocks: list[Block] = []
-    start, end = starts[0], ends[0]
-    for line in range(1, len(starts)):
-        nxt = (starts[line], ends[line])
-        if _continues(text, (start, end), nxt, wrapped):
-            end = nxt[1]
-            continue
-        blocks.append(_plain_block(text, start, end))
-        start, end = nxt
-    blocks.append(_plain_block(text, start, end))
-    return blocks
+    return list(iter_plain_blocks(text))

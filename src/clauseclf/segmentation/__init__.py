@@ -15,8 +15,17 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from clauseclf.errors import ClauseLimitError
-from clauseclf.extraction import FORMATS, extract
-from clauseclf.segmentation.splitter import ClauseSplitter, Unit
+from clauseclf.extraction import (
+    FORMATS,
+    Block,
+    Piece,
+    extract,
+    iter_pieces,
+    more_blocks_than,
+    placed_pieces,
+    resolve_format,
+)
+from clauseclf.segmentation.splitter import ClauseSplitter, Unit, with_last
 
 __all__ = ["FORMATS", "Segment", "SegmentedDocument", "segment", "segment_document"]
 
@@ -60,15 +69,16 @@ def _collector_paused() -> Iterator[None]:
 
 
 def _segments(
-    text: str, blocks: Iterable[Iterable[Unit]], max_clauses: int | None = None
+    blocks: Iterable[tuple[str, int, Iterable[Unit]]], max_clauses: int | None = None
 ) -> tuple[Segment, ...]:
-    """The clauses of the units of each block in turn (units are dropped once read: only the
-    segments stay); ``ClauseLimitError`` as soon as there are more than ``max_clauses``. Runs
-    with the garbage collector paused: no object made here refers back to another."""
+    """The clauses of each block's units in turn: ``(text, shift, units)``, units of ``text``
+    whose offsets are shifted by ``shift`` in the document (units are dropped once read: only
+    the segments stay); ``ClauseLimitError`` as soon as there are more than ``max_clauses``.
+    Runs with the garbage collector paused: no object made here refers back to another."""
     heading: str | None = None
     out: list[Segment] = []
     with _collector_paused():
-        for units in blocks:
+        for text, shift, units in blocks:
             for unit in units:
                 piece = text[unit.start : unit.end]
                 if unit.kind == "heading":
@@ -76,8 +86,19 @@ def _segments(
                 elif unit.kind == "clause":
                     if max_clauses is not None and len(out) >= max_clauses:
                         raise ClauseLimitError(max_clauses)
-                    out.append(Segment(unit.start, unit.end, piece, heading))
+                    out.append(Segment(unit.start + shift, unit.end + shift, piece, heading))
         return tuple(out)
+
+
+def _piece_units(
+    pieces: Iterable[Piece], texts: list[str]
+) -> Iterator[tuple[str, int, Iterable[Unit]]]:
+    """The units of each piece (HTML, Markdown) split on its own text, with the offset of that
+    text in the joined document (``placed_pieces``); each text is added to ``texts``."""
+    for (block, content), last in with_last(placed_pieces(pieces)):
+        texts.append(content)
+        own = Block(0, len(content), block.kind, block.level)
+        yield content, block.start, _SPLITTER.units(content, own, last=last)
 
 
 def segment_document(
@@ -88,12 +109,22 @@ def segment_document(
     Headings are not clauses: they are left out of ``segments`` and given as the ``heading`` of
     the clauses under them. Empty or blank text gives no segments. Raises ``TypeError`` for a
     non-str ``text`` and ``ValueError`` for an unknown ``format``; ``ClauseLimitError`` as soon as
-    it finds more than ``max_clauses`` clauses (None: no limit), without splitting the rest.
+    it finds more than ``max_clauses`` clauses (None: no limit), without extracting or splitting
+    the rest (an HTML document is parsed whole first, unless it certainly has more blocks that
+    are not headings than that: ``extraction.more_blocks_than``).
     """
-    extracted = extract(text, format=format)
-    units = _SPLITTER.block_units(extracted.text, extracted.blocks)
-    segments = _segments(extracted.text, units, max_clauses)
-    return SegmentedDocument(extracted.text, extracted.format, segments)
+    resolved = resolve_format(text, format)
+    if resolved == "text":
+        blocks = extract(text, format="text").iter_blocks()
+        units = ((text, 0, units) for units in _SPLITTER.block_units(text, blocks))
+        return SegmentedDocument(text, "text", _segments(units, max_clauses))
+    if resolved == "html" and max_clauses is not None and more_blocks_than(text, max_clauses):
+        raise ClauseLimitError(max_clauses)  # known without lxml's tree of the document
+    # Each block split on its own text is split as in the joined text: a block is stripped,
+    # has no line break, and the splitter looks no further than its block's ends.
+    texts: list[str] = []
+    segments = _segments(_piece_units(iter_pieces(text, resolved), texts), max_clauses)
+    return SegmentedDocument("\n\n".join(texts), resolved, segments)
 
 
 def segment(text: str, *, format: str = "auto") -> list[Segment]:

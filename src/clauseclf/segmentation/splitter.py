@@ -26,15 +26,17 @@ characters per second:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, TypeVar
 
-from clauseclf.extraction import Block, is_heading_line, plain_blocks, strip_span
+from clauseclf.extraction import Block, is_heading_line, iter_plain_blocks, strip_span
 
-__all__ = ["MAX_CLAUSE_CHARS", "ClauseSplitter", "Unit"]
+__all__ = ["MAX_CLAUSE_CHARS", "ClauseSplitter", "Unit", "with_last"]
 
 MAX_CLAUSE_CHARS = 5000
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,6 +271,16 @@ def _sentence_units(text: str, start: int, end: int) -> Iterator[Unit]:
     yield from _clause_units(text, cursor, end)
 
 
+def with_last(items: Iterable[T]) -> Iterator[tuple[T, bool]]:
+    """Each of ``items`` with whether it is the last, reading one item ahead."""
+    ahead = iter(items)
+    for item in ahead:
+        for following in ahead:
+            yield item, False
+            item = following
+        yield item, True
+
+
 class ClauseSplitter:
     """Split text into clause and heading units by the rules in this module's docstring.
 
@@ -283,18 +295,21 @@ class ClauseSplitter:
     def block_units(self, text: str, blocks: Iterable[Block]) -> Iterator[Iterable[Unit]]:
         """The units of each block of ``text`` in turn: ``split_blocks`` a block at a time, each
         block's units made as they are read (a block of a million sentences is never held as a
-        million units)."""
-        block_list = blocks if isinstance(blocks, Sequence) else list(blocks)
-        last = len(block_list) - 1
-        for i, block in enumerate(block_list):
-            if block.kind == "heading" or (
-                block.kind == "paragraph"
-                and i < last
-                and is_heading_line(text[block.start : block.end])
-            ):
-                yield [Unit(block.start, block.end, "heading")]
-            else:
-                yield _sentence_units(text, block.start, block.end)
+        million units). ``blocks`` is read one block ahead of the units given (a paragraph is a
+        heading only if a block follows), so an iterator of blocks is never held whole."""
+        for block, last in with_last(blocks):
+            yield self.units(text, block, last=last)
+
+    def units(self, text: str, block: Block, *, last: bool) -> Iterable[Unit]:
+        """The units of ``block`` of ``text``, made as they are read; ``last``: no block
+        follows it (a heading-like paragraph is then a clause)."""
+        if block.kind == "heading" or (
+            block.kind == "paragraph"
+            and not last
+            and is_heading_line(text[block.start : block.end])
+        ):
+            return [Unit(block.start, block.end, "heading")]
+        return _sentence_units(text, block.start, block.end)
 
     def split_sentences(self, text: str, start: int, end: int) -> list[Unit]:
         """Clause units inside one block ``text[start:end]``."""
@@ -302,4 +317,4 @@ class ClauseSplitter:
 
     def split(self, text: str) -> list[Unit]:
         """Units of plain ``text`` (offsets into ``text``)."""
-        return self.split_blocks(text, plain_blocks(text))
+        return self.split_blocks(text, iter_plain_blocks(text))
