@@ -317,3 +317,69 @@ def test_only_a_long_documents_features_are_built_in_small_blocks(model, monkeyp
     model.score([long], progress=False)
     model.score([short, long], progress=False)  # scored together: the longest one decides
     assert seen == [pipeline.LONG_DOCUMENT_FEATURE_ROWS] * 3
+
+
+def test_a_long_documents_clauses_are_classified_a_few_hundred_at_a_time(model, monkeypatch):
+    from clauseclf import pipeline
+
+    seen: list[int] = []
+    predict_arrays = type(model).predict_arrays
+
+    def recorded(self, texts, **options):
+        seen.append(len(texts))
+        return predict_arrays(self, texts, **options)
+
+    text = "\n\n".join(f"We keep your data for {i} days." for i in range(600))
+    expected = model.classify([c.text for c in model.analyze(text).clauses])
+    monkeypatch.setattr(type(model), "predict_arrays", recorded)
+    monkeypatch.setattr(pipeline, "LONG_DOCUMENT_CLAUSES", 8)
+    report = model.analyze(text)
+    # not one block of 600 (up to PROGRESS_BLOCK) whose arrays are made, then concatenated
+    rows = pipeline.LONG_DOCUMENT_ROWS
+    assert seen == [rows, rows, 600 - 2 * rows]
+    assert [c.prediction for c in report.clauses] == expected
+
+
+def test_a_dense_feature_block_is_written_without_index_arrays_of_its_size():
+    import numpy as np
+    import scipy.sparse as sp
+
+    from clauseclf.head.features import _stack_columns
+
+    rng = np.random.default_rng(0)
+    dense = rng.normal(size=(2000, 256)) + 10.0  # no zero: every value kept
+    sparse = sp.random(2000, 500, density=0.02, format="csr", random_state=1)
+    flags = (rng.random((2000, 3)) < 0.3).astype(np.float64)  # mostly zeros
+    expected = sp.hstack([sparse, dense, flags], format="csr")
+    gc.collect()
+    tracemalloc.start()
+    try:
+        stacked = _stack_columns([sparse, dense, flags])
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert (stacked != expected).nnz == 0 and (stacked.indptr == expected.indptr).all()
+    assert (stacked.indices == expected.indices).all() and (stacked.data == expected.data).all()
+    result = stacked.data.nbytes + stacked.indices.nbytes + stacked.indptr.nbytes
+    # The dense block's nonzero() gave two int64 arrays of its size, and its values a copy
+    # (about 2.5x the block above the result); now one int32 array of positions.
+    assert peak - result < 0.75 * dense.nbytes, f"{(peak - result) / dense.nbytes:.2f}x"
+
+
+def test_scored_evidence_phrases_are_held_once(model):
+    text = "\n\n".join(["We may terminate your account at any time without notice."] * 30)
+    frame = model.score([text], progress=False)
+    phrases = [p for row in frame["evidence"] for p in row]
+    assert len(phrases) >= 30
+    assert len({id(p) for p in phrases}) == len(set(phrases))  # equal phrases: one object
+    assert list(frame["evidence"]) == list(model.analyze(text).to_frame()["evidence"])
+
+
+def test_a_cached_clause_id_reads_as_the_id(model):
+    from clauseclf.provenance import clause_id
+
+    report = model.analyze(EXAMPLE_POLICY.read_text(encoding="utf-8"))
+    for clause in report.clauses[:50]:
+        first, again = clause.clause_id, clause.clause_id
+        assert first == again == clause_id(clause.text)
+        assert type(again) is str

@@ -244,10 +244,13 @@ class _SpanTable:
                     ends.append(span.end)
                     weights.append(span.weight)
         firsts.append(len(starts))
-        self.keys = np.asarray(keys, dtype=np.int64)  # ascending: rows, then types, in order
-        self.firsts = np.asarray(firsts, dtype=np.int64)
-        self.starts = np.asarray(starts, dtype=np.int64)
-        self.ends = np.asarray(ends, dtype=np.int64)
+        # offsets in int32 when they fit (a block's clauses are far shorter than 2**31)
+        largest = max([len(starts), len(texts) * self.width, *map(len, texts)])
+        index = np.int32 if largest < 2**31 else np.int64
+        self.keys = np.asarray(keys, dtype=index)  # ascending: rows, then types, in order
+        self.firsts = np.asarray(firsts, dtype=index)
+        self.starts = np.asarray(starts, dtype=index)
+        self.ends = np.asarray(ends, dtype=index)
         self.weights = np.asarray(weights, dtype=np.float64)
 
     def spans(self, row: int, column: int) -> tuple[EvidenceSpan, ...]:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from clauseclf import _json, limits
 from clauseclf.evidence import evidence_from_dict, evidence_texts
 from clauseclf.predictions import ClausePrediction
-from clauseclf.provenance import clause_id
+from clauseclf.provenance import CLAUSE_ID_LENGTH, clause_id
 from clauseclf.segmentation import Segment
 
 if TYPE_CHECKING:
@@ -51,7 +51,8 @@ FRAME_COLUMNS: tuple[str, ...] = (
 class AnalyzedClause:
     """One clause of a document: where it is (``segment``) and what it is (``prediction``)."""
 
-    # Slots (a long document has tens of thousands of clauses); ``_clause_id`` caches the id.
+    # Slots (a long document has tens of thousands of clauses); ``_clause_id`` caches the id
+    # as the int of its hex digits (half the size of the str).
     __slots__ = ("_clause_id", "index", "prediction", "segment")
 
     index: int
@@ -73,11 +74,12 @@ class AnalyzedClause:
     @property
     def clause_id(self) -> str:
         """Stable id of the clause's normalised text (``clauseclf.provenance.clause_id``)."""
-        cached: str | None = getattr(self, "_clause_id", None)
+        cached: int | None = getattr(self, "_clause_id", None)
         if cached is None:
-            cached = clause_id(self.segment.text)
-            object.__setattr__(self, "_clause_id", cached)
-        return cached
+            made = clause_id(self.segment.text)
+            object.__setattr__(self, "_clause_id", int(made, 16))
+            return made
+        return f"{cached:0{CLAUSE_ID_LENGTH}x}"
 
     @property
     def label(self) -> str:

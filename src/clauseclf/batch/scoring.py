@@ -297,6 +297,9 @@ _DTYPES: dict[str, type[np.generic]] = {
 }
 
 
+_EVIDENCE = SCORE_COLUMNS.index("evidence")
+
+
 class _Columns:
     """The columns of ``SCORE_COLUMNS`` for a known number of rows, filled a row at a time and
     typed as they are filled (no table of rows, no typed copy). Missing values are what
@@ -309,10 +312,21 @@ class _Columns:
         #: per column: 1 while it holds only str and None, 0 once it holds anything else
         self.strings = [1] * len(SCORE_COLUMNS)
         self.row = 0
+        #: each evidence phrase of the rows, held once (phrases recur from clause to clause)
+        self.phrases: dict[str, str] = {}
 
     def add(self, values: tuple[Any, ...]) -> None:
-        """Set the next row to ``values`` (in the order of ``SCORE_COLUMNS``)."""
+        """Set the next row to ``values`` (in the order of ``SCORE_COLUMNS``); the phrases of
+        its evidence list are the equal ones of earlier rows where there are any."""
         row = self.row
+        evidence = values[_EVIDENCE]
+        if evidence:
+            phrases = self.phrases
+            values = (
+                *values[:_EVIDENCE],
+                [phrases.setdefault(phrase, phrase) for phrase in evidence],
+                *values[_EVIDENCE + 1 :],
+            )
         for column, value in enumerate(values):
             self.missing[column][row] = value is None
             if value is not None:

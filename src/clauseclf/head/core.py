@@ -155,10 +155,12 @@ class ClauseHead:
         if self.rank_weights is None or self.rank_bias is None:
             return probabilities, predicted, severity, empty, empty
         scores = used.times(self.rank_weights) + self.rank_bias
+        del used
         practices = self.rank_practices.practices if self.rank_practices is not None else None
         if practices is None or practices.text_weights is None:
             return probabilities, predicted, severity, scores, empty
         tfidf = features[:, : len(self.features.vocabulary)]
+        del features  # the block's other columns let go before the product
         return probabilities, predicted, severity, scores, practices.text_logits(tfidf)
 
     def rank_scores(
