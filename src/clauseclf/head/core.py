@@ -216,10 +216,11 @@ class ClauseHead:
             # SEVERITY_TYPES types' weights at the used rows in float64 at a time, one product
             # for them (each output column is its own sum: the same as one type at a time).
             count = min(SEVERITY_TYPES, types - first)
-            weights = np.empty((len(used.columns), count, levels_count))
+            rows = np.empty((len(used.columns), count, levels_count))
             for offset in range(count):  # one type's rows in float32 at a time, no more
-                weights[:, offset] = np.take(self.severity_weights[first + offset], used.columns, 0)
-            weights = weights.reshape(len(used.columns), count * levels_count)
+                rows[:, offset] = np.take(self.severity_weights[first + offset], used.columns, 0)
+            weights = rows.reshape(len(used.columns), count * levels_count)
+            del rows
             products = np.asarray(used.features @ weights)
             del weights
             scores[:, first : first + count] = products.reshape(n, count, levels_count)

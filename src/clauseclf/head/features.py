@@ -337,10 +337,10 @@ def _stack_columns(blocks: list[sp.csr_matrix | np.ndarray]) -> sp.csr_matrix:
             if nonzero.all():  # no zero to leave out (embeddings): written in place, by row
                 del nonzero
                 width = block.shape[1]
-                target = filled[:, None].astype(index_type) + np.arange(width, dtype=index_type)
-                data[target] = block
-                indices[target] = np.arange(offset, offset + width, dtype=index_type)
-                del block, target
+                places = filled[:, None].astype(index_type) + np.arange(width, dtype=index_type)
+                data[places] = block
+                indices[places] = np.arange(offset, offset + width, dtype=index_type)
+                del block, places
                 filled += width
                 offset += width
                 continue
