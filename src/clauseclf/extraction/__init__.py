@@ -1,8 +1,8 @@
 """Turn plain text, HTML or Markdown into text plus structural blocks for segmentation.
 
 * Plain text: the extracted text *is* the input (offsets are offsets into it). Blocks are its
-  lines, with hard-wrapped lines re-joined and bullet / enumeration lines marked as list items;
-  they are made as they are read (``ExtractedDocument.iter_blocks``).
+  lines, with hard-wrapped lines re-joined and bullet / enumeration lines marked as list items
+  (``iter_plain_blocks`` makes them one at a time, as segmentation reads them).
 * HTML (lxml): ``script``, ``style``, ``noscript``, ``template``, ``head``, comments and
   processing instructions are dropped; headings (``h1``-``h6``), list items, paragraphs, ``div``
   and other block elements, table cells and ``br`` line breaks each start a new block. Whitespace

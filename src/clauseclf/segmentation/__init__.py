@@ -19,8 +19,8 @@ from clauseclf.extraction import (
     FORMATS,
     Block,
     Piece,
-    extract,
     iter_pieces,
+    iter_plain_blocks,
     more_blocks_than,
     placed_pieces,
     resolve_format,
@@ -115,7 +115,7 @@ def segment_document(
     """
     resolved = resolve_format(text, format)
     if resolved == "text":
-        blocks = extract(text, format="text").iter_blocks()
+        blocks = iter_plain_blocks(text)  # made as read: a refusal stops making them
         units = ((text, 0, units) for units in _SPLITTER.block_units(text, blocks))
         return SegmentedDocument(text, "text", _segments(units, max_clauses))
     if resolved == "html" and max_clauses is not None and more_blocks_than(text, max_clauses):
