@@ -21,7 +21,14 @@ re-exported here: import from ``clauseclf.extraction``.
 
 from __future__ import annotations
 
-from clauseclf.extraction.blocks import Block, BlockKind, ExtractedDocument, Piece, placed_pieces
+from clauseclf.extraction.blocks import (
+    Block,
+    BlockKind,
+    ExtractedDocument,
+    Piece,
+    TextJoiner,
+    placed_pieces,
+)
 from clauseclf.extraction.core import FORMATS, detect_format, extract, iter_pieces, resolve_format
 from clauseclf.extraction.html import more_blocks_than
 from clauseclf.extraction.plain import (
@@ -37,6 +44,7 @@ __all__ = [
     "BlockKind",
     "ExtractedDocument",
     "Piece",
+    "TextJoiner",
     "detect_format",
     "extract",
     "is_heading_line",
