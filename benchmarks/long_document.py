@@ -82,7 +82,10 @@ def run(document):
     if mode == "score":
         documents = [document] if fmt == "text" else [{"text": document, "format": fmt}]
         frame = model.score(documents, progress=False)
-        return -1 if frame["error"].notna().any() else len(frame)
+        errors = frame["error"].dropna()
+        if errors.str.contains("more than").any():
+            return -1  # refused: more clauses than the limit
+        return 0 if len(errors) else len(frame)  # an error row: no clauses in the document
     try:
         report = model.analyze(document, format=fmt)
     except clauseclf.DocumentError:
