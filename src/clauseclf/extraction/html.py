@@ -2,10 +2,10 @@
 and processing instructions are dropped; headings (``h1``-``h6``), list items, paragraphs,
 ``div`` and other block elements, table cells and ``br`` line breaks each start a new block.
 Whitespace inside a block is collapsed. Deeply nested or malformed HTML is handled without
-recursion. The pieces come from lxml's parser events, kept compact, without a tree
-(``_event_pieces``: a million headings or empty elements cost about their size, where lxml's
-tree took 25x or more), unless a control character or deep nesting makes the tree's pieces the
-ones to trust (``_parse_html``)."""
+recursion. Markup dense enough for lxml's tree to take over 10x the document (a million
+headings or empty elements: 25x or more) is read from lxml's parser events instead, its pieces
+kept compact (``_event_pieces``), unless a control character or deep nesting makes the tree's
+pieces the ones to trust (``_parse_html``)."""
 
 from __future__ import annotations
 
@@ -291,6 +291,12 @@ class _PieceTarget:
             offset += length
 
 
+#: HTML with fewer characters than this per "<" is read from the parser's events: lxml's tree
+#: takes some 65-175 bytes per tag, over 10x such a document (a few percent of real policies).
+#: Others are read from the tree, which is faster (the pieces are the same).
+_DENSE_CHARS_PER_TAG = 24
+
+
 def _event_pieces(text: str) -> _PieceTarget | None:
     """The pieces of ``text`` read from lxml's parser events (``_PieceTarget``), or None when
     they may differ from the tree's: a control character lxml's tree treats its own way
@@ -330,7 +336,7 @@ def iter_html_pieces(text: str) -> Iterator[Piece]:
 
     if not text or text.isspace():  # (no stripped copy of a long document)
         return
-    events = _event_pieces(text)
+    events = _event_pieces(text) if text.count("<") * _DENSE_CHARS_PER_TAG > len(text) else None
     if events is not None:
         yield from events.pieces()
         return
