@@ -7,6 +7,8 @@
 Builds a policy of the given size from data/examples/larkspur_terms.txt repeated (or, with
 ``--paragraphs N``, a document of N tiny paragraphs "Fee.": ``--format text`` "Fee.\\n\\n", 6
 bytes each, ``markdown`` the same text read as Markdown, ``html`` "<p>Fee.</p>", 11 bytes each;
+``--kind heading`` or ``empty`` repeats a heading ("## Fee", "<h2>Fee</h2>") or an empty block
+("<div></div>", "---") instead, which give few or no clauses (``UNITS``);
 the limit on clauses per document is lifted in the measuring process so that the path itself is
 measured, unless ``--keep-limit``: then analyze and score refuse a document over it, marked
 "refused"; ``segment`` never applies the limit), then measures each mode in a fresh process,
@@ -36,6 +38,13 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 MODES = ("segment", "classify", "analyze", "analyze+read", "score")
 
+#: The repeated unit of a ``--paragraphs`` document, by ``--kind`` and ``--format``.
+UNITS = {
+    "paragraph": {"text": "Fee.\n\n", "markdown": "Fee.\n\n", "html": "<p>Fee.</p>"},
+    "heading": {"text": "Fee\n\n", "markdown": "## Fee\n\n", "html": "<h2>Fee</h2>"},
+    "empty": {"text": "-\n\n", "markdown": "---\n\n", "html": "<div></div>"},
+}
+
 _CHILD = """
 import gc, json, resource, sys, time, tracemalloc
 from pathlib import Path
@@ -44,12 +53,13 @@ from clauseclf.segmentation import segment_document
 
 mode, megabytes, example, trace = sys.argv[1], float(sys.argv[2]), Path(sys.argv[3]), sys.argv[4]
 paragraphs, keep_limit, fmt = int(sys.argv[5]), sys.argv[6] == "keep", sys.argv[7]
+kind = sys.argv[8]
 if paragraphs:
     from clauseclf import pipeline
 
     if not keep_limit:
         pipeline.MAX_DOCUMENT_CLAUSES = paragraphs
-    unit = "<p>Fee.</p>" if fmt == "html" else "Fee.\\n\\n"
+    unit = UNITS[kind][fmt]
     text = unit * paragraphs
 else:
     unit = example.read_text(encoding="utf-8") + "\\n\\n"
@@ -72,7 +82,10 @@ def run(document):
     if mode == "score":
         documents = [document] if fmt == "text" else [{"text": document, "format": fmt}]
         frame = model.score(documents, progress=False)
-        return -1 if frame["error"].notna().any() else len(frame)
+        errors = frame["error"].dropna()
+        if errors.str.contains("more than").any():
+            return -1  # refused: more clauses than the limit
+        return 0 if len(errors) else len(frame)  # an error row: no clauses in the document
     try:
         report = model.analyze(document, format=fmt)
     except clauseclf.DocumentError:
@@ -105,13 +118,15 @@ def run(
     paragraphs: int = 0,
     keep_limit: bool = False,
     format: str = "text",
+    kind: str = "paragraph",
 ) -> dict[str, float]:
     example = REPO / "data" / "examples" / "larkspur_terms.txt"
     flag = "trace" if trace else "rss"
     limit = "keep" if keep_limit else "lift"
-    arguments = [mode, str(megabytes), str(example), flag, str(paragraphs), limit, format]
+    arguments = [mode, str(megabytes), str(example), flag, str(paragraphs), limit, format, kind]
+    child = f"UNITS = {UNITS!r}\n{_CHILD}"
     result = subprocess.run(
-        [sys.executable, "-c", _CHILD, *arguments],
+        [sys.executable, "-c", child, *arguments],
         capture_output=True,
         text=True,
         check=True,
@@ -139,6 +154,13 @@ def main() -> None:
         help="with --paragraphs: the tiny paragraphs as plain text, HTML <p> or Markdown",
     )
     parser.add_argument(
+        "--kind",
+        choices=tuple(UNITS),
+        default="paragraph",
+        help="with --paragraphs: what is repeated (see UNITS): a tiny paragraph, a heading or "
+        "an empty block",
+    )
+    parser.add_argument(
         "--modes", default=",".join(MODES), help="comma-separated: " + ",".join(MODES)
     )
     args = parser.parse_args()
@@ -154,6 +176,7 @@ def main() -> None:
             "paragraphs": args.paragraphs,
             "keep_limit": args.keep_limit,
             "format": args.format,
+            "kind": args.kind,
         }
         rss = run(mode, args.megabytes, trace=False, **options)  # type: ignore[arg-type]
         traced = run(mode, args.megabytes, trace=True, **options)  # type: ignore[arg-type]
@@ -162,7 +185,8 @@ def main() -> None:
     size = first["bytes"]
     counts = {row["clauses"] for row in rows.values() if row["clauses"] >= 0}
     clauses = ", ".join(f"{count:,.0f}" for count in sorted(counts)) or "refused"
-    print(f"document: {size / 1e6:.1f} MB ({args.format}), {clauses} clauses")
+    unit = UNITS[args.kind][args.format] if args.paragraphs else "the example"
+    print(f"document: {size / 1e6:.1f} MB ({args.format}, {unit!r}), {clauses} clauses")
     header = ("mode", "seconds", "peak RSS +MB", "x doc", "traced MB", "x doc")
     print("{:<13} {:>8} {:>13} {:>6} {:>10} {:>6}".format(*header))
     for mode, row in rows.items():

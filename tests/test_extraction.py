@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import pickle
 
 import pytest
 from hypothesis import given, settings
@@ -11,7 +10,6 @@ from hypothesis import strategies as st
 
 from clauseclf.extraction import (
     Block,
-    ExtractedDocument,
     detect_format,
     extract,
     is_heading_line,
@@ -201,10 +199,7 @@ def test_plain_blocks_made_as_read_are_those_made_whole(text: str) -> None:
     document = extract(text, format="text")
     expected = _plain_blocks_held(text)
     assert list(iter_plain_blocks(text)) == plain_blocks(text) == expected
-    assert list(document.iter_blocks()) == expected  # nothing read yet: made anew
     assert document.blocks == tuple(expected) and type(document.blocks) is tuple
-    assert document.blocks is document.blocks  # made once, then kept
-    assert list(document.iter_blocks()) == expected
 
 
 @settings(max_examples=300, deadline=None)
@@ -221,15 +216,3 @@ def test_plain_blocks_made_as_read_are_those_made_whole(text: str) -> None:
 def test_plain_blocks_made_as_read_match_the_held_ones(lines: list[str], newline: str) -> None:
     text = newline.join(lines)
     assert list(iter_plain_blocks(text)) == _plain_blocks_held(text)
-
-
-def test_extracted_documents_compare_pickle_and_stay_immutable() -> None:
-    lazy = extract(_WRAPPED, format="text")
-    held = ExtractedDocument(_WRAPPED, "text", _plain_blocks_held(_WRAPPED))
-    assert lazy == held and hash(lazy) == hash(held) and repr(lazy) == repr(held)
-    assert lazy != ExtractedDocument(_WRAPPED, "markdown", held.blocks)
-    assert pickle.loads(pickle.dumps(extract(_WRAPPED, format="text"))) == held
-    with pytest.raises(AttributeError, match="immutable"):
-        lazy.text = "other"
-    html = extract("<p>One.</p><p>Two.</p>", format="html")
-    assert list(html.iter_blocks()) == list(html.blocks) and len(html.blocks) == 2

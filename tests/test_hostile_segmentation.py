@@ -3,7 +3,8 @@ very many attributes (issue 23, item 7), setext-like lines (Markdown parsed a pa
 with the pieces of the whole), a block of very many sentences (no garbage-collector passes over
 the segments, units never held for the whole block), a document over a clause limit refused
 before the rest of it is extracted (blocks split as they are extracted, as in the whole
-extracted text). Sizes are small; bounds are generous."""
+extracted text), documents of very many headings or empty blocks (few clauses, so no limit
+applies) read in a small multiple of their size. Sizes are small; bounds are generous."""
 
 from __future__ import annotations
 
@@ -427,9 +428,115 @@ def test_html_certainly_over_a_clause_limit_is_refused_without_a_tree(monkeypatc
     assert len(segment_document(text, format="html", max_clauses=1_000).segments) == 1_000
     headings = "<h2>Fees</h2><p>Refunds</p>" * 1_000 + "<p>Fee.</p>"
     assert len(segment_document(headings, format="html", max_clauses=1).segments) == 1
-    assert len(parsed) == 2
+    assert not parsed  # read from the parser's events: no tree either
     # nested past libxml2's limit: parsed flattened, as without a limit
     deep = "<div>" * 3_000 + "<p>Fee.</p>" * 2_000
     with pytest.raises(ClauseLimitError):
         segment_document(deep, format="html", max_clauses=1_000)
-    assert len(parsed) == 3
+    assert len(parsed) == 1
+
+
+def _tree_pieces(text: str) -> list[Any]:
+    """The pieces of HTML ``text`` read from lxml's tree (not from the parser's events)."""
+    from clauseclf.extraction import html
+
+    saved = html._event_pieces
+    html._event_pieces = lambda text: None
+    try:
+        return html.html_pieces(text)
+    finally:
+        html._event_pieces = saved
+
+
+_MORE_HTML_BITS = [
+    *_HTML_BITS, "<style>p {}</style>", "<svg><text>s</text></svg>", "<script>", "</script>",
+    "<noscript>n</noscript>", "<b>bold</b>", " ", "\n", "&amp; &nbsp;", "<li>", "</li>", "<ul>",
+    "<table><tr><td>", "</td><td>", "</table>", "<html><body>", "<head><title>T</title></head>",
+    "<?pi x?>", "<", "</", "<p", "'", "<br/>", "<a href='x'>link</a>", "\x01", "\x0b",
+]  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_MORE_HTML_BITS), max_size=50))
+def test_html_pieces_from_the_parsers_events_are_those_of_the_tree(bits: list[str]) -> None:
+    from clauseclf.extraction.html import _event_pieces, html_pieces
+
+    text = "".join(bits)
+    events = _event_pieces(text)
+    # read from the events unless a control character makes the tree's pieces the ones to trust
+    assert (events is None) == any(c < " " and c not in "\t\n\r" for c in text)
+    if events is not None:
+        assert list(events.pieces()) == _tree_pieces(text)
+    assert html_pieces(text) == _tree_pieces(text)
+
+
+@pytest.mark.parametrize("unit", ["<h2>Fee</h2>", "<div></div>", "<h2>Fee</h2><div> </div>"])
+def test_html_of_many_headings_or_empty_blocks_is_read_without_a_tree(monkeypatch, unit) -> None:
+    import tracemalloc
+
+    from clauseclf.extraction import html
+
+    text = "<html><body>" + unit * 40_000 + "<p>We sell data.</p></body></html>"
+    expected = _tree_pieces(text)
+    segment_document(unit * 3, format="html")  # imports and caches are not the document's
+    parsed: list[int] = []
+    parse = html._parse_html
+
+    def counted(text: str) -> Any:
+        parsed.append(1)
+        return parse(text)
+
+    monkeypatch.setattr(html, "_parse_html", counted)
+    tracemalloc.start()
+    try:
+        document = segment_document(text, format="html", max_clauses=1_000)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    # lxml's tree of the document took 25x its size or more (not traced: not built now), and a
+    # list of every heading's text was joined at the end; now: the text and its UTF-8 copy
+    # for the parser, the headings' texts joined (about 3x)
+    assert not parsed
+    assert peak < 4 * len(text), f"{peak / len(text):.1f}x the document"
+    assert [(s.text, s.heading) for s in document.segments] == [
+        ("We sell data.", "Fee" if "h2" in unit else None)
+    ]
+    assert document.text == "\n\n".join(content for _, _, content in expected)
+
+
+def test_markdown_of_many_headings_or_breaks_is_read_a_part_at_a_time(monkeypatch) -> None:
+    import tracemalloc
+
+    from markdown_it import MarkdownIt
+    from markdown_it.token import Token
+
+    parse = MarkdownIt.parse
+    sizes: list[int] = []
+
+    def counted(
+        self: MarkdownIt, src: str, env: MutableMapping[str, Any] | None = None
+    ) -> list[Token]:
+        tokens = parse(self, src, env)
+        sizes.append(len(tokens))
+        return tokens
+
+    for unit in ("## Fee\n\n", "## Fee\n", "---\n\n", "# A\n***\n\n"):
+        text = unit * 16_000 + "We sell data.\n"
+        segment_document(unit * 3, format="markdown")  # imports and caches
+        sizes.clear()
+        monkeypatch.setattr(MarkdownIt, "parse", counted)
+        traced = unit == "## Fee\n\n"  # (tracemalloc slows markdown-it several times)
+        if traced:
+            tracemalloc.start()
+        try:
+            document = segment_document(text, format="markdown", max_clauses=1_000)
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+            monkeypatch.undo()
+        # the whole document's tokens were held at once (some 100x its size, here 10-16 MB);
+        # now one part's (16 K characters: about 4 MB for any length)
+        assert len(sizes) > 3 and max(sizes) < 20_000, unit
+        assert peak < 6_000_000, f"{unit!r}: {peak / 1e6:.1f} MB"
+        assert [s.text for s in document.segments] == ["We sell data."]
+        _parts_agree(unit * 100 + "We sell data.\n")

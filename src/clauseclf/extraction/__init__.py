@@ -1,8 +1,8 @@
 """Turn plain text, HTML or Markdown into text plus structural blocks for segmentation.
 
 * Plain text: the extracted text *is* the input (offsets are offsets into it). Blocks are its
-  lines, with hard-wrapped lines re-joined and bullet / enumeration lines marked as list items;
-  they are made as they are read (``ExtractedDocument.iter_blocks``).
+  lines, with hard-wrapped lines re-joined and bullet / enumeration lines marked as list items
+  (``iter_plain_blocks`` makes them one at a time, as segmentation reads them).
 * HTML (lxml): ``script``, ``style``, ``noscript``, ``template``, ``head``, comments and
   processing instructions are dropped; headings (``h1``-``h6``), list items, paragraphs, ``div``
   and other block elements, table cells and ``br`` line breaks each start a new block. Whitespace
@@ -21,7 +21,14 @@ re-exported here: import from ``clauseclf.extraction``.
 
 from __future__ import annotations
 
-from clauseclf.extraction.blocks import Block, BlockKind, ExtractedDocument, Piece, placed_pieces
+from clauseclf.extraction.blocks import (
+    Block,
+    BlockKind,
+    ExtractedDocument,
+    Piece,
+    TextJoiner,
+    placed_pieces,
+)
 from clauseclf.extraction.core import FORMATS, detect_format, extract, iter_pieces, resolve_format
 from clauseclf.extraction.html import more_blocks_than
 from clauseclf.extraction.plain import (
@@ -37,6 +44,7 @@ __all__ = [
     "BlockKind",
     "ExtractedDocument",
     "Piece",
+    "TextJoiner",
     "detect_format",
     "extract",
     "is_heading_line",

@@ -5,7 +5,7 @@ blocks one at a time with their texts)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Literal
 
@@ -15,6 +15,7 @@ __all__ = [
     "Collector",
     "ExtractedDocument",
     "Piece",
+    "TextJoiner",
     "from_pieces",
     "placed_pieces",
 ]
@@ -32,61 +33,13 @@ class Block:
     level: int = 0
 
 
+@dataclass(frozen=True)
 class ExtractedDocument:
-    """Extracted text, the resolved format ("text", "html", "markdown") and its blocks in order.
-
-    ``blocks`` is given as the blocks or as a function that makes them one at a time (plain
-    text's, so that segmentation can stop at a limit without making them all):
-    ``iter_blocks()`` yields them without keeping them, the ``blocks`` attribute is their tuple,
-    made on first read and kept. Immutable; equal when the text, format and blocks are.
-    """
-
-    __slots__ = ("_blocks", "format", "text")
+    """Extracted text, the resolved format ("text", "html", "markdown") and its blocks in order."""
 
     text: str
     format: str
-    _blocks: tuple[Block, ...] | Callable[[], Iterator[Block]]
-
-    def __init__(
-        self, text: str, format: str, blocks: Iterable[Block] | Callable[[], Iterator[Block]]
-    ) -> None:
-        object.__setattr__(self, "text", text)
-        object.__setattr__(self, "format", format)
-        object.__setattr__(self, "_blocks", blocks if callable(blocks) else tuple(blocks))
-
-    @property
-    def blocks(self) -> tuple[Block, ...]:
-        """The blocks in order (made on first read when they come from a function)."""
-        if callable(self._blocks):
-            object.__setattr__(self, "_blocks", tuple(self._blocks()))
-        return self._blocks  # type: ignore[return-value]
-
-    def iter_blocks(self) -> Iterator[Block]:
-        """The blocks in order; made as they are read if they come from a function and
-        ``blocks`` was not read yet (then none is kept)."""
-        return self._blocks() if callable(self._blocks) else iter(self._blocks)
-
-    def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError(f"ExtractedDocument is immutable: cannot set {name!r}")
-
-    def __delattr__(self, name: str) -> None:
-        raise AttributeError(f"ExtractedDocument is immutable: cannot delete {name!r}")
-
-    def __reduce__(self) -> tuple[type[ExtractedDocument], tuple[str, str, tuple[Block, ...]]]:
-        return (ExtractedDocument, (self.text, self.format, self.blocks))
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, ExtractedDocument):
-            return NotImplemented
-        return (self.text, self.format, self.blocks) == (other.text, other.format, other.blocks)
-
-    def __hash__(self) -> int:
-        return hash((self.text, self.format, self.blocks))
-
-    def __repr__(self) -> str:
-        return (
-            f"ExtractedDocument(text={self.text!r}, format={self.format!r}, blocks={self.blocks!r})"
-        )
+    blocks: tuple[Block, ...]
 
 
 #: A piece is (kind, level, words-text); consecutive pieces become blocks separated by "\n\n".
@@ -114,6 +67,31 @@ def from_pieces(pieces: Iterable[Piece], format: str) -> ExtractedDocument:
         parts.append(content)
         blocks.append(block)
     return ExtractedDocument("\n\n".join(parts), format, tuple(blocks))
+
+
+class TextJoiner:
+    """Texts written one after another, joined into one str at the end: a few thousand at a
+    time are joined as written, so that a million small texts are never all held as objects
+    (``io.StringIO`` holds up to 100,000 of them, 5x the text for short ones)."""
+
+    _BATCH = 4096
+
+    def __init__(self) -> None:
+        self._joined: list[str] = []
+        self._batch: list[str] = []
+
+    def write(self, text: str) -> None:
+        """Add ``text`` after those written so far."""
+        self._batch.append(text)
+        if len(self._batch) >= self._BATCH:
+            self._joined.append("".join(self._batch))
+            self._batch.clear()
+
+    def getvalue(self) -> str:
+        """Every text written, in order, as one str."""
+        self._joined.append("".join(self._batch))
+        self._batch.clear()
+        return "".join(self._joined)
 
 
 class Collector:

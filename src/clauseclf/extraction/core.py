@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from functools import partial
 
 from clauseclf.extraction.blocks import ExtractedDocument, Piece, from_pieces
 from clauseclf.extraction.html import iter_html_pieces
@@ -70,12 +69,11 @@ def iter_pieces(text: str, format: str) -> Iterator[Piece]:
 
 
 def extract(text: str, *, format: str = "auto") -> ExtractedDocument:
-    """Extract ``text`` as ``format`` ("auto", "text", "html", "markdown"); plain text's blocks
-    are made when read (``ExtractedDocument.iter_blocks``).
+    """Extract ``text`` as ``format`` ("auto", "text", "html", "markdown").
 
     Raises ``TypeError`` if ``text`` is not a str and ``ValueError`` for an unknown ``format``.
     """
     resolved = resolve_format(text, format)
     if resolved == "text":
-        return ExtractedDocument(text, "text", partial(iter_plain_blocks, text))
+        return ExtractedDocument(text, "text", tuple(iter_plain_blocks(text)))
     return from_pieces(iter_pieces(text, resolved), resolved)

@@ -2,17 +2,21 @@
 and processing instructions are dropped; headings (``h1``-``h6``), list items, paragraphs,
 ``div`` and other block elements, table cells and ``br`` line breaks each start a new block.
 Whitespace inside a block is collapsed. Deeply nested or malformed HTML is handled without
-recursion."""
+recursion. Markup dense enough for lxml's tree to take over 10x the document (a million
+headings or empty elements: 25x or more) is read from lxml's parser events instead, its pieces
+kept compact (``_event_pieces``), unless a control character or deep nesting makes the tree's
+pieces the ones to trust (``_parse_html``)."""
 
 from __future__ import annotations
 
 import re
+from array import array
 from collections.abc import Iterator
 from typing import Any, cast
 
 from clauseclf._html_attributes import _trim_attributes
 from clauseclf.errors import DocumentError
-from clauseclf.extraction.blocks import BlockKind, Collector, Piece
+from clauseclf.extraction.blocks import BlockKind, Collector, Piece, TextJoiner
 from clauseclf.extraction.plain import is_heading_line
 
 __all__ = ["html_pieces", "iter_html_pieces", "more_blocks_than"]
@@ -221,16 +225,120 @@ def more_blocks_than(text: str, limit: int) -> bool:
     return counter.count > limit
 
 
+_KINDS: tuple[BlockKind, ...] = ("heading", "paragraph", "list_item")
+_KIND_CODES = {kind: code for code, kind in enumerate(_KINDS)}
+
+
+class _PieceTarget:
+    """An lxml parser target making the pieces ``iter_html_pieces`` makes from the tree, from
+    the parser's events, without a tree: the same flushes and text (dropped elements' content
+    skipped). The pieces are kept compact (their texts in one buffer, a length and a kind
+    each), so a million ``<h2>Fee</h2>`` cost a few bytes a heading instead of lxml's tree."""
+
+    def __init__(self) -> None:
+        self.collector = Collector()
+        self.context: list[tuple[BlockKind, int]] = [("paragraph", 0)]
+        self.dropped = 0  # depth inside a dropped element
+        self.depth = self.deepest = 0  # elements open
+        self.texts = TextJoiner()
+        self.lengths = array("q")
+        self.kinds = bytearray()  # _KINDS index * 8 + level
+
+    def _flush(self) -> None:
+        self.collector.flush(*self.context[-1])
+        for kind, level, content in self.collector.pieces:
+            self.texts.write(content)
+            self.lengths.append(len(content))
+            self.kinds.append(_KIND_CODES[kind] * 8 + level)
+        self.collector.pieces.clear()
+
+    def start(self, tag: str, attrib: object) -> None:
+        self.depth += 1
+        self.deepest = max(self.deepest, self.depth)
+        tag = tag.lower()
+        if self.dropped or tag in _DROP_TAGS:
+            self.dropped += 1
+        elif tag in _BLOCK_TAGS:
+            self._flush()
+            if tag in _HEADING_TAGS:
+                self.context.append(("heading", _HEADING_TAGS[tag]))
+            elif tag == "li":
+                self.context.append(("list_item", 0))
+            else:
+                self.context.append(self.context[-1])
+
+    def end(self, tag: str) -> None:
+        self.depth -= 1
+        if self.dropped:
+            self.dropped -= 1
+        elif tag.lower() in _BLOCK_TAGS:
+            self._flush()
+            if len(self.context) > 1:
+                self.context.pop()
+
+    def data(self, text: str) -> None:
+        if not self.dropped:
+            self.collector.add(text)
+
+    def close(self) -> None:
+        self._flush()
+
+    def pieces(self) -> Iterator[Piece]:
+        """The pieces gathered, in document order, each text made as it is asked for."""
+        texts, offset = self.texts.getvalue(), 0
+        for length, code in zip(self.lengths, self.kinds, strict=True):
+            yield _KINDS[code >> 3], code & 7, texts[offset : offset + length]
+            offset += length
+
+
+#: HTML with fewer characters than this per "<" is read from the parser's events: lxml's tree
+#: takes some 65-175 bytes per tag, over 10x such a document (a few percent of real policies).
+#: Others are read from the tree, which is faster (the pieces are the same).
+_DENSE_CHARS_PER_TAG = 24
+
+
+def _event_pieces(text: str) -> _PieceTarget | None:
+    """The pieces of ``text`` read from lxml's parser events (``_PieceTarget``), or None when
+    they may differ from the tree's: a control character lxml's tree treats its own way
+    (``_UNSETTABLE``), or nesting deeper than ``_COUNTED_DEPTH`` (which may reach libxml2's
+    limit, where the tree path flattens the document)."""
+    from lxml import etree
+
+    text = _trim_attributes(text)
+    if _UNSETTABLE.search(text):
+        return None
+    target = _PieceTarget()
+    parser = etree.HTMLParser(
+        target=cast(Any, target),  # lxml's stubs want str | bytes arguments: HTML's are str
+        encoding="utf-8",
+        remove_comments=True,
+        remove_pis=True,
+        huge_tree=True,
+        recover=True,
+    )
+    etree.fromstring(text.encode("utf-8", "surrogatepass"), parser)
+    if target.deepest > _COUNTED_DEPTH or any(
+        e.type_name == "ERR_RESOURCE_LIMIT" for e in parser.error_log
+    ):
+        return None
+    return target
+
+
 def html_pieces(text: str) -> list[Piece]:
     """The block pieces (kind, level, text) of an HTML document, in document order."""
     return list(iter_html_pieces(text))
 
 
 def iter_html_pieces(text: str) -> Iterator[Piece]:
-    """``html_pieces`` made as they are read (the document is parsed whole first)."""
+    """``html_pieces`` made as they are read (the document is parsed whole first, from the
+    parser's events where they give the tree's pieces: ``_event_pieces``)."""
     from lxml import etree
 
     if not text or text.isspace():  # (no stripped copy of a long document)
+        return
+    events = _event_pieces(text) if text.count("<") * _DENSE_CHARS_PER_TAG > len(text) else None
+    if events is not None:
+        yield from events.pieces()
         return
     root = _parse_html(text)
     if root is None:

@@ -82,15 +82,17 @@ def _flat_block(state: Any, start_line: int, end_line: int, silent: bool) -> boo
 
 #: Markdown longer than this is parsed a part at a time, so that markdown-it's tokens (some 300
 #: times the text they come from) are held for one part only. A part ends before an unindented
-#: line that starts with a letter, where the parser is back at the top level with nothing open,
+#: line that starts with a letter or is an ATX heading ("## Fee") or a thematic break ("---"),
+#: which nothing open before it at the top level takes in, where the parser is back there,
 #: as the part's tokens show: after a blank line (unless the last block is a fence or an HTML
 #: block running to the end: unclosed) or right after a top-level heading. Then the parts give
 #: the tokens of the whole; a part that does not end so is parsed again, twice as long. Link
 #: reference definitions hold across parts: a first pass collects them.
 CHUNK_CHARS = 1 << 14
 _NEWLINES = re.compile(r"\r\n?")  # markdown-it's first step, done here so that parts cut at "\n"
-_BLANK_CUT = re.compile(r"\n[ \t]*\n(?=[A-Za-z])")
-_LINE_CUT = re.compile(r"\n(?=[A-Za-z])")
+_CUT_BEFORE = r"(?=[A-Za-z]|#{1,6}[ \t\n]|(?:(?:-[ \t]*){3,}|(?:\*[ \t]*){3,}|(?:_[ \t]*){3,})\n)"
+_BLANK_CUT = re.compile(r"\n[ \t]*\n" + _CUT_BEFORE)
+_LINE_CUT = re.compile(r"\n" + _CUT_BEFORE)
 
 
 def _parser() -> Any:

@@ -19,8 +19,9 @@ from clauseclf.extraction import (
     FORMATS,
     Block,
     Piece,
-    extract,
+    TextJoiner,
     iter_pieces,
+    iter_plain_blocks,
     more_blocks_than,
     placed_pieces,
     resolve_format,
@@ -91,12 +92,15 @@ def _segments(
 
 
 def _piece_units(
-    pieces: Iterable[Piece], texts: list[str]
+    pieces: Iterable[Piece], joined: TextJoiner
 ) -> Iterator[tuple[str, int, Iterable[Unit]]]:
     """The units of each piece (HTML, Markdown) split on its own text, with the offset of that
-    text in the joined document (``placed_pieces``); each text is added to ``texts``."""
+    text in the joined document (``placed_pieces``); each text is written to ``joined``, after
+    a blank line but for the first (no list of a million small texts to join at the end)."""
     for (block, content), last in with_last(placed_pieces(pieces)):
-        texts.append(content)
+        if block.start:
+            joined.write("\n\n")
+        joined.write(content)
         own = Block(0, len(content), block.kind, block.level)
         yield content, block.start, _SPLITTER.units(content, own, last=last)
 
@@ -115,16 +119,16 @@ def segment_document(
     """
     resolved = resolve_format(text, format)
     if resolved == "text":
-        blocks = extract(text, format="text").iter_blocks()
+        blocks = iter_plain_blocks(text)  # made as read: a refusal stops making them
         units = ((text, 0, units) for units in _SPLITTER.block_units(text, blocks))
         return SegmentedDocument(text, "text", _segments(units, max_clauses))
     if resolved == "html" and max_clauses is not None and more_blocks_than(text, max_clauses):
         raise ClauseLimitError(max_clauses)  # known without lxml's tree of the document
     # Each block split on its own text is split as in the joined text: a block is stripped,
     # has no line break, and the splitter looks no further than its block's ends.
-    texts: list[str] = []
-    segments = _segments(_piece_units(iter_pieces(text, resolved), texts), max_clauses)
-    return SegmentedDocument("\n\n".join(texts), resolved, segments)
+    joined = TextJoiner()
+    segments = _segments(_piece_units(iter_pieces(text, resolved), joined), max_clauses)
+    return SegmentedDocument(joined.getvalue(), resolved, segments)
 
 
 def segment(text: str, *, format: str = "auto") -> list[Segment]:
