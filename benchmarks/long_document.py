@@ -200,8 +200,14 @@ def main() -> None:
         floor = rows["segment"]
         for mode, row in rows.items():
             if mode != "segment":
+                # RSS above the warm-up is often 0 for segment: no ratio then
+                rss = (
+                    f"{row['rss_bytes'] / floor['rss_bytes']:.1f}x"
+                    if floor["rss_bytes"] > 0
+                    else "n/a (segment's is 0)"
+                )
                 print(
-                    f"{mode} / segment: RSS {row['rss_bytes'] / max(floor['rss_bytes'], 1):.1f}x, "
+                    f"{mode} / segment: RSS {rss}, "
                     f"traced {row['traced_bytes'] / max(floor['traced_bytes'], 1):.1f}x"
                 )
 

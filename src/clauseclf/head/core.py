@@ -287,7 +287,7 @@ class UsedColumns:
 
 
 #: Types whose severity weights ``ClauseHead`` converts to float64 at a time.
-SEVERITY_TYPES = 2
+SEVERITY_TYPES = 4
 #: Columns of a weight matrix converted to float64 at a time by ``times_weights``.
 WEIGHT_COLUMNS = 7
 
