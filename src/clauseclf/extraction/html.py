@@ -138,29 +138,24 @@ _BLOCK_START = re.compile(
 _COUNTED_DEPTH = 1024
 
 
-class _BlockCounter:
-    """An lxml parser target counting the pieces ``html_pieces`` makes that are not headings,
-    from the parser's events, without a tree: the same flushes and text (dropped elements'
-    content skipped); a piece whose text held a control character (``_UNSETTABLE``: lxml's
-    tree may keep such text otherwise, or not at all) is not counted."""
+class _EventTarget:
+    """An lxml parser target making the pieces ``html_pieces`` makes from the tree, from the
+    parser's events, without a tree: the same flushes and text (dropped elements' content
+    skipped). Each flush hands its pieces to ``_take``."""
 
     def __init__(self) -> None:
         self.collector = Collector()
         self.context: list[tuple[BlockKind, int]] = [("paragraph", 0)]
         self.dropped = 0  # depth inside a dropped element
-        self.uncertain = False  # the piece being gathered holds a control character
         self.depth = self.deepest = 0  # elements open
-        self.count = 0
+
+    def _take(self, pieces: list[Piece]) -> None:
+        raise NotImplementedError
 
     def _flush(self) -> None:
         self.collector.flush(*self.context[-1])
-        for kind, _, content in self.collector.pieces:
-            if self.uncertain or kind == "heading":
-                continue
-            if kind == "list_item" or not is_heading_line(content):
-                self.count += 1
+        self._take(self.collector.pieces)
         self.collector.pieces.clear()
-        self.uncertain = False
 
     def start(self, tag: str, attrib: object) -> None:
         self.depth += 1
@@ -189,11 +184,33 @@ class _BlockCounter:
     def data(self, text: str) -> None:
         if not self.dropped:
             self.collector.add(text)
-            if _UNSETTABLE.search(text):
-                self.uncertain = True
 
     def close(self) -> None:
         self._flush()
+
+
+class _BlockCounter(_EventTarget):
+    """Counts the pieces that are not headings; a piece whose text held a control character
+    (``_UNSETTABLE``: lxml's tree may keep such text otherwise, or not at all) is not counted."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.uncertain = False  # the piece being gathered holds a control character
+        self.count = 0
+
+    def _take(self, pieces: list[Piece]) -> None:
+        for kind, _, content in pieces:
+            if self.uncertain or kind == "heading":
+                continue
+            if kind == "list_item" or not is_heading_line(content):
+                self.count += 1
+        self.uncertain = False
+
+    def data(self, text: str) -> None:
+        if not self.dropped:
+            self.collector.add(text)
+            if _UNSETTABLE.search(text):
+                self.uncertain = True
 
 
 def more_blocks_than(text: str, limit: int) -> bool:
@@ -229,59 +246,21 @@ _KINDS: tuple[BlockKind, ...] = ("heading", "paragraph", "list_item")
 _KIND_CODES = {kind: code for code, kind in enumerate(_KINDS)}
 
 
-class _PieceTarget:
-    """An lxml parser target making the pieces ``iter_html_pieces`` makes from the tree, from
-    the parser's events, without a tree: the same flushes and text (dropped elements' content
-    skipped). The pieces are kept compact (their texts in one buffer, a length and a kind
-    each), so a million ``<h2>Fee</h2>`` cost a few bytes a heading instead of lxml's tree."""
+class _PieceTarget(_EventTarget):
+    """Keeps the pieces compact (their texts in one buffer, a length and a kind each), so a
+    million ``<h2>Fee</h2>`` cost a few bytes a heading instead of lxml's tree."""
 
     def __init__(self) -> None:
-        self.collector = Collector()
-        self.context: list[tuple[BlockKind, int]] = [("paragraph", 0)]
-        self.dropped = 0  # depth inside a dropped element
-        self.depth = self.deepest = 0  # elements open
+        super().__init__()
         self.texts = TextJoiner()
         self.lengths = array("q")
         self.kinds = bytearray()  # _KINDS index * 8 + level
 
-    def _flush(self) -> None:
-        self.collector.flush(*self.context[-1])
-        for kind, level, content in self.collector.pieces:
+    def _take(self, pieces: list[Piece]) -> None:
+        for kind, level, content in pieces:
             self.texts.write(content)
             self.lengths.append(len(content))
             self.kinds.append(_KIND_CODES[kind] * 8 + level)
-        self.collector.pieces.clear()
-
-    def start(self, tag: str, attrib: object) -> None:
-        self.depth += 1
-        self.deepest = max(self.deepest, self.depth)
-        tag = tag.lower()
-        if self.dropped or tag in _DROP_TAGS:
-            self.dropped += 1
-        elif tag in _BLOCK_TAGS:
-            self._flush()
-            if tag in _HEADING_TAGS:
-                self.context.append(("heading", _HEADING_TAGS[tag]))
-            elif tag == "li":
-                self.context.append(("list_item", 0))
-            else:
-                self.context.append(self.context[-1])
-
-    def end(self, tag: str) -> None:
-        self.depth -= 1
-        if self.dropped:
-            self.dropped -= 1
-        elif tag.lower() in _BLOCK_TAGS:
-            self._flush()
-            if len(self.context) > 1:
-                self.context.pop()
-
-    def data(self, text: str) -> None:
-        if not self.dropped:
-            self.collector.add(text)
-
-    def close(self) -> None:
-        self._flush()
 
     def pieces(self) -> Iterator[Piece]:
         """The pieces gathered, in document order, each text made as it is asked for."""
