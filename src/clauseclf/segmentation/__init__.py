@@ -114,8 +114,9 @@ def segment_document(
     the clauses under them. Empty or blank text gives no segments. Raises ``TypeError`` for a
     non-str ``text`` and ``ValueError`` for an unknown ``format``; ``ClauseLimitError`` as soon as
     it finds more than ``max_clauses`` clauses (None: no limit), without extracting or splitting
-    the rest (an HTML document is parsed whole first, unless it certainly has more blocks that
-    are not headings than that: ``extraction.more_blocks_than``).
+    the rest (an HTML document read through lxml's tree is parsed whole first; one that
+    certainly has more blocks that are not headings than that is refused without a tree:
+    ``extraction.more_blocks_than``).
     """
     resolved = resolve_format(text, format)
     if resolved == "text":
