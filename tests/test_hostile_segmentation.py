@@ -154,7 +154,9 @@ def test_markdown_documents_parsed_in_parts_are_segmented_as_a_whole() -> None:
         assert document.text[s.start : s.end] == s.text
 
 
-def test_setext_like_lines_are_parsed_a_bounded_part_at_a_time(monkeypatch) -> None:
+def _record_parse_sizes(monkeypatch) -> list[int]:
+    """From now on, the number of tokens of each markdown-it parse, in a list (the parts a
+    Markdown document is parsed in)."""
     from markdown_it import MarkdownIt
     from markdown_it.token import Token
 
@@ -168,9 +170,14 @@ def test_setext_like_lines_are_parsed_a_bounded_part_at_a_time(monkeypatch) -> N
         sizes.append(len(tokens))
         return tokens
 
+    monkeypatch.setattr(MarkdownIt, "parse", counted)
+    return sizes
+
+
+def test_setext_like_lines_are_parsed_a_bounded_part_at_a_time(monkeypatch) -> None:
     text = "a\n==\n" * 50_000  # 250 KB of one-letter setext headings, no blank line
     small = _seconds(lambda: segment_document("a\n==\n" * 10_000))
-    monkeypatch.setattr(MarkdownIt, "parse", counted)
+    sizes = _record_parse_sizes(monkeypatch)
     large = _seconds(lambda: segment_document(text))
     # markdown-it's tokens take some 300x the text: the whole document's were 310x its size
     # at once; a part at a time, the tokens held at once stay the same for any length
@@ -507,24 +514,10 @@ def test_html_of_many_headings_or_empty_blocks_is_read_without_a_tree(monkeypatc
 def test_markdown_of_many_headings_or_breaks_is_read_a_part_at_a_time(monkeypatch) -> None:
     import tracemalloc
 
-    from markdown_it import MarkdownIt
-    from markdown_it.token import Token
-
-    parse = MarkdownIt.parse
-    sizes: list[int] = []
-
-    def counted(
-        self: MarkdownIt, src: str, env: MutableMapping[str, Any] | None = None
-    ) -> list[Token]:
-        tokens = parse(self, src, env)
-        sizes.append(len(tokens))
-        return tokens
-
     for unit in ("## Fee\n\n", "## Fee\n", "---\n\n", "# A\n***\n\n"):
         text = unit * 16_000 + "We sell data.\n"
         segment_document(unit * 3, format="markdown")  # imports and caches
-        sizes.clear()
-        monkeypatch.setattr(MarkdownIt, "parse", counted)
+        sizes = _record_parse_sizes(monkeypatch)
         traced = unit == "## Fee\n\n"  # (tracemalloc slows markdown-it several times)
         if traced:
             tracemalloc.start()

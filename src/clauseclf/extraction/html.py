@@ -223,23 +223,28 @@ def more_blocks_than(text: str, limit: int) -> bool:
     """
     if text.count("<") <= limit // 2 or sum(1 for _ in _BLOCK_START.finditer(text)) <= limit // 2:
         return False
+    counter = _BlockCounter()
+    return _parse_events(_trim_attributes(text), counter) and counter.count > limit
+
+
+def _parse_events(text: str, target: _EventTarget) -> bool:
+    """Feed the (attribute-trimmed) HTML ``text``'s parser events to ``target``, without a tree;
+    False when they may differ from the tree's: nesting deeper than ``_COUNTED_DEPTH`` or
+    libxml2's resource limit reached (the tree path then flattens the document)."""
     from lxml import etree
 
-    counter = _BlockCounter()
     parser = etree.HTMLParser(
-        target=cast(Any, counter),  # lxml's stubs want str | bytes arguments: HTML's are str
+        target=cast(Any, target),  # lxml's stubs want str | bytes arguments: HTML's are str
         encoding="utf-8",
         remove_comments=True,
         remove_pis=True,
         huge_tree=True,
         recover=True,
     )
-    etree.fromstring(_trim_attributes(text).encode("utf-8", "surrogatepass"), parser)
-    if counter.deepest > _COUNTED_DEPTH or any(
+    etree.fromstring(text.encode("utf-8", "surrogatepass"), parser)
+    return target.deepest <= _COUNTED_DEPTH and not any(
         e.type_name == "ERR_RESOURCE_LIMIT" for e in parser.error_log
-    ):
-        return False
-    return counter.count > limit
+    )
 
 
 _KINDS: tuple[BlockKind, ...] = ("heading", "paragraph", "list_item")
@@ -281,26 +286,11 @@ def _event_pieces(text: str) -> _PieceTarget | None:
     they may differ from the tree's: a control character lxml's tree treats its own way
     (``_UNSETTABLE``), or nesting deeper than ``_COUNTED_DEPTH`` (which may reach libxml2's
     limit, where the tree path flattens the document)."""
-    from lxml import etree
-
     text = _trim_attributes(text)
     if _UNSETTABLE.search(text):
         return None
     target = _PieceTarget()
-    parser = etree.HTMLParser(
-        target=cast(Any, target),  # lxml's stubs want str | bytes arguments: HTML's are str
-        encoding="utf-8",
-        remove_comments=True,
-        remove_pis=True,
-        huge_tree=True,
-        recover=True,
-    )
-    etree.fromstring(text.encode("utf-8", "surrogatepass"), parser)
-    if target.deepest > _COUNTED_DEPTH or any(
-        e.type_name == "ERR_RESOURCE_LIMIT" for e in parser.error_log
-    ):
-        return None
-    return target
+    return target if _parse_events(text, target) else None
 
 
 def html_pieces(text: str) -> list[Piece]:
