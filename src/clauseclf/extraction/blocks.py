@@ -5,7 +5,6 @@ blocks one at a time with their texts)."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Literal
@@ -95,38 +94,43 @@ class TextJoiner:
         return "".join(self._joined)
 
 
-#: Runs of whitespace, as ``str.split`` sees it (both use ``Py_UNICODE_ISSPACE``).
-_SPACES = re.compile(r"\s+")
-
-
 class Collector:
     """Accumulates inline text into the current block; ``flush`` closes the block. The texts
-    of a long block are joined a few thousand at a time, as in ``TextJoiner``."""
+    of a long block are joined (their whitespace made single spaces) a few thousand at a
+    time, so that neither they nor the block's words are ever all held as objects."""
 
     _BATCH = 4096
 
     def __init__(self) -> None:
         self.pieces: list[Piece] = []
         self._buffer: list[str] = []
-        self._joined: list[str] = []
+        self._joined: list[str] = []  # the block's words so far, their spaces made single
+        self._space = False  # whether whitespace followed the words joined so far
 
     def add(self, text: str | None) -> None:
         """Append ``text`` (nothing for None or empty) to the current block."""
         if text:
             self._buffer.append(text)
             if len(self._buffer) >= self._BATCH:
-                self._joined.append("".join(self._buffer))
-                self._buffer.clear()
+                self._join()
+
+    def _join(self) -> None:
+        raw = "".join(self._buffer)
+        self._buffer.clear()
+        words = " ".join(raw.split())
+        if words:
+            if self._joined and (self._space or raw[0].isspace()):
+                self._joined.append(" ")
+            self._joined.append(words)
+        self._space = (self._space and not words) or (bool(raw) and raw[-1].isspace())
 
     def flush(self, kind: BlockKind, level: int) -> None:
-        """Close the current block as a ``kind`` piece of ``level`` (dropped if only spaces),
-        its runs of whitespace made one space."""
-        if self._buffer or self._joined:
-            self._joined.append("".join(self._buffer))
-            self._buffer.clear()
-            raw = "".join(self._joined)
-            self._joined.clear()
-            # (split and join is faster; the expression makes no list of words for a long text)
-            content = " ".join(raw.split()) if len(raw) < 1 << 16 else _SPACES.sub(" ", raw).strip()
-            if content:
-                self.pieces.append((kind, level, content))
+        """Close the current block as a ``kind`` piece of ``level`` (its runs of whitespace
+        made one space; dropped if only spaces)."""
+        if self._buffer:
+            self._join()
+        content = "".join(self._joined)
+        self._joined.clear()
+        self._space = False
+        if content:
+            self.pieces.append((kind, level, content))
