@@ -8,7 +8,9 @@ Builds a policy of the given size from data/examples/larkspur_terms.txt repeated
 ``--paragraphs N``, a document of N tiny paragraphs "Fee.": ``--format text`` "Fee.\\n\\n", 6
 bytes each, ``markdown`` the same text read as Markdown, ``html`` "<p>Fee.</p>", 11 bytes each;
 ``--kind heading`` or ``empty`` repeats a heading ("## Fee", "<h2>Fee</h2>") or an empty block
-("<div></div>", "---") instead, which give few or no clauses (``UNITS``);
+("<div></div>", "---") instead, which give few or no clauses, ``item`` a list item with no blank
+line between ("- Fee."), ``line`` a line of one long paragraph, ``quoted`` a line of one long
+block quote ("> Fee."): one block the Markdown reader must cut (``UNITS``);
 the limit on clauses per document is lifted in the measuring process so that the path itself is
 measured, unless ``--keep-limit``: then analyze and score refuse a document over it, marked
 "refused"; ``segment`` never applies the limit), then measures each mode in a fresh process,
@@ -43,6 +45,9 @@ UNITS = {
     "paragraph": {"text": "Fee.\n\n", "markdown": "Fee.\n\n", "html": "<p>Fee.</p>"},
     "heading": {"text": "Fee\n\n", "markdown": "## Fee\n\n", "html": "<h2>Fee</h2>"},
     "empty": {"text": "-\n\n", "markdown": "---\n\n", "html": "<div></div>"},
+    "item": {"text": "- Fee.\n", "markdown": "- Fee.\n", "html": "<li>Fee.</li>"},
+    "line": {"text": "Fee.\n", "markdown": "Fee.\n", "html": "Fee.\n"},
+    "quoted": {"text": "> Fee.\n", "markdown": "> Fee.\n", "html": "<q>Fee.</q>\n"},
 }
 
 _CHILD = """
@@ -157,8 +162,8 @@ def main() -> None:
         "--kind",
         choices=tuple(UNITS),
         default="paragraph",
-        help="with --paragraphs: what is repeated (see UNITS): a tiny paragraph, a heading or "
-        "an empty block",
+        help="with --paragraphs: what is repeated (see UNITS): a tiny paragraph, a heading, "
+        "an empty block, a list item, a line of a paragraph or of a block quote",
     )
     parser.add_argument(
         "--modes", default=",".join(MODES), help="comma-separated: " + ",".join(MODES)

@@ -216,3 +216,21 @@ def test_plain_blocks_made_as_read_are_those_made_whole(text: str) -> None:
 def test_plain_blocks_made_as_read_match_the_held_ones(lines: list[str], newline: str) -> None:
     text = newline.join(lines)
     assert list(iter_plain_blocks(text)) == _plain_blocks_held(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.sampled_from(["a", "b", " ", "\n", "\xa0", "", "  ", "x y", " z "]), max_size=30)
+)
+def test_a_long_block_joined_in_batches_is_the_block_with_single_spaces(texts: list[str]) -> None:
+    from clauseclf.extraction.blocks import Collector
+
+    class Small(Collector):
+        _BATCH = 2  # joined every two texts
+
+    collector = Small()
+    for text in texts:
+        collector.add(text)
+    collector.flush("paragraph", 0)
+    expected = " ".join("".join(texts).split())
+    assert collector.pieces == ([("paragraph", 0, expected)] if expected else [])

@@ -18,6 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from clauseclf._html_attributes import MAX_HTML_ATTRIBUTES, _trim_attributes
+from clauseclf.errors import DocumentError
 from clauseclf.extraction import strip_span
 from clauseclf.segmentation import segment_document
 from clauseclf.segmentation.splitter import MAX_CLAUSE_CHARS
@@ -116,6 +117,12 @@ _MARKDOWN_BITS = [
     "]]>\n", "# Head\n", "1. Disputes\n", "[a]: /url\n", "see [a] link\n", "[b]:\n/u\n",
     "    code\n", "| a | b |\n", "|---|---|\n", "Word\n", "x\n==\n", "A\r\n", "\r\n",
     "\tTabbed\n", "* * *\n", "\u00a0\n", "\f\n", " \t\n",
+    # lines a long list, quote or paragraph is cut before, and what may make the cut wrong
+    "- Fee.\n", "+ Fee.\n", " - Fee.\n", "   * Fee.\n", "2. Fee.\n", "1) Fee.\n", "- - -\n",
+    "  - Fee.\n", "    - Fee.\n", "> Fee.\n", "> > Fee.\n", ">> Fee.\n", ">Fee.\n", "> - Fee.\n",
+    "Fee.  \n", "Fee.\\\n", "Fee *a\n", "b* fee\n", "a `b\n", "c` d\n", "a [b\n", "c](/u) d\n",
+    "a <b\n", "c> d\n", "a | b\n", "--|--\n", "===\n", "[c]: /u\n", "'t\n", "u'\n",
+    "\\* x\n", "&lt; y\n", "2. Disputes\n", "1. Fees\n",
 ]  # fmt: skip
 
 
@@ -123,7 +130,7 @@ def _parts_agree(text: str) -> None:
     from clauseclf.extraction.markdown import markdown_pieces
 
     whole = markdown_pieces(text, chunk_chars=len(text) + 1)
-    for size in (1, 7, 40, 300):
+    for size in (1, 3, 7, 40, 300):
         assert markdown_pieces(text, chunk_chars=size) == whole, size
 
 
@@ -154,9 +161,9 @@ def test_markdown_documents_parsed_in_parts_are_segmented_as_a_whole() -> None:
         assert document.text[s.start : s.end] == s.text
 
 
-def _record_parse_sizes(monkeypatch) -> list[int]:
-    """From now on, the number of tokens of each markdown-it parse, in a list (the parts a
-    Markdown document is parsed in)."""
+def _record_parse_sizes(monkeypatch, *, of_text: bool = False) -> list[int]:
+    """From now on, the number of tokens (or ``of_text``, characters) of each markdown-it
+    parse, in a list (the parts a Markdown document is parsed in)."""
     from markdown_it import MarkdownIt
     from markdown_it.token import Token
 
@@ -167,7 +174,7 @@ def _record_parse_sizes(monkeypatch) -> list[int]:
         self: MarkdownIt, src: str, env: MutableMapping[str, Any] | None = None
     ) -> list[Token]:
         tokens = parse(self, src, env)
-        sizes.append(len(tokens))
+        sizes.append(len(src) if of_text else len(tokens))
         return tokens
 
     monkeypatch.setattr(MarkdownIt, "parse", counted)
@@ -183,6 +190,46 @@ def test_setext_like_lines_are_parsed_a_bounded_part_at_a_time(monkeypatch) -> N
     # at once; a part at a time, the tokens held at once stay the same for any length
     assert len(sizes) > 10 and max(sizes) < 20_000 < sum(sizes)
     assert large < 10 * max(small, 0.01)  # linear: about 5x
+
+
+@pytest.mark.parametrize(
+    ("unit", "pieces"),
+    [
+        ("- Fee.\n", 20_000),  # one list, no blank line between its items
+        ("12. Fee.\n", 20_000),
+        ("   * Fee.\n", 20_000),
+        ("Fee.\n", 1),  # one paragraph of 20,000 lines
+        ("> Fee.\n", 1),  # one quoted paragraph
+        ("> > *Fee.*\n", 1),
+    ],
+)
+def test_one_long_list_quote_or_paragraph_is_parsed_a_bounded_part_at_a_time(
+    monkeypatch, unit: str, pieces: int
+) -> None:
+    from clauseclf.extraction.markdown import CHUNK_CHARS, markdown_pieces
+
+    sizes = _record_parse_sizes(monkeypatch, of_text=True)
+    text = unit * 20_000
+    found = markdown_pieces(text)
+    # whole, markdown-it's tokens took 100-300x the text (100,000 items: 308x); in parts, the
+    # text parsed at once (and its tokens) stays the same for any length, and the pieces are
+    # those of the whole
+    assert len(sizes) > 4 and max(sizes) <= 2 * CHUNK_CHARS and sum(sizes) >= len(text)
+    assert len(found) == pieces
+    assert {text for _, _, text in found} == {"Fee." if pieces > 1 else " ".join(["Fee."] * 20_000)}
+
+
+def test_markdown_that_cannot_be_cut_within_the_longest_part_is_refused(monkeypatch) -> None:
+    from clauseclf.extraction import markdown
+
+    monkeypatch.setattr(markdown, "MAX_PART_CHARS", 4096)
+    text = "# Fees\n\nOne.\n\n" + "Fee *\n" * 2000  # a "*" that might open emphasis: no cut
+    with pytest.raises(
+        DocumentError,
+        match=r"from line 1 on runs over 4,096 characters.*format 'text'.*--input-format text",
+    ):
+        markdown.markdown_pieces(text, chunk_chars=1000)
+    assert len(markdown.markdown_pieces("Fee.\n" * 2000, chunk_chars=1000)) == 1  # cut, joined
 
 
 def test_control_characters_after_a_dropped_element_are_kept_as_spaces() -> None:

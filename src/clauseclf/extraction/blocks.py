@@ -95,21 +95,42 @@ class TextJoiner:
 
 
 class Collector:
-    """Accumulates inline text into the current block; ``flush`` closes the block."""
+    """Accumulates inline text into the current block; ``flush`` closes the block. The texts
+    of a long block are joined (their whitespace made single spaces) a few thousand at a
+    time, so that neither they nor the block's words are ever all held as objects."""
+
+    _BATCH = 4096
 
     def __init__(self) -> None:
         self.pieces: list[Piece] = []
         self._buffer: list[str] = []
+        self._joined: list[str] = []  # the block's words so far, their spaces made single
+        self._space = False  # whether whitespace followed the words joined so far
 
     def add(self, text: str | None) -> None:
         """Append ``text`` (nothing for None or empty) to the current block."""
         if text:
             self._buffer.append(text)
+            if len(self._buffer) >= self._BATCH:
+                self._join()
+
+    def _join(self) -> None:
+        raw = "".join(self._buffer)
+        self._buffer.clear()
+        words = " ".join(raw.split())
+        if words:
+            if self._joined and (self._space or raw[0].isspace()):
+                self._joined.append(" ")
+            self._joined.append(words)
+        self._space = (self._space and not words) or (bool(raw) and raw[-1].isspace())
 
     def flush(self, kind: BlockKind, level: int) -> None:
-        """Close the current block as a ``kind`` piece of ``level`` (dropped if only spaces)."""
+        """Close the current block as a ``kind`` piece of ``level`` (its runs of whitespace
+        made one space; dropped if only spaces)."""
         if self._buffer:
-            content = " ".join("".join(self._buffer).split())
-            self._buffer.clear()
-            if content:
-                self.pieces.append((kind, level, content))
+            self._join()
+        content = "".join(self._joined)
+        self._joined.clear()
+        self._space = False
+        if content:
+            self.pieces.append((kind, level, content))

@@ -1,14 +1,17 @@
 """Markdown (markdown-it-py, CommonMark + tables) -> pieces: ATX and setext headings, list
 items, paragraphs, table cells; emphasis and code marks are removed, links and images keep their
 text, a one-item numbered list holding a heading-like line is a heading, and HTML blocks go
-through the HTML reader. Blocks nested past markdown-it's limit are kept as plain paragraphs."""
+through the HTML reader. Blocks nested past markdown-it's limit are kept as plain paragraphs.
+A long document is parsed a part at a time (``CHUNK_CHARS``), with the pieces of the whole."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
+from clauseclf.errors import DocumentError
 from clauseclf.extraction.blocks import BlockKind, Collector, Piece
 from clauseclf.extraction.html import html_pieces
 from clauseclf.extraction.plain import is_heading_line
@@ -81,18 +84,33 @@ def _flat_block(state: Any, start_line: int, end_line: int, silent: bool) -> boo
 
 
 #: Markdown longer than this is parsed a part at a time, so that markdown-it's tokens (some 300
-#: times the text they come from) are held for one part only. A part ends before an unindented
-#: line that starts with a letter or is an ATX heading ("## Fee") or a thematic break ("---"),
-#: which nothing open before it at the top level takes in, where the parser is back there,
-#: as the part's tokens show: after a blank line (unless the last block is a fence or an HTML
-#: block running to the end: unclosed) or right after a top-level heading. Then the parts give
-#: the tokens of the whole; a part that does not end so is parsed again, twice as long. Link
+#: times the text they come from) are held for one part only. A part ends before a line that
+#: nothing open takes in differently when parsed alone, as the part's tokens show (``_ending``):
+#: after a blank line or a heading, where nothing is left open; before the next item of a list
+#: that runs to the part's end; or inside a paragraph (top-level or quoted) that runs to its end,
+#: before a line that continues it, the paragraph's text then joined across the parts. A part
+#: that ends no such way is parsed again, twice as long, up to ``MAX_PART_CHARS``. Link
 #: reference definitions hold across parts: a first pass collects them.
 CHUNK_CHARS = 1 << 14
+#: The longest part: Markdown that cannot be cut within it is refused (``DocumentError``).
+MAX_PART_CHARS = 1 << 18
 _NEWLINES = re.compile(r"\r\n?")  # markdown-it's first step, done here so that parts cut at "\n"
 _CUT_BEFORE = r"(?=[A-Za-z]|#{1,6}[ \t\n]|(?:(?:-[ \t]*){3,}|(?:\*[ \t]*){3,}|(?:_[ \t]*){3,})\n)"
 _BLANK_CUT = re.compile(r"\n[ \t]*\n" + _CUT_BEFORE)
-_LINE_CUT = re.compile(r"\n" + _CUT_BEFORE)
+_MARKER = r" {0,3}(?:[-+*]|[0-9]{1,9}[.)])[ \t]+\S"
+# The start of a line that continues a paragraph: a letter, or emphasis marks before a word
+# (not a list item, a thematic break or a fence).
+_CONTINUES = r"(?:[A-Za-z]|[*_]+[^\s*_])"
+_LINE_CUT = re.compile(r"\n(?:" + _CUT_BEFORE + f"|(?={_MARKER})|(?=(?:>[ ]?)*{_CONTINUES}))")
+_MARKER_LINE = re.compile(r"( {0,3})(?:([-+*])|[0-9]{1,9}([.)]))[ \t]+\S")
+_THEMATIC_BREAK = re.compile(r" {0,3}(?:(?:-[ \t]*){3,}|(?:\*[ \t]*){3,}|(?:_[ \t]*){3,})$")
+_JOIN_LINE = re.compile(f"((?:>[ ]?)*){_CONTINUES}")
+# A line that could make the one before it a table's header row (or a setext heading).
+_DELIMITER_ROW = re.compile(r"[ \t>]*[-:|][-:| \t]*$")
+# Inline marks that may open something a later line closes (emphasis, code, link, HTML).
+_OPENERS = frozenset("*_`[<")
+_LONGEST_ROW = 4096  # a longer line after a cut is taken for a table's delimiter row
+_LIST_OPENS = ("bullet_list_open", "ordered_list_open")
 
 
 def _parser() -> Any:
@@ -101,6 +119,26 @@ def _parser() -> Any:
     parser = MarkdownIt("commonmark", {"maxNesting": _MARKDOWN_MAX_NESTING}).enable("table")
     parser.block.ruler.before("table", "clauseclf_flat", _flat_block)
     return parser
+
+
+@dataclass(frozen=True, slots=True)
+class _Ending:
+    """How a part ends: ``held``, inside a paragraph the next part's first paragraph (or
+    setext heading) continues; ``list_continues``, inside a list the next part's first list
+    continues."""
+
+    held: bool = False
+    list_continues: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class _Part:
+    """A part's tokens, with how it meets the parts before and after it."""
+
+    tokens: list[Any]
+    joined: bool  # its first paragraph continues the paragraph held at the part before's end
+    list_before: bool  # its first list continues the last list of the part before
+    ending: _Ending
 
 
 def _ends_closed(tokens: Sequence[Any], part: str) -> bool:
@@ -117,28 +155,124 @@ def _ends_closed(tokens: Sequence[Any], part: str) -> bool:
     return blank
 
 
-def _parts_tokens(parser: Any, text: str, size: int, env: dict[str, Any]) -> Iterator[Any]:
+def _list_ending(
+    tokens: Sequence[Any], lines: list[str], last: Any, marker: re.Match[str]
+) -> _Ending | None:
+    """The ending before ``marker``'s line (a list item's) if the part's last top-level block,
+    ``last``, is a list running to its end and the line is not indented into its last item."""
+    if last.map[1] != len(lines):
+        return None
+    item = next(t for t in reversed(tokens) if t.type == "list_item_open" and t.level == 1)
+    marker_line = lines[item.map[0]]
+    if len(marker.group(1)) > len(marker_line) - len(marker_line.lstrip(" ")):
+        return None
+    same = marker.group(2) if last.type == "bullet_list_open" else marker.group(3)
+    text, start = marker.string, marker.start()
+    line_end = text.find("\n", start)
+    hr = _THEMATIC_BREAK.match(text, start, len(text) if line_end < 0 else line_end)
+    return _Ending(list_continues=same == item.markup and hr is None)
+
+
+def _join_ending(tokens: Sequence[Any], lines: list[str], quotes: int) -> _Ending | None:
+    """The ending inside the part's last paragraph, before a line that continues it, if the
+    paragraph runs to the part's end inside ``quotes`` block quotes (and nothing else), holds
+    no hard break and no mark that may open something (``_OPENERS``), and follows no tokenless
+    line (a link reference definition, which may take in the lines after it)."""
+    found = len(tokens) - 3 - quotes  # paragraph_open, inline, paragraph_close, quotes' closes
+    if found < 0 or tokens[found].type != "paragraph_open":
+        return None
+    paragraph = tokens[found]
+    if paragraph.map[1] != len(lines) or paragraph.level != quotes:
+        return None
+    if any(t.type != "blockquote_close" for t in tokens[found + 3 :]):
+        return None
+    first = paragraph.map[0]
+    around = [
+        t for t in tokens[:found] if t.nesting == 1 and t.map and t.map[0] <= first < t.map[1]
+    ]
+    if len(around) != quotes or any(t.type != "blockquote_open" for t in around):
+        return None
+    last = lines[-1]
+    if not last.strip() or last.endswith("  ") or last.rstrip(" \t").endswith("\\"):
+        return None  # a hard break (or one markdown-it's strip may hide)
+    for child in tokens[found + 1].children or ():
+        if child.type == "hardbreak" or (
+            child.type == "text" and not _OPENERS.isdisjoint(child.content)
+        ):
+            return None
+    before = [t.map[1] for t in tokens[:found] if t.map is not None and t.map[1] <= first]
+    since = max([*before, *(t.map[0] for t in around), 0])
+    if any(lines[i].strip(" \t>") for i in range(since, first)):
+        return None
+    return _Ending(held=True)
+
+
+def _last_top_level(tokens: Sequence[Any]) -> int:
+    """The position of the last top-level token that opens a block (or is one), or -1."""
+    return next(
+        (i for i in range(len(tokens) - 1, -1, -1) if tokens[i].level == 0 and tokens[i].map),
+        -1,
+    )
+
+
+def _ending(tokens: Sequence[Any], part: str, text: str, end: int) -> _Ending | None:
+    """How ``part`` (``text``'s part before ``end``, ending with a line break) may end before
+    the line at ``end``, or None if that line may belong to something open (``CHUNK_CHARS``)."""
+    line_end = text.find("\n", end)
+    line_end = len(text) if line_end < 0 else line_end
+    lines = part[:-1].split("\n")
+    marker = _MARKER_LINE.match(text, end, line_end)
+    last = _last_top_level(tokens)
+    if marker is not None and last >= 0 and tokens[last].type in _LIST_OPENS:
+        return _list_ending(tokens, lines, tokens[last], marker)
+    if _ends_closed(tokens, part):
+        return _Ending()
+    join = _JOIN_LINE.match(text, end, line_end)
+    if join is None or marker is not None:
+        return None
+    after_end = text.find("\n", line_end + 1, line_end + 1 + _LONGEST_ROW)
+    if line_end < len(text) and (
+        (after_end < 0 and len(text) - line_end > _LONGEST_ROW)
+        or _DELIMITER_ROW.match(text, line_end + 1, len(text) if after_end < 0 else after_end)
+    ):
+        return None  # the line may head a table, which ends a paragraph
+    return _join_ending(tokens, lines, join.group(1).count(">"))
+
+
+def _parts(parser: Any, text: str, size: int, env: dict[str, Any]) -> Iterator[_Part]:
     """The tokens of ``text`` a part at a time (see ``CHUNK_CHARS``): each part's are freed
-    when the next is asked for, if the reader dropped them; ``env`` is shared by the parts."""
-    start = 0
+    when the next is asked for, if the reader dropped them; ``env`` is shared by the parts.
+
+    Raises ``DocumentError`` for a part that would be longer than ``MAX_PART_CHARS``.
+    """
+    start, joined, list_before = 0, False, False
     while start < len(text):
         length = size
         while True:
             cut = None
             if start + length < len(text):
                 cut = _BLANK_CUT.search(text, start + length, start + 2 * length) or (
-                    _LINE_CUT.search(text, start + length)
+                    _LINE_CUT.search(text, start + length, start + MAX_PART_CHARS + 1)
                 )
             end = len(text) if cut is None else cut.end()
+            if end - start > MAX_PART_CHARS:
+                line = text.count("\n", 0, start) + 1
+                raise DocumentError(
+                    f"Markdown from line {line} on runs over {MAX_PART_CHARS:,} characters with "
+                    "no line where it can be read in parts (one block the reader cannot split); "
+                    "read the document as plain text (format 'text'; on the command line, "
+                    "--input-format text)"
+                )
             part = text[start:end]
             tokens = parser.parse(part, env)
-            if cut is None or _ends_closed(tokens, part):
+            ending = _Ending() if cut is None else _ending(tokens, part, text, end)
+            if ending is not None:
                 break
             del tokens  # freed before the longer part is parsed
             length *= 2
-        yield tokens
+        yield _Part(tokens, joined, list_before, ending)
         del tokens  # freed before the next part is parsed
-        start = end
+        start, joined, list_before = end, ending.held, ending.list_continues
 
 
 def iter_markdown_pieces(text: str, *, chunk_chars: int = CHUNK_CHARS) -> Iterator[Piece]:
@@ -149,12 +283,12 @@ def iter_markdown_pieces(text: str, *, chunk_chars: int = CHUNK_CHARS) -> Iterat
     env: dict[str, Any] = {}
     if len(text) > chunk_chars and "]:" in text:
         # a link may use a definition made further down: collect them all first
-        for _ in _parts_tokens(parser, text, chunk_chars, env):
+        for _ in _parts(parser, text, chunk_chars, env):
             pass
     collector = Collector()
-    for tokens in _parts_tokens(parser, text, chunk_chars, env):
-        _collect(tokens, collector)
-        del tokens  # freed before the next part is parsed
+    for part in _parts(parser, text, chunk_chars, env):
+        _collect(part, collector)
+        del part  # freed before the next part is parsed
         yield from collector.pieces
         collector.pieces.clear()
 
@@ -165,10 +299,27 @@ def markdown_pieces(text: str, *, chunk_chars: int = CHUNK_CHARS) -> list[Piece]
     return list(iter_markdown_pieces(text, chunk_chars=chunk_chars))
 
 
-def _collect(tokens: Sequence[Any], collector: Collector) -> None:
-    """Add the pieces of markdown-it ``tokens`` to ``collector``."""
+def _collect(part: _Part, collector: Collector) -> None:
+    """Add the pieces of a part's markdown-it tokens to ``collector``; the text of a paragraph
+    held at its end stays in the collector for the next part's first paragraph or heading."""
+    tokens = part.tokens
+    if not tokens:  # (only reference definitions)
+        return
     context: list[tuple[BlockKind, int]] = [("paragraph", 0)]
     numbered_headings = _numbered_headings(tokens)
+    if part.list_before and tokens[0].type == "ordered_list_open":
+        numbered_headings.discard(1)  # the list goes on from the part before
+    last = _last_top_level(tokens)
+    if part.ending.list_continues and tokens[last].type == "ordered_list_open":
+        numbered_headings.discard(last + 1)  # the list goes on in the next part
+    joined = part.joined
+    first = next(t for t in tokens if t.type != "blockquote_open")
+    if joined and first.type not in ("paragraph_open", "heading_open"):
+        collector.flush("paragraph", 0)  # (a cut is taken only before a line that continues)
+        joined = False
+    held = len(tokens) - 1 if part.ending.held else -1  # the held paragraph's inline token
+    while held >= 0 and tokens[held].type != "inline":
+        held -= 1
     for position, token in enumerate(tokens):
         if token.type == "heading_open":
             context.append(("heading", int(token.tag[1:])))
@@ -181,6 +332,9 @@ def _collect(tokens: Sequence[Any], collector: Collector) -> None:
             if len(context) > 1:
                 context.pop()
         elif token.type == "inline":
+            if joined:
+                collector.add(" ")  # the line break the cut fell on
+                joined = False
             for child in token.children or ():
                 if child.type in ("text", "code_inline"):
                     collector.add(child.content)
@@ -190,7 +344,8 @@ def _collect(tokens: Sequence[Any], collector: Collector) -> None:
                     collector.flush(*context[-1])
                 elif child.type == "image":
                     collector.add(child.content)
-            collector.flush(*context[-1])
+            if position != held:
+                collector.flush(*context[-1])
         elif token.type in ("fence", "code_block"):
             for line in token.content.splitlines():
                 collector.add(line)
