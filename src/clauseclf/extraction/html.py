@@ -4,8 +4,8 @@ and processing instructions are dropped; headings (``h1``-``h6``), list items, p
 Whitespace inside a block is collapsed. Deeply nested or malformed HTML is handled without
 recursion. Markup dense enough for lxml's tree to take over 10x the document (a million
 headings or empty elements: 25x or more) is read from lxml's parser events instead, its pieces
-kept compact (``_event_pieces``), unless a control character or deep nesting makes the tree's
-pieces the ones to trust (``_parse_html``)."""
+kept compact (``_event_pieces``), unless deep nesting makes the tree's pieces the ones to trust
+(``_parse_html``)."""
 
 from __future__ import annotations
 
@@ -140,14 +140,20 @@ _COUNTED_DEPTH = 1024
 
 class _EventTarget:
     """An lxml parser target making the pieces ``html_pieces`` makes from the tree, from the
-    parser's events, without a tree: the same flushes and text (dropped elements' content
-    skipped). Each flush hands its pieces to ``_take``."""
+    parser's events, without a tree: the same flushes and text (dropped elements' content and
+    what follows the root element skipped, text joined around a dropped element made
+    ``_settable``). Each flush hands its pieces to ``_take``."""
 
     def __init__(self) -> None:
         self.collector = Collector()
         self.context: list[tuple[BlockKind, int]] = [("paragraph", 0)]
         self.dropped = 0  # depth inside a dropped element
         self.depth = self.deepest = 0  # elements open
+        # The text since the last start or end of an element not dropped: in the tree, one text
+        # or tail, joined with the tails of the dropped elements in it (``_settable`` once one
+        # of those tails is not empty: ``joined``; ``tail``: a dropped element just ended).
+        self.text: list[str] = []
+        self.joined = self.tail = False
 
     def _take(self, pieces: list[Piece]) -> None:
         raise NotImplementedError
@@ -157,13 +163,22 @@ class _EventTarget:
         self._take(self.collector.pieces)
         self.collector.pieces.clear()
 
+    def _end_text(self) -> None:
+        for text in self.text:
+            self.collector.add(_settable(text) if self.joined else text)
+        self.text.clear()
+        self.joined = self.tail = False
+
     def start(self, tag: str, attrib: object) -> None:
         self.depth += 1
         self.deepest = max(self.deepest, self.depth)
         tag = tag.lower()
+        self.tail = False
         if self.dropped or tag in _DROP_TAGS:
             self.dropped += 1
-        elif tag in _BLOCK_TAGS:
+            return
+        self._end_text()
+        if tag in _BLOCK_TAGS:
             self._flush()
             if tag in _HEADING_TAGS:
                 self.context.append(("heading", _HEADING_TAGS[tag]))
@@ -176,41 +191,37 @@ class _EventTarget:
         self.depth -= 1
         if self.dropped:
             self.dropped -= 1
-        elif tag.lower() in _BLOCK_TAGS:
+            self.tail = not self.dropped
+            return
+        if not self.depth:  # what follows the root element (after "</html>") is not in the tree
+            self.dropped = 1
+        self._end_text()
+        if tag.lower() in _BLOCK_TAGS:
             self._flush()
             if len(self.context) > 1:
                 self.context.pop()
 
     def data(self, text: str) -> None:
-        if not self.dropped:
-            self.collector.add(text)
+        if not self.dropped and text:
+            self.text.append(text)
+            self.joined = self.joined or self.tail
 
     def close(self) -> None:
+        self._end_text()
         self._flush()
 
 
 class _BlockCounter(_EventTarget):
-    """Counts the pieces that are not headings; a piece whose text held a control character
-    (``_UNSETTABLE``: lxml's tree may keep such text otherwise, or not at all) is not counted."""
+    """Counts the pieces that are not headings."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.uncertain = False  # the piece being gathered holds a control character
         self.count = 0
 
     def _take(self, pieces: list[Piece]) -> None:
         for kind, _, content in pieces:
-            if self.uncertain or kind == "heading":
-                continue
-            if kind == "list_item" or not is_heading_line(content):
+            if kind == "list_item" or (kind == "paragraph" and not is_heading_line(content)):
                 self.count += 1
-        self.uncertain = False
-
-    def data(self, text: str) -> None:
-        if not self.dropped:
-            self.collector.add(text)
-            if _UNSETTABLE.search(text):
-                self.uncertain = True
 
 
 def more_blocks_than(text: str, limit: int) -> bool:
@@ -283,12 +294,9 @@ _DENSE_CHARS_PER_TAG = 24
 
 def _event_pieces(text: str) -> _PieceTarget | None:
     """The pieces of ``text`` read from lxml's parser events (``_PieceTarget``), or None when
-    they may differ from the tree's: a control character lxml's tree treats its own way
-    (``_UNSETTABLE``), or nesting deeper than ``_COUNTED_DEPTH`` (which may reach libxml2's
-    limit, where the tree path flattens the document)."""
+    they may differ from the tree's: nesting deeper than ``_COUNTED_DEPTH`` (which may reach
+    libxml2's limit, where the tree path flattens the document)."""
     text = _trim_attributes(text)
-    if _UNSETTABLE.search(text):
-        return None
     target = _PieceTarget()
     return target if _parse_events(text, target) else None
 
