@@ -434,11 +434,11 @@ def test_html_certainly_over_a_clause_limit_is_refused_without_a_tree(monkeypatc
     headings = "<h2>Fees</h2><p>Refunds</p>" * 1_000 + "<p>Fee.</p>"
     assert len(segment_document(headings, format="html", max_clauses=1).segments) == 1
     assert not parsed  # read from the parser's events: no tree either
-    # nested past libxml2's limit: parsed flattened, as without a limit
+    # nested past libxml2's limit: counted flattened, as the tree reads it (it was parsed)
     deep = "<div>" * 3_000 + "<p>Fee.</p>" * 2_000
     with pytest.raises(ClauseLimitError):
         segment_document(deep, format="html", max_clauses=1_000)
-    assert len(parsed) == 1
+    assert not parsed
 
 
 def _tree_pieces(text: str) -> list[Any]:
@@ -496,6 +496,45 @@ def test_html_pieces_from_the_parsers_events_are_those_of_the_tree_for(text: str
     events = _event_pieces(text)
     assert events is not None
     assert list(events.pieces()) == _tree_pieces(text)
+
+
+_DEEP_HTML = {
+    "div": "<div>Deep {i}. ",
+    "span": "<span>{i} ",
+    "unknown": "<x-note>{i} ",
+    "heading": "<h2>Deep {i}",
+    "list": "<ul><li>Item {i}",
+    "cell": "<table><tr><td>Cell {i}",
+    "dropped": "<div>\x01<script>s</script>\x02{i}<style>p {{}}</style>",
+}
+
+
+@pytest.mark.parametrize("depth", [1_500, 2_046, 2_047, 3_000])
+@pytest.mark.parametrize("shape", sorted(_DEEP_HTML))
+def test_deep_html_pieces_from_the_parsers_events_are_those_of_the_tree(shape, depth) -> None:
+    """Past libxml2's depth limit (2048 elements, html and body included) lxml's tree stops and
+    the document is parsed flattened: the parser's events are read flattened then too."""
+    from clauseclf.extraction.html import _event_pieces
+
+    text = "".join(_DEEP_HTML[shape].format(i=i) for i in range(depth)) + "<p>Fee.</p>" * 20
+    events = _event_pieces(text)
+    assert events is not None
+    pieces = list(events.pieces())
+    assert pieces == _tree_pieces(text)
+    assert pieces[-1][2] == "Fee." and len(pieces) >= 20
+
+
+def test_html_nested_too_deeply_even_flattened_is_refused_from_the_parsers_events() -> None:
+    from clauseclf.errors import DocumentError
+    from clauseclf.extraction.html import _event_pieces, more_blocks_than
+
+    text = "<svg>" * 5_000 + "<p>Fee.</p>" * 3_000  # dropped tags stay nested
+    with pytest.raises(DocumentError, match="nested too deeply"):
+        _tree_pieces(text)
+    with pytest.raises(DocumentError, match="nested too deeply"):
+        _event_pieces(text)
+    with pytest.raises(DocumentError, match="nested too deeply"):
+        more_blocks_than(text, 1_000)
 
 
 def test_dense_html_holding_a_control_character_is_read_without_a_tree(monkeypatch) -> None:

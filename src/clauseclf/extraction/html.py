@@ -4,15 +4,14 @@ and processing instructions are dropped; headings (``h1``-``h6``), list items, p
 Whitespace inside a block is collapsed. Deeply nested or malformed HTML is handled without
 recursion. Markup dense enough for lxml's tree to take over 10x the document (a million
 headings or empty elements: 25x or more) is read from lxml's parser events instead, its pieces
-kept compact (``_event_pieces``), unless deep nesting makes the tree's pieces the ones to trust
-(``_parse_html``)."""
+kept compact (``_event_pieces``)."""
 
 from __future__ import annotations
 
 import re
 from array import array
-from collections.abc import Iterator
-from typing import Any, cast
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar, cast
 
 from clauseclf._html_attributes import _trim_attributes
 from clauseclf.errors import DocumentError
@@ -95,27 +94,44 @@ def _flattened(text: str, kept: frozenset[str]) -> str:
     return _ANY_TAG.sub(replace, text)
 
 
+def _flattenings(text: str) -> Iterator[str]:
+    """``text`` with its attributes trimmed, then flattened by each of ``_FLATTENINGS`` in
+    turn: the texts parsed until one is within libxml2's depth limit."""
+    text = _trim_attributes(text)
+    yield text
+    for kept in _FLATTENINGS:
+        text = _flattened(text, kept)
+        yield text
+
+
+#: libxml2's depth limit (``huge_tree``): lxml's tree stops at an element nested deeper
+#: (ERR_RESOURCE_LIMIT); its parser events go on, so a parser target counts the depth.
+_MAX_DEPTH = 2048
+_TOO_DEEP = (
+    "HTML is nested too deeply to parse (past libxml2's limit of 2048 levels, even with every "
+    "tag but those of dropped content such as <script> and <svg> flattened)"
+)
+
+
+def _resource_limit(parser: Any) -> bool:
+    return any(e.type_name == "ERR_RESOURCE_LIMIT" for e in parser.error_log)
+
+
 def _parse_html(text: str) -> Any:
-    """Parse HTML with lxml; nesting beyond libxml2's limit (2048) is flattened first.
+    """Parse HTML with lxml; nesting beyond libxml2's limit is flattened first.
 
     Raises ``DocumentError`` if the document still cannot be parsed within the limit.
     """
     from lxml import etree
 
-    text = _trim_attributes(text)
-    for kept in (None, *_FLATTENINGS):
-        if kept is not None:
-            text = _flattened(text, kept)
+    for flat in _flattenings(text):
         parser = etree.HTMLParser(
             encoding="utf-8", remove_comments=True, remove_pis=True, huge_tree=True, recover=True
         )
-        root = etree.fromstring(text.encode("utf-8", "surrogatepass"), parser)
-        if not any(e.type_name == "ERR_RESOURCE_LIMIT" for e in parser.error_log):
+        root = etree.fromstring(flat.encode("utf-8", "surrogatepass"), parser)
+        if not _resource_limit(parser):
             return root
-    raise DocumentError(
-        "HTML is nested too deeply to parse (past libxml2's limit of 2048 levels, even with "
-        "every tag but those of dropped content such as <script> and <svg> flattened)"
-    )
+    raise DocumentError(_TOO_DEEP)
 
 
 # Control characters lxml parses but refuses to set as text (ValueError): text joined around a
@@ -132,10 +148,6 @@ def _settable(text: str) -> str:
 _BLOCK_START = re.compile(
     "<(?:" + "|".join(sorted(_BLOCK_TAGS, key=len, reverse=True)) + r")(?=[\s/>])", re.IGNORECASE
 )
-
-
-#: Nesting beyond which ``more_blocks_than`` does not answer True (well below libxml2's limit).
-_COUNTED_DEPTH = 1024
 
 
 class _EventTarget:
@@ -229,33 +241,42 @@ def more_blocks_than(text: str, limit: int) -> bool:
     (each of which ``segment_document`` splits into one clause or more), read without a tree.
 
     A document with at most ``limit // 2`` block start tags is not read (its answer is almost
-    always False). One nested deeper than ``_COUNTED_DEPTH`` is False: lxml's tree may hit
-    libxml2's depth limit (2048), and the document is then flattened before it is read.
+    always False). Raises ``DocumentError`` as ``html_pieces`` does (nested too deeply).
     """
     if text.count("<") <= limit // 2 or sum(1 for _ in _BLOCK_START.finditer(text)) <= limit // 2:
         return False
-    counter = _BlockCounter()
-    return _parse_events(_trim_attributes(text), counter) and counter.count > limit
+    counter = _parse_events(text, _BlockCounter)
+    return counter is not None and counter.count > limit
 
 
-def _parse_events(text: str, target: _EventTarget) -> bool:
-    """Feed the (attribute-trimmed) HTML ``text``'s parser events to ``target``, without a tree;
-    False when they may differ from the tree's: nesting deeper than ``_COUNTED_DEPTH`` or
-    libxml2's resource limit reached (the tree path then flattens the document)."""
+_Target = TypeVar("_Target", bound=_EventTarget)
+
+
+def _parse_events(text: str, make: Callable[[], _Target]) -> _Target | None:
+    """A target from ``make`` fed the HTML ``text``'s parser events, without a tree, the text
+    flattened as ``_parse_html`` flattens it when nested deeper than ``_MAX_DEPTH``; None if
+    the parser reports a resource limit (the tree's pieces may then differ).
+
+    Raises ``DocumentError`` as ``_parse_html`` does.
+    """
     from lxml import etree
 
-    parser = etree.HTMLParser(
-        target=cast(Any, target),  # lxml's stubs want str | bytes arguments: HTML's are str
-        encoding="utf-8",
-        remove_comments=True,
-        remove_pis=True,
-        huge_tree=True,
-        recover=True,
-    )
-    etree.fromstring(text.encode("utf-8", "surrogatepass"), parser)
-    return target.deepest <= _COUNTED_DEPTH and not any(
-        e.type_name == "ERR_RESOURCE_LIMIT" for e in parser.error_log
-    )
+    for flat in _flattenings(text):
+        target = make()
+        parser = etree.HTMLParser(
+            target=cast(Any, target),  # lxml's stubs want str | bytes arguments: HTML's are str
+            encoding="utf-8",
+            remove_comments=True,
+            remove_pis=True,
+            huge_tree=True,
+            recover=True,
+        )
+        etree.fromstring(flat.encode("utf-8", "surrogatepass"), parser)
+        if _resource_limit(parser):
+            return None
+        if target.deepest <= _MAX_DEPTH:
+            return target
+    raise DocumentError(_TOO_DEEP)
 
 
 _KINDS: tuple[BlockKind, ...] = ("heading", "paragraph", "list_item")
@@ -293,12 +314,9 @@ _DENSE_CHARS_PER_TAG = 24
 
 
 def _event_pieces(text: str) -> _PieceTarget | None:
-    """The pieces of ``text`` read from lxml's parser events (``_PieceTarget``), or None when
-    they may differ from the tree's: nesting deeper than ``_COUNTED_DEPTH`` (which may reach
-    libxml2's limit, where the tree path flattens the document)."""
-    text = _trim_attributes(text)
-    target = _PieceTarget()
-    return target if _parse_events(text, target) else None
+    """The pieces of ``text`` read from lxml's parser events (``_PieceTarget``; ``None``: see
+    ``_parse_events``). Raises ``DocumentError`` as ``_parse_html`` does."""
+    return _parse_events(text, _PieceTarget)
 
 
 def html_pieces(text: str) -> list[Piece]:
