@@ -176,10 +176,12 @@ class _EventTarget:
         self.collector.pieces.clear()
 
     def _end_text(self) -> None:
-        for text in self.text:
-            self.collector.add(_settable(text) if self.joined else text)
-        self.text.clear()
-        self.joined = self.tail = False
+        if self.text:
+            for text in self.text:
+                self.collector.add(_settable(text) if self.joined else text)
+            self.text.clear()
+            self.joined = False
+        self.tail = False
 
     def start(self, tag: str, attrib: object) -> None:
         self.depth += 1
