@@ -524,6 +524,32 @@ def test_deep_html_pieces_from_the_parsers_events_are_those_of_the_tree(shape, d
     assert pieces[-1][2] == "Fee." and len(pieces) >= 20
 
 
+def test_deep_dense_html_is_read_flattened_in_a_small_multiple_of_its_size(monkeypatch) -> None:
+    import tracemalloc
+
+    from clauseclf.errors import ClauseLimitError
+    from clauseclf.extraction import html
+
+    text = "<div>" * 3_000 + "<p>Fee.</p>" * 100_000
+    segment_document("<p>Fee.</p>" * 3, format="html")  # imports and caches
+    parsed: list[int] = []
+    monkeypatch.setattr(html, "_parse_html", lambda text: parsed.append(1))
+    tracemalloc.start()
+    try:
+        with pytest.raises(ClauseLimitError):
+            segment_document(text, format="html", max_clauses=1_000)
+        _, refused = tracemalloc.get_traced_memory()
+        tracemalloc.reset_peak()
+        events = html._event_pieces(text)
+        _, read = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    # the flattened text's parts were all held at once (17x the text), then lxml's tree (not
+    # traced: 25x or more); now the text, a flattened copy, its UTF-8 copy and the pieces
+    assert not parsed and events is not None
+    assert refused < 4 * len(text) and read < 5 * len(text), (refused, read, len(text))
+
+
 def test_html_nested_too_deeply_even_flattened_is_refused_from_the_parsers_events() -> None:
     from clauseclf.errors import DocumentError
     from clauseclf.extraction.html import _event_pieces, more_blocks_than

@@ -83,15 +83,18 @@ _FLATTENINGS = (_KEPT_TAGS | frozenset(_HEADING_TAGS), _KEPT_TAGS)
 
 
 def _flattened(text: str, kept: frozenset[str]) -> str:
-    """``text`` with every tag not in ``kept`` removed: block tags become ``<br>``."""
-
-    def replace(match: re.Match[str]) -> str:
+    """``text`` with every tag not in ``kept`` removed: block tags become ``<br>``. Its parts
+    are joined a batch at a time (``TextJoiner``), never all held as objects at once."""
+    flat, end = TextJoiner(), 0
+    for match in _ANY_TAG.finditer(text):
         tag = match.group(2).lower()
-        if tag in kept:
-            return match.group(0)
-        return "<br>" if tag in _BLOCK_TAGS else ""
-
-    return _ANY_TAG.sub(replace, text)
+        if tag not in kept:
+            flat.write(text[end : match.start()])
+            if tag in _BLOCK_TAGS:
+                flat.write("<br>")
+            end = match.end()
+    flat.write(text[end:])
+    return flat.getvalue()
 
 
 def _flattenings(text: str) -> Iterator[str]:
@@ -160,7 +163,7 @@ class _EventTarget:
         self.collector = Collector()
         self.context: list[tuple[BlockKind, int]] = [("paragraph", 0)]
         self.dropped = 0  # depth inside a dropped element
-        self.depth = self.deepest = 0  # elements open
+        self.depth = 0  # elements open
         # The text since the last start or end of an element not dropped: in the tree, one text
         # or tail, joined with the tails of the dropped elements in it (``_settable`` once one
         # of those tails is not empty: ``joined``; ``tail``: a dropped element just ended).
@@ -185,7 +188,8 @@ class _EventTarget:
 
     def start(self, tag: str, attrib: object) -> None:
         self.depth += 1
-        self.deepest = max(self.deepest, self.depth)
+        if self.depth > _MAX_DEPTH:  # where lxml's tree stops: the parse stops too
+            raise DocumentError(_TOO_DEEP)
         tag = tag.lower()
         self.tail = False
         if self.dropped or tag in _DROP_TAGS:
@@ -256,8 +260,9 @@ _Target = TypeVar("_Target", bound=_EventTarget)
 
 def _parse_events(text: str, make: Callable[[], _Target]) -> _Target | None:
     """A target from ``make`` fed the HTML ``text``'s parser events, without a tree, the text
-    flattened as ``_parse_html`` flattens it when nested deeper than ``_MAX_DEPTH``; None if
-    the parser reports a resource limit (the tree's pieces may then differ).
+    flattened as ``_parse_html`` flattens it when nested deeper than ``_MAX_DEPTH`` (the target
+    stops the parse there); None if the parser reports a resource limit (the tree's pieces may
+    then differ).
 
     Raises ``DocumentError`` as ``_parse_html`` does.
     """
@@ -273,11 +278,11 @@ def _parse_events(text: str, make: Callable[[], _Target]) -> _Target | None:
             huge_tree=True,
             recover=True,
         )
-        etree.fromstring(flat.encode("utf-8", "surrogatepass"), parser)
-        if _resource_limit(parser):
-            return None
-        if target.deepest <= _MAX_DEPTH:
-            return target
+        try:
+            etree.fromstring(flat.encode("utf-8", "surrogatepass"), parser)
+        except DocumentError:  # nested deeper than _MAX_DEPTH
+            continue
+        return None if _resource_limit(parser) else target
     raise DocumentError(_TOO_DEEP)
 
 
