@@ -10,7 +10,8 @@ bytes each, ``markdown`` the same text read as Markdown, ``html`` "<p>Fee.</p>",
 ``--kind heading`` or ``empty`` repeats a heading ("## Fee", "<h2>Fee</h2>") or an empty block
 ("<div></div>", "---") instead, which give few or no clauses, ``item`` a list item with no blank
 line between ("- Fee."), ``line`` a line of one long paragraph, ``quoted`` a line of one long
-block quote ("> Fee."): one block the Markdown reader must cut (``UNITS``);
+block quote ("> Fee."): one block the Markdown reader must cut (``UNITS``); ``--control-character``
+puts one "\\x01" in the middle unit's text, ``--nest N`` (HTML) opens N ``<div>`` before it all;
 the limit on clauses per document is lifted in the measuring process so that the path itself is
 measured, unless ``--keep-limit``: then analyze and score refuse a document over it, marked
 "refused"; ``segment`` never applies the limit), then measures each mode in a fresh process,
@@ -58,7 +59,7 @@ from clauseclf.segmentation import segment_document
 
 mode, megabytes, example, trace = sys.argv[1], float(sys.argv[2]), Path(sys.argv[3]), sys.argv[4]
 paragraphs, keep_limit, fmt = int(sys.argv[5]), sys.argv[6] == "keep", sys.argv[7]
-kind = sys.argv[8]
+kind, control, nest = sys.argv[8], sys.argv[9] == "control", int(sys.argv[10])
 if paragraphs:
     from clauseclf import pipeline
 
@@ -66,6 +67,10 @@ if paragraphs:
         pipeline.MAX_DOCUMENT_CLAUSES = paragraphs
     unit = UNITS[kind][fmt]
     text = unit * paragraphs
+    if control:
+        at = len(unit) * (paragraphs // 2) + unit.find(">") + 1
+        text = text[:at] + "\\x01" + text[at:]
+    text = "<div>" * nest + text
 else:
     unit = example.read_text(encoding="utf-8") + "\\n\\n"
     text = unit * max(1, int(megabytes * 1e6 / len(unit.encode("utf-8"))))
@@ -124,11 +129,15 @@ def run(
     keep_limit: bool = False,
     format: str = "text",
     kind: str = "paragraph",
+    control_character: bool = False,
+    nest: int = 0,
 ) -> dict[str, float]:
     example = REPO / "data" / "examples" / "larkspur_terms.txt"
     flag = "trace" if trace else "rss"
     limit = "keep" if keep_limit else "lift"
+    control = "control" if control_character else "none"
     arguments = [mode, str(megabytes), str(example), flag, str(paragraphs), limit, format, kind]
+    arguments += [control, str(nest)]
     child = f"UNITS = {UNITS!r}\n{_CHILD}"
     result = subprocess.run(
         [sys.executable, "-c", child, *arguments],
@@ -166,11 +175,21 @@ def main() -> None:
         "an empty block, a list item, a line of a paragraph or of a block quote",
     )
     parser.add_argument(
+        "--control-character",
+        action="store_true",
+        help="with --paragraphs: one control character (\\x01) in the middle unit's text",
+    )
+    parser.add_argument(
+        "--nest", type=int, default=0, help="with --paragraphs --format html: N <div> around it"
+    )
+    parser.add_argument(
         "--modes", default=",".join(MODES), help="comma-separated: " + ",".join(MODES)
     )
     args = parser.parse_args()
-    if args.format != "text" and not args.paragraphs:
-        parser.error("--format is for the --paragraphs document")
+    if (args.format != "text" or args.control_character or args.nest) and not args.paragraphs:
+        parser.error("--format, --control-character and --nest are for the --paragraphs document")
+    if args.nest and args.format != "html":
+        parser.error("--nest is for --format html")
     modes = [m for m in args.modes.split(",") if m]
     unknown = sorted(set(modes) - set(MODES))
     if unknown:
@@ -182,6 +201,8 @@ def main() -> None:
             "keep_limit": args.keep_limit,
             "format": args.format,
             "kind": args.kind,
+            "control_character": args.control_character,
+            "nest": args.nest,
         }
         rss = run(mode, args.megabytes, trace=False, **options)  # type: ignore[arg-type]
         traced = run(mode, args.megabytes, trace=True, **options)  # type: ignore[arg-type]
@@ -191,7 +212,10 @@ def main() -> None:
     counts = {row["clauses"] for row in rows.values() if row["clauses"] >= 0}
     clauses = ", ".join(f"{count:,.0f}" for count in sorted(counts)) or "refused"
     unit = UNITS[args.kind][args.format] if args.paragraphs else "the example"
-    print(f"document: {size / 1e6:.1f} MB ({args.format}, {unit!r}), {clauses} clauses")
+    extras = "".join(
+        [", one \\x01" * args.control_character, f", in {args.nest:,} <div>" * bool(args.nest)]
+    )
+    print(f"document: {size / 1e6:.1f} MB ({args.format}, {unit!r}{extras}), {clauses} clauses")
     header = ("mode", "seconds", "peak RSS +MB", "x doc", "traced MB", "x doc")
     print("{:<13} {:>8} {:>13} {:>6} {:>10} {:>6}".format(*header))
     for mode, row in rows.items():

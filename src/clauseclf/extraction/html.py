@@ -4,15 +4,14 @@ and processing instructions are dropped; headings (``h1``-``h6``), list items, p
 Whitespace inside a block is collapsed. Deeply nested or malformed HTML is handled without
 recursion. Markup dense enough for lxml's tree to take over 10x the document (a million
 headings or empty elements: 25x or more) is read from lxml's parser events instead, its pieces
-kept compact (``_event_pieces``), unless a control character or deep nesting makes the tree's
-pieces the ones to trust (``_parse_html``)."""
+kept compact (``_event_pieces``)."""
 
 from __future__ import annotations
 
 import re
 from array import array
-from collections.abc import Iterator
-from typing import Any, cast
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar, cast
 
 from clauseclf._html_attributes import _trim_attributes
 from clauseclf.errors import DocumentError
@@ -84,38 +83,58 @@ _FLATTENINGS = (_KEPT_TAGS | frozenset(_HEADING_TAGS), _KEPT_TAGS)
 
 
 def _flattened(text: str, kept: frozenset[str]) -> str:
-    """``text`` with every tag not in ``kept`` removed: block tags become ``<br>``."""
-
-    def replace(match: re.Match[str]) -> str:
+    """``text`` with every tag not in ``kept`` removed: block tags become ``<br>``. Its parts
+    are joined a batch at a time (``TextJoiner``), never all held as objects at once."""
+    flat, end = TextJoiner(), 0
+    for match in _ANY_TAG.finditer(text):
         tag = match.group(2).lower()
-        if tag in kept:
-            return match.group(0)
-        return "<br>" if tag in _BLOCK_TAGS else ""
+        if tag not in kept:
+            flat.write(text[end : match.start()])
+            if tag in _BLOCK_TAGS:
+                flat.write("<br>")
+            end = match.end()
+    flat.write(text[end:])
+    return flat.getvalue()
 
-    return _ANY_TAG.sub(replace, text)
+
+def _flattenings(text: str) -> Iterator[str]:
+    """``text`` with its attributes trimmed, then flattened by each of ``_FLATTENINGS`` in
+    turn: the texts parsed until one is within libxml2's depth limit."""
+    text = _trim_attributes(text)
+    yield text
+    for kept in _FLATTENINGS:
+        text = _flattened(text, kept)
+        yield text
+
+
+#: libxml2's depth limit (``huge_tree``): lxml's tree stops at an element nested deeper
+#: (ERR_RESOURCE_LIMIT); its parser events go on, so a parser target counts the depth.
+_MAX_DEPTH = 2048
+_TOO_DEEP = (
+    "HTML is nested too deeply to parse (past libxml2's limit of 2048 levels, even with every "
+    "tag but those of dropped content such as <script> and <svg> flattened)"
+)
+
+
+def _resource_limit(parser: Any) -> bool:
+    return any(e.type_name == "ERR_RESOURCE_LIMIT" for e in parser.error_log)
 
 
 def _parse_html(text: str) -> Any:
-    """Parse HTML with lxml; nesting beyond libxml2's limit (2048) is flattened first.
+    """Parse HTML with lxml; nesting beyond libxml2's limit is flattened first.
 
     Raises ``DocumentError`` if the document still cannot be parsed within the limit.
     """
     from lxml import etree
 
-    text = _trim_attributes(text)
-    for kept in (None, *_FLATTENINGS):
-        if kept is not None:
-            text = _flattened(text, kept)
+    for flat in _flattenings(text):
         parser = etree.HTMLParser(
             encoding="utf-8", remove_comments=True, remove_pis=True, huge_tree=True, recover=True
         )
-        root = etree.fromstring(text.encode("utf-8", "surrogatepass"), parser)
-        if not any(e.type_name == "ERR_RESOURCE_LIMIT" for e in parser.error_log):
+        root = etree.fromstring(flat.encode("utf-8", "surrogatepass"), parser)
+        if not _resource_limit(parser):
             return root
-    raise DocumentError(
-        "HTML is nested too deeply to parse (past libxml2's limit of 2048 levels, even with "
-        "every tag but those of dropped content such as <script> and <svg> flattened)"
-    )
+    raise DocumentError(_TOO_DEEP)
 
 
 # Control characters lxml parses but refuses to set as text (ValueError): text joined around a
@@ -134,20 +153,22 @@ _BLOCK_START = re.compile(
 )
 
 
-#: Nesting beyond which ``more_blocks_than`` does not answer True (well below libxml2's limit).
-_COUNTED_DEPTH = 1024
-
-
 class _EventTarget:
     """An lxml parser target making the pieces ``html_pieces`` makes from the tree, from the
-    parser's events, without a tree: the same flushes and text (dropped elements' content
-    skipped). Each flush hands its pieces to ``_take``."""
+    parser's events, without a tree: the same flushes and text (dropped elements' content and
+    what follows the root element skipped, text joined around a dropped element made
+    ``_settable``). Each flush hands its pieces to ``_take``."""
 
     def __init__(self) -> None:
         self.collector = Collector()
         self.context: list[tuple[BlockKind, int]] = [("paragraph", 0)]
         self.dropped = 0  # depth inside a dropped element
-        self.depth = self.deepest = 0  # elements open
+        self.depth = 0  # elements open
+        # The text since the last start or end of an element not dropped: in the tree, one text
+        # or tail, joined with the tails of the dropped elements in it (``_settable`` once one
+        # of those tails is not empty: ``joined``; ``tail``: a dropped element just ended).
+        self.text: list[str] = []
+        self.joined = self.tail = False
 
     def _take(self, pieces: list[Piece]) -> None:
         raise NotImplementedError
@@ -157,13 +178,25 @@ class _EventTarget:
         self._take(self.collector.pieces)
         self.collector.pieces.clear()
 
+    def _end_text(self) -> None:
+        if self.text:
+            for text in self.text:
+                self.collector.add(_settable(text) if self.joined else text)
+            self.text.clear()
+            self.joined = False
+        self.tail = False
+
     def start(self, tag: str, attrib: object) -> None:
         self.depth += 1
-        self.deepest = max(self.deepest, self.depth)
+        if self.depth > _MAX_DEPTH:  # where lxml's tree stops: the parse stops too
+            raise DocumentError(_TOO_DEEP)
         tag = tag.lower()
+        self.tail = False
         if self.dropped or tag in _DROP_TAGS:
             self.dropped += 1
-        elif tag in _BLOCK_TAGS:
+            return
+        self._end_text()
+        if tag in _BLOCK_TAGS:
             self._flush()
             if tag in _HEADING_TAGS:
                 self.context.append(("heading", _HEADING_TAGS[tag]))
@@ -176,41 +209,37 @@ class _EventTarget:
         self.depth -= 1
         if self.dropped:
             self.dropped -= 1
-        elif tag.lower() in _BLOCK_TAGS:
+            self.tail = not self.dropped
+            return
+        if not self.depth:  # what follows the root element (after "</html>") is not in the tree
+            self.dropped = 1
+        self._end_text()
+        if tag.lower() in _BLOCK_TAGS:
             self._flush()
             if len(self.context) > 1:
                 self.context.pop()
 
     def data(self, text: str) -> None:
-        if not self.dropped:
-            self.collector.add(text)
+        if not self.dropped and text:
+            self.text.append(text)
+            self.joined = self.joined or self.tail
 
     def close(self) -> None:
+        self._end_text()
         self._flush()
 
 
 class _BlockCounter(_EventTarget):
-    """Counts the pieces that are not headings; a piece whose text held a control character
-    (``_UNSETTABLE``: lxml's tree may keep such text otherwise, or not at all) is not counted."""
+    """Counts the pieces that are not headings."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.uncertain = False  # the piece being gathered holds a control character
         self.count = 0
 
     def _take(self, pieces: list[Piece]) -> None:
         for kind, _, content in pieces:
-            if self.uncertain or kind == "heading":
-                continue
-            if kind == "list_item" or not is_heading_line(content):
+            if kind == "list_item" or (kind == "paragraph" and not is_heading_line(content)):
                 self.count += 1
-        self.uncertain = False
-
-    def data(self, text: str) -> None:
-        if not self.dropped:
-            self.collector.add(text)
-            if _UNSETTABLE.search(text):
-                self.uncertain = True
 
 
 def more_blocks_than(text: str, limit: int) -> bool:
@@ -218,33 +247,43 @@ def more_blocks_than(text: str, limit: int) -> bool:
     (each of which ``segment_document`` splits into one clause or more), read without a tree.
 
     A document with at most ``limit // 2`` block start tags is not read (its answer is almost
-    always False). One nested deeper than ``_COUNTED_DEPTH`` is False: lxml's tree may hit
-    libxml2's depth limit (2048), and the document is then flattened before it is read.
+    always False). Raises ``DocumentError`` as ``html_pieces`` does (nested too deeply).
     """
     if text.count("<") <= limit // 2 or sum(1 for _ in _BLOCK_START.finditer(text)) <= limit // 2:
         return False
-    counter = _BlockCounter()
-    return _parse_events(_trim_attributes(text), counter) and counter.count > limit
+    counter = _parse_events(text, _BlockCounter)
+    return counter is not None and counter.count > limit
 
 
-def _parse_events(text: str, target: _EventTarget) -> bool:
-    """Feed the (attribute-trimmed) HTML ``text``'s parser events to ``target``, without a tree;
-    False when they may differ from the tree's: nesting deeper than ``_COUNTED_DEPTH`` or
-    libxml2's resource limit reached (the tree path then flattens the document)."""
+_Target = TypeVar("_Target", bound=_EventTarget)
+
+
+def _parse_events(text: str, make: Callable[[], _Target]) -> _Target | None:
+    """A target from ``make`` fed the HTML ``text``'s parser events, without a tree, the text
+    flattened as ``_parse_html`` flattens it when nested deeper than ``_MAX_DEPTH`` (the target
+    stops the parse there); None if the parser reports a resource limit (the tree's pieces may
+    then differ).
+
+    Raises ``DocumentError`` as ``_parse_html`` does.
+    """
     from lxml import etree
 
-    parser = etree.HTMLParser(
-        target=cast(Any, target),  # lxml's stubs want str | bytes arguments: HTML's are str
-        encoding="utf-8",
-        remove_comments=True,
-        remove_pis=True,
-        huge_tree=True,
-        recover=True,
-    )
-    etree.fromstring(text.encode("utf-8", "surrogatepass"), parser)
-    return target.deepest <= _COUNTED_DEPTH and not any(
-        e.type_name == "ERR_RESOURCE_LIMIT" for e in parser.error_log
-    )
+    for flat in _flattenings(text):
+        target = make()
+        parser = etree.HTMLParser(
+            target=cast(Any, target),  # lxml's stubs want str | bytes arguments: HTML's are str
+            encoding="utf-8",
+            remove_comments=True,
+            remove_pis=True,
+            huge_tree=True,
+            recover=True,
+        )
+        try:
+            etree.fromstring(flat.encode("utf-8", "surrogatepass"), parser)
+        except DocumentError:  # nested deeper than _MAX_DEPTH
+            continue
+        return None if _resource_limit(parser) else target
+    raise DocumentError(_TOO_DEEP)
 
 
 _KINDS: tuple[BlockKind, ...] = ("heading", "paragraph", "list_item")
@@ -282,15 +321,9 @@ _DENSE_CHARS_PER_TAG = 24
 
 
 def _event_pieces(text: str) -> _PieceTarget | None:
-    """The pieces of ``text`` read from lxml's parser events (``_PieceTarget``), or None when
-    they may differ from the tree's: a control character lxml's tree treats its own way
-    (``_UNSETTABLE``), or nesting deeper than ``_COUNTED_DEPTH`` (which may reach libxml2's
-    limit, where the tree path flattens the document)."""
-    text = _trim_attributes(text)
-    if _UNSETTABLE.search(text):
-        return None
-    target = _PieceTarget()
-    return target if _parse_events(text, target) else None
+    """The pieces of ``text`` read from lxml's parser events (``_PieceTarget``; ``None``: see
+    ``_parse_events``). Raises ``DocumentError`` as ``_parse_html`` does."""
+    return _parse_events(text, _PieceTarget)
 
 
 def html_pieces(text: str) -> list[Piece]:
