@@ -532,9 +532,9 @@ def test_html_pieces_from_the_parsers_events_are_those_of_the_tree(bits: list[st
         "<p>A\x01<b>b</b>c\x02<style>s</style><script>x</script>d\x03</p>",
         "<div>\x04<script>x</script><style>y</style>\x05<b>\x06</b></div>",
         "<p>\x07<script>x</script></p><p><noscript>n</noscript>\x08</p>",
-        # what follows the root element is not in the tree
-        "<p>Fee.</p></html><div>Lost.</div>",
-        "<p>Fee.</p></html><div>Lost\x01.</div>",
+        # what follows the root element (in another root element)
+        "<p>Fee.</p></html><div>Kept.</div>",
+        "<p>Fee.</p></html><div>Kept\x01.</div>",
     ],
 )
 def test_html_pieces_from_the_parsers_events_are_those_of_the_tree_for(text: str) -> None:
@@ -543,6 +543,18 @@ def test_html_pieces_from_the_parsers_events_are_those_of_the_tree_for(text: str
     events = _event_pieces(text)
     assert events is not None
     assert list(events.pieces()) == _tree_pieces(text)
+
+
+@pytest.mark.parametrize("dense", [False, True])
+def test_text_after_the_end_of_the_html_element_is_kept(dense: bool) -> None:
+    # libxml2 puts it in a second root element, which the tree path did not read: it was lost
+    text = "<html><body><p>Fees apply.</p></body></html>" + "<i></i>" * (200 if dense else 0)
+    text += "<p>We sell your data.</p>Tail text."
+    assert [s.text for s in segment_document(text, format="html").segments] == [
+        "Fees apply.",
+        "We sell your data.",
+        "Tail text.",
+    ]
 
 
 _DEEP_HTML = {

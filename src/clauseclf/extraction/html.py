@@ -8,6 +8,7 @@ kept compact (``_event_pieces``)."""
 
 from __future__ import annotations
 
+import itertools
 import re
 from array import array
 from collections.abc import Callable, Iterator
@@ -155,9 +156,9 @@ _BLOCK_START = re.compile(
 
 class _EventTarget:
     """An lxml parser target making the pieces ``html_pieces`` makes from the tree, from the
-    parser's events, without a tree: the same flushes and text (dropped elements' content and
-    what follows the root element skipped, text joined around a dropped element made
-    ``_settable``). Each flush hands its pieces to ``_take``."""
+    parser's events, without a tree: the same flushes and text (dropped elements' content
+    skipped, text joined around a dropped element made ``_settable``). Each flush hands its
+    pieces to ``_take``."""
 
     def __init__(self) -> None:
         self.collector = Collector()
@@ -211,8 +212,6 @@ class _EventTarget:
             self.dropped -= 1
             self.tail = not self.dropped
             return
-        if not self.depth:  # what follows the root element (after "</html>") is not in the tree
-            self.dropped = 1
         self._end_text()
         if tag.lower() in _BLOCK_TAGS:
             self._flush()
@@ -345,7 +344,10 @@ def iter_html_pieces(text: str) -> Iterator[Piece]:
     root = _parse_html(text)
     if root is None:
         return
-    for element in list(root.iter(*_DROP_TAGS, etree.Comment, etree.ProcessingInstruction)):
+    # libxml2 puts what follows "</html>" in another root element, a sibling of the first
+    roots = [root, *root.itersiblings()]
+    dropped = (_DROP_TAGS, etree.Comment, etree.ProcessingInstruction)
+    for element in [e for top in roots for e in top.iter(*dropped)]:
         parent = element.getparent()
         if parent is not None:
             # keep the tail text, drop the element and its content
@@ -360,7 +362,8 @@ def iter_html_pieces(text: str) -> Iterator[Piece]:
     collector = Collector()
     # Stack of (kind, level) for open blocks; the innermost decides a flushed block's kind.
     context: list[tuple[BlockKind, int]] = [("paragraph", 0)]
-    for event, element in etree.iterwalk(root, events=("start", "end")):
+    walks = (etree.iterwalk(top, events=("start", "end")) for top in roots)
+    for event, element in itertools.chain.from_iterable(walks):
         tag = element.tag if isinstance(element.tag, str) else ""
         tag = tag.lower()
         if event == "start":
