@@ -346,7 +346,7 @@ def iter_html_pieces(text: str) -> Iterator[Piece]:
         return
     # libxml2 puts what follows "</html>" in another root element, a sibling of the first
     roots = [root, *root.itersiblings()]
-    dropped = (_DROP_TAGS, etree.Comment, etree.ProcessingInstruction)
+    dropped = (*_DROP_TAGS, etree.Comment, etree.ProcessingInstruction)
     for element in [e for top in roots for e in top.iter(*dropped)]:
         parent = element.getparent()
         if parent is not None:
