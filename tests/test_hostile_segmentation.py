@@ -462,16 +462,8 @@ def test_html_blocks_counted_without_a_tree_are_those_of_the_tree(
 
 def test_html_certainly_over_a_clause_limit_is_refused_without_a_tree(monkeypatch) -> None:
     from clauseclf.errors import ClauseLimitError
-    from clauseclf.extraction import html
 
-    parse = html._parse_html
-    parsed: list[int] = []
-
-    def counted(text: str) -> Any:
-        parsed.append(1)
-        return parse(text)
-
-    monkeypatch.setattr(html, "_parse_html", counted)
+    parsed = _record_tree_parses(monkeypatch)
     text = "<h1>Fees</h1>" + "<p>Fee.</p>" * 1_000
     with pytest.raises(ClauseLimitError, match="more than 999 clauses"):
         segment_document(text, format="html", max_clauses=999)
@@ -622,12 +614,10 @@ def test_html_nested_too_deeply_even_flattened_is_refused_from_the_parsers_event
         more_blocks_than(text, 1_000)
 
 
-def test_dense_html_holding_a_control_character_is_read_without_a_tree(monkeypatch) -> None:
-    from clauseclf.errors import ClauseLimitError
+def _record_tree_parses(monkeypatch) -> list[int]:
+    """From now on, a 1 in a list for each lxml tree the HTML reader builds."""
     from clauseclf.extraction import html
 
-    text = "<p>Fee.</p>" * 2_000 + "<p>Refunds\x01<script>x</script>\x02.</p>" + "<h2>Fee</h2>"
-    expected = _tree_pieces(text)
     parsed: list[int] = []
     parse = html._parse_html
 
@@ -636,6 +626,16 @@ def test_dense_html_holding_a_control_character_is_read_without_a_tree(monkeypat
         return parse(text)
 
     monkeypatch.setattr(html, "_parse_html", counted)
+    return parsed
+
+
+def test_dense_html_holding_a_control_character_is_read_without_a_tree(monkeypatch) -> None:
+    from clauseclf.errors import ClauseLimitError
+    from clauseclf.extraction import html
+
+    text = "<p>Fee.</p>" * 2_000 + "<p>Refunds\x01<script>x</script>\x02.</p>" + "<h2>Fee</h2>"
+    expected = _tree_pieces(text)
+    parsed = _record_tree_parses(monkeypatch)
     assert html.html_pieces(text) == expected
     assert expected[-2:] == [("paragraph", 0, "Refunds ."), ("heading", 2, "Fee")]
     # the block counter counts the piece holding control characters too
@@ -650,19 +650,10 @@ def test_dense_html_holding_a_control_character_is_read_without_a_tree(monkeypat
 def test_html_of_many_headings_or_empty_blocks_is_read_without_a_tree(monkeypatch, unit) -> None:
     import tracemalloc
 
-    from clauseclf.extraction import html
-
     text = "<html><body>" + unit * 40_000 + "<p>We sell data.</p></body></html>"
     expected = _tree_pieces(text)
     segment_document(unit * 3, format="html")  # imports and caches are not the document's
-    parsed: list[int] = []
-    parse = html._parse_html
-
-    def counted(text: str) -> Any:
-        parsed.append(1)
-        return parse(text)
-
-    monkeypatch.setattr(html, "_parse_html", counted)
+    parsed = _record_tree_parses(monkeypatch)
     tracemalloc.start()
     try:
         document = segment_document(text, format="html", max_clauses=1_000)
