@@ -123,6 +123,8 @@ _MARKDOWN_BITS = [
     "Fee.  \n", "Fee.\\\n", "Fee *a\n", "b* fee\n", "a `b\n", "c` d\n", "a [b\n", "c](/u) d\n",
     "a <b\n", "c> d\n", "a | b\n", "--|--\n", "===\n", "[c]: /u\n", "'t\n", "u'\n",
     "\\* x\n", "&lt; y\n", "2. Disputes\n", "1. Fees\n",
+    # table rows a long table is cut before
+    "| c |\n", "|\n", "| a | b | c |\n", "|c\\|d|\n", "| - |\n", "|:-:|--|\n", "| x |  \n",
 ]  # fmt: skip
 
 
@@ -217,6 +219,36 @@ def test_one_long_list_quote_or_paragraph_is_parsed_a_bounded_part_at_a_time(
     assert len(sizes) > 4 and max(sizes) <= 2 * CHUNK_CHARS and sum(sizes) >= len(text)
     assert len(found) == pieces
     assert {text for _, _, text in found} == {"Fee." if pieces > 1 else " ".join(["Fee."] * 20_000)}
+
+
+def test_one_long_table_is_parsed_a_bounded_part_at_a_time(monkeypatch) -> None:
+    from clauseclf.extraction.markdown import CHUNK_CHARS, markdown_pieces
+
+    text = "| Cookie | Purpose |\n|---|---|\n" + "| _ga | Fee. |\n" * 10_000 + "After.\n"
+    whole = markdown_pieces(text, chunk_chars=len(text) + 1)
+    sizes = _record_parse_sizes(monkeypatch, of_text=True)
+    # each part after the first is parsed after the table's head (its pieces left out)
+    assert markdown_pieces(text) == whole
+    assert len(sizes) > 4 and max(sizes) <= 2 * CHUNK_CHARS + 40
+    assert len(whole) == 2 + 2 * 10_000 + 1 and whole[-3:] == [
+        ("paragraph", 0, "_ga"),
+        ("paragraph", 0, "Fee."),
+        ("paragraph", 0, "After."),
+    ]
+
+
+def test_a_table_cut_in_parts_ends_where_markdown_it_ends_it() -> None:
+    from clauseclf.extraction.markdown import markdown_pieces
+
+    # markdown-it ends a table once its rows leave out more than 65,536 cells: here at the
+    # 626th row of "|" (100 cells left out each, after 30 rows leaving out 99); the rows after
+    # it are one paragraph
+    head = "|" + " h |" * 100 + "\n|" + "---|" * 100 + "\n"
+    text = head + "| a |\n" * 30 + "|\n" * 700 + "| b |\n" * 30
+    whole = markdown_pieces(text, chunk_chars=len(text) + 1)
+    assert whole[-1] == ("paragraph", 0, " ".join(["|"] * 75 + ["| b |"] * 30))
+    for size in (50, 300, 2_000):
+        assert markdown_pieces(text, chunk_chars=size) == whole, size
 
 
 def test_markdown_that_cannot_be_cut_within_the_longest_part_is_refused(monkeypatch) -> None:

@@ -87,10 +87,11 @@ def _flat_block(state: Any, start_line: int, end_line: int, silent: bool) -> boo
 #: times the text they come from) are held for one part only. A part ends before a line that
 #: nothing open takes in differently when parsed alone, as the part's tokens show (``_ending``):
 #: after a blank line or a heading, where nothing is left open; before the next item of a list
-#: that runs to the part's end; or inside a paragraph (top-level or quoted) that runs to its end,
-#: before a line that continues it, the paragraph's text then joined across the parts. A part
-#: that ends no such way is parsed again, twice as long, up to ``MAX_PART_CHARS``. Link
-#: reference definitions hold across parts: a first pass collects them.
+#: or the next row ("|") of a table that runs to the part's end (the table's rows then parsed
+#: after its header and delimiter rows); or inside a paragraph (top-level or quoted) that runs
+#: to the part's end, before a line that continues it, the paragraph's text then joined across
+#: the parts. A part that ends no such way is parsed again, twice as long, up to
+#: ``MAX_PART_CHARS``. Link reference definitions hold across parts: a first pass collects them.
 CHUNK_CHARS = 1 << 14
 #: The longest part: Markdown that cannot be cut within it is refused (``DocumentError``).
 MAX_PART_CHARS = 1 << 18
@@ -101,7 +102,7 @@ _MARKER = r" {0,3}(?:[-+*]|[0-9]{1,9}[.)])[ \t]+\S"
 # The start of a line that continues a paragraph: a letter, or emphasis marks before a word
 # (not a list item, a thematic break or a fence).
 _CONTINUES = r"(?:[A-Za-z]|[*_]+[^\s*_])"
-_LINE_CUT = re.compile(r"\n(?:" + _CUT_BEFORE + f"|(?={_MARKER})|(?=(?:>[ ]?)*{_CONTINUES}))")
+_LINE_CUT = re.compile(r"\n(?:" + _CUT_BEFORE + f"|(?={_MARKER}|(?:>[ ]?)*{_CONTINUES}|\\|))")
 _MARKER_LINE = re.compile(r"( {0,3})(?:([-+*])|[0-9]{1,9}([.)]))[ \t]+\S")
 _THEMATIC_BREAK = re.compile(r" {0,3}(?:(?:-[ \t]*){3,}|(?:\*[ \t]*){3,}|(?:_[ \t]*){3,})$")
 _JOIN_LINE = re.compile(f"((?:>[ ]?)*){_CONTINUES}")
@@ -111,6 +112,8 @@ _DELIMITER_ROW = re.compile(r"[ \t>]*[-:|][-:| \t]*$")
 _OPENERS = frozenset("*_`[<")
 _LONGEST_ROW = 4096  # a longer line after a cut is taken for a table's delimiter row
 _LIST_OPENS = ("bullet_list_open", "ordered_list_open")
+#: markdown-it ends a table once its rows leave out more cells than this, in all.
+_TABLE_CELLS = 0x10000
 
 
 def _parser() -> Any:
@@ -125,10 +128,13 @@ def _parser() -> Any:
 class _Ending:
     """How a part ends: ``held``, inside a paragraph the next part's first paragraph (or
     setext heading) continues; ``list_continues``, inside a list the next part's first list
-    continues."""
+    continues; ``table_head``, inside a table the next part's first rows continue (parsed
+    after its header and delimiter rows)."""
 
     held: bool = False
     list_continues: bool = False
+    table_head: str = ""  # a table's header and delimiter rows, if its rows go on
+    table_cells: int = 0  # the cells its rows so far left out (``_TABLE_CELLS``)
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +144,7 @@ class _Part:
     tokens: list[Any]
     joined: bool  # its first paragraph continues the paragraph held at the part before's end
     list_before: bool  # its first list continues the last list of the part before
+    table_head: str  # parsed before its text: its first table's rows continue the part before's
     ending: _Ending
 
 
@@ -207,6 +214,42 @@ def _join_ending(tokens: Sequence[Any], lines: list[str], quotes: int) -> _Endin
     return _Ending(held=True)
 
 
+def _row_cells(line: str) -> int:
+    """The cells of a table row, as markdown-it's table rule counts them."""
+    from markdown_it.common.utils import mdTrim
+    from markdown_it.rules_block.table import escapedSplit
+
+    cells = escapedSplit(mdTrim(line))
+    return len(cells) - (len(cells) > 0 and cells[0] == "") - (len(cells) > 1 and cells[-1] == "")
+
+
+def _table_rows(tokens: Sequence[Any], lines: list[str], table: int, cells: int) -> tuple[int, int]:
+    """The line where the table opened at ``tokens[table]`` would end in the whole document,
+    its rows' left-out cells counted from ``cells`` (markdown-it ends a table once they pass
+    ``_TABLE_CELLS``), and the count there."""
+    start, end = tokens[table].map
+    columns = 0
+    for token in tokens[table + 1 :]:
+        if token.type == "thead_close":
+            break
+        columns += token.type == "th_open"
+    for row in range(start + 2, end):
+        cells += columns - _row_cells(lines[row])
+        if cells > _TABLE_CELLS:
+            return row, cells
+    return end, cells
+
+
+def _table_ending(tokens: Sequence[Any], lines: list[str], last: int, cells: int) -> _Ending:
+    """The ending before a line that starts with "|" when the part's last top-level block,
+    ``tokens[last]``, is a table running to its end (``cells``: its rows' left-out cells
+    before the part, if it goes on from the part before)."""
+    table = tokens[last]
+    _, cells = _table_rows(tokens, lines, last, cells if last == 0 else 0)
+    head = lines[table.map[0]] + "\n" + lines[table.map[0] + 1] + "\n"
+    return _Ending(table_head=head, table_cells=cells)
+
+
 def _last_top_level(tokens: Sequence[Any]) -> int:
     """The position of the last top-level token that opens a block (or is one), or -1."""
     return next(
@@ -215,8 +258,9 @@ def _last_top_level(tokens: Sequence[Any]) -> int:
     )
 
 
-def _ending(tokens: Sequence[Any], part: str, text: str, end: int) -> _Ending | None:
-    """How ``part`` (``text``'s part before ``end``, ending with a line break) may end before
+def _ending(tokens: Sequence[Any], part: str, text: str, end: int, cells: int) -> _Ending | None:
+    """How ``part`` (``text``'s part before ``end``, ending with a line break, after a table's
+    head if it goes on from the part before, ``cells`` of its rows left out) may end before
     the line at ``end``, or None if that line may belong to something open (``CHUNK_CHARS``)."""
     line_end = text.find("\n", end)
     line_end = len(text) if line_end < 0 else line_end
@@ -225,6 +269,9 @@ def _ending(tokens: Sequence[Any], part: str, text: str, end: int) -> _Ending | 
     last = _last_top_level(tokens)
     if marker is not None and last >= 0 and tokens[last].type in _LIST_OPENS:
         return _list_ending(tokens, lines, tokens[last], marker)
+    table = last >= 0 and tokens[last].type == "table_open"
+    if table and text.startswith("|", end) and tokens[last].map[1] == len(lines):
+        return _table_ending(tokens, lines, last, cells)
     if _ends_closed(tokens, part):
         return _Ending()
     join = _JOIN_LINE.match(text, end, line_end)
@@ -245,9 +292,9 @@ def _parts(parser: Any, text: str, size: int, env: dict[str, Any]) -> Iterator[_
 
     Raises ``DocumentError`` for a part that would be longer than ``MAX_PART_CHARS``.
     """
-    start, joined, list_before = 0, False, False
+    start, before = 0, _Ending()
     while start < len(text):
-        length = size
+        length, head = size, before.table_head
         while True:
             cut = None
             if start + length < len(text):
@@ -263,16 +310,26 @@ def _parts(parser: Any, text: str, size: int, env: dict[str, Any]) -> Iterator[_
                     "read the document as plain text (format 'text'; on the command line, "
                     "--input-format text)"
                 )
-            part = text[start:end]
+            part = head + text[start:end]
             tokens = parser.parse(part, env)
-            ending = _Ending() if cut is None else _ending(tokens, part, text, end)
+            if head:
+                lines = part[:-1].split("\n")
+                stop, _ = _table_rows(tokens, lines, 0, before.table_cells)
+                if stop < tokens[0].map[1]:  # the whole's table ends there: so does the part
+                    end = start + sum(len(line) + 1 for line in lines[:stop]) - len(head)
+                    part = head + text[start:end]
+                    tokens = parser.parse(part, env)
+                    ending: _Ending | None = _Ending()
+                    break
+            cells = before.table_cells if head else 0
+            ending = _Ending() if cut is None else _ending(tokens, part, text, end, cells)
             if ending is not None:
                 break
             del tokens  # freed before the longer part is parsed
             length *= 2
-        yield _Part(tokens, joined, list_before, ending)
+        yield _Part(tokens, before.held, before.list_continues, head, ending)
         del tokens  # freed before the next part is parsed
-        start, joined, list_before = end, ending.held, ending.list_continues
+        start, before = end, ending
 
 
 def iter_markdown_pieces(text: str, *, chunk_chars: int = CHUNK_CHARS) -> Iterator[Piece]:
@@ -320,7 +377,10 @@ def _collect(part: _Part, collector: Collector) -> None:
     held = len(tokens) - 1 if part.ending.held else -1  # the held paragraph's inline token
     while held >= 0 and tokens[held].type != "inline":
         held -= 1
-    for position, token in enumerate(tokens):
+    head = 0  # past the table head parsed before the part's text: its rows go on
+    if part.table_head:
+        head = next(i for i, t in enumerate(tokens) if t.type == "thead_close") + 1
+    for position, token in enumerate(tokens[head:], head):
         if token.type == "heading_open":
             context.append(("heading", int(token.tag[1:])))
         elif position in numbered_headings:
