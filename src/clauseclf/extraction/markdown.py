@@ -319,11 +319,12 @@ def _parts(parser: Any, text: str, size: int, env: dict[str, Any]) -> Iterator[_
                     end = start + sum(len(line) + 1 for line in lines[:stop]) - len(head)
                     part = head + text[start:end]
                     tokens = parser.parse(part, env)
-                    ending: _Ending | None = _Ending()
+                    ending = _Ending()
                     break
             cells = before.table_cells if head else 0
-            ending = _Ending() if cut is None else _ending(tokens, part, text, end, cells)
-            if ending is not None:
+            found = _Ending() if cut is None else _ending(tokens, part, text, end, cells)
+            if found is not None:
+                ending = found
                 break
             del tokens  # freed before the longer part is parsed
             length *= 2
