@@ -10,7 +10,8 @@ bytes each, ``markdown`` the same text read as Markdown, ``html`` "<p>Fee.</p>",
 ``--kind heading`` or ``empty`` repeats a heading ("## Fee", "<h2>Fee</h2>") or an empty block
 ("<div></div>", "---") instead, which give few or no clauses, ``item`` a list item with no blank
 line between ("- Fee."), ``line`` a line of one long paragraph, ``quoted`` a line of one long
-block quote ("> Fee."): one block the Markdown reader must cut (``UNITS``); ``--control-character``
+block quote ("> Fee."), ``row`` a row of one long table ("| _ga | Fee. |", after its head):
+one block the Markdown reader must cut (``UNITS``, ``HEADS``); ``--control-character``
 puts one "\\x01" in the middle unit's text, ``--nest N`` (HTML) opens N ``<div>`` before it all;
 the limit on clauses per document is lifted in the measuring process so that the path itself is
 measured, unless ``--keep-limit``: then analyze and score refuse a document over it, marked
@@ -49,7 +50,10 @@ UNITS = {
     "item": {"text": "- Fee.\n", "markdown": "- Fee.\n", "html": "<li>Fee.</li>"},
     "line": {"text": "Fee.\n", "markdown": "Fee.\n", "html": "Fee.\n"},
     "quoted": {"text": "> Fee.\n", "markdown": "> Fee.\n", "html": "<q>Fee.</q>\n"},
+    "row": {"text": "_ga Fee.\n", "markdown": "| _ga | Fee. |\n", "html": "<tr><td>Fee.</td>"},
 }
+#: What goes before the repeated units, by ``--kind`` and ``--format`` (a table's head).
+HEADS = {"row": {"text": "", "markdown": "| Cookie | Purpose |\n|---|---|\n", "html": "<table>"}}
 
 _CHILD = """
 import gc, json, resource, sys, time, tracemalloc
@@ -70,7 +74,7 @@ if paragraphs:
     if control:
         at = len(unit) * (paragraphs // 2) + unit.find(">") + 1
         text = text[:at] + "\\x01" + text[at:]
-    text = "<div>" * nest + text
+    text = "<div>" * nest + HEADS.get(kind, {}).get(fmt, "") + text
 else:
     unit = example.read_text(encoding="utf-8") + "\\n\\n"
     text = unit * max(1, int(megabytes * 1e6 / len(unit.encode("utf-8"))))
@@ -138,7 +142,7 @@ def run(
     control = "control" if control_character else "none"
     arguments = [mode, str(megabytes), str(example), flag, str(paragraphs), limit, format, kind]
     arguments += [control, str(nest)]
-    child = f"UNITS = {UNITS!r}\n{_CHILD}"
+    child = f"UNITS = {UNITS!r}\nHEADS = {HEADS!r}\n{_CHILD}"
     result = subprocess.run(
         [sys.executable, "-c", child, *arguments],
         capture_output=True,
@@ -172,7 +176,7 @@ def main() -> None:
         choices=tuple(UNITS),
         default="paragraph",
         help="with --paragraphs: what is repeated (see UNITS): a tiny paragraph, a heading, "
-        "an empty block, a list item, a line of a paragraph or of a block quote",
+        "an empty block, a list item, a line of a paragraph or of a block quote, a table row",
     )
     parser.add_argument(
         "--control-character",
