@@ -112,8 +112,6 @@ _DELIMITER_ROW = re.compile(r"[ \t>]*[-:|][-:| \t]*$")
 _OPENERS = frozenset("*_`[<")
 _LONGEST_ROW = 4096  # a longer line after a cut is taken for a table's delimiter row
 _LIST_OPENS = ("bullet_list_open", "ordered_list_open")
-#: markdown-it ends a table once its rows leave out more cells than this, in all.
-_TABLE_CELLS = 0x10000
 
 
 def _parser() -> Any:
@@ -134,7 +132,7 @@ class _Ending:
     held: bool = False
     list_continues: bool = False
     table_head: str = ""  # a table's header and delimiter rows, if its rows go on
-    table_cells: int = 0  # the cells its rows so far left out (``_TABLE_CELLS``)
+    table_cells: int = 0  # the cells its rows so far left out (``_table_rows``)
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,7 +224,9 @@ def _row_cells(line: str) -> int:
 def _table_rows(tokens: Sequence[Any], lines: list[str], table: int, cells: int) -> tuple[int, int]:
     """The line where the table opened at ``tokens[table]`` would end in the whole document,
     its rows' left-out cells counted from ``cells`` (markdown-it ends a table once they pass
-    ``_TABLE_CELLS``), and the count there."""
+    ``MAX_AUTOCOMPLETED_CELLS``), and the count there."""
+    from markdown_it.rules_block.table import MAX_AUTOCOMPLETED_CELLS
+
     start, end = tokens[table].map
     columns = 0
     for token in tokens[table + 1 :]:
@@ -235,7 +235,7 @@ def _table_rows(tokens: Sequence[Any], lines: list[str], table: int, cells: int)
         columns += token.type == "th_open"
     for row in range(start + 2, end):
         cells += columns - _row_cells(lines[row])
-        if cells > _TABLE_CELLS:
+        if cells > MAX_AUTOCOMPLETED_CELLS:
             return row, cells
     return end, cells
 
