@@ -264,7 +264,7 @@ def _ending(tokens: Sequence[Any], part: str, text: str, end: int, cells: int) -
     the line at ``end``, or None if that line may belong to something open (``CHUNK_CHARS``)."""
     line_end = text.find("\n", end)
     line_end = len(text) if line_end < 0 else line_end
-    lines = part[:-1].split("\n")
+    lines = part.removesuffix("\n").split("\n")
     marker = _MARKER_LINE.match(text, end, line_end)
     last = _last_top_level(tokens)
     if marker is not None and last >= 0 and tokens[last].type in _LIST_OPENS:
@@ -313,7 +313,7 @@ def _parts(parser: Any, text: str, size: int, env: dict[str, Any]) -> Iterator[_
             part = head + text[start:end]
             tokens = parser.parse(part, env)
             if head:
-                lines = part[:-1].split("\n")
+                lines = part.removesuffix("\n").split("\n")
                 stop, _ = _table_rows(tokens, lines, 0, before.table_cells)
                 if stop < tokens[0].map[1]:  # the whole's table ends there: so does the part
                     end = start + sum(len(line) + 1 for line in lines[:stop]) - len(head)
