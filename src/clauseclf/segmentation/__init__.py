@@ -116,7 +116,8 @@ def segment_document(
     it finds more than ``max_clauses`` clauses (None: no limit), without extracting or splitting
     the rest (an HTML document read through lxml's tree is parsed whole first; one that
     certainly has more blocks that are not headings than that is refused without a tree:
-    ``extraction.more_blocks_than``).
+    ``extraction.more_blocks_than``); ``DocumentError`` for HTML nested too deeply even when
+    flattened, and for Markdown with no place to cut within ``markdown.MAX_PART_CHARS``.
     """
     resolved = resolve_format(text, format)
     if resolved == "text":
