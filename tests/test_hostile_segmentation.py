@@ -142,6 +142,42 @@ def test_markdown_parsed_in_parts_gives_the_pieces_of_the_whole(bits: list[str])
     _parts_agree("".join(bits))
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        # a link reference definition whose destination or title is on the next line
+        "[terms]:\nhttps://example.com/terms\n\nSee [terms].\n",
+        "[terms]: https://example.com/t 'Terms\nof use'\n\nSee [terms].\n",
+        "[a]:\nx",
+        # alone, a list item's line followed by a delimiter row is a table
+        "- a\n- b | c\n--|--\n",
+        "1. Disputes\n2. b | c\n--|--\n",
+        # paragraphs of blocks nested past markdown-it's limit (kept flat)
+        ">" * 18 + " Fee\n" + ">" * 18 + "\n" + ">" * 18 + " Word\n",
+        ">" * 18 + " Fee\x0c\n" + ">" * 18 + " Word\n",
+        # a setext heading's text that is a definition's label in the whole
+        "[a\n==\nb]: /u\n",
+        # an inline link's title over two lines, its label also a definition
+        "See [terms](/t 'Terms\nof use') now.\n\n[terms]: /t\n",
+    ],
+)
+def test_markdown_parts_agree_with_the_whole_on(text: str) -> None:
+    _parts_agree(text)
+
+
+def test_markdown_paragraphs_after_definitions_or_with_forward_links_are_cut(monkeypatch) -> None:
+    from clauseclf.extraction import markdown
+
+    monkeypatch.setattr(markdown, "MAX_PART_CHARS", 4096)
+    after_definition = "[a]: /u\n\n" + "Fee.\n" * 2000
+    assert len(markdown.markdown_pieces(after_definition, chunk_chars=1000)) == 1
+    # the first pass, which collects the definitions, cuts where "[data]" is not yet a link
+    forward = "We may share [data].\n" * 400 + "\n[data]: /d\n"
+    assert markdown.markdown_pieces(forward, chunk_chars=1000) == [
+        ("paragraph", 0, " ".join(["We may share data."] * 400))
+    ]
+
+
 def test_markdown_documents_parsed_in_parts_are_segmented_as_a_whole() -> None:
     from conftest import EXAMPLE_POLICY
 

@@ -148,23 +148,38 @@ class _Part:
 
 def _ends_closed(tokens: Sequence[Any], part: str) -> bool:
     """Whether nothing is open at the end of ``part`` (which ends with a line break), as its
-    tokens show: its last top-level block is a heading ending there, or it ends with a blank
-    line and its last top-level block is not an unclosed fence or HTML block."""
+    tokens show: its last top-level block is a heading ending there (not a setext heading
+    starting with "["), or it ends with a blank line and its last top-level block is not an
+    unclosed fence or HTML block."""
     lines = part.count("\n")
     blank = not part[part.rfind("\n", 0, len(part) - 1) + 1 :].strip(" \t\n")  # markdown's
-    for token in reversed(tokens):
+    for position in range(len(tokens) - 1, -1, -1):
+        token = tokens[position]
         if token.level == 0 and token.map is not None:
             if token.type == "heading_open" and token.map[1] == lines:
-                return True
+                # (a setext heading's "[" may start a link reference definition's label)
+                return token.markup[0] == "#" or not tokens[position + 1].content.startswith("[")
             return blank and not (token.type in ("fence", "html_block") and token.map[1] >= lines)
     return blank
+
+
+def _heads_table(text: str, line_end: int) -> bool:
+    """Whether the line ending at ``line_end`` may be a table's header row: the next line may be
+    its delimiter row (so markdown-it's table rule, tried first, takes the line alone)."""
+    if line_end >= len(text):
+        return False
+    after_end = text.find("\n", line_end + 1, line_end + 1 + _LONGEST_ROW)
+    if after_end < 0 and len(text) - line_end > _LONGEST_ROW:
+        return True
+    return bool(_DELIMITER_ROW.match(text, line_end + 1, len(text) if after_end < 0 else after_end))
 
 
 def _list_ending(
     tokens: Sequence[Any], lines: list[str], last: Any, marker: re.Match[str]
 ) -> _Ending | None:
     """The ending before ``marker``'s line (a list item's) if the part's last top-level block,
-    ``last``, is a list running to its end and the line is not indented into its last item."""
+    ``last``, is a list running to its end, the line is not indented into its last item and
+    cannot head a table."""
     if last.map[1] != len(lines):
         return None
     item = next(t for t in reversed(tokens) if t.type == "list_item_open" and t.level == 1)
@@ -174,20 +189,29 @@ def _list_ending(
     same = marker.group(2) if last.type == "bullet_list_open" else marker.group(3)
     text, start = marker.string, marker.start()
     line_end = text.find("\n", start)
-    hr = _THEMATIC_BREAK.match(text, start, len(text) if line_end < 0 else line_end)
+    line_end = len(text) if line_end < 0 else line_end
+    if _heads_table(text, line_end):
+        return None  # alone, the item's line would be a table's header row
+    hr = _THEMATIC_BREAK.match(text, start, line_end)
     return _Ending(list_continues=same == item.markup and hr is None)
 
 
-def _join_ending(tokens: Sequence[Any], lines: list[str], quotes: int) -> _Ending | None:
+def _join_ending(
+    tokens: Sequence[Any], lines: list[str], quotes: int, openers: bool
+) -> _Ending | None:
     """The ending inside the part's last paragraph, before a line that continues it, if the
-    paragraph runs to the part's end inside ``quotes`` block quotes (and nothing else), holds
-    no hard break and no mark that may open something (``_OPENERS``), and follows no tokenless
-    line (a link reference definition, which may take in the lines after it)."""
+    paragraph runs to the part's end inside ``quotes`` block quotes (and nothing else, not
+    flattened: ``_flat_block``), holds no hard break, does not start as a link reference
+    definition would (which may take in the lines after it), nor follows a line that may be
+    one, and (if ``openers``) holds no mark that may open something a later line closes:
+    ``_OPENERS``, or "(" right after a link (an inline link's title may go on)."""
     found = len(tokens) - 3 - quotes  # paragraph_open, inline, paragraph_close, quotes' closes
     if found < 0 or tokens[found].type != "paragraph_open":
         return None
-    paragraph = tokens[found]
+    paragraph, inline = tokens[found], tokens[found + 1]
     if paragraph.map[1] != len(lines) or paragraph.level != quotes:
+        return None
+    if quotes >= _MARKDOWN_FLAT_DEPTH or inline.content.startswith("["):
         return None
     if any(t.type != "blockquote_close" for t in tokens[found + 3 :]):
         return None
@@ -200,15 +224,21 @@ def _join_ending(tokens: Sequence[Any], lines: list[str], quotes: int) -> _Endin
     last = lines[-1]
     if not last.strip() or last.endswith("  ") or last.rstrip(" \t").endswith("\\"):
         return None  # a hard break (or one markdown-it's strip may hide)
-    for child in tokens[found + 1].children or ():
-        if child.type == "hardbreak" or (
-            child.type == "text" and not _OPENERS.isdisjoint(child.content)
-        ):
-            return None
+    children = inline.children or []
+    if any(child.type == "hardbreak" for child in children):
+        return None
+    if openers:
+        for child, after in zip(children, [*children[1:], None], strict=True):
+            marks = child.content if child.type == "text" else ""
+            titled = child.type in ("link_close", "image") and after is not None
+            if not _OPENERS.isdisjoint(marks) or (
+                titled and after.type == "text" and after.content.startswith("(")
+            ):
+                return None
     before = [t.map[1] for t in tokens[:found] if t.map is not None and t.map[1] <= first]
     since = max([*before, *(t.map[0] for t in around), 0])
-    if any(lines[i].strip(" \t>") for i in range(since, first)):
-        return None
+    if first > since and lines[first - 1].strip(" \t>"):
+        return None  # a line with no token (a link reference definition) just before
     return _Ending(held=True)
 
 
@@ -258,10 +288,13 @@ def _last_top_level(tokens: Sequence[Any]) -> int:
     )
 
 
-def _ending(tokens: Sequence[Any], part: str, text: str, end: int, cells: int) -> _Ending | None:
+def _ending(
+    tokens: Sequence[Any], part: str, text: str, end: int, cells: int, openers: bool
+) -> _Ending | None:
     """How ``part`` (``text``'s part before ``end``, ending with a line break, after a table's
     head if it goes on from the part before, ``cells`` of its rows left out) may end before
-    the line at ``end``, or None if that line may belong to something open (``CHUNK_CHARS``)."""
+    the line at ``end``, or None if that line may belong to something open (``CHUNK_CHARS``;
+    ``openers``: see ``_join_ending``)."""
     line_end = text.find("\n", end)
     line_end = len(text) if line_end < 0 else line_end
     lines = part.removesuffix("\n").split("\n")
@@ -277,18 +310,18 @@ def _ending(tokens: Sequence[Any], part: str, text: str, end: int, cells: int) -
     join = _JOIN_LINE.match(text, end, line_end)
     if join is None or marker is not None:
         return None
-    after_end = text.find("\n", line_end + 1, line_end + 1 + _LONGEST_ROW)
-    if line_end < len(text) and (
-        (after_end < 0 and len(text) - line_end > _LONGEST_ROW)
-        or _DELIMITER_ROW.match(text, line_end + 1, len(text) if after_end < 0 else after_end)
-    ):
+    if _heads_table(text, line_end):
         return None  # the line may head a table, which ends a paragraph
-    return _join_ending(tokens, lines, join.group(1).count(">"))
+    return _join_ending(tokens, lines, join.group(1).count(">"), openers)
 
 
-def _parts(parser: Any, text: str, size: int, env: dict[str, Any]) -> Iterator[_Part]:
+def _parts(
+    parser: Any, text: str, size: int, env: dict[str, Any], *, openers: bool = True
+) -> Iterator[_Part]:
     """The tokens of ``text`` a part at a time (see ``CHUNK_CHARS``): each part's are freed
     when the next is asked for, if the reader dropped them; ``env`` is shared by the parts.
+    Without ``openers`` a paragraph is also cut where an inline mark may still be open: the
+    parts then give the link reference definitions of the whole, not its pieces.
 
     Raises ``DocumentError`` for a part that would be longer than ``MAX_PART_CHARS``.
     """
@@ -322,7 +355,7 @@ def _parts(parser: Any, text: str, size: int, env: dict[str, Any]) -> Iterator[_
                     ending = _Ending()
                     break
             cells = before.table_cells if head else 0
-            found = _Ending() if cut is None else _ending(tokens, part, text, end, cells)
+            found = _Ending() if cut is None else _ending(tokens, part, text, end, cells, openers)
             if found is not None:
                 ending = found
                 break
@@ -341,7 +374,7 @@ def iter_markdown_pieces(text: str, *, chunk_chars: int = CHUNK_CHARS) -> Iterat
     env: dict[str, Any] = {}
     if len(text) > chunk_chars and "]:" in text:
         # a link may use a definition made further down: collect them all first
-        for _ in _parts(parser, text, chunk_chars, env):
+        for _ in _parts(parser, text, chunk_chars, env, openers=False):
             pass
     collector = Collector()
     for part in _parts(parser, text, chunk_chars, env):
