@@ -8,10 +8,11 @@ applies) read in a small multiple of their size. Sizes are small; bounds are gen
 
 from __future__ import annotations
 
+import functools
 import gc
 import time
 from collections.abc import Callable, MutableMapping
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from hypothesis import given, settings
@@ -22,6 +23,8 @@ from clauseclf.errors import DocumentError
 from clauseclf.extraction import strip_span
 from clauseclf.segmentation import segment_document
 from clauseclf.segmentation.splitter import MAX_CLAUSE_CHARS
+
+T = TypeVar("T")
 
 
 def _seconds(make: Callable[[], object]) -> float:
@@ -357,16 +360,32 @@ def test_the_collector_is_restored_after_segmenting(monkeypatch) -> None:
         gc.enable()
 
 
-def test_a_block_of_many_sentences_is_not_held_as_units() -> None:
+def _traced_peak(run: Callable[[], T]) -> tuple[T, int]:
+    """What ``run()`` returns, and the peak of the memory traced while it ran."""
     import tracemalloc
 
-    text = ". " * 100_000
     tracemalloc.start()
     try:
-        segments = segment_document(text).segments
-        _, peak = tracemalloc.get_traced_memory()
+        result = run()
+        return result, tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
+
+
+def _refusal_peak(run: Callable[[], object]) -> int:
+    """The peak of the memory traced while ``run()`` raised ``ClauseLimitError``."""
+    from clauseclf.errors import ClauseLimitError
+
+    def refused() -> None:
+        with pytest.raises(ClauseLimitError):
+            run()
+
+    return _traced_peak(refused)[1]
+
+
+def test_a_block_of_many_sentences_is_not_held_as_units() -> None:
+    text = ". " * 100_000
+    segments, peak = _traced_peak(lambda: segment_document(text).segments)
     assert len(segments) == 100_000
     # the segments take about 68 bytes per character here; with the block's units held too
     # the peak was 102
@@ -396,18 +415,9 @@ def test_plain_blocks_past_a_clause_limit_are_never_made(monkeypatch) -> None:
 
 
 def test_a_plain_document_over_a_clause_limit_is_refused_in_bounded_memory() -> None:
-    import tracemalloc
-
-    from clauseclf.errors import ClauseLimitError
 
     text = "Fee.\n\n" * 200_000  # 1.2 MB
-    tracemalloc.start()
-    try:
-        with pytest.raises(ClauseLimitError):
-            segment_document(text, format="text", max_clauses=1_000)
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+    peak = _refusal_peak(lambda: segment_document(text, format="text", max_clauses=1_000))
     # every line's offsets and block held took 25x the text (tuples of Block: 150 MB for a
     # million lines); now the blocks are made as read and the pass deciding the wrap holds none
     assert peak < 0.5 * len(text), f"{peak / len(text):.1f}x the text"
@@ -476,19 +486,10 @@ def test_documents_split_block_by_block_are_split_as_their_extracted_texts() -> 
 def test_a_document_over_a_clause_limit_is_refused_before_its_rest_is_extracted(
     format: str, unit: str, bound: float
 ) -> None:
-    import tracemalloc
-
-    from clauseclf.errors import ClauseLimitError
 
     text = unit * 200_000  # 1.2 MB of Markdown, 2.2 MB of HTML
     segment_document(unit * 3, format=format)  # imports and caches are not the document's
-    tracemalloc.start()
-    try:
-        with pytest.raises(ClauseLimitError):
-            segment_document(text, format=format, max_clauses=1_000)
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+    peak = _refusal_peak(lambda: segment_document(text, format=format, max_clauses=1_000))
     # Markdown: one part's tokens (every piece of the document was made first: 48x its size);
     # HTML: lxml's tree (not traced here) is whole, but the pieces and blocks not (26x before)
     assert peak < bound * len(text), f"{peak / len(text):.1f}x the document"
@@ -644,25 +645,14 @@ def test_deep_html_pieces_from_the_parsers_events_are_those_of_the_tree(shape, d
 
 
 def test_deep_dense_html_is_read_flattened_in_a_small_multiple_of_its_size(monkeypatch) -> None:
-    import tracemalloc
-
-    from clauseclf.errors import ClauseLimitError
     from clauseclf.extraction import html
 
     text = "<div>" * 3_000 + "<p>Fee.</p>" * 100_000
     segment_document("<p>Fee.</p>" * 3, format="html")  # imports and caches
     parsed: list[int] = []
     monkeypatch.setattr(html, "_parse_html", lambda text: parsed.append(1))
-    tracemalloc.start()
-    try:
-        with pytest.raises(ClauseLimitError):
-            segment_document(text, format="html", max_clauses=1_000)
-        _, refused = tracemalloc.get_traced_memory()
-        tracemalloc.reset_peak()
-        events = html._event_pieces(text)
-        _, read = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+    refused = _refusal_peak(lambda: segment_document(text, format="html", max_clauses=1_000))
+    events, read = _traced_peak(lambda: html._event_pieces(text))
     # the flattened text's parts were all held at once (17x the text), then lxml's tree (not
     # traced: 25x or more); now the text, a flattened copy, its UTF-8 copy and the pieces
     assert not parsed and events is not None
@@ -716,18 +706,11 @@ def test_dense_html_holding_a_control_character_is_read_without_a_tree(monkeypat
 
 @pytest.mark.parametrize("unit", ["<h2>Fee</h2>", "<div></div>", "<h2>Fee</h2><div> </div>"])
 def test_html_of_many_headings_or_empty_blocks_is_read_without_a_tree(monkeypatch, unit) -> None:
-    import tracemalloc
-
     text = "<html><body>" + unit * 40_000 + "<p>We sell data.</p></body></html>"
     expected = _tree_pieces(text)
     segment_document(unit * 3, format="html")  # imports and caches are not the document's
     parsed = _record_tree_parses(monkeypatch)
-    tracemalloc.start()
-    try:
-        document = segment_document(text, format="html", max_clauses=1_000)
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+    document, peak = _traced_peak(lambda: segment_document(text, format="html", max_clauses=1_000))
     # lxml's tree of the document took 25x its size or more (not traced: not built now), and a
     # list of every heading's text was joined at the end; now: the text and its UTF-8 copy
     # for the parser, the headings' texts joined (about 3x)
@@ -740,20 +723,15 @@ def test_html_of_many_headings_or_empty_blocks_is_read_without_a_tree(monkeypatc
 
 
 def test_markdown_of_many_headings_or_breaks_is_read_a_part_at_a_time(monkeypatch) -> None:
-    import tracemalloc
-
     for unit in ("## Fee\n\n", "## Fee\n", "---\n\n", "# A\n***\n\n"):
         text = unit * 16_000 + "We sell data.\n"
         segment_document(unit * 3, format="markdown")  # imports and caches
         sizes = _record_parse_sizes(monkeypatch)
-        traced = unit == "## Fee\n\n"  # (tracemalloc slows markdown-it several times)
-        if traced:
-            tracemalloc.start()
         try:
-            document = segment_document(text, format="markdown", max_clauses=1_000)
-            _, peak = tracemalloc.get_traced_memory()
+            run = functools.partial(segment_document, text, format="markdown", max_clauses=1_000)
+            # (tracemalloc slows markdown-it several times: one unit is traced)
+            document, peak = _traced_peak(run) if unit == "## Fee\n\n" else (run(), 0)
         finally:
-            tracemalloc.stop()
             monkeypatch.undo()
         # the whole document's tokens were held at once (some 100x its size, here 10-16 MB);
         # now one part's (16 K characters: about 4 MB for any length)
