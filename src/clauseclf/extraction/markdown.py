@@ -270,12 +270,17 @@ def _table_rows(tokens: Sequence[Any], lines: list[str], table: int, cells: int)
     return end, cells
 
 
-def _table_ending(tokens: Sequence[Any], lines: list[str], last: int, cells: int) -> _Ending:
+def _table_ending(
+    tokens: Sequence[Any], lines: list[str], last: int, counted: int | None
+) -> _Ending:
     """The ending before a line that starts with "|" when the part's last top-level block,
-    ``tokens[last]``, is a table running to its end (``cells``: its rows' left-out cells
-    before the part, if it goes on from the part before)."""
+    ``tokens[last]``, is a table running to its end (``counted``: the left-out cells of the
+    part's first table, if it goes on from the part before, counted to the part's end)."""
     table = tokens[last]
-    _, cells = _table_rows(tokens, lines, last, cells if last == 0 else 0)
+    if last == 0 and counted is not None:
+        cells = counted
+    else:
+        _, cells = _table_rows(tokens, lines, last, 0)
     head = lines[table.map[0]] + "\n" + lines[table.map[0] + 1] + "\n"
     return _Ending(table_head=head, table_cells=cells)
 
@@ -289,10 +294,10 @@ def _last_top_level(tokens: Sequence[Any]) -> int:
 
 
 def _ending(
-    tokens: Sequence[Any], part: str, text: str, end: int, cells: int, openers: bool
+    tokens: Sequence[Any], part: str, text: str, end: int, counted: int | None, openers: bool
 ) -> _Ending | None:
     """How ``part`` (``text``'s part before ``end``, ending with a line break, after a table's
-    head if it goes on from the part before, ``cells`` of its rows left out) may end before
+    head if it goes on from the part before, ``counted`` of its rows left out) may end before
     the line at ``end``, or None if that line may belong to something open (``CHUNK_CHARS``;
     ``openers``: see ``_join_ending``)."""
     line_end = text.find("\n", end)
@@ -304,7 +309,7 @@ def _ending(
         return _list_ending(tokens, lines, tokens[last], marker)
     table = last >= 0 and tokens[last].type == "table_open"
     if table and text.startswith("|", end) and tokens[last].map[1] == len(lines):
-        return _table_ending(tokens, lines, last, cells)
+        return _table_ending(tokens, lines, last, counted)
     if _ends_closed(tokens, part):
         return _Ending()
     join = _JOIN_LINE.match(text, end, line_end)
@@ -345,17 +350,17 @@ def _parts(
                 )
             part = head + text[start:end]
             tokens = parser.parse(part, env)
+            counted = None
             if head:
                 lines = part.removesuffix("\n").split("\n")
-                stop, _ = _table_rows(tokens, lines, 0, before.table_cells)
+                stop, counted = _table_rows(tokens, lines, 0, before.table_cells)
                 if stop < tokens[0].map[1]:  # the whole's table ends there: so does the part
                     end = start + sum(len(line) + 1 for line in lines[:stop]) - len(head)
                     part = head + text[start:end]
                     tokens = parser.parse(part, env)
                     ending = _Ending()
                     break
-            cells = before.table_cells if head else 0
-            found = _Ending() if cut is None else _ending(tokens, part, text, end, cells, openers)
+            found = _Ending() if cut is None else _ending(tokens, part, text, end, counted, openers)
             if found is not None:
                 ending = found
                 break
@@ -406,7 +411,8 @@ def _collect(part: _Part, collector: Collector) -> None:
     joined = part.joined
     first = next(t for t in tokens if t.type != "blockquote_open")
     if joined and first.type not in ("paragraph_open", "heading_open"):
-        collector.flush("paragraph", 0)  # (a cut is taken only before a line that continues)
+        # (the cut line did not go on with the paragraph: it ends there, as in the whole)
+        collector.flush("paragraph", 0)
         joined = False
     held = len(tokens) - 1 if part.ending.held else -1  # the held paragraph's inline token
     while held >= 0 and tokens[held].type != "inline":
